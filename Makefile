@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+
+.PHONY: install sysdeps test check run demo openapi bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+sysdeps:  ## xmllint, xmlsec1, openssl: the independent checkers the tests call
+	@bash scripts/ensure-sysdeps
+
+test: install sysdeps
+	$(PY) -m pytest -q
+
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+run: install
+	$(BIN)/gateway certs init
+	$(BIN)/gateway serve
+
+demo: install
+	$(BIN)/gateway demo
+
+openapi: install
+	$(BIN)/gateway openapi > openapi/openapi.json
+
+bench: install sysdeps
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

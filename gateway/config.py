@@ -1,0 +1,77 @@
+"""Settings from the environment (GATEWAY_*), built once at start by the composition root, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting has an embedded default that serves one machine with zero setup."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_nested_delimiter="__", extra="ignore")
+
+    # where things live (relative to the working directory unless absolute)
+    data_dir: Path = Path("var")
+    certs_dir: Path = Path("certs/dev")
+    database_url: str | None = None  # default: sqlite file under data_dir
+    archive_dir: Path | None = None  # default: data_dir / "archive"
+
+    # signing identity (default: certs_dir/signer.pem + signer-key.pem)
+    signer_cert: Path | None = None
+    signer_key: Path | None = None
+    signer_key_password: SecretStr | None = None
+
+    # HTTPS server
+    host: str = "127.0.0.1"
+    port: int = 8443
+    tls_cert: Path | None = None  # default certs_dir/server.pem
+    tls_key: Path | None = None  # default certs_dir/server-key.pem
+    client_ca: Path | None = None  # default certs_dir/ca.pem
+    trusted_proxies: list[str] = Field(default_factory=list)  # addresses allowed to send Client-Cert
+    max_payload_bytes: int = 10 * 1024 * 1024
+
+    # the fund as SEPA creditor / debtor of the credit transfers
+    creditor_name: str = "CAF DEMO ARIPA"
+    creditor_id: str = "FR72ZZZ123456"  # ICS (AT-02), checked with python-stdnum
+    creditor_iban: str = "FR7630006000011234567890189"
+    creditor_bic: str = "AGRIFRPP"
+    outbound_dir: Path | None = None  # bank channel folder; default data_dir / "outbound"
+    bank_upload_url: str | None = None
+
+    def resolved(self, value: Path | None, default: Path) -> Path:
+        return value if value is not None else default
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'gateway.sqlite3'}"
+
+    @property
+    def effective_archive_dir(self) -> Path:
+        return self.resolved(self.archive_dir, self.data_dir / "archive")
+
+    @property
+    def effective_outbound_dir(self) -> Path:
+        return self.resolved(self.outbound_dir, self.data_dir / "outbound")
+
+    @property
+    def effective_signer_cert(self) -> Path:
+        return self.resolved(self.signer_cert, self.certs_dir / "signer.pem")
+
+    @property
+    def effective_signer_key(self) -> Path:
+        return self.resolved(self.signer_key, self.certs_dir / "signer-key.pem")
+
+    @property
+    def effective_tls_cert(self) -> Path:
+        return self.resolved(self.tls_cert, self.certs_dir / "server.pem")
+
+    @property
+    def effective_tls_key(self) -> Path:
+        return self.resolved(self.tls_key, self.certs_dir / "server-key.pem")
+
+    @property
+    def effective_client_ca(self) -> Path:
+        return self.resolved(self.client_ca, self.certs_dir / "ca.pem")

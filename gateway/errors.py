@@ -1,0 +1,137 @@
+"""The gateway's error tree, with stable machine-readable codes (no HTTP statuses here).
+
+    GatewayError                      base: carries one or more Issues (code, field, message)
+    ├── MalformedPayload              not well-formed XML/JSON, bad encoding, wrong media type
+    ├── PayloadTooLarge               over the configured size limit
+    ├── SchemaViolation               well-formed but not valid against the source's schema
+    ├── RuleViolation                 a legal or banking rule refuses the content
+    ├── AuthenticationError           no or unknown client certificate (unknown-role)
+    ├── ForbiddenRole                 known role, not allowed here (forbidden-role)
+    ├── NotFound                      no such dossier, receipt, entry...
+    └── ConfigurationError            settings, keys or certificates missing or wrong
+
+HTTP statuses are chosen at the edge (gateway.transport.http), from the class and the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+
+class Code(StrEnum):
+    """Stable error and warning codes (CONTRACT.md §5). Add codes; never rename one."""
+
+    MALFORMED_PAYLOAD = "malformed-payload"
+    SCHEMA_VIOLATION = "schema-violation"
+    PAYLOAD_TOO_LARGE = "payload-too-large"
+    TITLE_KIND_NOT_ALLOWED = "title-kind-not-allowed"
+    INTERMEDIATION_EXCLUDED = "intermediation-excluded"
+    VIOLENCE_WITH_JOINT_REFUSAL = "violence-with-joint-refusal"
+    BEFORE_GENERALISATION = "before-generalisation"
+    TOTALS_MISMATCH = "totals-mismatch"
+    INVALID_AMOUNT = "invalid-amount"
+    INVALID_DATE = "invalid-date"
+    INVALID_IBAN = "invalid-iban"
+    INVALID_BIC = "invalid-bic"
+    RIB_TOO_OLD = "rib-too-old"
+    BANK_DETAILS_WITHOUT_CONSENT = "bank-details-without-consent"
+    LATE_TRANSMISSION = "late-transmission"
+    UNKNOWN_ROLE = "unknown-role"
+    FORBIDDEN_ROLE = "forbidden-role"
+    # added by the gateway (not in the original contract table)
+    INVALID_NIR = "invalid-nir"
+    NOT_CHILD_SUPPORT = "not-child-support"
+    PARENTS_NOT_DISTINCT = "parents-not-distinct"
+    MISSING_FIELD = "missing-field"
+    NOT_FOUND = "not-found"
+    CONFIGURATION = "configuration-error"
+
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem found in an input: a stable code, a path into the input, a human message."""
+
+    code: str
+    field: str
+    message: str
+    severity: Severity = "error"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "field": self.field, "message": self.message}
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway raises on purpose. Carries at least one Issue."""
+
+    default_code: str = "error"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str = "") -> None:
+        super().__init__(message)
+        self.issues: tuple[Issue, ...] = (Issue(code or self.default_code, field, message),)
+
+    @classmethod
+    def from_issues(cls, issues: Iterable[Issue]) -> GatewayError:
+        found = tuple(issues)
+        if not found:
+            raise ValueError("an error needs at least one issue")
+        err = cls(found[0].message, code=found[0].code, field=found[0].field)
+        err.issues = found
+        return err
+
+    @property
+    def code(self) -> str:
+        return self.issues[0].code
+
+    @property
+    def field(self) -> str:
+        return self.issues[0].field
+
+    @property
+    def message(self) -> str:
+        return self.issues[0].message
+
+
+class MalformedPayload(GatewayError):
+    default_code = Code.MALFORMED_PAYLOAD
+
+
+class PayloadTooLarge(GatewayError):
+    default_code = Code.PAYLOAD_TOO_LARGE
+
+
+class SchemaViolation(GatewayError):
+    default_code = Code.SCHEMA_VIOLATION
+
+
+class RuleViolation(GatewayError):
+    default_code = "rule-violation"
+
+
+class AuthenticationError(GatewayError):
+    default_code = Code.UNKNOWN_ROLE
+
+
+class ForbiddenRole(GatewayError):
+    default_code = Code.FORBIDDEN_ROLE
+
+
+class NotFound(GatewayError):
+    default_code = Code.NOT_FOUND
+
+
+class ConfigurationError(GatewayError):
+    default_code = Code.CONFIGURATION
+
+
+def errors_only(issues: Sequence[Issue]) -> list[Issue]:
+    return [i for i in issues if i.severity == "error"]
+
+
+def warnings_only(issues: Sequence[Issue]) -> list[Issue]:
+    return [i for i in issues if i.severity == "warning"]
