@@ -1,4 +1,4 @@
-"""Settings from the environment (GATEWAY_*), built once at start by the composition root, never at import."""
+"""Settings from the environment (GATEWAY_*), built once at start, never at import."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Every setting has an embedded default that serves one machine with zero setup."""
 
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_", env_nested_delimiter="__", extra="ignore"
+    )
 
     # where things live (relative to the working directory unless absolute)
     data_dir: Path = Path("var")
@@ -30,7 +32,8 @@ class Settings(BaseSettings):
     tls_cert: Path | None = None  # default certs_dir/server.pem
     tls_key: Path | None = None  # default certs_dir/server-key.pem
     client_ca: Path | None = None  # default certs_dir/ca.pem
-    trusted_proxies: list[str] = Field(default_factory=list)  # addresses allowed to send Client-Cert
+    # addresses allowed to send the RFC 9440 Client-Cert header
+    trusted_proxies: list[str] = Field(default_factory=list)
     max_payload_bytes: int = 10 * 1024 * 1024
 
     # the fund as SEPA creditor / debtor of the credit transfers
