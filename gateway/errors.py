@@ -48,6 +48,20 @@ class Code(StrEnum):
     MISSING_FIELD = "missing-field"
     NOT_FOUND = "not-found"
     CONFIGURATION = "configuration-error"
+    # SEPA out (issue 5): EPC rulebook rules enforced before writing a pain file
+    SEPA_CHARSET = "sepa-charset"
+    SEPA_NAME_TOO_LONG = "sepa-name-too-long"
+    SEPA_REMITTANCE_TOO_LONG = "sepa-remittance-too-long"
+    SEPA_INVALID_IDENTIFIER = "sepa-invalid-identifier"
+    SEPA_CURRENCY = "sepa-currency"
+    SEPA_AMOUNT_OUT_OF_RANGE = "sepa-amount-out-of-range"
+    SEPA_INVALID_CREDITOR_ID = "sepa-invalid-creditor-id"
+    SEPA_ADDRESS_UNSTRUCTURED = "sepa-address-unstructured"
+    SEPA_IBAN_OUTSIDE_SEPA = "sepa-iban-outside-sepa"
+    SEPA_INVALID_MANDATE = "sepa-invalid-mandate"
+    SEPA_INVALID_DATE = "sepa-invalid-date"
+    SEPA_INVALID_PURPOSE = "sepa-invalid-purpose"
+    SEPA_XSD_INVALID = "sepa-xsd-invalid"
 
 
 Severity = Literal["error", "warning"]
