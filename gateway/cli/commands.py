@@ -1,3 +1,5 @@
 """Imports every command module so that each registers itself on the `gateway` group."""
 
 from __future__ import annotations
+
+from gateway.cli import archive, certs  # noqa: F401
