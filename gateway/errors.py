@@ -46,6 +46,8 @@ class Code(StrEnum):
     NOT_CHILD_SUPPORT = "not-child-support"
     PARENTS_NOT_DISTINCT = "parents-not-distinct"
     MISSING_FIELD = "missing-field"
+    FIELD_NOT_ALLOWED = "field-not-allowed"
+    MISSING_ATTACHMENT = "missing-attachment"  # warning
     NOT_FOUND = "not-found"
     CONFIGURATION = "configuration-error"
     # SEPA out (issue 5): EPC rulebook rules enforced before writing a pain file
