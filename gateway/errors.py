@@ -50,6 +50,10 @@ class Code(StrEnum):
     MISSING_ATTACHMENT = "missing-attachment"  # warning
     NOT_FOUND = "not-found"
     CONFIGURATION = "configuration-error"
+    # signing and archive (gateway.signing, gateway.archive)
+    SIGNATURE_INVALID = "signature-invalid"
+    ARCHIVE_CORRUPT = "archive-corrupt"
+    ARCHIVE_BUSY = "archive-busy"
     # SEPA out (issue 5): EPC rulebook rules enforced before writing a pain file
     SEPA_CHARSET = "sepa-charset"
     SEPA_NAME_TOO_LONG = "sepa-name-too-long"
