@@ -1,0 +1,142 @@
+"""Two-pass planning shared by the streaming writers: rules and control sums, then batches.
+
+Pass 1 (`plan`) reads the source once: normalizes and checks every transaction (EPC rules),
+and keeps only one counter per batch key (NbOfTxs, CtrlSum) -- memory is O(batches), not
+O(transactions). Any rule error stops everything before a byte is written.
+
+Pass 2 (`batches`) yields each batch with an iterator over its transactions:
+- when the source is *grouped* (all transactions of a batch are contiguous, e.g. sorted by
+  sequence type and date, as the schedule produces them) one more pass writes the whole file;
+- otherwise the source is read once per batch, filtering on the key (a handful of batches per
+  run: FRST/RCUR times 3 collection days), still without holding transactions in memory.
+Pass 2 re-counts each batch and raises `totals-mismatch` if the source changed in between.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from gateway.errors import Code, Issue, RuleViolation
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+
+MAX_REPORTED_ISSUES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Batch(Generic[K]):
+    """One future PmtInf block: its key, number of transactions and control sum in cents."""
+
+    key: K
+    count: int
+    total_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class Plan(Generic[K]):
+    """What pass 1 learnt: batches in order of first appearance, totals, whether grouped."""
+
+    batches: tuple[Batch[K], ...]
+    count: int
+    total_cents: int
+    grouped: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Spec(Generic[T, K]):
+    """How to read one kind of transaction."""
+
+    name: str  # field path prefix in issues, e.g. "debits"
+    normalize: Callable[[T], T]
+    check: Callable[[T, str], list[Issue]]
+    key: Callable[[T], K]
+    amount: Callable[[T], int]
+
+
+def plan(source: Callable[[], Iterator[T]], spec: Spec[T, K]) -> Plan[K]:
+    """Pass 1: every rule on every transaction, and the per-batch control sums."""
+    counts: dict[K, list[int]] = {}
+    issues: list[Issue] = []
+    hidden = 0
+    grouped = True
+    previous: object = object()
+    total = 0
+    index = -1
+    for index, raw in enumerate(source()):
+        item = spec.normalize(raw)
+        found = spec.check(item, f"{spec.name}[{index}]")
+        if found:
+            room = MAX_REPORTED_ISSUES - len(issues)
+            issues.extend(found[: max(room, 0)])
+            hidden += max(len(found) - max(room, 0), 0)
+        key = spec.key(item)
+        amount = spec.amount(item)
+        entry = counts.get(key)
+        if entry is None:
+            counts[key] = [1, amount]
+        else:
+            if key != previous:
+                grouped = False
+            entry[0] += 1
+            entry[1] += amount
+        previous = key
+        total += amount
+    if hidden:
+        last = issues[-1]
+        issues.append(Issue(last.code, spec.name, f"... and {hidden} more issues not listed"))
+    if issues:
+        raise RuleViolation.from_issues(issues)
+    if index < 0:
+        raise RuleViolation(
+            f"no {spec.name} to write: a pain file needs at least one transaction",
+            code=Code.MISSING_FIELD,
+            field=spec.name,
+        )
+    return Plan(
+        batches=tuple(Batch(k, c, s) for k, (c, s) in counts.items()),
+        count=index + 1,
+        total_cents=total,
+        grouped=grouped,
+    )
+
+
+def _recounted(items: Iterable[T], batch: Batch[K], spec: Spec[T, K]) -> Iterator[T]:
+    count = 0
+    total = 0
+    for item in items:
+        count += 1
+        total += spec.amount(item)
+        yield item
+    if (count, total) != (batch.count, batch.total_cents):
+        raise RuleViolation(
+            f"batch {batch.key!r} changed between the two passes: {count} transactions / "
+            f"{total} cents written, {batch.count} / {batch.total_cents} planned",
+            code=Code.TOTALS_MISMATCH,
+            field=spec.name,
+        )
+
+
+def batches(
+    source: Callable[[], Iterator[T]], spec: Spec[T, K], planned: Plan[K]
+) -> Iterator[tuple[Batch[K], Iterator[T]]]:
+    """Pass 2: each planned batch with its (normalized) transactions, in planned order.
+
+    The caller must consume each inner iterator before asking for the next batch."""
+    if planned.grouped:
+        groups = itertools.groupby((spec.normalize(r) for r in source()), key=spec.key)
+        for batch, (key, items) in itertools.zip_longest(planned.batches, groups):
+            if batch is None or key != batch.key:
+                raise RuleViolation(
+                    "the source changed between the two passes (batch order differs)",
+                    code=Code.TOTALS_MISMATCH,
+                    field=spec.name,
+                )
+            yield batch, _recounted(items, batch, spec)
+        return
+    for batch in planned.batches:
+        items = (spec.normalize(r) for r in source() if spec.key(r) == batch.key)
+        yield batch, _recounted(items, batch, spec)

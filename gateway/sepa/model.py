@@ -1,0 +1,140 @@
+"""Typed, frozen inputs of the SEPA writers: the fund, direct debits, credit transfers, batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class SequenceType(StrEnum):
+    """SEPA Direct Debit sequence type (EPC130-08 AT-21)."""
+
+    FRST = "FRST"
+    RCUR = "RCUR"
+    OOFF = "OOFF"
+    FNAL = "FNAL"
+
+
+class Pain008Version(StrEnum):
+    """Supported CustomerDirectDebitInitiation versions; .08 is the EPC 2019+ default."""
+
+    V08 = "pain.008.001.08"
+    V02 = "pain.008.001.02"
+
+
+class Pain001Version(StrEnum):
+    """Supported CustomerCreditTransferInitiation versions; .09 is the EPC 2019+ default."""
+
+    V09 = "pain.001.001.09"
+    V03 = "pain.001.001.03"
+
+
+@dataclass(frozen=True, slots=True)
+class PostalAddress:
+    """A structured postal address (EPC: structured when an address is given at all)."""
+
+    country: str  # ISO 3166 alpha-2
+    town: str
+    postcode: str | None = None
+    street: str | None = None
+    building_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fund:
+    """The fund (ODPF): creditor of the debits, debtor of the credit transfers, initiating party."""
+
+    name: str
+    iban: str
+    bic: str | None
+    creditor_id: str  # ICS, EPC262-08 / EPC130-08 AT-02, French form FRkkZZZnnnnnn
+
+
+@dataclass(frozen=True, slots=True)
+class Amendment:
+    """What changed on the mandate since the last collection (EPC130-08 AT-24).
+
+    `original_debtor_iban` is used when the debtor moved to another account at the SAME bank;
+    `new_debtor_agent` when the account moved to ANOTHER bank (then `SMNDA`, "same mandate, new
+    debtor agent", replaces the original account, EPC130-08 IG usage rule of OrgnlDbtrAcct).
+    """
+
+    original_mandate_id: str | None = None
+    original_debtor_iban: str | None = None
+    new_debtor_agent: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return (
+            self.original_mandate_id is None
+            and self.original_debtor_iban is None
+            and not self.new_debtor_agent
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DirectDebit:
+    """One SDD Core collection from a debtor parent (amount in integer cents)."""
+
+    end_to_end_id: str  # AT-10
+    amount_cents: int  # AT-06
+    mandate_id: str  # AT-01
+    mandate_signed_on: date  # AT-25
+    sequence: SequenceType  # AT-21
+    collection_date: date  # AT-11
+    debtor_name: str  # AT-14
+    debtor_iban: str  # AT-07
+    debtor_bic: str | None = None  # AT-13, optional (NOTPROVIDED)
+    debtor_address: PostalAddress | None = None  # AT-09
+    remittance: str | None = None  # AT-22, unstructured
+    amendment: Amendment | None = None  # AT-24
+    currency: str = "EUR"
+
+    @property
+    def batch_key(self) -> tuple[str, date]:
+        """PmtInf grouping key: one batch per (sequence type, collection date)."""
+        return (self.sequence.value, self.collection_date)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditTransfer:
+    """One SCT payment to a creditor parent (amount in integer cents), purpose ALMY."""
+
+    end_to_end_id: str  # EPC125-05 AT-41
+    amount_cents: int  # AT-04
+    execution_date: date  # AT-07
+    creditor_name: str  # AT-21
+    creditor_iban: str  # AT-20
+    creditor_bic: str | None = None  # AT-23, optional
+    creditor_address: PostalAddress | None = None  # AT-22
+    remittance: str | None = None  # AT-05
+    purpose: str = "ALMY"  # AT-44, ISO ExternalPurpose1Code "alimony payment"
+    currency: str = "EUR"
+
+    @property
+    def batch_key(self) -> date:
+        """PmtInf grouping key: one batch per requested execution date."""
+        return self.execution_date
+
+
+@dataclass(frozen=True, slots=True)
+class MessageHeader:
+    """Group header inputs, injected so that output is deterministic (no clock in writers)."""
+
+    message_id: str  # MsgId, unique per file (ids.message_id)
+    created_at: datetime  # CreDtTm, tz-aware UTC
+
+
+#: A source of transactions that can be read more than once: each call returns a fresh iterator.
+#: The writers read it once for the control sums, then once per batch to write.
+DebitSource = Callable[[], Iterator[DirectDebit]]
+CreditSource = Callable[[], Iterator[CreditTransfer]]
+
+
+def format_cents(cents: int) -> str:
+    """Integer cents to the ISO 20022 decimal text (`12345` -> `123.45`), never through float."""
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{frac:02d}"

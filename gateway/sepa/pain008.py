@@ -1,0 +1,243 @@
+"""Streaming pain.008 (SEPA Direct Debit Core) writer: constant memory, two passes.
+
+Layout: `lxml.etree.xmlfile` writes the envelope (declaration, Document, GrpHdr, each PmtInf
+header and every closing tag, escaping done by lxml); each DrctDbtTxInf is a pre-ordered text
+fragment written straight to the same stream after `xf.flush()`. Why: building ~25 lxml
+elements per transaction costs ~12 us, the fragment ~1.5 us; at 1,000,000 debits that is the
+difference between missing and meeting the 20 s target. It is safe because every value went
+through `rules` (SEPA character set: no XML special character; `esc` still escapes
+defensively) and every file is XSD-validated (`gateway.sepa.xsd`).
+
+Batches (PmtInf) are per (sequence type, requested collection date), EPC130-08 AT-21/AT-11.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO
+
+from lxml import etree
+
+from gateway.errors import Issue, RuleViolation
+from gateway.sepa import rules
+from gateway.sepa.batches import Batch, Plan, Spec, batches, plan
+from gateway.sepa.ids import payment_info_id
+from gateway.sepa.model import (
+    DebitSource,
+    DirectDebit,
+    Fund,
+    MessageHeader,
+    Pain008Version,
+    format_cents,
+)
+from gateway.sepa.xmltext import (
+    address_xml,
+    agent_element,
+    agent_xml,
+    esc,
+    group_header,
+    iso_date,
+    iso_datetime,
+    leaf,
+    node,
+)
+
+DebitKey = tuple[str, date]
+
+_BUFFER = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """One written PmtInf: its id, key and control figures (for reconciliation, issue 6)."""
+
+    payment_info_id: str
+    sequence: str | None
+    day: date
+    count: int
+    total_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class WriteSummary:
+    """What a writer wrote: MsgId, message namespace and totals, batch by batch."""
+
+    message_id: str
+    version: str
+    count: int
+    total_cents: int
+    batches: tuple[BatchSummary, ...]
+
+
+def _check(debit: DirectDebit, field: str) -> list[Issue]:
+    return rules.check_debit(debit, field)
+
+
+DEBIT_SPEC: Spec[DirectDebit, DebitKey] = Spec(
+    name="debits",
+    normalize=rules.normalize_debit,
+    check=_check,
+    key=lambda d: d.batch_key,
+    amount=lambda d: d.amount_cents,
+)
+
+
+def _amendment_xml(debit: DirectDebit) -> str:
+    amendment = debit.amendment
+    if amendment is None:
+        return ""
+    parts = ["<AmdmntInd>true</AmdmntInd><AmdmntInfDtls>"]
+    if amendment.original_mandate_id is not None:
+        parts.append(f"<OrgnlMndtId>{esc(amendment.original_mandate_id)}</OrgnlMndtId>")
+    if amendment.original_debtor_iban is not None:
+        # EPC130-08 AT-24: account changed within the same bank -> the original IBAN
+        parts.append(f"<OrgnlDbtrAcct><Id><IBAN>{amendment.original_debtor_iban}</IBAN></Id></OrgnlDbtrAcct>")
+    elif amendment.new_debtor_agent:
+        # EPC130-08 IG usage rule: "SMNDA" = same mandate with a new debtor agent (other bank)
+        parts.append("<OrgnlDbtrAcct><Id><Othr><Id>SMNDA</Id></Othr></Id></OrgnlDbtrAcct>")
+    parts.append("</AmdmntInfDtls>")
+    return "".join(parts)
+
+
+def debit_xml(debit: DirectDebit, *, v08: bool) -> str:
+    """One DrctDbtTxInf in schema order (identical for .02 and .08 except the BIC tag)."""
+    remittance = (
+        "" if debit.remittance is None else f"<RmtInf><Ustrd>{esc(debit.remittance)}</Ustrd></RmtInf>"
+    )
+    return (
+        f"<DrctDbtTxInf><PmtId><EndToEndId>{esc(debit.end_to_end_id)}</EndToEndId></PmtId>"
+        f'<InstdAmt Ccy="{debit.currency}">{format_cents(debit.amount_cents)}</InstdAmt>'
+        f"<DrctDbtTx><MndtRltdInf><MndtId>{esc(debit.mandate_id)}</MndtId>"
+        f"<DtOfSgntr>{iso_date(debit.mandate_signed_on)}</DtOfSgntr>{_amendment_xml(debit)}"
+        f"</MndtRltdInf></DrctDbtTx>"
+        f"<DbtrAgt>{agent_xml(debit.debtor_bic, bicfi=v08)}</DbtrAgt>"
+        f"<Dbtr><Nm>{esc(debit.debtor_name)}</Nm>{address_xml(debit.debtor_address)}</Dbtr>"
+        f"<DbtrAcct><Id><IBAN>{debit.debtor_iban}</IBAN></Id></DbtrAcct>"
+        f"{remittance}</DrctDbtTxInf>"
+    )
+
+
+def _payment_info_header(
+    pmt_inf_id: str, batch: Batch[DebitKey], fund: Fund, *, v08: bool, batch_booking: bool
+) -> list[etree._Element]:
+    """PmtInf children before the transactions, in schema order."""
+    sequence, day = batch.key
+    bic_tag = "BICFI" if v08 else "BIC"
+    return [
+        leaf("PmtInfId", pmt_inf_id),
+        leaf("PmtMtd", "DD"),
+        leaf("BtchBookg", "true" if batch_booking else "false"),
+        leaf("NbOfTxs", str(batch.count)),
+        leaf("CtrlSum", format_cents(batch.total_cents)),
+        node(
+            "PmtTpInf",
+            node("SvcLvl", leaf("Cd", "SEPA")),
+            node("LclInstrm", leaf("Cd", "CORE")),  # SDD Core scheme
+            leaf("SeqTp", sequence),
+        ),
+        leaf("ReqdColltnDt", iso_date(day)),
+        node("Cdtr", leaf("Nm", fund.name)),
+        node("CdtrAcct", node("Id", leaf("IBAN", fund.iban))),
+        node("CdtrAgt", agent_element(fund.bic, bic_tag)),
+        leaf("ChrgBr", "SLEV"),
+        # EPC130-08 AT-02: creditor identifier, private id with scheme name "SEPA"
+        node(
+            "CdtrSchmeId",
+            node(
+                "Id",
+                node(
+                    "PrvtId",
+                    node(
+                        "Othr",
+                        leaf("Id", fund.creditor_id),
+                        node("SchmeNm", leaf("Prtry", "SEPA")),
+                    ),
+                ),
+            ),
+        ),
+    ]
+
+
+def write_pain008(
+    out: BinaryIO | Path,
+    header: MessageHeader,
+    fund: Fund,
+    debits: DebitSource,
+    *,
+    version: Pain008Version = Pain008Version.V08,
+    batch_booking: bool = True,
+) -> WriteSummary:
+    """Check every EPC rule, then stream the pain.008 file to `out`.
+
+    `debits` is called once for the rules and control sums and again to write (see
+    `gateway.sepa.batches`); nothing is written when a rule fails (RuleViolation)."""
+    fund = rules.normalize_fund(fund)
+    header_issues = [
+        *rules.check_fund(fund),
+        *rules.identifier_rule(header.message_id, "header.message_id"),
+    ]
+    if header_issues:
+        raise RuleViolation.from_issues(header_issues)
+    iso_datetime(header.created_at)  # refuse a naive datetime before the long first pass
+    planned = plan(debits, DEBIT_SPEC)
+    if isinstance(out, Path):
+        with out.open("wb", buffering=_BUFFER) as stream:
+            return _write(
+                stream,
+                header=header,
+                fund=fund,
+                debits=debits,
+                planned=planned,
+                version=version,
+                batch_booking=batch_booking,
+            )
+    return _write(
+        out,
+        header=header,
+        fund=fund,
+        debits=debits,
+        planned=planned,
+        version=version,
+        batch_booking=batch_booking,
+    )
+
+
+def _write(
+    stream: BinaryIO,
+    *,
+    header: MessageHeader,
+    fund: Fund,
+    debits: DebitSource,
+    planned: Plan[DebitKey],
+    version: Pain008Version,
+    batch_booking: bool,
+) -> WriteSummary:
+    v08 = version is Pain008Version.V08
+    summaries: list[BatchSummary] = []
+    namespace = f"urn:iso:std:iso:20022:tech:xsd:{version.value}"
+    with etree.xmlfile(stream, encoding="UTF-8") as xf:
+        xf.write_declaration()
+        with xf.element("Document", xmlns=namespace), xf.element("CstmrDrctDbtInitn"):
+            xf.write(group_header(header, fund, planned.count, planned.total_cents))
+            for batch, items in batches(debits, DEBIT_SPEC, planned):
+                sequence, day = batch.key
+                pmt_inf_id = payment_info_id(header.message_id, sequence, day)
+                with xf.element("PmtInf"):
+                    for child in _payment_info_header(
+                        pmt_inf_id, batch, fund, v08=v08, batch_booking=batch_booking
+                    ):
+                        xf.write(child)
+                    xf.flush()  # the fragments below go to the same stream, after lxml's
+                    write = stream.write
+                    for debit in items:
+                        write(debit_xml(debit, v08=v08).encode())
+                summaries.append(BatchSummary(pmt_inf_id, sequence, day, batch.count, batch.total_cents))
+    return WriteSummary(
+        message_id=header.message_id,
+        version=version.value,
+        count=planned.count,
+        total_cents=planned.total_cents,
+        batches=tuple(summaries),
+    )

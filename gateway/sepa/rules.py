@@ -1,0 +1,327 @@
+"""EPC rulebook rules checked before any pain file is written, each yielding coded Issues.
+
+Sources: EPC130-08 "SDD Core Scheme Customer-to-Bank Implementation Guidelines" and EPC125-05
+"SCT Scheme Customer-to-Bank Implementation Guidelines" (attribute numbers AT-xx), EPC217-08
+(character set), EPC262-08 (creditor identifier). The ISO XSDs do not carry these restrictions.
+
+Two steps per transaction: `normalize_*` converts text to the SEPA set and compacts IBAN/BIC
+(cheap when the input is already clean: the same object comes back), `check_*` returns every
+Issue of the normalized value. Writers run both in their first pass and refuse to write a byte
+when any error is found.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from stdnum import bic as stdnum_bic
+from stdnum.eu import at_02
+from stdnum.exceptions import ValidationError
+
+from gateway.errors import Code, Issue
+from gateway.sepa.charset import is_sepa, transliterate
+from gateway.sepa.model import (
+    Amendment,
+    CreditTransfer,
+    DirectDebit,
+    Fund,
+    PostalAddress,
+)
+
+NAME_MAX = 70  # EPC130-08 AT-03/AT-14, EPC125-05 AT-02/AT-21: 70 characters
+REMITTANCE_MAX = 140  # EPC130-08 AT-22, EPC125-05 AT-05: one Ustrd of 140 characters
+IDENTIFIER_MAX = 35  # EPC130-08 AT-01 (mandate), AT-10 (end-to-end), MsgId, PmtInfId
+AMOUNT_MIN_CENTS = 1  # EPC130-08 AT-06 / EPC125-05 AT-04: 0.01 ...
+AMOUNT_MAX_CENTS = 99_999_999_999  # ... to 999,999,999.99 EUR
+# ISO 20022 PostalAddress24/6 lengths
+_ADDRESS_MAX = {"street": 70, "building_number": 16, "postcode": 16, "town": 35}
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_PURPOSE = re.compile(r"[A-Z]{4}")
+
+
+# --- single-value rules --------------------------------------------------------------------
+
+
+def charset_rule(value: str, field: str) -> Iterator[Issue]:
+    """# EPC130-08/EPC125-05 §1.4: only the SEPA Latin character set (after EPC217-08)."""
+    if not is_sepa(value):
+        yield from transliterate(value, field)[1]
+
+
+def name_rule(value: str, field: str) -> Iterator[Issue]:
+    """# EPC130-08 AT-03/AT-14, EPC125-05 AT-02/AT-21: name present, at most 70 characters."""
+    yield from charset_rule(value, field)
+    if not value.strip():
+        yield Issue(Code.SEPA_NAME_TOO_LONG, field, "name is empty")
+    elif len(value) > NAME_MAX:
+        yield Issue(
+            Code.SEPA_NAME_TOO_LONG,
+            field,
+            f"name has {len(value)} characters, at most {NAME_MAX} (EPC, never truncated)",
+        )
+
+
+def remittance_rule(value: str | None, field: str) -> Iterator[Issue]:
+    """# EPC130-08 AT-22, EPC125-05 AT-05: unstructured remittance at most 140 characters."""
+    if value is None:
+        return
+    yield from charset_rule(value, field)
+    if len(value) > REMITTANCE_MAX:
+        yield Issue(
+            Code.SEPA_REMITTANCE_TOO_LONG,
+            field,
+            f"remittance has {len(value)} characters, at most {REMITTANCE_MAX}",
+        )
+
+
+def identifier_rule(value: str, field: str) -> Iterator[Issue]:
+    """# EPC130-08 AT-01/AT-10 and IG §1.5: 1-35 SEPA characters, no leading, trailing or
+    double `/` (nor leading/trailing space, which banks trim)."""
+    if not value or len(value) > IDENTIFIER_MAX:
+        yield Issue(
+            Code.SEPA_INVALID_IDENTIFIER,
+            field,
+            f"identifier must have 1 to {IDENTIFIER_MAX} characters, has {len(value)}",
+        )
+    if not is_sepa(value):
+        yield Issue(Code.SEPA_INVALID_IDENTIFIER, field, "identifier outside the SEPA set")
+    if value.startswith("/") or value.endswith("/") or "//" in value:
+        yield Issue(
+            Code.SEPA_INVALID_IDENTIFIER,
+            field,
+            "identifier must not start or end with '/' nor contain '//'",
+        )
+    if value != value.strip():
+        yield Issue(Code.SEPA_INVALID_IDENTIFIER, field, "identifier has surrounding spaces")
+
+
+def currency_rule(value: str, field: str) -> Iterator[Issue]:
+    """# EPC130-08 AT-06, EPC125-05 AT-04: SEPA schemes are euro only."""
+    if value != "EUR":
+        yield Issue(Code.SEPA_CURRENCY, field, f"currency {value!r} is not EUR")
+
+
+def amount_rule(cents: int, field: str) -> Iterator[Issue]:
+    """# EPC130-08 AT-06, EPC125-05 AT-04: 0.01 <= amount <= 999,999,999.99 EUR."""
+    if not AMOUNT_MIN_CENTS <= cents <= AMOUNT_MAX_CENTS:
+        yield Issue(
+            Code.SEPA_AMOUNT_OUT_OF_RANGE,
+            field,
+            f"amount {cents} cents outside 0.01 .. 999999999.99 EUR",
+        )
+
+
+def iban_rule(value: str, field: str) -> Iterator[Issue]:
+    """# EPC130-08 AT-04/AT-07, EPC125-05 AT-01/AT-20: a valid IBAN of a SEPA country.
+
+    schwifty checks ISO 13616 (mod-97 check digits, the country's length and BBAN format) and
+    knows which countries are in the SEPA zone (EPC409-09 list of countries)."""
+    try:
+        parsed = IBAN(value)
+    except (SchwiftyException, ValueError) as exc:
+        yield Issue(Code.INVALID_IBAN, field, f"invalid IBAN: {exc}")
+        return
+    if not parsed.in_sepa_zone:
+        yield Issue(Code.SEPA_IBAN_OUTSIDE_SEPA, field, f"IBAN country {value[:2]} is not in SEPA")
+
+
+def bic_rule(value: str | None, field: str) -> Iterator[Issue]:
+    """# EPC130-08 AT-12/AT-13, EPC125-05 AT-06/AT-23: BIC optional; when given, valid
+    (ISO 9362, 8 or 11 characters, checked with python-stdnum)."""
+    if value is None:
+        return
+    try:
+        stdnum_bic.validate(value)
+    except ValidationError as exc:
+        yield Issue(Code.INVALID_BIC, field, f"invalid BIC: {exc}")
+
+
+def creditor_id_rule(value: str, field: str) -> Iterator[Issue]:
+    """# EPC130-08 AT-02, EPC262-08: creditor identifier (ICS, FRkkZZZnnnnnn) with valid
+    ISO 7064 mod 97-10 check digits (python-stdnum `stdnum.eu.at_02`)."""
+    try:
+        at_02.validate(value)
+    except ValidationError as exc:
+        yield Issue(Code.SEPA_INVALID_CREDITOR_ID, field, f"invalid creditor identifier: {exc}")
+
+
+def purpose_rule(value: str, field: str) -> Iterator[Issue]:
+    """# EPC125-05 AT-44: purpose is an ISO ExternalPurpose1Code (4 capitals, e.g. ALMY)."""
+    if not _PURPOSE.fullmatch(value):
+        yield Issue(Code.SEPA_INVALID_PURPOSE, field, f"purpose {value!r} is not a 4-letter code")
+
+
+def address_rule(address: PostalAddress | None, field: str) -> Iterator[Issue]:
+    """# EPC130-08 AT-09/AT-05, EPC125-05 AT-03/AT-22 (rulebooks 2023+): when an address is
+    given it is structured, with at least the town and the ISO country code."""
+    if address is None:
+        return
+    if not _COUNTRY.fullmatch(address.country):
+        yield Issue(Code.SEPA_ADDRESS_UNSTRUCTURED, f"{field}.country", "country must be ISO alpha-2")
+    if not address.town.strip():
+        yield Issue(Code.SEPA_ADDRESS_UNSTRUCTURED, f"{field}.town", "a structured address needs a town")
+    for part, limit in _ADDRESS_MAX.items():
+        value: str | None = getattr(address, part)
+        if value is None:
+            continue
+        yield from charset_rule(value, f"{field}.{part}")
+        if len(value) > limit:
+            yield Issue(
+                Code.SEPA_ADDRESS_UNSTRUCTURED,
+                f"{field}.{part}",
+                f"{part} has {len(value)} characters, at most {limit}",
+            )
+
+
+# --- composite checks ----------------------------------------------------------------------
+
+
+def check_fund(fund: Fund, field: str = "fund", *, needs_creditor_id: bool = True) -> list[Issue]:
+    """The fund as creditor (pain.008) or debtor (pain.001) and initiating party."""
+    issues = [*name_rule(fund.name, f"{field}.name"), *iban_rule(fund.iban, f"{field}.iban")]
+    issues.extend(bic_rule(fund.bic, f"{field}.bic"))
+    if needs_creditor_id:
+        issues.extend(creditor_id_rule(fund.creditor_id, f"{field}.creditor_id"))
+    return issues
+
+
+def _amendment_issues(amendment: Amendment, field: str) -> Iterator[Issue]:
+    """# EPC130-08 AT-24: the reason for amendment carries the original values."""
+    if amendment.is_empty:
+        yield Issue(Code.SEPA_INVALID_MANDATE, field, "amendment without any original detail")
+    if amendment.original_mandate_id is not None:
+        yield from identifier_rule(amendment.original_mandate_id, f"{field}.original_mandate_id")
+    if amendment.original_debtor_iban is not None:
+        yield from iban_rule(amendment.original_debtor_iban, f"{field}.original_debtor_iban")
+        if amendment.new_debtor_agent:
+            yield Issue(
+                Code.SEPA_INVALID_MANDATE,
+                field,
+                "either the original account (same bank) or SMNDA (new bank), not both",
+            )
+
+
+def check_debit(debit: DirectDebit, field: str = "debit") -> list[Issue]:
+    """Every EPC130-08 rule on one (normalized) direct debit."""
+    issues = [
+        *identifier_rule(debit.end_to_end_id, f"{field}.end_to_end_id"),
+        *identifier_rule(debit.mandate_id, f"{field}.mandate_id"),
+        *currency_rule(debit.currency, f"{field}.currency"),
+        *amount_rule(debit.amount_cents, f"{field}.amount_cents"),
+        *name_rule(debit.debtor_name, f"{field}.debtor_name"),
+        *iban_rule(debit.debtor_iban, f"{field}.debtor_iban"),
+        *bic_rule(debit.debtor_bic, f"{field}.debtor_bic"),
+        *address_rule(debit.debtor_address, f"{field}.debtor_address"),
+        *remittance_rule(debit.remittance, f"{field}.remittance"),
+    ]
+    # EPC130-08 AT-25: the mandate is signed before it is used.
+    if debit.mandate_signed_on > debit.collection_date:
+        issues.append(
+            Issue(
+                Code.SEPA_INVALID_MANDATE,
+                f"{field}.mandate_signed_on",
+                "mandate signed after the requested collection date",
+            )
+        )
+    if debit.amendment is not None:
+        issues.extend(_amendment_issues(debit.amendment, f"{field}.amendment"))
+    return issues
+
+
+def check_credit(credit: CreditTransfer, field: str = "credit") -> list[Issue]:
+    """Every EPC125-05 rule on one (normalized) credit transfer."""
+    return [
+        *identifier_rule(credit.end_to_end_id, f"{field}.end_to_end_id"),
+        *currency_rule(credit.currency, f"{field}.currency"),
+        *amount_rule(credit.amount_cents, f"{field}.amount_cents"),
+        *name_rule(credit.creditor_name, f"{field}.creditor_name"),
+        *iban_rule(credit.creditor_iban, f"{field}.creditor_iban"),
+        *bic_rule(credit.creditor_bic, f"{field}.creditor_bic"),
+        *address_rule(credit.creditor_address, f"{field}.creditor_address"),
+        *remittance_rule(credit.remittance, f"{field}.remittance"),
+        *purpose_rule(credit.purpose, f"{field}.purpose"),
+    ]
+
+
+# --- normalization -------------------------------------------------------------------------
+
+
+def _text(value: str) -> str:
+    return value if is_sepa(value) else transliterate(value)[0]
+
+
+def _opt_text(value: str | None) -> str | None:
+    return None if value is None else _text(value)
+
+
+def compact(value: str) -> str:
+    """IBAN/BIC as written in XML: no spaces, capitals."""
+    return value.replace(" ", "").upper()
+
+
+def normalize_address(address: PostalAddress | None) -> PostalAddress | None:
+    if address is None:
+        return None
+    return PostalAddress(
+        country=address.country.upper(),
+        town=_text(address.town),
+        postcode=_opt_text(address.postcode),
+        street=_opt_text(address.street),
+        building_number=_opt_text(address.building_number),
+    )
+
+
+def _clean_account(iban: str, bic: str | None) -> bool:
+    return " " not in iban and iban.isupper() and (bic is None or (" " not in bic and bic.isupper()))
+
+
+def normalize_debit(debit: DirectDebit) -> DirectDebit:
+    """Transliterated names/remittance/address, compact IBAN/BIC; same object when clean."""
+    if (
+        is_sepa(debit.debtor_name)
+        and (debit.remittance is None or is_sepa(debit.remittance))
+        and debit.debtor_address is None
+        and _clean_account(debit.debtor_iban, debit.debtor_bic)
+    ):
+        return debit
+    return dataclasses.replace(
+        debit,
+        debtor_name=_text(debit.debtor_name),
+        remittance=_opt_text(debit.remittance),
+        debtor_address=normalize_address(debit.debtor_address),
+        debtor_iban=compact(debit.debtor_iban),
+        debtor_bic=None if debit.debtor_bic is None else compact(debit.debtor_bic),
+    )
+
+
+def normalize_credit(credit: CreditTransfer) -> CreditTransfer:
+    """Transliterated names/remittance/address, compact IBAN/BIC; same object when clean."""
+    if (
+        is_sepa(credit.creditor_name)
+        and (credit.remittance is None or is_sepa(credit.remittance))
+        and credit.creditor_address is None
+        and _clean_account(credit.creditor_iban, credit.creditor_bic)
+    ):
+        return credit
+    return dataclasses.replace(
+        credit,
+        creditor_name=_text(credit.creditor_name),
+        remittance=_opt_text(credit.remittance),
+        creditor_address=normalize_address(credit.creditor_address),
+        creditor_iban=compact(credit.creditor_iban),
+        creditor_bic=None if credit.creditor_bic is None else compact(credit.creditor_bic),
+    )
+
+
+def normalize_fund(fund: Fund) -> Fund:
+    return dataclasses.replace(
+        fund,
+        name=_text(fund.name),
+        iban=compact(fund.iban),
+        bic=None if fund.bic is None else compact(fund.bic),
+        creditor_id=compact(fund.creditor_id),
+    )
