@@ -1,0 +1,1 @@
+"""Alembic migrations of the gateway's store, shipped in the package and applied at start."""
