@@ -127,6 +127,28 @@ class MessageHeader:
     created_at: datetime  # CreDtTm, tz-aware UTC
 
 
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """One written PmtInf: its id, key and control figures (for reconciliation, issue 6)."""
+
+    payment_info_id: str
+    sequence: str | None
+    day: date
+    count: int
+    total_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class WriteSummary:
+    """What a writer wrote: MsgId, message namespace and totals, batch by batch."""
+
+    message_id: str
+    version: str
+    count: int
+    total_cents: int
+    batches: tuple[BatchSummary, ...]
+
+
 #: A source of transactions that can be read more than once: each call returns a fresh iterator.
 #: The writers read it once for the control sums, then once per batch to write.
 DebitSource = Callable[[], Iterator[DirectDebit]]

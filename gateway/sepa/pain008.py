@@ -13,7 +13,6 @@ Batches (PmtInf) are per (sequence type, requested collection date), EPC130-08 A
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -25,11 +24,13 @@ from gateway.sepa import rules
 from gateway.sepa.batches import Batch, Plan, Spec, batches, plan
 from gateway.sepa.ids import payment_info_id
 from gateway.sepa.model import (
+    BatchSummary,
     DebitSource,
     DirectDebit,
     Fund,
     MessageHeader,
     Pain008Version,
+    WriteSummary,
     format_cents,
 )
 from gateway.sepa.xmltext import (
@@ -47,28 +48,6 @@ from gateway.sepa.xmltext import (
 DebitKey = tuple[str, date]
 
 _BUFFER = 1 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class BatchSummary:
-    """One written PmtInf: its id, key and control figures (for reconciliation, issue 6)."""
-
-    payment_info_id: str
-    sequence: str | None
-    day: date
-    count: int
-    total_cents: int
-
-
-@dataclass(frozen=True, slots=True)
-class WriteSummary:
-    """What a writer wrote: MsgId, message namespace and totals, batch by batch."""
-
-    message_id: str
-    version: str
-    count: int
-    total_cents: int
-    batches: tuple[BatchSummary, ...]
 
 
 def _check(debit: DirectDebit, field: str) -> list[Issue]:

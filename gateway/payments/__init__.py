@@ -1,0 +1,1 @@
+"""Payments domain (no storage): TARGET calendar, collection schedule, mandates."""

@@ -1,0 +1,179 @@
+"""Streaming pain.001 (SEPA Credit Transfer) writer for the payouts to creditor parents.
+
+Same construction as `gateway.sepa.pain008` (lxml `xmlfile` envelope, rule-checked text
+fragments per CdtTrfTxInf, two passes, constant memory). Batches (PmtInf) are per requested
+execution date (EPC125-05 AT-07); every transaction carries purpose `ALMY` (EPC125-05 AT-44).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO
+
+from lxml import etree
+
+from gateway.errors import Issue, RuleViolation
+from gateway.sepa import rules
+from gateway.sepa.batches import Batch, Plan, Spec, batches, plan
+from gateway.sepa.ids import payment_info_id
+from gateway.sepa.model import (
+    BatchSummary,
+    CreditSource,
+    CreditTransfer,
+    Fund,
+    MessageHeader,
+    Pain001Version,
+    WriteSummary,
+    format_cents,
+)
+from gateway.sepa.xmltext import (
+    address_xml,
+    agent_element,
+    esc,
+    group_header,
+    iso_date,
+    iso_datetime,
+    leaf,
+    node,
+)
+
+_BUFFER = 1 << 20
+
+
+def _check(credit: CreditTransfer, field: str) -> list[Issue]:
+    return rules.check_credit(credit, field)
+
+
+CREDIT_SPEC: Spec[CreditTransfer, date] = Spec(
+    name="credits",
+    normalize=rules.normalize_credit,
+    check=_check,
+    key=lambda c: c.batch_key,
+    amount=lambda c: c.amount_cents,
+)
+
+
+def credit_xml(credit: CreditTransfer, *, v09: bool) -> str:
+    """One CdtTrfTxInf in schema order; the creditor's bank is omitted when its BIC is not
+    given (CdtrAgt is optional in both versions, EPC125-05 AT-23)."""
+    if credit.creditor_bic is None:
+        agent = ""
+    else:
+        tag = "BICFI" if v09 else "BIC"
+        agent = f"<CdtrAgt><FinInstnId><{tag}>{credit.creditor_bic}</{tag}></FinInstnId></CdtrAgt>"
+    remittance = (
+        "" if credit.remittance is None else f"<RmtInf><Ustrd>{esc(credit.remittance)}</Ustrd></RmtInf>"
+    )
+    return (
+        f"<CdtTrfTxInf><PmtId><EndToEndId>{esc(credit.end_to_end_id)}</EndToEndId></PmtId>"
+        f'<Amt><InstdAmt Ccy="{credit.currency}">{format_cents(credit.amount_cents)}'
+        f"</InstdAmt></Amt>{agent}"
+        f"<Cdtr><Nm>{esc(credit.creditor_name)}</Nm>{address_xml(credit.creditor_address)}"
+        f"</Cdtr><CdtrAcct><Id><IBAN>{credit.creditor_iban}</IBAN></Id></CdtrAcct>"
+        f"<Purp><Cd>{credit.purpose}</Cd></Purp>{remittance}</CdtTrfTxInf>"
+    )
+
+
+def _payment_info_header(
+    pmt_inf_id: str, batch: Batch[date], fund: Fund, *, v09: bool, batch_booking: bool
+) -> list[etree._Element]:
+    """PmtInf children before the transactions, in schema order."""
+    day = iso_date(batch.key)
+    # .09: ReqdExctnDt is a DateAndDateTime2Choice (<Dt>); .03: a plain ISODate
+    execution = node("ReqdExctnDt", leaf("Dt", day)) if v09 else leaf("ReqdExctnDt", day)
+    return [
+        leaf("PmtInfId", pmt_inf_id),
+        leaf("PmtMtd", "TRF"),
+        leaf("BtchBookg", "true" if batch_booking else "false"),
+        leaf("NbOfTxs", str(batch.count)),
+        leaf("CtrlSum", format_cents(batch.total_cents)),
+        node("PmtTpInf", node("SvcLvl", leaf("Cd", "SEPA"))),
+        execution,
+        node("Dbtr", leaf("Nm", fund.name)),
+        node("DbtrAcct", node("Id", leaf("IBAN", fund.iban))),
+        node("DbtrAgt", agent_element(fund.bic, "BICFI" if v09 else "BIC")),
+        leaf("ChrgBr", "SLEV"),
+    ]
+
+
+def write_pain001(
+    out: BinaryIO | Path,
+    header: MessageHeader,
+    fund: Fund,
+    credits: CreditSource,
+    *,
+    version: Pain001Version = Pain001Version.V09,
+    batch_booking: bool = True,
+) -> WriteSummary:
+    """Check every EPC rule, then stream the pain.001 file to `out` (the fund pays).
+
+    `credits` is called once for the rules and control sums and again to write; nothing is
+    written when a rule fails (RuleViolation)."""
+    fund = rules.normalize_fund(fund)
+    header_issues = [
+        *rules.check_fund(fund, needs_creditor_id=False),
+        *rules.identifier_rule(header.message_id, "header.message_id"),
+    ]
+    if header_issues:
+        raise RuleViolation.from_issues(header_issues)
+    iso_datetime(header.created_at)  # refuse a naive datetime before the long first pass
+    planned = plan(credits, CREDIT_SPEC)
+    if isinstance(out, Path):
+        with out.open("wb", buffering=_BUFFER) as stream:
+            return _write(
+                stream,
+                header=header,
+                fund=fund,
+                credits=credits,
+                planned=planned,
+                version=version,
+                batch_booking=batch_booking,
+            )
+    return _write(
+        out,
+        header=header,
+        fund=fund,
+        credits=credits,
+        planned=planned,
+        version=version,
+        batch_booking=batch_booking,
+    )
+
+
+def _write(
+    stream: BinaryIO,
+    *,
+    header: MessageHeader,
+    fund: Fund,
+    credits: CreditSource,
+    planned: Plan[date],
+    version: Pain001Version,
+    batch_booking: bool,
+) -> WriteSummary:
+    v09 = version is Pain001Version.V09
+    summaries: list[BatchSummary] = []
+    namespace = f"urn:iso:std:iso:20022:tech:xsd:{version.value}"
+    with etree.xmlfile(stream, encoding="UTF-8") as xf:
+        xf.write_declaration()
+        with xf.element("Document", xmlns=namespace), xf.element("CstmrCdtTrfInitn"):
+            xf.write(group_header(header, fund, planned.count, planned.total_cents))
+            for batch, items in batches(credits, CREDIT_SPEC, planned):
+                pmt_inf_id = payment_info_id(header.message_id, None, batch.key)
+                with xf.element("PmtInf"):
+                    for child in _payment_info_header(
+                        pmt_inf_id, batch, fund, v09=v09, batch_booking=batch_booking
+                    ):
+                        xf.write(child)
+                    xf.flush()  # the fragments below go to the same stream, after lxml's
+                    write = stream.write
+                    for credit in items:
+                        write(credit_xml(credit, v09=v09).encode())
+                summaries.append(BatchSummary(pmt_inf_id, None, batch.key, batch.count, batch.total_cents))
+    return WriteSummary(
+        message_id=header.message_id,
+        version=version.value,
+        count=planned.count,
+        total_cents=planned.total_cents,
+        batches=tuple(summaries),
+    )
