@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CertificateRoleRule(BaseModel):
+    """Maps verified client certificates to a role; every field given must match.
+
+    `fingerprint_sha256`: hex SHA-256 of the certificate's DER (colons and case ignored);
+    `subject` / `issuer`: RFC 4514 strings as `openssl x509 -noout -subject -nameopt RFC2253` prints.
+    """
+
+    role: str
+    fingerprint_sha256: str | None = None
+    subject: str | None = None
+    issuer: str | None = None
 
 
 class Settings(BaseSettings):
@@ -35,6 +48,10 @@ class Settings(BaseSettings):
     # addresses allowed to send the RFC 9440 Client-Cert header
     trusted_proxies: list[str] = Field(default_factory=list)
     max_payload_bytes: int = 10 * 1024 * 1024
+    # client certificate -> role: explicit rules first (GATEWAY_ROLE_RULES as a JSON list), then,
+    # when dev_roles is on, the subject's OU or CN when it names a role (the `certs init` certificates)
+    role_rules: list[CertificateRoleRule] = Field(default_factory=list)
+    dev_roles: bool = True
 
     # the fund as SEPA creditor / debtor of the credit transfers
     creditor_name: str = "CAF DEMO ARIPA"

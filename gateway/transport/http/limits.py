@@ -1,0 +1,112 @@
+"""Request limits at the edge: body size (413, chunked bodies included) and media types (415)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, MutableMapping
+from typing import Any
+
+from fastapi import Request
+
+from gateway.errors import Code, MalformedPayload, PayloadTooLarge
+from gateway.problem import PROBLEM_MEDIA_TYPE, problem
+from gateway.transport.http.tls import ASGIApp
+
+
+class UnsupportedMediaType(MalformedPayload):
+    """A body in a media type the path does not take: code malformed-payload, status 415."""
+
+
+def check_media_type(content_type: str | None, accepted: Collection[str]) -> None:
+    """Raise UnsupportedMediaType unless `content_type` (parameters ignored) is accepted."""
+    essence = (content_type or "").split(";", 1)[0].strip().lower()
+    if essence not in {a.lower() for a in accepted}:
+        wanted = ", ".join(sorted(accepted))
+        raise UnsupportedMediaType(
+            f"media type {essence or '(none)'} not accepted here; send {wanted}",
+            code=Code.MALFORMED_PAYLOAD,
+            field="Content-Type",
+        )
+
+
+def require_media_type(*accepted: str) -> Callable[[Request], None]:
+    """A dependency refusing other request media types with 415."""
+
+    def dependency(request: Request) -> None:
+        check_media_type(request.headers.get("content-type"), accepted)
+
+    return dependency
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the body exceeds {limit} bytes", code=Code.PAYLOAD_TOO_LARGE, field="body")
+
+
+class BodySizeLimit:
+    """Refuses bodies over `limit` bytes: at once from Content-Length, else while they stream in.
+
+    A chunked body has no length up front, so `receive` is wrapped: the chunk that crosses the
+    limit raises PayloadTooLarge inside the app (its handler answers 413); if the app lets it
+    through before answering, this middleware answers 413 itself.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > self.limit:
+                    await _send_problem(send, scope, _too_large(self.limit), 413)
+                    return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> MutableMapping[str, Any]:
+            nonlocal seen
+            message: MutableMapping[str, Any] = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _too_large(self.limit)
+            return message
+
+        async def noting_send(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, noting_send)
+        except PayloadTooLarge as exc:
+            if started:
+                raise
+            await _send_problem(send, scope, exc, 413)
+
+
+async def _send_problem(
+    send: Any, scope: MutableMapping[str, Any], error: PayloadTooLarge, status: int
+) -> None:
+    body = json.dumps(problem(error, status=status, instance=scope.get("path"))).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                # The rest of the body is not read: the connection cannot be reused.
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

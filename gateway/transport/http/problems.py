@@ -1,0 +1,94 @@
+"""RFC 9457 problem+json answers: the one exception handler where errors meet HTTP statuses.
+
+Statuses come from gateway.problem (shared with the command line); the HTTP edge only adds the
+cases that exist nowhere else: 415 for a wrong media type and the framework's own errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from gateway.errors import Code, GatewayError, Issue, MalformedPayload, NotFound
+from gateway.problem import PROBLEM_MEDIA_TYPE, TYPE_BASE, UNSUPPORTED_MEDIA_TYPE, problem, status_for
+from gateway.transport.http.limits import UnsupportedMediaType
+
+log = logging.getLogger(__name__)
+
+
+def http_status(error: GatewayError) -> int:
+    if isinstance(error, UnsupportedMediaType):
+        return UNSUPPORTED_MEDIA_TYPE
+    return status_for(error)
+
+
+def problem_response(
+    error: GatewayError, *, instance: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    status = http_status(error)
+    return JSONResponse(
+        problem(error, status=status, instance=instance),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+async def _gateway_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GatewayError)
+    return problem_response(exc, instance=request.url.path)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    issues = [
+        Issue(
+            Code.MALFORMED_PAYLOAD,
+            ".".join(str(p) for p in err.get("loc", ())),
+            str(err.get("msg", "invalid")),
+        )
+        for err in exc.errors()
+    ] or [Issue(Code.MALFORMED_PAYLOAD, "", "invalid request")]
+    return problem_response(MalformedPayload.from_issues(issues), instance=request.url.path)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return problem_response(NotFound("no such resource"), instance=request.url.path)
+    # 405 and the like: not a gateway error code, but still problem+json.
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + "http-" + str(exc.status_code),
+        "title": str(exc.detail),
+        "status": exc.status_code,
+        "detail": str(exc.detail),
+        "errors": [],
+        "instance": request.url.path,
+    }
+    return JSONResponse(body, status_code=exc.status_code, media_type=PROBLEM_MEDIA_TYPE, headers=exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The message may quote personal data from the payload: log the class and where, not the text.
+    log.error("unexpected %s on %s", type(exc).__name__, request.url.path, exc_info=False)
+    body = {
+        "type": TYPE_BASE + "internal-error",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "the gateway failed to process the request",
+        "errors": [],
+        "instance": request.url.path,
+    }
+    return JSONResponse(body, status_code=500, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(GatewayError, _gateway_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

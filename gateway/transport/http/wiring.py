@@ -1,0 +1,78 @@
+"""Builds the HTTP app and its mutual-TLS server from Settings (called by `gateway serve`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from gateway.config import Settings
+from gateway.errors import Code, ConfigurationError
+from gateway.store import SqlStore, open_sql_store
+from gateway.transport.http.app import create_app
+from gateway.transport.http.identity import Authenticator, RoleMap, load_ca_certificates
+from gateway.transport.http.tls import server_config
+
+
+def authenticator_from_settings(settings: Settings) -> Authenticator:
+    ca_file = settings.effective_client_ca
+    proxy_ca = load_ca_certificates(ca_file.read_bytes()) if settings.trusted_proxies else []
+    return Authenticator(
+        RoleMap(settings.role_rules, dev_roles=settings.dev_roles),
+        trusted_proxies=settings.trusted_proxies,
+        proxy_ca=proxy_ca,
+    )
+
+
+def directory_check(path: Path) -> Callable[[], None]:
+    """Readiness of a folder the gateway writes to (the archive): it exists and is writable."""
+
+    def check() -> None:
+        if not path.is_dir() or not os.access(path, os.W_OK | os.X_OK):
+            raise OSError("archive folder missing or not writable")
+
+    return check
+
+
+def require_tls_files(settings: Settings) -> None:
+    for path in (settings.effective_tls_cert, settings.effective_tls_key, settings.effective_client_ca):
+        if not path.is_file():
+            raise ConfigurationError(
+                f"{path} not found; run `gateway certs init` for development certificates",
+                code=Code.CONFIGURATION,
+                field=str(path),
+            )
+
+
+@dataclass
+class Service:
+    """The app, the store it holds (closed by the caller) and the uvicorn server settings."""
+
+    app: FastAPI
+    store: SqlStore
+    config: uvicorn.Config
+
+
+def build_service(settings: Settings, *, host: str | None = None, port: int | None = None) -> Service:
+    require_tls_files(settings)
+    store = open_sql_store(settings.effective_database_url)
+    archive_dir = settings.effective_archive_dir
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(
+        authenticator=authenticator_from_settings(settings),
+        readiness={"store": store.ping, "archive": directory_check(archive_dir)},
+        max_payload_bytes=settings.max_payload_bytes,
+    )
+    config = server_config(
+        app,
+        host=host or settings.host,
+        port=port if port is not None else settings.port,
+        certfile=settings.effective_tls_cert,
+        keyfile=settings.effective_tls_key,
+        client_ca=settings.effective_client_ca,
+    )
+    return Service(app, store, config)
