@@ -1,0 +1,353 @@
+"""What the two XML sources share: schema loading, schema errors as paths, typed readers of elements.
+
+Schema errors are reported with the path of the offending element (`Enfants/Enfant[2]/MontantMensuel`,
+no namespace prefix, 1-based indices) and a message of our own: libraries' messages quote the
+offending value, which may be a name or a birth date, so they never reach the sender or a log.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import xmlschema
+from lxml import etree
+from xmlschema.validators.exceptions import XMLSchemaChildrenValidationError, XMLSchemaValidationError
+
+from gateway.adapters.paths import join
+from gateway.domain.transmission import (
+    Address,
+    Attachment,
+    BankAccount,
+    Child,
+    Parent,
+    Place,
+)
+from gateway.errors import Code, Issue, RuleViolation, SchemaViolation
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+# Past this many schema errors the rest are summed up in one issue: a hostile document must not
+# turn into a multi-megabyte answer.
+MAX_ISSUES = 100
+# Elements that may repeat always carry their index, even when alone: `Enfant[1]`, `Prenom[1]`.
+REPEATABLE = frozenset({"Enfant", "Prenom", "Ligne", "Piece"})
+
+# Human descriptions of our simple types, by name (the same names in both XSDs).
+TYPE_DESCRIPTIONS = {
+    "Date": "must be a date written YYYY-MM-DD",
+    "Montant": "must be a decimal number written like 150.00",
+    "Booleen": "must be true or false",
+    "TypeTitre": "must be a whole number from 1 to 6",
+    "NombreEnfants": "must be a whole number from 0 to 99",
+    "Nom": "must be 1 to 100 characters of text, without control characters",
+    "Libelle": "must be 1 to 200 characters of text, without control characters",
+    "Reference": "must be 1 to 35 letters, digits or . _ / - starting with a letter or digit",
+    "Code": "must be 1 to 35 letters, digits or . _ / - starting with a letter or digit",
+    "NumeroMinute": "must be 1 to 35 characters among letters, digits, space and . _ / -",
+    "TypeIndice": "must be 1 to 50 characters among letters, digits and . _ : / -",
+    "Pays": "must be an ISO 3166-1 alpha-2 country code in capitals, like FR",
+    "CodeInsee": "must be an INSEE commune code of 5 characters, like 44109 or 2A004",
+    "CodePostal": "must be a postal code of 2 to 10 letters, digits, spaces or hyphens",
+    "NIR": "must be a NIR of 15 characters, without spaces",
+    "Telephone": "must be a phone number of digits, spaces and . ( ) -, optionally starting with +",
+    "Courriel": "must be an e-mail address",
+    "MediaType": "must be a media type like application/pdf",
+    "CRPCEN": "must be a CRPCEN of exactly 5 digits",
+    "IBAN": "must be an IBAN in electronic form: capitals and digits, no spaces",
+    "BIC": "must be a BIC of 8 or 11 capitals and digits",
+    "Titulaire": "must be 1 to 100 characters of text, without control characters",
+}
+BUILTIN_DESCRIPTIONS = {
+    "base64Binary": "must be base64-encoded content",
+    "boolean": "must be true or false",
+    "integer": "must be a whole number",
+    "nonNegativeInteger": "must be a whole number",
+}
+
+_MISSING_ATTRIBUTE = re.compile(r"missing required attribute '([^']+)'")
+_UNEXPECTED_ATTRIBUTE = re.compile(r"'([^']+)' attribute not allowed")
+_ATTRIBUTE_VALUE = re.compile(r"attribute ([^\s=]+)=")
+
+
+@cache
+def load_schema(filename: str) -> xmlschema.XMLSchema10:
+    """Compile a source's XSD once per process."""
+    return xmlschema.XMLSchema10(str(SCHEMA_DIR / filename))
+
+
+def local_name(tag: Any) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def element_path(element: etree._Element) -> str:
+    """`Enfants/Enfant[2]/MontantMensuel`: from under the root, 1-based, no namespace prefix."""
+    parts: list[str] = []
+    node: etree._Element | None = element
+    while node is not None:
+        parent = node.getparent()
+        if parent is None:
+            break
+        name = local_name(node.tag)
+        same = [c for c in parent if c.tag == node.tag]
+        if name in REPEATABLE or len(same) > 1:
+            name += f"[{same.index(node) + 1}]"
+        parts.append(name)
+        node = parent
+    return "/".join(reversed(parts))
+
+
+def _describe(validator: Any) -> str:
+    kind = type(validator).__name__
+    if kind == "XsdEnumerationFacets":
+        return "must be one of " + ", ".join(str(v) for v in validator.enumeration)
+    if kind == "XsdMaxLengthFacet":
+        return f"must be at most {validator.value} characters long"
+    if kind == "XsdMinLengthFacet":
+        return "must not be empty"
+    if kind == "XsdAtomicBuiltin":
+        name = local_name(validator.name)
+        return BUILTIN_DESCRIPTIONS.get(name, f"is not a valid {name}")
+    owner = getattr(validator, "parent", None)
+    name = local_name(getattr(owner, "name", None))
+    return TYPE_DESCRIPTIONS.get(name, "does not match the schema")
+
+
+def _children_issue(err: XMLSchemaChildrenValidationError, base: str, namespace: str) -> Issue:
+    expected = [local_name(t) for t in (err.expected_tags or []) if isinstance(t, str)]
+    invalid = err.invalid_child
+    if invalid is not None and isinstance(invalid.tag, str):
+        found = local_name(invalid.tag)
+        if etree.QName(invalid.tag).namespace != namespace:
+            found += f" (namespace {etree.QName(invalid.tag).namespace or 'none'})"
+        known = (
+            {e.name for e in err.validator.iter_elements()}
+            if hasattr(err.validator, "iter_elements")
+            else set()
+        )
+        present = {c.tag for c in err.elem if isinstance(c.tag, str)} if err.elem is not None else set()
+        if expected and invalid.tag in known and f"{{{namespace}}}{expected[0]}" not in present:
+            return Issue(
+                Code.SCHEMA_VIOLATION,
+                join(base, expected[0]),
+                f"the required element {expected[0]} is missing (found {found} where it is expected)",
+            )
+        where = f"; expected {' or '.join(expected)}" if expected else ""
+        path = element_path(invalid) if isinstance(invalid, etree._Element) else join(base, found)
+        return Issue(Code.SCHEMA_VIOLATION, path, f"unexpected element {found} here{where}")
+    if expected:
+        missing = expected[0]
+        return Issue(Code.SCHEMA_VIOLATION, join(base, missing), f"the required element {missing} is missing")
+    return Issue(Code.SCHEMA_VIOLATION, base, "the content of this element does not match the schema")
+
+
+def _issue(err: XMLSchemaValidationError, namespace: str) -> Issue:
+    elem = err.elem
+    base = element_path(elem) if isinstance(elem, etree._Element) else ""
+    if isinstance(err, XMLSchemaChildrenValidationError):
+        return _children_issue(err, base, namespace)
+    reason = err.reason or ""
+    if m := _MISSING_ATTRIBUTE.search(reason):
+        name = local_name(m.group(1))
+        return Issue(Code.SCHEMA_VIOLATION, f"{base}/@{name}", f"the required attribute {name} is missing")
+    if m := _UNEXPECTED_ATTRIBUTE.search(reason):
+        name = local_name(m.group(1))
+        return Issue(Code.SCHEMA_VIOLATION, f"{base}/@{name}", f"unexpected attribute {name}")
+    if m := _ATTRIBUTE_VALUE.match(reason):
+        name = local_name(m.group(1))
+        return Issue(Code.SCHEMA_VIOLATION, f"{base}/@{name}", f"the attribute {_describe(err.validator)}")
+    if "character data" in reason:
+        return Issue(Code.SCHEMA_VIOLATION, base, "text is not allowed directly in this element")
+    if "can't have child elements" in reason:
+        return Issue(Code.SCHEMA_VIOLATION, base, "this element holds a value, not child elements")
+    return Issue(Code.SCHEMA_VIOLATION, base, f"the value {_describe(err.validator)}")
+
+
+def schema_issues(
+    tree: etree._ElementTree, schema: xmlschema.XMLSchema10, root: str, namespace: str
+) -> list[Issue]:
+    """Every schema error of the document, one per path, at most MAX_ISSUES (then a summary)."""
+    top = tree.getroot()
+    if top.tag != f"{{{namespace}}}{root}":
+        found = etree.QName(top.tag)
+        return [
+            Issue(
+                Code.SCHEMA_VIOLATION,
+                found.localname,
+                f"the root element must be {root} in the namespace {namespace}, "
+                f"not {found.localname} in {found.namespace or 'no namespace'}",
+            )
+        ]
+    issues: list[Issue] = []
+    seen: set[str] = set()
+    resource = xmlschema.XMLResource(tree, allow="none")
+    for err in schema.iter_errors(resource):
+        issue = _issue(err, namespace)
+        if issue.field in seen:
+            continue
+        if len(issues) == MAX_ISSUES:
+            issues.append(Issue(Code.SCHEMA_VIOLATION, "", "more schema errors follow; not listed"))
+            break
+        seen.add(issue.field)
+        issues.append(issue)
+    return issues
+
+
+def collapse(text: str | None) -> str:
+    """The value of an xs:token: XML whitespace collapsed (not NBSP, which French text uses)."""
+    return re.sub(r"[ \t\n\r]+", " ", text or "").strip(" ")
+
+
+class Reader:
+    """Typed access to a schema-valid document of one namespace; collects impossible dates."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+        self.issues: list[Issue] = []
+
+    def q(self, name: str) -> str:
+        return f"{{{self.namespace}}}{name}"
+
+    def find(self, parent: etree._Element, name: str) -> etree._Element | None:
+        return parent.find(self.q(name))
+
+    def get(self, parent: etree._Element, name: str) -> etree._Element:
+        found = parent.find(self.q(name))
+        if found is None:  # the schema requires it; kept as our own error all the same
+            raise SchemaViolation(f"the element {name} is missing", field=join(element_path(parent), name))
+        return found
+
+    def all(self, parent: etree._Element, path: str) -> Iterator[etree._Element]:
+        return iter(parent.findall("/".join(self.q(p) for p in path.split("/"))))
+
+    def text(self, parent: etree._Element, name: str) -> str:
+        return collapse(self.get(parent, name).text)
+
+    def opt_text(self, parent: etree._Element, name: str) -> str | None:
+        found = self.find(parent, name)
+        return None if found is None else collapse(found.text)
+
+    def texts(self, parent: etree._Element, path: str) -> tuple[str, ...]:
+        return tuple(collapse(e.text) for e in self.all(parent, path))
+
+    def boolean(self, parent: etree._Element, name: str) -> bool:
+        return self.text(parent, name) in {"true", "1"}
+
+    def opt_boolean(self, parent: etree._Element, name: str) -> bool | None:
+        value = self.opt_text(parent, name)
+        return None if value is None else value in {"true", "1"}
+
+    def integer(self, parent: etree._Element, name: str) -> int:
+        return int(self.text(parent, name))
+
+    def decimal(self, parent: etree._Element, name: str) -> Decimal:
+        return Decimal(self.text(parent, name))
+
+    def to_date(self, value: str, path: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.issues.append(Issue(Code.INVALID_DATE, path, "not a real calendar date (YYYY-MM-DD)"))
+            return dt.date.min  # never used: parse() raises when any date was impossible
+
+    def date(self, parent: etree._Element, name: str) -> dt.date:
+        element = self.get(parent, name)
+        return self.to_date(collapse(element.text), element_path(element))
+
+    def opt_date(self, parent: etree._Element, name: str) -> dt.date | None:
+        return None if self.find(parent, name) is None else self.date(parent, name)
+
+    def place(self, element: etree._Element | None) -> Place | None:
+        if element is None:
+            return None
+        return Place(
+            commune=self.text(element, "Commune"),
+            country=self.text(element, "Pays"),
+            insee_code=self.opt_text(element, "CodeInsee"),
+        )
+
+    def address(self, element: etree._Element | None) -> Address | None:
+        if element is None:
+            return None
+        return Address(
+            lines=self.texts(element, "Ligne"),
+            postal_code=self.text(element, "CodePostal"),
+            commune=self.text(element, "Commune"),
+            country=self.text(element, "Pays"),
+        )
+
+    def bank_account(self, element: etree._Element | None) -> BankAccount | None:
+        if element is None:
+            return None
+        return BankAccount(
+            holder=self.text(element, "Titulaire"),
+            iban=self.text(element, "IBAN"),
+            bic=self.opt_text(element, "BIC"),
+            rib_date=self.date(element, "DateRIB"),
+        )
+
+    def parent(self, element: etree._Element) -> Parent:
+        """A parent (1074-4 II 1°, 7°, 8° CPC); bank details only in the notaire format."""
+        place = self.place(self.get(element, "LieuNaissance"))
+        assert place is not None
+        return Parent(
+            birth_name=self.text(element, "NomNaissance"),
+            usage_name=self.opt_text(element, "NomUsage"),
+            first_names=self.texts(element, "Prenoms/Prenom"),
+            birth_date=self.date(element, "DateNaissance"),
+            birth_place=place,
+            nir=self.opt_text(element, "NIR"),
+            agricultural_scheme=self.opt_boolean(element, "RegimeAgricole"),
+            address=self.address(self.find(element, "Adresse")),
+            phone=self.opt_text(element, "Telephone"),
+            email=self.opt_text(element, "Courriel"),
+            bank_account=self.bank_account(self.find(element, "CoordonneesBancaires")),
+        )
+
+    def child(self, element: etree._Element) -> Child:
+        """A child without its revaluation clause (1074-4 II 1°, 5°, 8° CPC)."""
+        return Child(
+            birth_name=self.text(element, "NomNaissance"),
+            first_names=self.texts(element, "Prenoms/Prenom"),
+            birth_date=self.opt_date(element, "DateNaissance"),
+            birth_place=self.place(self.find(element, "LieuNaissance")),
+            monthly_amount=self.decimal(element, "MontantMensuel"),
+            effective_date=self.date(element, "DateEffet"),
+        )
+
+    def attachments(self, element: etree._Element) -> tuple[Attachment, ...]:
+        found: list[Attachment] = []
+        for piece in self.all(element, "Piece"):
+            try:
+                content = base64.b64decode(
+                    re.sub(rb"[ \t\n\r]", b"", (piece.text or "").encode()), validate=True
+                )
+            except (binascii.Error, ValueError):
+                raise SchemaViolation(
+                    "the content must be base64-encoded", field=element_path(piece)
+                ) from None
+            found.append(
+                Attachment(
+                    kind=collapse(piece.get("type")),
+                    media_type=collapse(piece.get("mediaType")),
+                    content=content,
+                )
+            )
+        return tuple(found)
+
+    def raise_if_any(self) -> None:
+        if self.issues:
+            raise RuleViolation.from_issues(self.issues)
+
+
+def checked(tree: etree._ElementTree, schema_file: str, root: str, namespace: str) -> None:
+    """Raise SchemaViolation listing every schema error of the document, if any."""
+    issues = schema_issues(tree, load_schema(schema_file), root, namespace)
+    if issues:
+        raise SchemaViolation.from_issues(issues)
