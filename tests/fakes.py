@@ -1,0 +1,31 @@
+"""Test doubles for the service layer's ports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedItem:
+    kind: str
+    blob: bytes
+    signature: bytes | None
+    metadata: dict[str, str]
+
+
+@dataclass
+class FakeArchive:
+    """Keeps every append in a list, in order."""
+
+    items: list[ArchivedItem] = field(default_factory=list)
+
+    def append(
+        self, kind: str, blob: bytes, *, signature: bytes | None, metadata: Mapping[str, str]
+    ) -> ArchivedItem:
+        item = ArchivedItem(kind, blob, signature, dict(metadata))
+        self.items.append(item)
+        return item
+
+    def kinds(self) -> list[str]:
+        return [i.kind for i in self.items]
