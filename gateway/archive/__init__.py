@@ -1,1 +1,30 @@
-"""Tamper-evident archive: content-addressed blobs, an RFC 9162 Merkle journal, signed checkpoints."""
+"""Tamper-evident archive: content-addressed blobs, an RFC 9162 Merkle journal, signed checkpoints.
+
+archive = Archive(settings.effective_archive_dir, signer=Signer.from_settings(settings))
+entry = archive.append("inbound.greffe", payload, signature=cms, metadata={"source": "greffe"})
+archive.checkpoint()                      # signed tree head (C2SP tlog-checkpoint + CMS)
+archive.inclusion_proof(entry.seq)        # RFC 9162 §2.1.3 proof against the latest checkpoint
+verify_archive(folder, trust_anchors=load_trust_anchors(ca_file))
+"""
+
+from gateway.archive.checkpoint import DEFAULT_ORIGIN, Checkpoint, verify_checkpoint
+from gateway.archive.errors import ArchiveCorrupt
+from gateway.archive.export import export_bundle
+from gateway.archive.journal import ArchiveEntry
+from gateway.archive.store import Archive, ArchivePort, InclusionProof
+from gateway.archive.verify import VerifyReport, verify_archive, verify_proof_document
+
+__all__ = [
+    "DEFAULT_ORIGIN",
+    "Archive",
+    "ArchiveCorrupt",
+    "ArchiveEntry",
+    "ArchivePort",
+    "Checkpoint",
+    "InclusionProof",
+    "VerifyReport",
+    "export_bundle",
+    "verify_archive",
+    "verify_checkpoint",
+    "verify_proof_document",
+]

@@ -1,0 +1,270 @@
+"""The append-only journal: one newline-terminated record per archived item, leaves of the tree.
+
+File `journal.log`, UTF-8, one record per line:
+
+    <leaf hash, 64 hex> SP <entry JSON> LF
+
+The entry JSON is canonical (keys sorted, no spaces, `ensure_ascii=False`, JSON escapes every
+control character so a record never holds a raw LF):
+
+    {"blob":"<sha256 hex>","kind":"inbound.greffe","meta":{"k":"v"},"seq":0,
+     "sig":"<sha256 hex of the signature blob>"|null,"size":1234,"time":"2026-11-02T09:30:00.000000Z"}
+
+Its UTF-8 bytes are the Merkle leaf: leaf hash = SHA-256(0x00 || entry JSON) (RFC 9162 §2.1.1).
+The leading leaf hash doubles as the record checksum, so a torn or flipped record shows on read.
+A record is acknowledged once it and its LF are fsync'ed; an incomplete last line (no LF) is an
+interrupted append and is cut off when a writer opens the journal.
+
+File `index.bin` is a derived cache (40 bytes a record: 8-byte big-endian offset + leaf hash) that
+makes opening and random access O(1); it is rebuilt from the journal when it disagrees, and
+`verify` never relies on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gateway.archive.errors import ArchiveCorrupt
+from gateway.archive.merkle import HASH_SIZE, leaf_hash
+
+INDEX_RECORD = 8 + HASH_SIZE
+_HEX = frozenset("0123456789abcdef")
+_FIELDS = frozenset({"blob", "kind", "meta", "seq", "sig", "size", "time"})
+
+
+def format_time(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("archive times are timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> datetime:
+    # the one layout format_time writes; fromisoformat is C-fast, strptime is not (1M entries)
+    if len(text) != 27 or text[-1] != "Z" or text[10] != "T" or text[19] != ".":
+        raise ValueError(f"not an archive time: {text!r}")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveEntry:
+    """One journal record: what was archived, when, under which sequence number."""
+
+    seq: int
+    time: datetime
+    kind: str
+    blob_sha256: str
+    size: int
+    signature_sha256: str | None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "blob": self.blob_sha256,
+            "kind": self.kind,
+            "meta": dict(self.metadata),
+            "seq": self.seq,
+            "sig": self.signature_sha256,
+            "size": self.size,
+            "time": format_time(self.time),
+        }
+
+    def leaf_data(self) -> bytes:
+        """The canonical bytes hashed into the Merkle tree."""
+        return canonical_json(self.to_json())
+
+    @property
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.leaf_data())
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def encode_record(entry: ArchiveEntry) -> tuple[bytes, bytes]:
+    """(journal line, leaf hash) of an entry."""
+    data = entry.leaf_data()
+    digest = leaf_hash(data)
+    return digest.hex().encode() + b" " + data + b"\n", digest
+
+
+def _is_hex(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and not set(value) - _HEX
+
+
+def decode_record(line: bytes, expected_seq: int) -> tuple[ArchiveEntry, bytes]:
+    """Parse and check one complete line (with its LF); raise ArchiveCorrupt naming the entry."""
+    where = f"journal entry {expected_seq}"
+    if len(line) < 67 or line[64:65] != b" " or not line.endswith(b"\n"):
+        raise ArchiveCorrupt(f"{where}: malformed record", field=where)
+    data = line[65:-1]
+    digest = leaf_hash(data)
+    if digest.hex().encode() != line[:64]:
+        raise ArchiveCorrupt(f"{where}: record checksum mismatch (changed bytes)", field=where)
+    try:
+        raw = json.loads(data)
+    except ValueError as exc:
+        raise ArchiveCorrupt(f"{where}: not JSON", field=where) from exc
+    if not isinstance(raw, dict) or set(raw) != _FIELDS:
+        raise ArchiveCorrupt(f"{where}: unexpected fields", field=where)
+    meta = raw["meta"]
+    sig = raw["sig"]
+    valid = (
+        type(raw["seq"]) is int
+        and type(raw["size"]) is int
+        and raw["size"] >= 0
+        and isinstance(raw["kind"], str)
+        and isinstance(raw["time"], str)
+        and _is_hex(raw["blob"])
+        and (sig is None or _is_hex(sig))
+        and isinstance(meta, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items())
+    )
+    if not valid:
+        raise ArchiveCorrupt(f"{where}: field types", field=where)
+    if raw["seq"] != expected_seq:
+        raise ArchiveCorrupt(
+            f"{where}: sequence number {raw['seq']} (entries deleted or reordered)", field=where
+        )
+    try:
+        moment = parse_time(raw["time"])
+    except ValueError as exc:
+        raise ArchiveCorrupt(f"{where}: bad time", field=where) from exc
+    entry = ArchiveEntry(
+        seq=raw["seq"],
+        time=moment,
+        kind=raw["kind"],
+        blob_sha256=raw["blob"],
+        size=raw["size"],
+        signature_sha256=sig,
+        metadata=meta,
+    )
+    if canonical_json(entry.to_json()) != data:
+        raise ArchiveCorrupt(f"{where}: not in canonical form", field=where)
+    return entry, digest
+
+
+def iter_lines(path: Path, start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) for every line from `start`; the last one may lack its LF (torn)."""
+    with path.open("rb", buffering=1 << 20) as handle:
+        handle.seek(start)
+        offset = start
+        for line in handle:
+            if end is not None and offset >= end:
+                return
+            yield offset, line
+            offset += len(line)
+
+
+class Journal:
+    """`journal.log` + `index.bin`; every method runs with the archive lock held by the caller."""
+
+    def __init__(self, directory: Path, *, fsync: bool = True) -> None:
+        self.path = directory / "journal.log"
+        self.index_path = directory / "index.bin"
+        self.fsync = fsync
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o640)
+        self._index_fd = os.open(self.index_path, os.O_RDWR | os.O_CREAT, 0o640)
+        self.count = 0
+        self.end = 0
+
+    def close(self) -> None:
+        os.close(self._fd)
+        os.close(self._index_fd)
+
+    def recover(self) -> list[bytes]:
+        """Bring index and journal into agreement; cut a torn tail. Returns every leaf hash."""
+        size = os.fstat(self._fd).st_size
+        index = _read_all(self._index_fd)
+        count = len(index) // INDEX_RECORD
+        end = 0
+        if count:
+            offset = int.from_bytes(index[(count - 1) * INDEX_RECORD :][:8], "big")
+            line = self._line_at(offset, size)
+            expected = index[(count - 1) * INDEX_RECORD + 8 : count * INDEX_RECORD]
+            if line is not None and line[:64] == expected.hex().encode():
+                end = offset + len(line)
+            else:
+                count = 0  # the cache is stale or damaged: rebuild it from the journal
+        leaves = [bytes(index[i * INDEX_RECORD + 8 : (i + 1) * INDEX_RECORD]) for i in range(count)]
+        self.count, self.end = count, end
+        self._truncate_index()
+        leaves += self.catch_up(size)
+        return leaves
+
+    def catch_up(self, size: int | None = None) -> list[bytes]:
+        """Read records appended since `end` (by another process); returns their leaf hashes."""
+        size = os.fstat(self._fd).st_size if size is None else size
+        if size < self.end:
+            raise ArchiveCorrupt(
+                f"journal shrank to {size} bytes below acknowledged {self.end}", field="journal"
+            )
+        leaves: list[bytes] = []
+        index = bytearray()
+        for offset, line in iter_lines(self.path, self.end, size):
+            if not line.endswith(b"\n"):
+                # an interrupted append: nothing acknowledged it; drop it
+                os.truncate(self.path, offset)
+                break
+            _entry, digest = decode_record(line, self.count)
+            index += offset.to_bytes(8, "big") + digest
+            leaves.append(digest)
+            self.count += 1
+            self.end = offset + len(line)
+        if index:
+            os.pwrite(self._index_fd, bytes(index), (self.count - len(leaves)) * INDEX_RECORD)
+        return leaves
+
+    def append(self, entry: ArchiveEntry) -> bytes:
+        """Write and fsync one record; returns its leaf hash. The caller holds the lock."""
+        if entry.seq != self.count:
+            raise ValueError("append out of sequence")
+        line, digest = encode_record(entry)
+        written = os.write(self._fd, line)
+        if written != len(line):
+            # a short write on a regular file means a full disk; undo the partial record
+            os.ftruncate(self._fd, self.end)
+            raise OSError("short write to the journal")
+        if self.fsync:
+            os.fsync(self._fd)
+        os.pwrite(self._index_fd, self.end.to_bytes(8, "big") + digest, self.count * INDEX_RECORD)
+        self.count += 1
+        self.end += len(line)
+        return digest
+
+    def read(self, seq: int) -> ArchiveEntry:
+        if not 0 <= seq < self.count:
+            raise IndexError(seq)
+        record = os.pread(self._index_fd, INDEX_RECORD, seq * INDEX_RECORD)
+        line = self._line_at(int.from_bytes(record[:8], "big"), self.end)
+        if line is None:
+            raise ArchiveCorrupt(f"journal entry {seq}: missing", field=f"journal entry {seq}")
+        return decode_record(line, seq)[0]
+
+    def _line_at(self, offset: int, size: int) -> bytes | None:
+        if offset >= size:
+            return None
+        chunk = bytearray()
+        while True:
+            part = os.pread(self._fd, 4096, offset + len(chunk))
+            if not part:
+                return None
+            newline = part.find(b"\n")
+            if newline >= 0:
+                chunk += part[: newline + 1]
+                return bytes(chunk)
+            chunk += part
+
+    def _truncate_index(self) -> None:
+        os.ftruncate(self._index_fd, self.count * INDEX_RECORD)
+
+
+def _read_all(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    return os.pread(fd, size, 0) if size else b""
