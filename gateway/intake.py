@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from gateway.store.ports import DossierRow, IdempotencyRow, NewEvent, ReceiptRow
 from gateway.validation import validate
 
 Outcome = Literal["accepted", "duplicate", "rejected"]
+log = logging.getLogger(__name__)
 
 
 class SignerPort(Protocol):
@@ -175,6 +177,7 @@ def receive(
                 uow.idempotency.remember(
                     IdempotencyRow(sender, idempotency_key, first.receipt_id, payload_sha, received_at)
                 )
+            log.info("duplicate %s transmission of dossier %s", source.value, stored.dossier_id)
             return _load_receipt(first)
         uow.receipts.add(ReceiptRow(receipt["receipt_id"], dossier_id, body.decode(), signature, received_at))
         if idempotency_key is not None:
@@ -192,6 +195,14 @@ def receive(
     _archive_dossier(services, dossier, meta)
     services.archive.append(
         "receipt", body, signature=signature, metadata={**meta, "receipt_id": receipt["receipt_id"]}
+    )
+    log.info(
+        "accepted %s transmission: dossier %s receipt %s payload %s warnings %s",
+        source.value,
+        dossier_id,
+        receipt["receipt_id"],
+        payload_sha[:16],
+        [w.code for w in validated.warnings],
     )
     return IntakeResult("accepted", receipt, signature, dossier=dossier)
 
@@ -277,6 +288,13 @@ def _reject(
         body,
         signature=signature,
         metadata={"source": source.value, "sender": sender, "receipt_id": receipt["receipt_id"]},
+    )
+    log.info(
+        "rejected %s transmission: receipt %s payload %s errors %s",
+        source.value,
+        receipt["receipt_id"],
+        payload_sha[:16],
+        [(i.code, i.field) for i in errors],
     )
     doc = problem(exc, warnings=warnings)
     doc["receipt"] = receipt
