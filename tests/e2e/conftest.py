@@ -56,6 +56,12 @@ def demo_router() -> APIRouter:
         metrics.rejected("greffe", "invalid-iban")
         return {"role": caller.role.value, "size": len(body)}
 
+    @router.post("/test/json-body")
+    async def json_body(
+        item: dict[str, str], caller: Annotated[Caller, Depends(require_role(Role.AVOCAT))]
+    ) -> dict[str, int]:
+        return {"keys": len(item)}
+
     return router
 
 

@@ -31,6 +31,29 @@ def test_oversize_chunked_body(clients: Clients) -> None:
     assert answer.json()["errors"][0]["code"] == "payload-too-large"
 
 
+def test_oversize_chunked_body_on_a_parsed_json_route(clients: Clients) -> None:
+    # FastAPI turns any failure while reading a declared body into a 400; the limit must win.
+    def chunks() -> Iterator[bytes]:
+        yield b'{"a": "'
+        for _ in range(3):
+            yield b"x" * (MAX_PAYLOAD // 2)
+        yield b'"}'
+
+    avocat = clients.as_("avocat")
+    answer = avocat.post("/test/json-body", content=chunks(), headers={"content-type": "application/json"})
+    assert answer.status_code == 413
+    assert answer.json()["errors"][0]["code"] == "payload-too-large"
+    small = avocat.post("/test/json-body", json={"a": "b"})
+    assert small.status_code == 200
+    assert small.json() == {"keys": 1}
+    broken = avocat.post(
+        "/test/json-body", content=b'{"a": ', headers={"content-type": "application/json"}
+    )
+    assert broken.status_code == 400
+    assert broken.headers["content-type"] == PROBLEM
+    assert broken.json()["errors"][0]["code"] == "malformed-payload"
+
+
 def test_body_at_the_limit_passes(clients: Clients) -> None:
     answer = clients.as_("greffe").post("/test/greffe-only", content=b"x" * MAX_PAYLOAD, headers=XML)
     assert answer.status_code == 200

@@ -46,8 +46,8 @@ class BodySizeLimit:
     """Refuses bodies over `limit` bytes: at once from Content-Length, else while they stream in.
 
     A chunked body has no length up front, so `receive` is wrapped: the chunk that crosses the
-    limit raises PayloadTooLarge inside the app (its handler answers 413); if the app lets it
-    through before answering, this middleware answers 413 itself.
+    limit raises PayloadTooLarge inside the app, and whatever the app answers then (or if it lets
+    the error through) is replaced by a 413 problem.
     """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
@@ -68,25 +68,34 @@ class BodySizeLimit:
                     await _send_problem(send, scope, _too_large(self.limit), 413)
                     return
         seen = 0
+        exceeded = False
         started = False
 
         async def limited_receive() -> MutableMapping[str, Any]:
-            nonlocal seen
+            nonlocal seen, exceeded
             message: MutableMapping[str, Any] = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    exceeded = True
                     raise _too_large(self.limit)
             return message
 
-        async def noting_send(message: MutableMapping[str, Any]) -> None:
+        async def guarded_send(message: MutableMapping[str, Any]) -> None:
             nonlocal started
+            if exceeded:
+                # Whatever the app made of the failed read (FastAPI turns it into a 400 when it
+                # parses a declared body), the answer is 413.
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await _send_problem(send, scope, _too_large(self.limit), 413)
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, noting_send)
+            await self.app(scope, limited_receive, guarded_send)
         except PayloadTooLarge as exc:
             if started:
                 raise
