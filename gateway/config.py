@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     certs_dir: Path = Path("certs/dev")
     database_url: str | None = None  # default: sqlite file under data_dir
     archive_dir: Path | None = None  # default: data_dir / "archive"
+    archive_checkpoint_every: int = 100  # sign a checkpoint every N archive entries (and at exit)
 
     # signing identity (default: certs_dir/signer.pem + signer-key.pem)
     signer_cert: Path | None = None

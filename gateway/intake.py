@@ -148,12 +148,14 @@ def receive(
         "status": "accepted",
         "dossier_id": dossier_id,
         "source": source.value,
+        "sender": sender,
         "reference": validated.transmission.reference,
         "received_at": _utc(received_at),
         "payload_sha256": payload_sha,
         "warnings": [w.as_dict() for w in validated.warnings],
     }
     body = receipt_bytes(receipt)
+    receipt = json.loads(body)  # the same key order as every later read of the stored receipt
     signature = services.signer.sign_detached(body)
     canonical_json = json.dumps(dossier, ensure_ascii=False)
     with services.store.transaction() as uow:
@@ -269,6 +271,7 @@ def _reject(
         "status": "rejected",
         "dossier_id": None,
         "source": source.value,
+        "sender": sender,
         "reference": None,
         "received_at": _utc(received_at),
         "payload_sha256": payload_sha,

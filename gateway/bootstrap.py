@@ -1,0 +1,48 @@
+"""The one composition root: settings -> the real store, signer, archive and services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.archive.store import Archive
+from gateway.config import Settings
+from gateway.intake import IntakeServices
+from gateway.signing import Signer
+from gateway.store import SqlStore, open_sql_store
+
+
+@dataclass
+class Gateway:
+    """Everything the commands and the HTTP service share; close it when done."""
+
+    settings: Settings
+    store: SqlStore
+    signer: Signer
+    archive: Archive
+    intake: IntakeServices
+
+    def close(self) -> None:
+        try:
+            if self.archive.size:
+                self.archive.checkpoint()
+        finally:
+            self.archive.close()
+            self.store.close()
+
+    def __enter__(self) -> Gateway:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def build(settings: Settings) -> Gateway:
+    """Open the configured store (migrated to the latest schema), signer and archive."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    signer = Signer.from_settings(settings)
+    store = open_sql_store(settings.effective_database_url)
+    archive = Archive(
+        settings.effective_archive_dir, signer=signer, checkpoint_every=settings.archive_checkpoint_every
+    )
+    intake = IntakeServices(store=store, signer=signer, archive=archive, max_bytes=settings.max_payload_bytes)
+    return Gateway(settings, store, signer, archive, intake)
