@@ -1,0 +1,207 @@
+"""Tampering with any blob, signature, journal row or checkpoint is caught by `verify`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gateway.archive import Archive, ArchiveEntry, verify_archive
+from gateway.archive.merkle import leaf_hash
+from gateway.cli import main
+from gateway.pki import DevPki
+from gateway.signing import Signer, load_trust_anchors
+
+ENTRIES = 10
+
+
+def blob_path(folder: Path, digest: str) -> Path:
+    path = folder / "blobs" / digest[:2] / digest
+    path.chmod(0o644)  # archived blobs are read-only; the attacker does not care
+    return path
+
+
+def rows(folder: Path) -> list[bytes]:
+    return (folder / "journal.log").read_bytes().splitlines(keepends=True)
+
+
+def write_rows(folder: Path, lines: list[bytes]) -> None:
+    (folder / "journal.log").write_bytes(b"".join(lines))
+
+
+def flip_blob(folder: Path, entries: list[ArchiveEntry]) -> None:
+    path = blob_path(folder, entries[3].blob_sha256)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def delete_blob(folder: Path, entries: list[ArchiveEntry]) -> None:
+    blob_path(folder, entries[4].blob_sha256).unlink()
+
+
+def swap_blobs(folder: Path, entries: list[ArchiveEntry]) -> None:
+    a, b = blob_path(folder, entries[2].blob_sha256), blob_path(folder, entries[6].blob_sha256)
+    first, second = a.read_bytes(), b.read_bytes()
+    a.write_bytes(second)
+    b.write_bytes(first)
+
+
+def truncate_blob(folder: Path, entries: list[ArchiveEntry]) -> None:
+    path = blob_path(folder, entries[5].blob_sha256)
+    path.write_bytes(path.read_bytes()[:-1])
+
+
+def flip_signature(folder: Path, entries: list[ArchiveEntry]) -> None:
+    digest = entries[7].signature_sha256
+    assert digest is not None
+    path = blob_path(folder, digest)
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x80
+    path.write_bytes(bytes(data))
+
+
+def flip_journal_byte(folder: Path, entries: list[ArchiveEntry]) -> None:
+    lines = rows(folder)
+    lines[3] = lines[3].replace(b'"size":', b'"sizf":')
+    write_rows(folder, lines)
+
+
+def delete_row(folder: Path, entries: list[ArchiveEntry]) -> None:
+    lines = rows(folder)
+    del lines[4]
+    write_rows(folder, lines)
+
+
+def reorder_rows(folder: Path, entries: list[ArchiveEntry]) -> None:
+    lines = rows(folder)
+    lines[2], lines[3] = lines[3], lines[2]
+    write_rows(folder, lines)
+
+
+def duplicate_row(folder: Path, entries: list[ArchiveEntry]) -> None:
+    lines = rows(folder)
+    lines.insert(6, lines[5])
+    write_rows(folder, lines)
+
+
+def truncate_rows(folder: Path, entries: list[ArchiveEntry]) -> None:
+    write_rows(folder, rows(folder)[:-2])
+
+
+def truncate_mid_row(folder: Path, entries: list[ArchiveEntry]) -> None:
+    path = folder / "journal.log"
+    os.truncate(path, path.stat().st_size - 10)
+
+
+def rewrite_row_with_valid_checksum(folder: Path, entries: list[ArchiveEntry]) -> None:
+    # a careful forger fixes the record checksum; only the signed root can tell
+    lines = rows(folder)
+    data = lines[3][65:-1].replace(b'"n":"3"', b'"n":"X"')
+    lines[3] = leaf_hash(data).hex().encode() + b" " + data + b"\n"
+    write_rows(folder, lines)
+
+
+def forge_checkpoint_root(folder: Path, entries: list[ArchiveEntry]) -> None:
+    path = folder / "checkpoints.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    record = json.loads(lines[0])
+    text = record["note"].split("\n")
+    text[2] = "A" * 43 + "="
+    record["note"] = "\n".join(text)
+    lines[0] = json.dumps(record).encode() + b"\n"
+    path.write_bytes(b"".join(lines))
+
+
+CASES: list[tuple[Callable[[Path, list[ArchiveEntry]], None], str]] = [
+    (flip_blob, "journal entry 3: blob"),
+    (delete_blob, "journal entry 4: blob .* is missing"),
+    (swap_blobs, "journal entry 2: blob .* was changed"),
+    (truncate_blob, "journal entry 5: blob .* was changed"),
+    (flip_signature, "journal entry 7: blob .* was changed"),
+    (flip_journal_byte, "journal entry 3: record checksum mismatch"),
+    (delete_row, "journal entry 4: sequence number 5"),
+    (reorder_rows, "journal entry 2: sequence number 3"),
+    (duplicate_row, "journal entry 6: sequence number 5"),
+    (truncate_rows, "checkpoint 1 signs 10 entries but the journal has 8"),
+    (truncate_mid_row, "checkpoint 1 signs 10 entries but the journal has 9"),
+    (rewrite_row_with_valid_checksum, "checkpoint 0: .* between 0 and 4 was changed"),
+    (forge_checkpoint_root, "checkpoint 0: CMS signature"),
+]
+
+
+@pytest.fixture
+def pki(dev_pki: Path) -> DevPki:
+    return DevPki(dev_pki)
+
+
+@pytest.fixture
+def populated(tmp_path: Path, pki: DevPki) -> tuple[Path, list[ArchiveEntry]]:
+    signer = Signer.from_files(pki.signer.cert, pki.signer.key)
+    folder = tmp_path / "archive"
+    entries = []
+    with Archive(folder, signer=signer) as archive:
+        for i in range(ENTRIES):
+            payload = f"<payload n='{i}'/>".encode()
+            entries.append(
+                archive.append(
+                    "inbound-payload",
+                    payload,
+                    signature=signer.sign_detached(payload),
+                    metadata={"n": str(i)},
+                )
+            )
+            if i == 4:
+                archive.checkpoint()
+        archive.checkpoint()
+    return folder, entries
+
+
+def test_untouched_archive_verifies(populated: tuple[Path, list[ArchiveEntry]], pki: DevPki) -> None:
+    folder, _entries = populated
+    report = verify_archive(folder, trust_anchors=load_trust_anchors(pki.ca.cert))
+    assert report.ok, report.problems
+    assert (report.entries, report.checkpoints, report.blobs) == (10, 2, 20)
+
+
+@pytest.mark.parametrize(("tamper", "expected"), CASES, ids=[c[0].__name__ for c in CASES])
+def test_verify_catches_and_names_the_first_bad_entry(
+    populated: tuple[Path, list[ArchiveEntry]],
+    pki: DevPki,
+    tamper: Callable[[Path, list[ArchiveEntry]], None],
+    expected: str,
+) -> None:
+    folder, entries = populated
+    tamper(folder, entries)
+    report = verify_archive(folder, trust_anchors=load_trust_anchors(pki.ca.cert))
+    assert not report.ok
+    assert report.problems
+    assert re.search(expected, report.problems[0]), report.problems
+
+
+def test_cli_verify_exits_1_and_names_the_entry(
+    populated: tuple[Path, list[ArchiveEntry]], pki: DevPki
+) -> None:
+    folder, entries = populated
+    delete_row(folder, entries)
+    result = CliRunner().invoke(main, ["archive", "verify", "--dir", str(folder), "--ca", str(pki.ca.cert)])
+    assert result.exit_code == 1
+    assert "DAMAGED: journal entry 4" in result.stderr
+    assert json.loads(result.stdout)["ok"] is False
+
+
+def test_verify_in_parallel_workers_finds_the_same(
+    populated: tuple[Path, list[ArchiveEntry]], pki: DevPki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.archive import verify as verify_module
+
+    folder, entries = populated
+    swap_blobs(folder, entries)
+    monkeypatch.setattr(verify_module, "PARALLEL_THRESHOLD", 1)
+    report = verify_archive(folder, trust_anchors=load_trust_anchors(pki.ca.cert), workers=2)
+    assert [p.split(":")[0] for p in report.problems] == ["journal entry 2", "journal entry 6"]
