@@ -58,6 +58,26 @@ class MerkleTree:
         for leaf in leaf_hashes:
             self.append_leaf_hash(leaf)
 
+    @classmethod
+    def from_leaf_bytes(cls, leaves: bytes) -> MerkleTree:
+        """Build from concatenated leaf hashes, level by level (faster than one by one)."""
+        if len(leaves) % HASH_SIZE:
+            raise ValueError("leaf hashes have 32 bytes")
+        tree = cls()
+        tree._size = len(leaves) // HASH_SIZE
+        level = bytes(leaves)
+        tree._levels = [bytearray(level)]
+        sha256 = hashlib.sha256
+        while len(level) >= 2 * HASH_SIZE:
+            view = memoryview(level)
+            pairs = len(level) // (2 * HASH_SIZE)
+            level = b"".join(
+                sha256(b"\x01" + view[i : i + 2 * HASH_SIZE]).digest()
+                for i in range(0, pairs * 2 * HASH_SIZE, 2 * HASH_SIZE)
+            )
+            tree._levels.append(bytearray(level))
+        return tree
+
     @property
     def size(self) -> int:
         return self._size

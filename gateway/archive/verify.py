@@ -16,8 +16,9 @@ error, so `verify` passes after a crash.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +29,10 @@ from cryptography import x509
 from gateway.archive.checkpoint import Checkpoint, verify_checkpoint
 from gateway.archive.errors import ArchiveCorrupt
 from gateway.archive.journal import decode_record, iter_lines
-from gateway.archive.merkle import MerkleTree, ProofError, verify_consistency
+from gateway.archive.merkle import HASH_SIZE, MerkleTree, ProofError, verify_consistency
 from gateway.archive.store import CHECKPOINTS
 
-PARALLEL_THRESHOLD = 20_000  # below this, forking costs more than it saves
+PARALLEL_THRESHOLD_BYTES = 4 << 20  # below this, forking costs more than it saves
 
 
 @dataclass(slots=True)
@@ -65,71 +66,121 @@ class VerifyReport:
 def verify_archive(
     directory: Path, *, trust_anchors: Sequence[x509.Certificate], workers: int | None = None
 ) -> VerifyReport:
+    """Check everything in `directory`; `workers` processes share the journal and blob hashing."""
     report = VerifyReport()
     journal = directory / "journal.log"
     if not journal.exists():
         report.problems.append(f"{journal}: no journal (not an archive folder)")
         return report
-    tree = MerkleTree()
+    chunks = _chunks(journal, workers or os.cpu_count() or 1)
+    blobs = str(directory / "blobs")
+    jobs = [(str(journal), start, end, first, blobs) for start, end, first in chunks]
+    if len(jobs) == 1:
+        results = [_scan_chunk(*jobs[0])]
+    else:
+        with ProcessPoolExecutor(min(len(jobs), workers or os.cpu_count() or 1)) as pool:
+            results = list(pool.map(_scan_chunk, *zip(*jobs, strict=True)))
+    leaves = bytearray()
     entry_problems: list[tuple[int, str]] = []
-    wanted: dict[str, tuple[int, int | None]] = {}  # digest -> (first seq using it, size)
-    for offset, line in iter_lines(journal):
-        if not line.endswith(b"\n"):
-            report.notes.append(
-                f"incomplete record at byte {offset} after entry {tree.size - 1}: an interrupted "
-                "append, never acknowledged (removed on the next write)"
-            )
+    for result in results:
+        if len(leaves) != result.first_seq * HASH_SIZE:
+            break  # an earlier slice stopped at a bad record: later ones cannot be trusted
+        leaves += result.leaves
+        entry_problems += result.problems
+        report.blobs += result.blobs
+        report.notes += result.notes
+        if not result.journal_ok:
             break
-        try:
-            entry, leaf = decode_record(line, tree.size)
-        except ArchiveCorrupt as exc:
-            entry_problems.append((tree.size, exc.message))
-            break  # later sequence numbers cannot be trusted once one record is bad
-        tree.append_leaf_hash(leaf)
-        wanted.setdefault(entry.blob_sha256, (entry.seq, entry.size))
-        if entry.signature_sha256 is not None:
-            wanted.setdefault(entry.signature_sha256, (entry.seq, None))
+    tree = MerkleTree.from_leaf_bytes(bytes(leaves))
     report.entries = tree.size
-    report.blobs = len(wanted)
     report.root = tree.root().hex()
-    entry_problems += _check_blobs(directory / "blobs", wanted, workers)
     # the report names the first bad entry first
     report.problems += [message for _seq, message in sorted(entry_problems)]
     _check_checkpoints(directory / CHECKPOINTS, tree, trust_anchors, report)
     return report
 
 
-def _check_blobs(
-    root: Path, wanted: dict[str, tuple[int, int | None]], workers: int | None
-) -> list[tuple[int, str]]:
-    items = [(digest, seq, size) for digest, (seq, size) in wanted.items()]
-    if len(items) < PARALLEL_THRESHOLD or workers == 1:
-        found = _check_blob_batch(str(root), items)
-    else:
-        count = workers or os.cpu_count() or 1
-        step = -(-len(items) // (count * 4))
-        batches = [items[i : i + step] for i in range(0, len(items), step)]
-        with ProcessPoolExecutor(count) as pool:
-            found = [p for part in pool.map(_check_blob_batch, [str(root)] * len(batches), batches)
-                     for p in part]  # fmt: skip
-    return found
+def _chunks(journal: Path, workers: int) -> list[tuple[int, int, int]]:
+    """(start offset, end offset, first sequence number) of line-aligned journal slices."""
+    size = journal.stat().st_size
+    if workers <= 1 or size < PARALLEL_THRESHOLD_BYTES:
+        return [(0, size, 0)]
+    parts = workers * 4  # smaller slices even out the load between processes
+    bounds = [0]
+    with journal.open("rb") as handle:
+        for i in range(1, parts):
+            handle.seek(size * i // parts)
+            handle.readline()
+            position = handle.tell()
+            if bounds[-1] < position < size:
+                bounds.append(position)
+        bounds.append(size)
+        chunks, first = [], 0
+        for start, end in itertools.pairwise(bounds):
+            chunks.append((start, end, first))
+            handle.seek(start)
+            remaining, lines = end - start, 0
+            while remaining:
+                block = handle.read(min(remaining, 1 << 24))
+                lines += block.count(b"\n")
+                remaining -= len(block)
+            first += lines
+    return chunks
 
 
-def _check_blob_batch(root: str, items: Iterable[tuple[str, int, int | None]]) -> list[tuple[int, str]]:
+@dataclass(slots=True)
+class _ChunkResult:
+    first_seq: int
+    leaves: bytes
+    journal_ok: bool
+    blobs: int
+    problems: list[tuple[int, str]]
+    notes: list[str]
+
+
+def _scan_chunk(journal: str, start: int, end: int, first_seq: int, blobs: str) -> _ChunkResult:
+    """Decode the records of one slice and re-hash the blobs they name (runs in a worker)."""
+    leaves = bytearray()
     problems: list[tuple[int, str]] = []
-    for digest, seq, size in items:
-        path = os.path.join(root, digest[:2], digest)
+    notes: list[str] = []
+    journal_ok = True
+    seen: set[str] = set()
+    seq = first_seq
+    for offset, line in iter_lines(Path(journal), start, end):
+        if not line.endswith(b"\n"):
+            notes.append(
+                f"incomplete record at byte {offset} after entry {seq - 1}: an interrupted "
+                "append, never acknowledged (removed on the next write)"
+            )
+            break
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except FileNotFoundError:
-            problems.append((seq, f"journal entry {seq}: blob {digest} is missing"))
-            continue
-        if hashlib.sha256(data).hexdigest() != digest:
-            problems.append((seq, f"journal entry {seq}: blob {digest} was changed"))
-        elif size is not None and len(data) != size:
-            problems.append((seq, f"journal entry {seq}: blob {digest} has the wrong size"))
-    return problems
+            entry, leaf = decode_record(line, seq)
+        except ArchiveCorrupt as exc:
+            problems.append((seq, exc.message))
+            journal_ok = False
+            break
+        leaves += leaf
+        for digest, size in ((entry.blob_sha256, entry.size), (entry.signature_sha256, None)):
+            if digest is not None and digest not in seen:
+                seen.add(digest)
+                message = _check_blob(blobs, digest, size)
+                if message:
+                    problems.append((seq, f"journal entry {seq}: blob {digest} {message}"))
+        seq += 1
+    return _ChunkResult(first_seq, bytes(leaves), journal_ok, len(seen), problems, notes)
+
+
+def _check_blob(root: str, digest: str, size: int | None) -> str | None:
+    try:
+        with open(os.path.join(root, digest[:2], digest), "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return "is missing"
+    if hashlib.sha256(data).hexdigest() != digest:
+        return "was changed"
+    if size is not None and len(data) != size:
+        return "has the wrong size"
+    return None
 
 
 def _check_checkpoints(

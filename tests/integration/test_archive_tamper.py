@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.archive import Archive, ArchiveEntry, verify_archive
+from gateway.archive import verify as verify_module
 from gateway.archive.merkle import leaf_hash
 from gateway.cli import main
 from gateway.pki import DevPki
@@ -169,18 +170,25 @@ def test_untouched_archive_verifies(populated: tuple[Path, list[ArchiveEntry]], 
     assert (report.entries, report.checkpoints, report.blobs) == (10, 2, 20)
 
 
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
 @pytest.mark.parametrize(("tamper", "expected"), CASES, ids=[c[0].__name__ for c in CASES])
 def test_verify_catches_and_names_the_first_bad_entry(
     populated: tuple[Path, list[ArchiveEntry]],
     pki: DevPki,
     tamper: Callable[[Path, list[ArchiveEntry]], None],
     expected: str,
+    parallel: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     folder, entries = populated
     tamper(folder, entries)
-    report = verify_archive(folder, trust_anchors=load_trust_anchors(pki.ca.cert))
+    if parallel:
+        # slice even this small journal between two worker processes
+        monkeypatch.setattr(verify_module, "PARALLEL_THRESHOLD_BYTES", 1)
+    report = verify_archive(
+        folder, trust_anchors=load_trust_anchors(pki.ca.cert), workers=2 if parallel else 1
+    )
     assert not report.ok
-    assert report.problems
     assert re.search(expected, report.problems[0]), report.problems
 
 
@@ -195,13 +203,12 @@ def test_cli_verify_exits_1_and_names_the_entry(
     assert json.loads(result.stdout)["ok"] is False
 
 
-def test_verify_in_parallel_workers_finds_the_same(
+def test_parallel_verify_reports_both_swapped_blobs_in_order(
     populated: tuple[Path, list[ArchiveEntry]], pki: DevPki, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gateway.archive import verify as verify_module
-
     folder, entries = populated
     swap_blobs(folder, entries)
-    monkeypatch.setattr(verify_module, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(verify_module, "PARALLEL_THRESHOLD_BYTES", 1)
     report = verify_archive(folder, trust_anchors=load_trust_anchors(pki.ca.cert), workers=2)
     assert [p.split(":")[0] for p in report.problems] == ["journal entry 2", "journal entry 6"]
+    assert report.entries == ENTRIES

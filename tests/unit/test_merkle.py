@@ -249,3 +249,19 @@ def test_consistency_proofs_verify_for_random_sizes(size: int, data: st.DataObje
         other = root_of([*leaves[: first - 1], leaf_hash(b"changed")])
         with pytest.raises(ProofError):
             verify_consistency(first, second, other, tree.root(second), proof)
+
+
+@settings(max_examples=30, deadline=None)
+@given(size=st.integers(0, 200))
+def test_bulk_build_equals_incremental_build(size: int) -> None:
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(size)]
+    bulk = MerkleTree.from_leaf_bytes(b"".join(leaves))
+    incremental = MerkleTree(leaves)
+    assert bulk.size == incremental.size == size
+    for at in range(size + 1):
+        assert bulk.root(at) == incremental.root(at)
+    if size:
+        assert bulk.inclusion_proof(size // 2) == incremental.inclusion_proof(size // 2)
+        bulk.append_leaf_hash(leaf_hash(b"next"))
+        incremental.append_leaf_hash(leaf_hash(b"next"))
+        assert bulk.root() == incremental.root()

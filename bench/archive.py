@@ -1,0 +1,198 @@
+"""Archive benchmark: append N entries, verify M entries, inclusion proof time; prints JSON.
+
+    .venv/bin/python bench/archive.py                      # 100k appends, 1M-entry verify
+    .venv/bin/python bench/archive.py --append 10000 --verify 100000
+
+The 1M-entry archive for `verify` is generated directly on disk (same record encoding, one blob
+file per entry, not fsync'ed) because a million fsync'ed appends would measure the disk, not the
+code; appends are measured separately through `Archive.append` with fsync on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from gateway.archive import Archive, ArchiveEntry, verify_archive
+from gateway.archive.blobs import sha256_hex
+from gateway.archive.journal import INDEX_RECORD, encode_record
+from gateway.pki import DevPki, init_dev_pki
+from gateway.signing import Signer, load_trust_anchors
+
+
+def payload(i: int) -> bytes:
+    # about the size of a small greffe transmission digest line; unique per entry
+    return f"<TransmissionGreffe><ReferenceEnvoi>RG-{i:09d}</ReferenceEnvoi></TransmissionGreffe>".encode()
+
+
+def bench_append(folder: Path, signer: Signer, count: int, *, fsync: bool) -> dict[str, Any]:
+    start_clock = datetime.now(UTC)
+    with Archive(folder, signer=signer, fsync=fsync) as archive:
+        signature = signer.sign_detached(b"x")  # signing cost is not the archive's
+        latencies = []
+        began = time.perf_counter()
+        for i in range(count):
+            t0 = time.perf_counter()
+            archive.append(
+                "inbound-payload", payload(i), signature=signature, metadata={"i": str(i)}
+            )
+            latencies.append(time.perf_counter() - t0)
+        elapsed = time.perf_counter() - began
+        t0 = time.perf_counter()
+        archive.checkpoint()
+        checkpoint_s = time.perf_counter() - t0
+    latencies.sort()
+    del start_clock
+    return {
+        "entries": count,
+        "fsync": fsync,
+        "seconds": round(elapsed, 2),
+        "appends_per_s": round(count / elapsed),
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 3),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 3),
+        "checkpoint_ms": round(checkpoint_s * 1000, 2),
+    }
+
+
+def generate(folder: Path, signer: Signer, count: int, checkpoint_every: int) -> float:
+    """Write a `count`-entry archive straight to disk, with a checkpoint every N entries."""
+    began = time.perf_counter()
+    blobs = folder / "blobs"
+    for a in range(256):
+        (blobs / f"{a:02x}").mkdir(parents=True, exist_ok=True)
+    moment = signer.cert.not_valid_before_utc + timedelta(hours=1)
+    journal = bytearray()
+    index = bytearray()
+    with (folder / "journal.log").open("wb") as out, (folder / "index.bin").open("wb") as idx:
+        offset = 0
+        for i in range(count):
+            data = payload(i)
+            digest = sha256_hex(data)
+            with open(blobs / digest[:2] / digest, "wb") as blob:
+                blob.write(data)
+            entry = ArchiveEntry(i, moment, "inbound-payload", digest, len(data), None, {"i": str(i)})
+            line, leaf = encode_record(entry)
+            journal += line
+            index += offset.to_bytes(8, "big") + leaf
+            offset += len(line)
+            if len(journal) > 1 << 22:
+                out.write(journal)
+                idx.write(index)
+                journal.clear()
+                index.clear()
+        out.write(journal)
+        idx.write(index)
+    assert (folder / "index.bin").stat().st_size == count * INDEX_RECORD
+    # checkpoints through the real code path (it signs the roots of the generated journal)
+    with Archive(folder, signer=signer, fsync=False, now=lambda: moment) as archive:
+        tree = archive._tree
+        from gateway.archive.checkpoint import make_checkpoint
+
+        lines = bytearray()
+        for size in range(checkpoint_every, count + 1, checkpoint_every):
+            cp = make_checkpoint(
+                signer, origin=archive.origin, size=size, root=tree.root(size), time=moment
+            )
+            lines += cp.to_line() + b"\n"
+        (folder / "checkpoints.jsonl").write_bytes(bytes(lines))
+    return time.perf_counter() - began
+
+
+def bench_verify(folder: Path, ca: Path, workers: int) -> dict[str, Any]:
+    began = time.perf_counter()
+    report = verify_archive(folder, trust_anchors=load_trust_anchors(ca), workers=workers)
+    elapsed = time.perf_counter() - began
+    assert report.ok, report.problems[:3]
+    return {
+        "entries": report.entries,
+        "blobs": report.blobs,
+        "checkpoints": report.checkpoints,
+        "workers": workers,
+        "seconds": round(elapsed, 2),
+        "entries_per_s": round(report.entries / elapsed),
+    }
+
+
+def bench_proofs(folder: Path, signer: Signer, samples: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    with Archive(folder, signer=signer, fsync=False) as archive:
+        open_s = time.perf_counter() - t0
+        rng = random.Random(7)
+        seqs = [rng.randrange(archive.size) for _ in range(samples)]
+        checkpoint = archive.latest_checkpoint()
+        timings = []
+        for seq in seqs:
+            t1 = time.perf_counter()
+            archive.inclusion_proof(seq, checkpoint=checkpoint)
+            timings.append(time.perf_counter() - t1)
+        size = archive.size
+    return {
+        "tree_size": size,
+        "open_s": round(open_s, 2),
+        "samples": samples,
+        "mean_ms": round(statistics.fmean(timings) * 1000, 4),
+        "p99_ms": round(sorted(timings)[int(samples * 0.99)] * 1000, 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--append", type=int, default=100_000)
+    parser.add_argument("--append-fsync", type=int, default=10_000)
+    parser.add_argument("--verify", type=int, default=1_000_000)
+    parser.add_argument("--checkpoint-every", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp dir)")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-archive-", dir=args.dir))
+    try:
+        init_dev_pki(work / "pki")
+        pki = DevPki(work / "pki")
+        signer = Signer.from_files(pki.signer.cert, pki.signer.key)
+        results: dict[str, Any] = {
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "platform": platform.platform(),
+            }
+        }
+        if args.append_fsync:
+            results["append_fsync"] = bench_append(
+                work / "a1", signer, args.append_fsync, fsync=True
+            )
+        if args.append:
+            results["append_no_fsync"] = bench_append(
+                work / "a2", signer, args.append, fsync=False
+            )
+            shutil.rmtree(work / "a2")
+        if args.verify:
+            folder = work / "v"
+            folder.mkdir()
+            results["generate_s"] = round(
+                generate(folder, signer, args.verify, args.checkpoint_every), 1
+            )
+            results["verify"] = bench_verify(folder, pki.ca.cert, args.workers)
+            results["inclusion_proof"] = bench_proofs(folder, signer, 2000)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        results["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+        results["peak_rss_children_mb"] = round(children.ru_maxrss / 1024, 1)
+        print(json.dumps(results, indent=2))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
