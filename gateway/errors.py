@@ -7,6 +7,7 @@
     ├── RuleViolation                 a legal or banking rule refuses the content
     ├── AuthenticationError           no or unknown client certificate (unknown-role)
     ├── ForbiddenRole                 known role, not allowed here (forbidden-role)
+    ├── IdempotencyKeyReused          an Idempotency-Key sent again with another payload
     ├── NotFound                      no such dossier, receipt, entry...
     └── ConfigurationError            settings, keys or certificates missing or wrong
 
@@ -139,6 +140,12 @@ class AuthenticationError(GatewayError):
 
 class ForbiddenRole(GatewayError):
     default_code = Code.FORBIDDEN_ROLE
+
+
+class IdempotencyKeyReused(GatewayError):
+    """An Idempotency-Key already used by this sender for another payload (IETF httpapi draft: 422)."""
+
+    default_code = "idempotency-key-reused"
 
 
 class NotFound(GatewayError):

@@ -27,6 +27,7 @@ from gateway.domain.transmission import SourceKind
 from gateway.errors import (
     Code,
     GatewayError,
+    IdempotencyKeyReused,
     Issue,
     MalformedPayload,
     PayloadTooLarge,
@@ -92,10 +93,6 @@ class IntakeResult:
 
 def receipt_bytes(receipt: Mapping[str, Any]) -> bytes:
     return json.dumps(receipt, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-class IdempotencyKeyReused(GatewayError):
-    default_code = "idempotency-key-reused"
 
 
 def _utc(moment: datetime) -> str:

@@ -8,8 +8,8 @@ integer cents.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import datetime as dt
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 
-from gateway.transport.http import health, whoami
+from gateway.transport.http import health, intake_routes, whoami
+from gateway.transport.http.deps import provide
 from gateway.transport.http.health import ReadinessChecks
 from gateway.transport.http.identity import Authenticator
 from gateway.transport.http.limits import BodySizeLimit
 from gateway.transport.http.metrics import Metrics, MetricsMiddleware
 from gateway.transport.http.problems import install_problem_handlers
-
-T = TypeVar("T")
 
 DEFAULT_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 
@@ -60,23 +59,34 @@ def create_app(
         services=dict(services or {}),
     )
     install_problem_handlers(app)
-    for router in (health.router, whoami.router, *extra_routers):
+    for router in (health.router, whoami.router, intake_routes.router, *extra_routers):
         app.include_router(router)
     # Outermost last: metrics see every answer, 413s from the size limit included.
     app.add_middleware(BodySizeLimit, limit=max_payload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.gateway.metrics)
+    _declare_mutual_tls(app)
     return app
 
 
-def provide(kind: type[T]) -> Callable[[Request], T]:
-    """A dependency returning the service of type `kind` given to create_app."""
+def _declare_mutual_tls(app: FastAPI) -> None:
+    """Say in the OpenAPI document (3.1 `mutualTLS` scheme) that every call needs a certificate."""
+    plain = app.openapi
 
-    def dependency(request: Request) -> T:
-        state: AppState = request.app.state.gateway
-        try:
-            return cast(T, state.services[kind])
-        except KeyError:
-            raise LookupError(f"no {kind.__name__} given to create_app") from None
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = plain()
+            schema.setdefault("components", {}).setdefault("securitySchemes", {})["mutualTLS"] = {
+                "type": "mutualTLS",
+                "description": (
+                    "A client certificate from the gateway's CA; its role (greffe, avocat, "
+                    "notaire, back-office) decides which paths it may call."
+                ),
+            }
+            schema["security"] = [{"mutualTLS": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
 
-    dependency.__name__ = f"provide_{kind.__name__}"
-    return dependency
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+__all__ = ["AppState", "create_app", "provide"]

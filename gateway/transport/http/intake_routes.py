@@ -20,7 +20,7 @@ from gateway.domain.transmission import SourceKind
 from gateway.errors import NotFound
 from gateway.intake import IntakeResult, IntakeServices, receive
 from gateway.problem import PROBLEM_MEDIA_TYPE
-from gateway.transport.http.app import provide
+from gateway.transport.http.deps import provide
 from gateway.transport.http.identity import Caller, Role, require_role
 from gateway.transport.http.limits import check_media_type
 from gateway.transport.http.metrics import Metrics
