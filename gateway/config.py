@@ -21,6 +21,25 @@ class CertificateRoleRule(BaseModel):
     issuer: str | None = None
 
 
+class WebhookSubscription(BaseModel):
+    """A back-office endpoint that receives events by HTTP POST, signed per Standard Webhooks.
+
+    `secret`: `whsec_` + base64 of the 24-64 byte HMAC key, as the specification hands secrets out
+    (checked by gateway.delivery when the worker starts, so that a refused secret is never echoed
+    in a validation error); `types`: the event types to push (empty: all); `id`: the stable name
+    deliveries are kept under (default: the URL).
+    """
+
+    url: str
+    secret: SecretStr
+    types: list[str] = Field(default_factory=list)
+    id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.id or self.url
+
+
 class Settings(BaseSettings):
     """Every setting has an embedded default that serves one machine with zero setup."""
 
@@ -61,6 +80,20 @@ class Settings(BaseSettings):
     creditor_bic: str = "AGRIFRPP"
     outbound_dir: Path | None = None  # bank channel folder; default data_dir / "outbound"
     bank_upload_url: str | None = None
+
+    # back-office delivery (issue 7): webhook subscriptions as a JSON list in GATEWAY_WEBHOOKS,
+    # e.g. '[{"url": "https://bo.example/hooks", "secret": "whsec_...", "types": ["dossier.accepted"]}]'
+    webhooks: list[WebhookSubscription] = Field(default_factory=list)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=100)  # then the delivery is dead
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)  # whole attempt, connect to answer
+    webhook_backoff_base_seconds: float = Field(default=10.0, gt=0)  # retry n waits <= base * 2**(n-1)
+    webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    # a claimed delivery is another worker's to take once its lease is over (crashed worker);
+    # it must outlast an attempt, so it is at least the timeout plus a margin
+    delivery_lease_seconds: float = Field(default=60.0, gt=0)
+    delivery_poll_seconds: float = Field(default=1.0, gt=0)
+    delivery_batch_size: int = Field(default=20, ge=1, le=1000)
+    deliver_in_serve: bool = True  # run the delivery worker inside `gateway serve`
 
     def resolved(self, value: Path | None, default: Path) -> Path:
         return value if value is not None else default
