@@ -33,6 +33,7 @@ from gateway.archive.checkpoint import DEFAULT_ORIGIN, Checkpoint, make_checkpoi
 from gateway.archive.errors import ArchiveCorrupt
 from gateway.archive.journal import ArchiveEntry, Journal, iter_lines
 from gateway.archive.merkle import MerkleTree
+from gateway.config import Settings
 from gateway.errors import ConfigurationError, MalformedPayload, NotFound
 from gateway.signing import Signer
 
@@ -114,8 +115,11 @@ class Archive:
             self._read_checkpoints()
 
     @classmethod
-    def from_settings(cls, settings: Any, *, signer: Signer | None = None, **kw: Any) -> Archive:
-        return cls(settings.effective_archive_dir, signer=signer, **kw)
+    def from_settings(
+        cls, settings: Settings, *, signer: Signer | None = None, **options: Any
+    ) -> Archive:
+        """The archive in the configured folder (`GATEWAY_ARCHIVE_DIR`, default var/archive)."""
+        return cls(settings.effective_archive_dir, signer=signer, **options)
 
     def close(self) -> None:
         self._journal.close()
