@@ -13,12 +13,17 @@ from gateway.cli import main
 def serve(host: str | None, port: int | None) -> None:
     """Serve the HTTPS API; callers must present a client certificate from the configured CA."""
     import uvicorn
+    from pydantic import ValidationError
 
     from gateway.config import Settings
     from gateway.errors import GatewayError
     from gateway.transport.http.wiring import build_service
 
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        fields = ", ".join("GATEWAY_" + "__".join(map(str, e["loc"])).upper() for e in exc.errors())
+        raise click.ClickException(f"configuration-error: invalid setting(s) {fields}") from exc
     try:
         service = build_service(settings, host=host, port=port)
     except GatewayError as exc:
@@ -26,7 +31,7 @@ def serve(host: str | None, port: int | None) -> None:
     try:
         uvicorn.Server(service.config).run()
     finally:
-        service.store.close()
+        service.gateway.close()
 
 
 @main.command()

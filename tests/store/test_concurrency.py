@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from gateway.store import DossierRow, NewEvent, Store
+from gateway.store import DossierRow, NewEvent, Store, open_sql_store
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 WRITERS = 8
@@ -75,3 +76,34 @@ def test_feed_reader_never_skips_an_event(store: Store) -> None:
     assert len(committed) == WRITERS * per_writer
     # The reader, following its cursor while writers committed, saw every event exactly once.
     assert seen == committed
+
+
+def _post_from_another_process(url: str, n: int, start_at: float) -> bool:
+    # Each process has its own engine and connections, as separate gateway replicas would.
+    store = open_sql_store(url, migrate=False)
+    try:
+        row = DossierRow(f"P{n}", "same-title", "notaire", "etude-b", "R1", T0, "{}", "accepted")
+        time.sleep(max(0.0, start_at - time.time()))
+        with store.transaction() as uow:
+            _, created = uow.dossiers.create_once(row)
+            time.sleep(0.05)
+            return created
+    finally:
+        store.close()
+
+
+def test_concurrent_create_once_across_processes(sql_url: str) -> None:
+    open_sql_store(sql_url).close()  # migrate once, before the replicas start
+    start_at = time.time() + 1.0
+    context = multiprocessing.get_context("fork")
+    with context.Pool(4) as pool:
+        created = pool.starmap(_post_from_another_process, [(sql_url, n, start_at) for n in range(4)])
+    assert sorted(created) == [False, False, False, True]
+    store = open_sql_store(sql_url, migrate=False)
+    try:
+        with store.read() as uow:
+            found = uow.dossiers.get_by_dedupe_key("same-title")
+            assert found is not None
+            assert found.dossier_id == f"P{created.index(True)}"
+    finally:
+        store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 
@@ -16,6 +17,9 @@ log = logging.getLogger(__name__)
 
 #: name -> a callable that raises when the dependency is unreachable (e.g. store.ping)
 ReadinessChecks = Mapping[str, Callable[[], object]]
+
+# A hung database must not hang the probe: past this, the dependency counts as unavailable.
+CHECK_TIMEOUT_SECONDS = 3.0
 
 router = APIRouter(tags=["operations"])
 
@@ -35,7 +39,7 @@ async def readyz(request: Request) -> JSONResponse:
     results: dict[str, str] = {}
     for name, check in checks.items():
         try:
-            await run_in_threadpool(check)
+            await asyncio.wait_for(run_in_threadpool(check), CHECK_TIMEOUT_SECONDS)
         except Exception as exc:
             # Only the class name: messages may carry a DSN or a path with credentials.
             log.warning("readiness check %s failed: %s", name, type(exc).__name__)

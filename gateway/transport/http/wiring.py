@@ -10,22 +10,31 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
+from gateway.bootstrap import Gateway, build
 from gateway.config import Settings
 from gateway.errors import Code, ConfigurationError
-from gateway.store import SqlStore, open_sql_store
+from gateway.intake import IntakeServices
+from gateway.store import SqlStore
 from gateway.transport.http.app import create_app
 from gateway.transport.http.identity import Authenticator, RoleMap, load_ca_certificates
 from gateway.transport.http.tls import server_config
 
 
 def authenticator_from_settings(settings: Settings) -> Authenticator:
+    try:
+        role_map = RoleMap(settings.role_rules, dev_roles=settings.dev_roles)
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"GATEWAY_ROLE_RULES: {exc}", code=Code.CONFIGURATION, field="role_rules"
+        ) from exc
     ca_file = settings.effective_client_ca
     proxy_ca = load_ca_certificates(ca_file.read_bytes()) if settings.trusted_proxies else []
-    return Authenticator(
-        RoleMap(settings.role_rules, dev_roles=settings.dev_roles),
-        trusted_proxies=settings.trusted_proxies,
-        proxy_ca=proxy_ca,
-    )
+    try:
+        return Authenticator(role_map, trusted_proxies=settings.trusted_proxies, proxy_ca=proxy_ca)
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"GATEWAY_TRUSTED_PROXIES: {exc}", code=Code.CONFIGURATION, field="trusted_proxies"
+        ) from exc
 
 
 def directory_check(path: Path) -> Callable[[], None]:
@@ -50,21 +59,26 @@ def require_tls_files(settings: Settings) -> None:
 
 @dataclass
 class Service:
-    """The app, the store it holds (closed by the caller) and the uvicorn server settings."""
+    """The app, the composed gateway it serves (closed by the caller) and the uvicorn settings."""
 
     app: FastAPI
-    store: SqlStore
+    gateway: Gateway
     config: uvicorn.Config
+
+    @property
+    def store(self) -> SqlStore:
+        return self.gateway.store
 
 
 def build_service(settings: Settings, *, host: str | None = None, port: int | None = None) -> Service:
     require_tls_files(settings)
-    store = open_sql_store(settings.effective_database_url)
+    authenticator = authenticator_from_settings(settings)
+    gateway = build(settings)
     archive_dir = settings.effective_archive_dir
-    archive_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(
-        authenticator=authenticator_from_settings(settings),
-        readiness={"store": store.ping, "archive": directory_check(archive_dir)},
+        authenticator=authenticator,
+        readiness={"store": gateway.store.ping, "archive": directory_check(archive_dir)},
+        services={IntakeServices: gateway.intake},
         max_payload_bytes=settings.max_payload_bytes,
     )
     config = server_config(
@@ -75,4 +89,4 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
         keyfile=settings.effective_tls_key,
         client_ca=settings.effective_client_ca,
     )
-    return Service(app, store, config)
+    return Service(app, gateway, config)
