@@ -14,7 +14,7 @@ from gateway.transport.http.health import ReadinessChecks
 from gateway.transport.http.identity import Authenticator
 from gateway.transport.http.limits import BodySizeLimit
 from gateway.transport.http.metrics import Metrics, MetricsMiddleware
-from gateway.transport.http.problems import install_problem_handlers
+from gateway.transport.http.problems import ErrorShield, install_problem_handlers
 
 DEFAULT_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 
@@ -62,6 +62,7 @@ def create_app(
     for router in (health.router, whoami.router, intake_routes.router, *extra_routers):
         app.include_router(router)
     # Outermost last: metrics see every answer, 413s from the size limit included.
+    app.add_middleware(ErrorShield)
     app.add_middleware(BodySizeLimit, limit=max_payload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.gateway.metrics)
     _declare_mutual_tls(app)

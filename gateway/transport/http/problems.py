@@ -6,7 +6,10 @@ cases that exist nowhere else: 415 for a wrong media type and the framework's ow
 
 from __future__ import annotations
 
+import json
 import logging
+import traceback
+from collections.abc import MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +20,7 @@ from starlette.exceptions import HTTPException
 from gateway.errors import Code, GatewayError, Issue, MalformedPayload, NotFound
 from gateway.problem import PROBLEM_MEDIA_TYPE, TYPE_BASE, UNSUPPORTED_MEDIA_TYPE, problem, status_for
 from gateway.transport.http.limits import UnsupportedMediaType
+from gateway.transport.http.tls import ASGIApp
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +89,63 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         "instance": request.url.path,
     }
     return JSONResponse(body, status_code=500, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _internal_error_body(path: str) -> bytes:
+    return json.dumps(
+        {
+            "type": TYPE_BASE + "internal-error",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "the gateway failed to process the request",
+            "errors": [],
+            "instance": path,
+        }
+    ).encode()
+
+
+class ErrorShield:
+    """Answers an unexpected exception with a 500 problem and logs it without its message.
+
+    Starlette's outermost middleware re-raises what reaches it, and the server then logs the
+    exception's text, which may quote the payload (names, NIR, IBAN). Here the log gets the class
+    and the stack's file/line/function only.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def noting_send(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_send)
+        except Exception as exc:
+            where = "".join(traceback.format_list(traceback.extract_tb(exc.__traceback__)))
+            log.error("unexpected %s on %s\n%s", type(exc).__name__, scope.get("path"), where)
+            if started:
+                return  # the answer is under way: the client sees a cut connection
+            body = _internal_error_body(str(scope.get("path", "")))
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
 
 
 def install_problem_handlers(app: FastAPI) -> None:
