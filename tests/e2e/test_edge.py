@@ -46,9 +46,7 @@ def test_oversize_chunked_body_on_a_parsed_json_route(clients: Clients) -> None:
     small = avocat.post("/test/json-body", json={"a": "b"})
     assert small.status_code == 200
     assert small.json() == {"keys": 1}
-    broken = avocat.post(
-        "/test/json-body", content=b'{"a": ', headers={"content-type": "application/json"}
-    )
+    broken = avocat.post("/test/json-body", content=b'{"a": ', headers={"content-type": "application/json"})
     assert broken.status_code == 400
     assert broken.headers["content-type"] == PROBLEM
     assert broken.json()["errors"][0]["code"] == "malformed-payload"
