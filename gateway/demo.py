@@ -1,0 +1,157 @@
+"""`gateway demo`: one whole exchange, narrated, in a throwaway folder on this machine.
+
+A development PKI, the HTTPS service with mutual TLS on a free loopback port, the three sources
+posting their example titles with their own certificates, a duplicate, a refused title, the
+back-office reading a dossier, a receipt checked offline, and the archive verified.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from gateway.archive.verify import verify_archive
+from gateway.config import Settings
+from gateway.intake import receipt_bytes
+from gateway.pki import init_dev_pki
+from gateway.resources import EXAMPLES_DIR
+from gateway.signing import load_trust_anchors, verify_detached
+from gateway.transport.http.wiring import build_service
+
+Echo = Callable[[str], None]
+EXAMPLES_DAY = date(2026, 11, 23)  # the examples are written as if sent that day
+_DATE = re.compile(rb"20(2[6-9])-(\d\d)-(\d\d)")
+
+
+def as_if_sent_today(data: bytes, today: date) -> bytes:
+    """Shift the example's recent dates (2026 on) so that it is on time today and its RIBs fresh;
+    birth dates, older, stay as they are (NIRs depend on them)."""
+    delta = today - EXAMPLES_DAY
+
+    def shift(match: re.Match[bytes]) -> bytes:
+        day = date.fromisoformat(match.group(0).decode()) + delta
+        return day.isoformat().encode()
+
+    return _DATE.sub(shift, data) if delta else data
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _client(base: str, certs: Path, role_file: str) -> httpx.Client:
+    context = ssl.create_default_context(cafile=str(certs / "ca.pem"))
+    context.load_cert_chain(certs / f"{role_file}.pem", certs / f"{role_file}-key.pem")
+    return httpx.Client(base_url=base, verify=context, timeout=30)
+
+
+def run_demo(workdir: Path, echo: Echo) -> int:
+    """Run the walk-through in `workdir`; returns 0 when every step behaved as expected."""
+    certs, data = workdir / "certs", workdir / "var"
+    init_dev_pki(certs)
+    echo(f"1. development PKI in {certs} (CA, server, signer, one client certificate per role)")
+    port = _free_port()
+    settings = Settings(certs_dir=certs, data_dir=data, port=port)
+    service = build_service(settings, host="127.0.0.1", port=port)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    server = uvicorn.Server(service.config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            echo("the server did not start")
+            return 1
+        time.sleep(0.02)
+    base = f"https://127.0.0.1:{port}"
+    echo(f"2. gateway serving {base} with mutual TLS; the role comes from each client certificate")
+    ok = True
+    today = datetime.now(UTC).date()
+    try:
+        ok &= _intake_steps(base, certs, today, echo)
+        ok &= _back_office_steps(base, certs, echo)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        service.gateway.close()
+    anchors = load_trust_anchors(certs / "ca.pem")
+    report = verify_archive(settings.effective_archive_dir, trust_anchors=anchors, workers=1)
+    echo(f"7. archive verified: {report.entries} entries, {report.checkpoints} checkpoint(s), ok={report.ok}")
+    ok &= report.ok
+    echo("demo finished: " + ("everything behaved as expected" if ok else "SOMETHING WENT WRONG"))
+    return 0 if ok else 1
+
+
+_SENDS = (
+    ("greffe", "greffe", "/v1/greffe/transmissions", "greffe-1.xml", "application/xml"),
+    ("notaire", "notaire", "/v1/notaire/transmissions", "notaire-1.xml", "application/xml"),
+    ("avocat", "avocat", "/v1/avocat/transmissions", "avocat-1.json", "application/json"),
+)
+
+
+def _intake_steps(base: str, certs: Path, today: date, echo: Echo) -> bool:
+    ok = True
+    echo("3. each source posts its example title:")
+    for role, cert, path, name, media in _SENDS:
+        body = as_if_sent_today((EXAMPLES_DIR / name).read_bytes(), today)
+        with _client(base, certs, cert) as client:
+            answer = client.post(path, content=body, headers={"Content-Type": media})
+        receipt = answer.json().get("receipt", {})
+        echo(
+            f"   {role:8} -> {answer.status_code} {receipt.get('status')} dossier {receipt.get('dossier_id')}"
+        )
+        ok &= answer.status_code == 201
+        if role == "greffe":
+            signature = base64.b64decode(answer.json()["signature"])
+            verify_detached(signature, receipt_bytes(receipt), ca_file=certs / "ca.pem")
+            echo("   the greffe checks its receipt's CMS signature offline against the CA: valid")
+            with _client(base, certs, cert) as client:
+                again = client.post(path, content=body, headers={"Content-Type": media})
+            same = again.json().get("receipt") == receipt
+            echo(f"4. the greffe sends the same title again -> {again.status_code}, same receipt: {same}")
+            ok &= again.status_code == 200 and same
+            bad = body.replace(b"<TypeTitre>1</TypeTitre>", b"<TypeTitre>5</TypeTitre>")
+            with _client(base, certs, cert) as client:
+                refused = client.post(path, content=bad, headers={"Content-Type": media})
+            codes = [(e["code"], e["field"]) for e in refused.json().get("errors", [])]
+            echo(f"5. a title of kind 5 (made executory by the fund itself) -> {refused.status_code} {codes}")
+            ok &= refused.status_code == 422
+    return ok
+
+
+def _back_office_steps(base: str, certs: Path, echo: Echo) -> bool:
+    with _client(base, certs, "backoffice") as client:
+        feed = client.get("/v1/feed", params={"after": "0", "limit": 10})
+        if feed.status_code == 200:
+            events = feed.json().get("events", [])
+            echo(f"6. the back-office reads the feed: {[e['type'] for e in events]}")
+            dossier_id = events[0]["dossier_id"] if events else None
+        else:
+            dossier_id = None
+        if dossier_id is None:
+            return feed.status_code in (200, 404)
+        dossier = client.get(f"/v1/dossiers/{dossier_id}").json()
+        summary = {k: dossier[k] for k in ("dossier_id", "handling_body", "monthly_total", "intermediation")}
+        echo(f"   and the first dossier: {json.dumps(summary)}")
+        return True
+
+
+def demo_folder(base: Path | None = None) -> Path:
+    root = base or Path("var") / "demo"
+    folder = root / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
