@@ -139,8 +139,9 @@ def _children_issue(err: XMLSchemaChildrenValidationError, base: str, namespace:
                 f"the required element {expected[0]} is missing (found {found} where it is expected)",
             )
         where = f"; expected {' or '.join(expected)}" if expected else ""
+        what = "out of order" if invalid.tag in known else "not expected here"
         path = element_path(invalid) if isinstance(invalid, etree._Element) else join(base, found)
-        return Issue(Code.SCHEMA_VIOLATION, path, f"unexpected element {found} here{where}")
+        return Issue(Code.SCHEMA_VIOLATION, path, f"the element {found} is {what}{where}")
     if expected:
         missing = expected[0]
         return Issue(Code.SCHEMA_VIOLATION, join(base, missing), f"the required element {missing} is missing")
