@@ -28,9 +28,13 @@ def serve(host: str | None, port: int | None) -> None:
         service = build_service(settings, host=host, port=port)
     except GatewayError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    if service.delivery is not None:
+        service.delivery.start()  # webhook pushes beside the HTTP server (GATEWAY_DELIVER_IN_SERVE)
     try:
         uvicorn.Server(service.config).run()
     finally:
+        if service.delivery is not None:
+            service.delivery.stop()
         service.gateway.close()
 
 

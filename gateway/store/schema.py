@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -91,4 +92,37 @@ events = Table(
     Column("payload_json", Text(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     sqlite_autoincrement=True,
+)
+
+# Back-office push (issue 7): one row per (subscription, event), see gateway.store.deliveries.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", EventId, primary_key=True, autoincrement=True),
+    Column("subscription", String(256), nullable=False),
+    Column("event_id", EventId, ForeignKey("events.event_id"), nullable=False),
+    Column("dossier_id", String(64), nullable=True),  # copied from the event: per-dossier order
+    Column("status", String(16), nullable=False),  # pending, delivered, dead
+    Column("attempts", Integer(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("locked_until", UtcDateTime(), nullable=True),  # lease of the worker delivering it
+    Column("claim_token", String(64), nullable=True),  # fences a worker whose lease ran out
+    Column("last_status_code", Integer(), nullable=True),
+    Column("last_error", String(512), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("delivered_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("subscription", "event_id", name="uq_webhook_deliveries_subscription_event"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_dossier", "subscription", "dossier_id", "event_id"),
+    sqlite_autoincrement=True,
+)
+
+# How far the fan-out has read the outbox for each subscription.
+webhook_cursors = Table(
+    "webhook_cursors",
+    metadata,
+    Column("subscription", String(256), primary_key=True),
+    Column("last_event_id", EventId, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )

@@ -12,7 +12,9 @@ from fastapi import FastAPI
 
 from gateway.bootstrap import Gateway, build
 from gateway.config import Settings
-from gateway.errors import Code, ConfigurationError
+from gateway.delivery.feed import EventFeed
+from gateway.delivery.wiring import BackgroundDelivery, background_from_settings
+from gateway.errors import Code, ConfigurationError, GatewayError
 from gateway.intake import IntakeServices
 from gateway.store import SqlStore
 from gateway.transport.http.app import create_app
@@ -64,6 +66,7 @@ class Service:
     app: FastAPI
     gateway: Gateway
     config: uvicorn.Config
+    delivery: BackgroundDelivery | None = None  # the webhook worker; `gateway serve` starts it
 
     @property
     def store(self) -> SqlStore:
@@ -74,11 +77,18 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
     require_tls_files(settings)
     authenticator = authenticator_from_settings(settings)
     gateway = build(settings)
+    try:
+        delivery = background_from_settings(
+            settings, store=gateway.store, archive=gateway.archive, signer=gateway.signer
+        )
+    except GatewayError:
+        gateway.close()
+        raise
     archive_dir = settings.effective_archive_dir
     app = create_app(
         authenticator=authenticator,
         readiness={"store": gateway.store.ping, "archive": directory_check(archive_dir)},
-        services={IntakeServices: gateway.intake},
+        services={IntakeServices: gateway.intake, EventFeed: EventFeed(gateway.store)},
         max_payload_bytes=settings.max_payload_bytes,
     )
     config = server_config(
@@ -89,4 +99,4 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
         keyfile=settings.effective_tls_key,
         client_ca=settings.effective_client_ca,
     )
-    return Service(app, gateway, config)
+    return Service(app, gateway, config, delivery)

@@ -1,0 +1,98 @@
+"""HTTP POST of one webhook attempt, bounded in total time (not only per network operation).
+
+httpx timeouts apply to each connect, read and write; a receiver trickling bytes could keep an
+attempt alive for much longer. The lease of a claimed delivery (gateway.store.deliveries) is only
+safe if an attempt ends before it, so the whole request runs under one deadline. The async client
+gives that deadline (`asyncio.timeout`); it runs on a private event loop, so that callers stay plain
+synchronous code. One HttpSender belongs to one thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol
+
+import httpx
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """The outcome of one attempt: an HTTP status, or a transport error's short name."""
+
+    status_code: int | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        # Standard Webhooks: 2xx is success; redirects are not followed and count as failures.
+        return self.error is None and self.status_code is not None and 200 <= self.status_code < 300
+
+    def describe(self) -> str:
+        """For the deliveries table and logs: never the response body (it could hold anything)."""
+        if self.error is not None:
+            return self.error
+        return f"HTTP {self.status_code}"
+
+
+class Sender(Protocol):
+    def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> SendResult: ...
+
+    def close(self) -> None: ...
+
+
+class HttpSender:
+    """Posts with httpx under a total deadline of `timeout` seconds."""
+
+    def __init__(
+        self,
+        timeout: float,
+        *,
+        verify: ssl.SSLContext | bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self._verify = verify
+        self._transport = transport
+        self._runner = asyncio.Runner()
+        self._client: httpx.AsyncClient | None = None
+
+    def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> SendResult:
+        return self._runner.run(self._send(url, body, dict(headers)))
+
+    async def _send(self, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+        if self._client is None:
+            # Created on the runner's loop: the connection pool belongs to that loop.
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout),
+                verify=self._verify,
+                transport=self._transport,
+                follow_redirects=False,  # HTTPS_PROXY / NO_PROXY from the environment apply
+            )
+        try:
+            async with asyncio.timeout(self.timeout):
+                # Streaming without reading the body: only the status matters.
+                async with self._client.stream("POST", url, content=body, headers=headers) as answer:
+                    return SendResult(answer.status_code)
+        except (TimeoutError, httpx.TimeoutException):
+            return SendResult(None, "timeout")
+        except httpx.HTTPError as exc:
+            # The class name only: messages may carry the URL, whose path can hold a token.
+            return SendResult(None, type(exc).__name__)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._runner.run(self._client.aclose())
+            self._client = None
+        self._runner.close()
+
+    def __enter__(self) -> HttpSender:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
