@@ -1,0 +1,135 @@
+"""`gateway deliver` (the webhook worker) and `gateway deliveries list|retry` (dead letters, replay)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from gateway.cli import main
+
+if TYPE_CHECKING:
+    from gateway.config import Settings
+    from gateway.store.deliveries import SqlDeliveries
+
+
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from gateway.config import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        # Field names only: the values may be secrets (GATEWAY_WEBHOOKS).
+        fields = ", ".join("GATEWAY_" + "__".join(map(str, e["loc"])).upper() for e in exc.errors())
+        raise click.ClickException(f"configuration-error: invalid setting(s) {fields}") from None
+
+
+@contextmanager
+def _deliveries() -> Iterator[SqlDeliveries]:
+    from gateway.store.deliveries import SqlDeliveries
+    from gateway.store.sql import open_sql_store
+
+    store = open_sql_store(_settings().effective_database_url)
+    try:
+        yield SqlDeliveries(store)
+    finally:
+        store.close()
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    raise TypeError(type(value).__name__)
+
+
+def _emit(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, default=_json_default))
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (default: run until stopped).")
+def deliver(once: bool) -> None:
+    """Push outbox events to the webhook subscriptions (GATEWAY_WEBHOOKS), with retries.
+
+    Safe to run as several replicas on PostgreSQL; `gateway serve` runs one too unless
+    GATEWAY_DELIVER_IN_SERVE=false. SIGTERM or Ctrl-C stops it after the current attempt.
+    """
+    from gateway.bootstrap import build
+    from gateway.delivery.wiring import worker_from_settings
+    from gateway.errors import GatewayError
+
+    settings = _settings()
+    try:
+        gateway = build(settings)
+    except GatewayError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    with gateway:
+        try:
+            worker = worker_from_settings(
+                settings, store=gateway.store, archive=gateway.archive, signer=gateway.signer
+            )
+        except GatewayError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+        if not worker.endpoints:
+            click.echo("no webhook subscriptions configured (GATEWAY_WEBHOOKS): nothing to deliver", err=True)
+            return
+        try:
+            if once:
+                _emit(asdict(worker.drain()))
+                return
+            stop = threading.Event()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda *_: stop.set())
+            worker.run(stop, poll_seconds=settings.delivery_poll_seconds)
+        finally:
+            worker.sender.close()
+
+
+@main.group()
+def deliveries() -> None:
+    """Webhook deliveries: list them, re-queue dead ones."""
+
+
+@deliveries.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "delivered", "dead"]),
+    default=None,
+    help="Only deliveries in this state.",
+)
+@click.option("--after", type=int, default=0, show_default=True, help="Only ids above this one (paging).")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+def list_deliveries(status: str | None, after: int, limit: int) -> None:
+    """Print deliveries (ids, state, attempts, last error; never payloads) and counts per state."""
+    with _deliveries() as repo:
+        rows = repo.list_rows(status=status, after=after, limit=limit)
+        _emit({"counts": repo.counts(), "deliveries": [asdict(r) for r in rows]})
+
+
+@deliveries.command()
+@click.option("--all-dead", is_flag=True, help="Re-queue every dead delivery.")
+@click.argument("ids", nargs=-1, type=int)
+def retry(all_dead: bool, ids: tuple[int, ...]) -> None:
+    """Re-queue dead deliveries (IDS, or --all-dead) with a fresh set of attempts.
+
+    Exit status 1 when one of the given IDS was not dead (unknown, pending or delivered).
+    """
+    if all_dead == bool(ids):
+        raise click.UsageError("give delivery IDS or --all-dead (one of the two)")
+    with _deliveries() as repo:
+        requeued = repo.requeue_dead(None if all_dead else list(ids), now=datetime.now(UTC))
+    _emit({"requeued": requeued})
+    left = sorted(set(ids) - set(requeued))
+    if left:
+        click.echo(f"not dead, left alone: {left}", err=True)
+        sys.exit(1)
