@@ -32,7 +32,7 @@ from gateway.domain.transmission import (
     Title,
     Transmission,
 )
-from gateway.errors import Code, Issue, RuleViolation, SchemaViolation
+from gateway.errors import Code, Issue, MalformedPayload, RuleViolation, SchemaViolation
 from gateway.safeparse import DEFAULT_MAX_BYTES, parse_json
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "avocat-1.schema.json"
@@ -352,7 +352,11 @@ class AvocatAdapter:
     media_types: tuple[str, ...] = ("application/json",)
 
     def parse(self, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Transmission:
-        document = parse_json(data, max_bytes=max_bytes)
+        try:
+            document = parse_json(data, max_bytes=max_bytes)
+        except ValueError:
+            # Python's guard against huge integers (more than 4300 digits) is a bare ValueError
+            raise MalformedPayload("a JSON number has too many digits") from None
         issues = schema_issues(document)
         if issues:
             raise SchemaViolation.from_issues(issues)

@@ -40,6 +40,7 @@ XML_SOURCES = ["greffe", "notaire"]
         ("avocat", b'{"version": 1, "version": 1}'),  # duplicate key
         ("avocat", b'{"version": NaN}'),
         ("avocat", b"[" * 100_000),  # nested too deeply
+        ("avocat", b'{"version": ' + b"1" * 5000 + b"}"),  # beyond Python's integer-digits guard
         ("avocat", GREFFE.encode()),
     ],
 )
