@@ -44,9 +44,7 @@ def bench_append(folder: Path, signer: Signer, count: int, *, fsync: bool) -> di
         began = time.perf_counter()
         for i in range(count):
             t0 = time.perf_counter()
-            archive.append(
-                "inbound-payload", payload(i), signature=signature, metadata={"i": str(i)}
-            )
+            archive.append("inbound-payload", payload(i), signature=signature, metadata={"i": str(i)})
             latencies.append(time.perf_counter() - t0)
         elapsed = time.perf_counter() - began
         t0 = time.perf_counter()
@@ -101,9 +99,7 @@ def generate(folder: Path, signer: Signer, count: int, checkpoint_every: int) ->
 
         lines = bytearray()
         for size in range(checkpoint_every, count + 1, checkpoint_every):
-            cp = make_checkpoint(
-                signer, origin=archive.origin, size=size, root=tree.root(size), time=moment
-            )
+            cp = make_checkpoint(signer, origin=archive.origin, size=size, root=tree.root(size), time=moment)
             lines += cp.to_line() + b"\n"
         (folder / "checkpoints.jsonl").write_bytes(bytes(lines))
     return time.perf_counter() - began
@@ -153,12 +149,16 @@ def main() -> None:
     parser.add_argument("--verify", type=int, default=1_000_000)
     parser.add_argument("--checkpoint-every", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp dir)")
+    parser.add_argument("--dir", type=Path, default=None, help="parent of the temp work folder")
+    parser.add_argument(
+        "--work", type=Path, default=None, help="reuse (or keep) this work folder, e.g. the 1M archive"
+    )
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="bench-archive-", dir=args.dir))
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-archive-", dir=args.dir))
+    work.mkdir(parents=True, exist_ok=True)
     try:
-        init_dev_pki(work / "pki")
+        init_dev_pki(work / "pki")  # idempotent: a reused folder keeps its keys
         pki = DevPki(work / "pki")
         signer = Signer.from_files(pki.signer.cert, pki.signer.key)
         results: dict[str, Any] = {
@@ -168,21 +168,19 @@ def main() -> None:
                 "platform": platform.platform(),
             }
         }
+        for stale in ("a1", "a2"):
+            shutil.rmtree(work / stale, ignore_errors=True)
         if args.append_fsync:
-            results["append_fsync"] = bench_append(
-                work / "a1", signer, args.append_fsync, fsync=True
-            )
+            results["append_fsync"] = bench_append(work / "a1", signer, args.append_fsync, fsync=True)
+            shutil.rmtree(work / "a1")
         if args.append:
-            results["append_no_fsync"] = bench_append(
-                work / "a2", signer, args.append, fsync=False
-            )
+            results["append_no_fsync"] = bench_append(work / "a2", signer, args.append, fsync=False)
             shutil.rmtree(work / "a2")
         if args.verify:
             folder = work / "v"
-            folder.mkdir()
-            results["generate_s"] = round(
-                generate(folder, signer, args.verify, args.checkpoint_every), 1
-            )
+            if not (folder / "journal.log").exists():
+                folder.mkdir()
+                results["generate_s"] = round(generate(folder, signer, args.verify, args.checkpoint_every), 1)
             results["verify"] = bench_verify(folder, pki.ca.cert, args.workers)
             results["inclusion_proof"] = bench_proofs(folder, signer, 2000)
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -191,7 +189,8 @@ def main() -> None:
         results["peak_rss_children_mb"] = round(children.ru_maxrss / 1024, 1)
         print(json.dumps(results, indent=2))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

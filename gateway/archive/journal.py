@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +35,7 @@ from gateway.archive.errors import ArchiveCorrupt
 from gateway.archive.merkle import HASH_SIZE, leaf_hash
 
 INDEX_RECORD = 8 + HASH_SIZE
-_HEX = frozenset("0123456789abcdef")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 _FIELDS = frozenset({"blob", "kind", "meta", "seq", "sig", "size", "time"})
 
 
@@ -95,24 +96,32 @@ def encode_record(entry: ArchiveEntry) -> tuple[bytes, bytes]:
 
 
 def _is_hex(value: object) -> bool:
-    return isinstance(value, str) and len(value) == 64 and not set(value) - _HEX
+    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
 
 
-def decode_record(line: bytes, expected_seq: int) -> tuple[ArchiveEntry, bytes]:
-    """Parse and check one complete line (with its LF); raise ArchiveCorrupt naming the entry."""
-    where = f"journal entry {expected_seq}"
+def _corrupt(seq: int, problem: str) -> ArchiveCorrupt:
+    where = f"journal entry {seq}"
+    return ArchiveCorrupt(f"{where}: {problem}", field=where)
+
+
+def check_record(line: bytes, expected_seq: int) -> tuple[dict[str, Any], bytes]:
+    """Check one complete line (with its LF): (the entry as JSON, its leaf hash).
+
+    Raises ArchiveCorrupt naming the entry. `verify` calls this for every record, so it avoids
+    building objects it does not need.
+    """
     if len(line) < 67 or line[64:65] != b" " or not line.endswith(b"\n"):
-        raise ArchiveCorrupt(f"{where}: malformed record", field=where)
+        raise _corrupt(expected_seq, "malformed record")
     data = line[65:-1]
     digest = leaf_hash(data)
     if digest.hex().encode() != line[:64]:
-        raise ArchiveCorrupt(f"{where}: record checksum mismatch (changed bytes)", field=where)
+        raise _corrupt(expected_seq, "record checksum mismatch (changed bytes)")
     try:
         raw = json.loads(data)
     except ValueError as exc:
-        raise ArchiveCorrupt(f"{where}: not JSON", field=where) from exc
-    if not isinstance(raw, dict) or set(raw) != _FIELDS:
-        raise ArchiveCorrupt(f"{where}: unexpected fields", field=where)
+        raise _corrupt(expected_seq, "not JSON") from exc
+    if not isinstance(raw, dict) or raw.keys() != _FIELDS:
+        raise _corrupt(expected_seq, "unexpected fields")
     meta = raw["meta"]
     sig = raw["sig"]
     valid = (
@@ -127,26 +136,31 @@ def decode_record(line: bytes, expected_seq: int) -> tuple[ArchiveEntry, bytes]:
         and all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items())
     )
     if not valid:
-        raise ArchiveCorrupt(f"{where}: field types", field=where)
+        raise _corrupt(expected_seq, "field types")
     if raw["seq"] != expected_seq:
-        raise ArchiveCorrupt(
-            f"{where}: sequence number {raw['seq']} (entries deleted or reordered)", field=where
-        )
+        raise _corrupt(expected_seq, f"sequence number {raw['seq']} (entries deleted or reordered)")
     try:
-        moment = parse_time(raw["time"])
+        parse_time(raw["time"])
     except ValueError as exc:
-        raise ArchiveCorrupt(f"{where}: bad time", field=where) from exc
+        raise _corrupt(expected_seq, "bad time") from exc
+    # one byte form per entry, so the leaf can be recomputed from the parsed entry
+    if canonical_json(raw) != data:
+        raise _corrupt(expected_seq, "not in canonical form")
+    return raw, digest
+
+
+def decode_record(line: bytes, expected_seq: int) -> tuple[ArchiveEntry, bytes]:
+    """Parse and check one complete line (with its LF); raise ArchiveCorrupt naming the entry."""
+    raw, digest = check_record(line, expected_seq)
     entry = ArchiveEntry(
         seq=raw["seq"],
-        time=moment,
+        time=parse_time(raw["time"]),
         kind=raw["kind"],
         blob_sha256=raw["blob"],
         size=raw["size"],
-        signature_sha256=sig,
-        metadata=meta,
+        signature_sha256=raw["sig"],
+        metadata=raw["meta"],
     )
-    if canonical_json(entry.to_json()) != data:
-        raise ArchiveCorrupt(f"{where}: not in canonical form", field=where)
     return entry, digest
 
 
@@ -212,7 +226,7 @@ class Journal:
                 # an interrupted append: nothing acknowledged it; drop it
                 os.truncate(self.path, offset)
                 break
-            _entry, digest = decode_record(line, self.count)
+            _raw, digest = check_record(line, self.count)
             index += offset.to_bytes(8, "big") + digest
             leaves.append(digest)
             self.count += 1

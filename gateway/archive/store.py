@@ -115,9 +115,7 @@ class Archive:
             self._read_checkpoints()
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, *, signer: Signer | None = None, **options: Any
-    ) -> Archive:
+    def from_settings(cls, settings: Settings, *, signer: Signer | None = None, **options: Any) -> Archive:
         """The archive in the configured folder (`GATEWAY_ARCHIVE_DIR`, default var/archive)."""
         return cls(settings.effective_archive_dir, signer=signer, **options)
 

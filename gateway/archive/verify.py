@@ -28,7 +28,7 @@ from cryptography import x509
 
 from gateway.archive.checkpoint import Checkpoint, verify_checkpoint
 from gateway.archive.errors import ArchiveCorrupt
-from gateway.archive.journal import decode_record, iter_lines
+from gateway.archive.journal import check_record, iter_lines
 from gateway.archive.merkle import HASH_SIZE, MerkleTree, ProofError, verify_consistency
 from gateway.archive.store import CHECKPOINTS
 
@@ -154,13 +154,13 @@ def _scan_chunk(journal: str, start: int, end: int, first_seq: int, blobs: str) 
             )
             break
         try:
-            entry, leaf = decode_record(line, seq)
+            raw, leaf = check_record(line, seq)
         except ArchiveCorrupt as exc:
             problems.append((seq, exc.message))
             journal_ok = False
             break
         leaves += leaf
-        for digest, size in ((entry.blob_sha256, entry.size), (entry.signature_sha256, None)):
+        for digest, size in ((raw["blob"], raw["size"]), (raw["sig"], None)):
             if digest is not None and digest not in seen:
                 seen.add(digest)
                 message = _check_blob(blobs, digest, size)
@@ -171,14 +171,22 @@ def _scan_chunk(journal: str, start: int, end: int, first_seq: int, blobs: str) 
 
 
 def _check_blob(root: str, digest: str, size: int | None) -> str | None:
+    # raw file descriptors: a million small files make the io object overhead count
     try:
-        with open(os.path.join(root, digest[:2], digest), "rb") as handle:
-            data = handle.read()
+        fd = os.open(os.path.join(root, digest[:2], digest), os.O_RDONLY)
     except FileNotFoundError:
         return "is missing"
-    if hashlib.sha256(data).hexdigest() != digest:
+    try:
+        hasher = hashlib.sha256()
+        length = 0
+        while block := os.read(fd, 1 << 20):
+            hasher.update(block)
+            length += len(block)
+    finally:
+        os.close(fd)
+    if hasher.hexdigest() != digest:
         return "was changed"
-    if size is not None and len(data) != size:
+    if size is not None and length != size:
         return "has the wrong size"
     return None
 
