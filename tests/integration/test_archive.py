@@ -239,3 +239,44 @@ def test_cli_verify_and_proof(tmp_path: Path, archive: Archive, signer: Signer, 
     wrong_ca = runner.invoke(main, ["archive", "verify", "--dir", folder, "--ca", str(pki.untrusted_ca.cert)])
     assert wrong_ca.exit_code == 1
     assert "CMS signature" in json.loads(wrong_ca.stdout)["first_problem"]
+
+
+def test_proof_checks_out_with_the_documented_algorithm_and_openssl_alone(
+    tmp_path: Path, archive: Archive, signer: Signer, pki: DevPki
+) -> None:
+    """An outsider's check: hashlib, base64 and the openssl command line, none of our code."""
+    import base64
+    import hashlib
+
+    fill(archive, signer, 11)
+    archive.checkpoint()
+    document = json.loads(json.dumps(archive.inclusion_proof(9).to_json()))
+    sha = hashlib.sha256
+    leaf = sha(b"\x00" + document["leaf_data"].encode()).digest()
+    assert leaf.hex() == document["leaf_hash"]
+    fn, sn, r = document["leaf_index"], document["tree_size"] - 1, leaf
+    for p in map(bytes.fromhex, document["inclusion_path"]):
+        assert sn != 0
+        if fn % 2 == 1 or fn == sn:
+            r = sha(b"\x01" + p + r).digest()
+            while fn % 2 == 0 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = sha(b"\x01" + r + p).digest()
+        fn, sn = fn >> 1, sn >> 1
+    assert sn == 0
+    assert r.hex() == document["root_hash"]
+    note_text = document["checkpoint"]["note"].split("\n\n")[0] + "\n"
+    assert note_text.split("\n")[1:3] == [str(document["tree_size"]), base64.b64encode(r).decode()]
+    (tmp_path / "note.txt").write_text(note_text)
+    (tmp_path / "note.p7s").write_bytes(base64.b64decode(document["checkpoint"]["cms"]))
+    done = subprocess.run(
+        [
+            "openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(tmp_path / "note.p7s"),
+            "-content", str(tmp_path / "note.txt"), "-CAfile", str(pki.ca.cert), "-purpose", "any",
+            "-out", "/dev/null",
+        ],
+        capture_output=True,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
