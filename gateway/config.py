@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     webhook_backoff_base_seconds: float = Field(default=10.0, gt=0)  # retry n waits <= base * 2**(n-1)
     webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     # a claimed delivery is another worker's to take once its lease is over (crashed worker);
-    # it must outlast an attempt, so it is at least the timeout plus a margin
+    # it must outlast an attempt: at least twice the timeout
     delivery_lease_seconds: float = Field(default=60.0, gt=0)
     delivery_poll_seconds: float = Field(default=1.0, gt=0)
     delivery_batch_size: int = Field(default=20, ge=1, le=1000)

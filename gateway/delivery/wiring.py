@@ -20,8 +20,9 @@ from gateway.webhooks_verify import SECRET_PREFIX
 
 log = logging.getLogger(__name__)
 
-# An attempt is cut at the timeout; the lease must outlast it with room for archiving and recording.
-LEASE_MARGIN_SECONDS = 5.0
+# An attempt is cut at the timeout; the lease must outlast it with as much again for archiving
+# and recording the outcome, so that no other worker takes the delivery while it is in flight.
+LEASE_OVER_TIMEOUT = 2.0
 _MAX_KEY = 256  # webhook_deliveries.subscription
 
 
@@ -66,9 +67,9 @@ def worker_from_settings(
     signer: DetachedSigner,
     sender: Sender | None = None,
 ) -> DeliveryWorker:
-    if settings.delivery_lease_seconds < settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS:
+    if settings.delivery_lease_seconds < LEASE_OVER_TIMEOUT * settings.webhook_timeout_seconds:
         raise _refuse(
-            f"delivery_lease_seconds must be at least webhook_timeout_seconds + {LEASE_MARGIN_SECONDS:g}",
+            f"delivery_lease_seconds must be at least {LEASE_OVER_TIMEOUT:g} x webhook_timeout_seconds",
             "delivery_lease_seconds",
         )
     return DeliveryWorker(
