@@ -68,6 +68,16 @@ class Code(StrEnum):
     SEPA_INVALID_DATE = "sepa-invalid-date"
     SEPA_INVALID_PURPOSE = "sepa-invalid-purpose"
     SEPA_XSD_INVALID = "sepa-xsd-invalid"
+    # bank reports in (issue 6): pain.002 / camt.054 parsing, reconciliation, amounts table
+    AMOUNTS_UNKNOWN = "amounts-unknown"
+    SEPA_REPORT_UNSUPPORTED = "sepa-report-unsupported"
+    SEPA_REPORT_XSD_INVALID = "sepa-report-xsd-invalid"
+    SEPA_REPORT_INVALID_AMOUNT = "sepa-report-invalid-amount"
+    RECONCILE_UNKNOWN_REFERENCE = "reconcile-unknown-reference"  # warning in a reconciliation report
+    RECONCILE_AMOUNT_MISMATCH = "reconcile-amount-mismatch"  # warning
+    RECONCILE_DUPLICATE = "reconcile-duplicate"  # warning: same fact reported twice, nothing changed
+    RECONCILE_UNEXPECTED_STATUS = "reconcile-unexpected-status"  # warning: e.g. a reject after settlement
+    RECONCILE_DUPLICATE_REPORT = "reconcile-duplicate-report"  # warning: the whole report was seen before
 
 
 Severity = Literal["error", "warning"]
