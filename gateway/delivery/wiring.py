@@ -8,10 +8,9 @@ import logging
 import threading
 from datetime import timedelta
 
-from gateway.archive.store import ArchivePort
 from gateway.config import Settings
 from gateway.delivery.sender import HttpSender, Sender
-from gateway.delivery.worker import DeliveryWorker, DetachedSigner, Endpoint, RetryPolicy
+from gateway.delivery.worker import DeliveryWorker, DetachedSigner, Endpoint, EvidenceArchive, RetryPolicy
 from gateway.errors import Code, ConfigurationError
 from gateway.events import EVENT_TYPES
 from gateway.store.deliveries import SqlDeliveries
@@ -63,7 +62,7 @@ def worker_from_settings(
     settings: Settings,
     *,
     store: SqlStore,
-    archive: ArchivePort,
+    archive: EvidenceArchive,
     signer: DetachedSigner,
     sender: Sender | None = None,
 ) -> DeliveryWorker:
@@ -117,7 +116,7 @@ def background_from_settings(
     settings: Settings,
     *,
     store: SqlStore,
-    archive: ArchivePort,
+    archive: EvidenceArchive,
     signer: DetachedSigner,
 ) -> BackgroundDelivery | None:
     """The background worker `gateway serve` starts; None when disabled or nothing is subscribed."""

@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from gateway.archive.store import ArchivePort
 from gateway.delivery.feed import event_document, utc_z
 from gateway.delivery.sender import Sender, SendResult
 from gateway.store.deliveries import ClaimedDelivery, SqlDeliveries, SubscriptionFilter
@@ -47,6 +46,14 @@ def _token() -> str:
 
 class DetachedSigner(Protocol):
     def sign_detached(self, data: bytes) -> bytes: ...
+
+
+class EvidenceArchive(Protocol):
+    """What the worker needs of gateway.archive.Archive: appending one attempt's evidence."""
+
+    def append(
+        self, kind: str, blob: bytes, *, signature: bytes | None, metadata: Mapping[str, str]
+    ) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +142,7 @@ class DeliveryWorker:
         endpoints: Iterable[Endpoint],
         sender: Sender,
         *,
-        archive: ArchivePort,
+        archive: EvidenceArchive,
         signer: DetachedSigner,
         retry: RetryPolicy,
         lease: timedelta,

@@ -68,9 +68,7 @@ def make_worker(
     base: timedelta = timedelta(seconds=10),
     lease: timedelta = timedelta(seconds=60),
     draw: Callable[[], float] = lambda: 0.5,
-    tokens: Callable[[], str] | None = None,
 ) -> DeliveryWorker:
-    extra = {} if tokens is None else {"new_token": tokens}
     return DeliveryWorker(
         SqlDeliveries(store),
         [endpoint()] if endpoints is None else endpoints,
@@ -81,5 +79,4 @@ def make_worker(
         lease=lease,
         clock=clock,
         draw=draw,
-        **extra,
     )

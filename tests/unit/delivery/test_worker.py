@@ -182,9 +182,7 @@ def test_one_dossiers_events_arrive_in_outbox_order_despite_retries(
     make: Make, store: SqlStore, clock: FakeClock
 ) -> None:
     add_events(store, ["DOS-1", "DOS-1", "DOS-2", None])
-    route = respx.post(URL).mock(
-        side_effect=[httpx.Response(503)] + [httpx.Response(200)] * 4
-    )
+    route = respx.post(URL).mock(side_effect=[httpx.Response(503)] + [httpx.Response(200)] * 4)
     worker = make()
 
     worker.drain()
