@@ -1,8 +1,8 @@
 """SEPA out: EPC rules, deterministic ids, streaming pain.008/pain.001 writers, XSD validation.
 
-    write_pain008(out, header, fund, debits_factory)  -> WriteSummary   (SDD Core collections)
-    write_pain001(out, header, fund, credits_factory) -> WriteSummary   (SCT payouts, ALMY)
-    validate_file(path)                               -> version        (official XSD, streamed)
+write_pain008(out, header, fund, debits_factory)  -> WriteSummary   (SDD Core collections)
+write_pain001(out, header, fund, credits_factory) -> WriteSummary   (SCT payouts, ALMY)
+validate_file(path)                               -> version        (official XSD, streamed)
 """
 
 from gateway.sepa.model import (

@@ -4,15 +4,16 @@ Every identifier is a pure function of business keys, so a re-run of the same pe
 same ids (golden files need no masking, banks reject a second file with a known MsgId, and issue
 6's reconciliation recomputes the EndToEndId of each dossier and period to match bank reports):
 
-    MsgId       = "DD" | "CT"  YYYYMMDD(of the period/date)  "-"  H(run id, kind, period)[:16]
+    MsgId       = "DD" | "CT"  YYYYMMDD(of the period/date)  "-"  H(run id, kind, day)[:16]
     PmtInfId    = "PI-"  H(MsgId, batch key)[:12]  "-"  batch key (SEQ-YYYYMMDD | YYYYMMDD)
-    EndToEndId  = kind  YYYYMM  "-"  H(dossier id, kind, period, attempt)[:20]
-    MandateId   = "ARIPA-"  H(dossier id, mandate version)[:20]  ("-" version when > 1)
+    EndToEndId  = kind  YYYYMM  "-"  H(dossier id, kind, period, attempt)[:24]
+    MandateId   = "ARIPA-"  H(dossier id)[:24]  ("-" version when > 1)
 
-H is SHA-256, written in RFC 4648 base32 without padding (A-Z, 2-7): the result is in the SEPA
-identifier set, at most 35 characters, never starts/ends with `/` nor contains `//` (EPC130-08
-AT-01/AT-10, IG §1.5). 20 base32 characters are 100 bits: a collision among millions of
-dossiers is negligible (birthday bound ~ 2^-60 for 10^6 ids).
+H is SHA-256 in upper-case hexadecimal (C-speed `hexdigest`; base32 in Python 3.11 is pure
+Python and cost 5 us per id at national scale): the result is in the SEPA identifier set, at
+most 35 characters, never starts/ends with `/` nor contains `//` (EPC130-08 AT-01/AT-10,
+IG §1.5). 24 hex digits are 96 bits: a collision among millions of dossiers is negligible
+(birthday bound ~ 10^-17 for 10^6 ids).
 
 The EndToEndId deliberately does not contain the run id: the same dossier and month get the same
 EndToEndId in any run, which is what makes "the same debit twice" detectable downstream.
@@ -20,7 +21,6 @@ EndToEndId in any run, which is what makes "the same debit twice" detectable dow
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from datetime import date
 from typing import Literal
@@ -30,8 +30,7 @@ Kind = Literal["DD", "CT"]
 
 def _digest(*parts: str, length: int) -> str:
     # "\x1f" (unit separator) cannot appear in the parts' own text, so no ambiguity.
-    raw = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    return base64.b32encode(raw).decode("ascii")[:length]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length].upper()
 
 
 def period_key(period: str) -> str:
@@ -45,7 +44,7 @@ def period_key(period: str) -> str:
 
 
 def message_id(run_id: str, kind: Kind, day: date) -> str:
-    """MsgId of one file (27 characters), e.g. `DD20261101-MFRGGZDFMZTWQ2LK`."""
+    """MsgId of one file (27 characters), e.g. `DD20261101-26EC836B13069CEF`."""
     return f"{kind}{day:%Y%m%d}-{_digest(run_id, kind, day.isoformat(), length=16)}"
 
 
@@ -56,13 +55,13 @@ def payment_info_id(msg_id: str, sequence: str | None, day: date) -> str:
 
 
 def end_to_end_id(dossier_id: str, kind: Kind, period: str, attempt: int = 1) -> str:
-    """EndToEndId of one dossier's debit or payout for a `YYYY-MM` period (29 characters).
+    """EndToEndId of one dossier's debit or payout for a `YYYY-MM` period (33 characters).
 
     `attempt` > 1 is for a deliberate re-presentation after a reject; it changes the id."""
     if attempt < 1:
         raise ValueError("attempt starts at 1")
     extra = () if attempt == 1 else (str(attempt),)
-    return f"{kind}{period_key(period)}-{_digest(dossier_id, kind, period, *extra, length=20)}"
+    return f"{kind}{period_key(period)}-{_digest(dossier_id, kind, period, *extra, length=24)}"
 
 
 def mandate_reference(dossier_id: str, version: int = 1) -> str:
@@ -72,5 +71,5 @@ def mandate_reference(dossier_id: str, version: int = 1) -> str:
     reference goes into the amendment details); a changed account keeps the reference."""
     if version < 1:
         raise ValueError("mandate version starts at 1")
-    base = f"ARIPA-{_digest(dossier_id, 'mandate', length=20)}"
+    base = f"ARIPA-{_digest(dossier_id, 'mandate', length=24)}"
     return base if version == 1 else f"{base}-{version}"

@@ -1,0 +1,208 @@
+"""Benchmark: N synthetic SDD debits through the gateway's pain.008 writer (or sepaxml 2.7).
+
+    python bench/sepa.py --transactions 1000000 --out /tmp/bench [--lib gateway|sepaxml]
+                         [--no-validate] [--no-sign]
+
+gateway: EPC rules + streaming write (pain.008.001.08) + streaming XSD validation (libxml2) +
+detached CMS signature (gateway.signing.Signer over a memory map of the file when a dev
+certificate exists, else an ephemeral self-signed P-256 certificate).
+sepaxml: the same data through sepaxml.SepaDD (pain.008.001.02, its default), validation off
+(its xmlschema validation aborts beyond ~55k debits, ARCHITECTURE.md).
+
+Prints one JSON line: {"transactions", "seconds", "peak_rss_mb", "file", ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import mmap
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gateway.sepa import ids  # noqa: E402
+from gateway.sepa.model import (  # noqa: E402
+    DirectDebit,
+    Fund,
+    MessageHeader,
+    SequenceType,
+)
+
+FUND = Fund("CAF DEMO ARIPA", "FR7630006000011234567890189", "AGRIFRPP", "FR72ZZZ123456")
+PERIOD = "2026-11"
+# (sequence, collection date) batches: the 1st/10th/15th moved to TARGET days, FRST ~5 %
+KEYS = [
+    (SequenceType.FRST, date(2026, 11, 2)),
+    (SequenceType.RCUR, date(2026, 11, 2)),
+    (SequenceType.RCUR, date(2026, 11, 10)),
+    (SequenceType.RCUR, date(2026, 11, 16)),
+]
+SHARES = (5, 45, 30, 20)
+
+
+def french_iban(n: int) -> str:
+    """A valid French IBAN (RIB key and ISO 13616 check digits) for account number n."""
+    bank, branch, account = 30006, 1 + n % 997, n
+    rib_key = 97 - ((89 * bank + 15 * branch + 3 * account) % 97)
+    bban = f"{bank:05d}{branch:05d}{account:011d}{rib_key:02d}"
+    check = 98 - int(bban + "152700") % 97  # F=15 R=27 00
+    return f"FR{check:02d}{bban}"
+
+
+def synthetic(n: int) -> Iterator[DirectDebit]:
+    """Deterministic debits, grouped by batch key (as the schedule can produce them)."""
+    signed = date(2026, 1, 15)
+    index = 0
+    for (sequence, day), share in zip(KEYS, SHARES, strict=True):
+        count = n * share // 100 if (sequence, day) != KEYS[-1] else n - index
+        for _ in range(count):
+            dossier = f"D{index:09d}"
+            yield DirectDebit(
+                end_to_end_id=ids.end_to_end_id(dossier, "DD", PERIOD),
+                amount_cents=5_000 + index % 50_000,
+                mandate_id=ids.mandate_reference(dossier),
+                mandate_signed_on=signed,
+                sequence=sequence,
+                collection_date=day,
+                debtor_name=f"Parent debiteur {index}",
+                debtor_iban=french_iban(index),
+                debtor_bic="AGRIFRPP" if index % 3 else None,
+                remittance=f"Pension alimentaire {PERIOD} dossier {dossier}",
+            )
+            index += 1
+
+
+def _signer() -> object:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from gateway.signing import Signer
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench signer")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return Signer(cert=cert, key=key)
+
+
+def sign(path: Path) -> Path:
+    """Detached CMS with gateway.signing.Signer; the file is memory-mapped, not copied."""
+    from gateway.signing import Signer
+
+    signer = _signer()
+    assert isinstance(signer, Signer)
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        signature = signer.sign_detached(m)  # type: ignore[arg-type]
+    out = path.with_suffix(path.suffix + ".p7s")
+    out.write_bytes(signature)
+    return out
+
+
+def run_gateway(n: int, out_dir: Path, *, validate: bool, do_sign: bool) -> dict[str, object]:
+    from gateway.sepa.model import Pain008Version
+    from gateway.sepa.pain008 import write_pain008
+    from gateway.sepa.xsd import ValidatingSink
+
+    path = out_dir / f"gateway-pain008-{n}.xml"
+    header = MessageHeader(ids.message_id("bench", "DD", date(2026, 11, 1)), datetime.now(UTC))
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if validate:
+        # validated while written, by a child process on the second core
+        with ValidatingSink(path, Pain008Version.V08.value) as sink:
+            write_pain008(sink, header, FUND, lambda: synthetic(n))  # type: ignore[arg-type]
+        timings["write_and_validate_s"] = time.perf_counter() - t0
+    else:
+        write_pain008(path, header, FUND, lambda: synthetic(n))
+        timings["write_s"] = time.perf_counter() - t0
+    if do_sign:
+        t2 = time.perf_counter()
+        sign(path)
+        timings["sign_s"] = time.perf_counter() - t2
+    return {"file": str(path), **{k: round(v, 2) for k, v in timings.items()}}
+
+
+def run_sepaxml(n: int, out_dir: Path) -> dict[str, object]:
+    from sepaxml import SepaDD
+
+    config = {
+        "name": FUND.name,
+        "IBAN": FUND.iban,
+        "BIC": FUND.bic,
+        "batch": True,
+        "creditor_id": FUND.creditor_id,
+        "currency": "EUR",
+    }
+    sepa = SepaDD(config, schema="pain.008.001.02", clean=True)
+    for debit in synthetic(n):
+        sepa.add_payment(
+            {
+                "name": debit.debtor_name,
+                "IBAN": debit.debtor_iban,
+                "BIC": debit.debtor_bic or "NOTPROVIDED",
+                "amount": debit.amount_cents,
+                "type": debit.sequence.value,
+                "collection_date": debit.collection_date,
+                "mandate_id": debit.mandate_id,
+                "mandate_date": debit.mandate_signed_on,
+                "description": debit.remittance or "",
+                "endtoend_id": debit.end_to_end_id,
+            }
+        )
+    path = out_dir / f"sepaxml-pain008-{n}.xml"
+    path.write_bytes(sepa.export(validate=False))
+    return {"file": str(path)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--transactions", type=int, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--lib", choices=("gateway", "sepaxml"), default="gateway")
+    parser.add_argument("--no-validate", action="store_true")
+    parser.add_argument("--no-sign", action="store_true")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    if args.lib == "gateway":
+        extra = run_gateway(
+            args.transactions, args.out, validate=not args.no_validate, do_sign=not args.no_sign
+        )
+    else:
+        extra = run_sepaxml(args.transactions, args.out)
+    seconds = time.perf_counter() - start
+    # KiB on Linux; the validating child is reported apart (both must stay flat)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = {
+        "transactions": args.transactions,
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "peak_rss_child_mb": round(child_kb / 1024, 1),
+        "lib": args.lib,
+        "validated": args.lib == "gateway" and not args.no_validate,
+        "signed": args.lib == "gateway" and not args.no_sign,
+        **extra,
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
