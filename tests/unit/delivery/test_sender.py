@@ -1,0 +1,104 @@
+"""The HTTP sender against real sockets on loopback: status codes, and a total deadline per attempt."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from gateway.delivery.sender import HttpSender
+
+
+def serve_once(handler: Callable[[socket.socket], None]) -> Iterator[str]:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+
+    def run() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            handler(conn)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}/hook"
+    finally:
+        listener.close()
+        thread.join(timeout=5)
+
+
+def read_request(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += conn.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length")
+    )
+    while len(body) < length:
+        body += conn.recv(65536)
+    return body
+
+
+@pytest.fixture
+def trickling() -> Iterator[str]:
+    """A receiver that answers one header byte every 0.1 s: each read is quick, the whole is not."""
+    done = threading.Event()
+
+    def handler(conn: socket.socket) -> None:
+        read_request(conn)
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 100:
+            if done.is_set():
+                return
+            try:
+                conn.sendall(bytes([byte]))
+            except OSError:
+                return  # the sender gave up and closed: what we want
+            time.sleep(0.1)
+
+    yield from serve_once(handler)
+    done.set()
+
+
+@pytest.fixture
+def accepting() -> Iterator[str]:
+    def handler(conn: socket.socket) -> None:
+        body = read_request(conn)
+        answer = b"accepted " + str(len(body)).encode()
+        conn.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: %d\r\n\r\n%s" % (len(answer), answer))
+
+    yield from serve_once(handler)
+
+
+def test_a_trickling_receiver_is_cut_at_the_total_deadline(trickling: str) -> None:
+    # Per-operation timeouts alone (1 s per read) would let this attempt run ~4 s; the lease
+    # of a claimed delivery relies on the whole attempt ending at the deadline.
+    with HttpSender(1.0) as sender:
+        started = time.monotonic()
+        result = sender.send(trickling, b"{}", {"content-type": "application/json"})
+        elapsed = time.monotonic() - started
+    assert result.error == "timeout"
+    assert not result.ok
+    assert elapsed < 1.8
+
+
+def test_a_2xx_answer_is_success_and_the_body_is_sent_whole(accepting: str) -> None:
+    with HttpSender(5.0) as sender:
+        result = sender.send(accepting, b'{"x": "' + b"y" * 100_000 + b'"}', {})
+    assert (result.ok, result.status_code, result.describe()) == (True, 202, "HTTP 202")
+
+
+def test_nobody_listening_is_a_connect_error() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: connections are refused
+        with HttpSender(2.0) as sender:
+            result = sender.send(f"http://127.0.0.1:{port}/hook", b"{}", {})
+    assert (result.ok, result.status_code, result.error) == (False, None, "ConnectError")
