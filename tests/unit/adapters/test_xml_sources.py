@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 
 import pytest
+from lxml import etree
 
 from gateway.adapters import adapter_for
+from gateway.adapters.xmlsource import DETAILED_UP_TO, fast_issues, load_fast_schema
 from gateway.errors import RuleViolation, SchemaViolation
 from tests.unit.adapters.helpers import edit, example, failure, found
 
@@ -15,7 +19,7 @@ GREFFE = example("greffe-1.xml")
 NOTAIRE = example("notaire-1.xml")
 
 
-@pytest.mark.parametrize(
+GREFFE_CASES = pytest.mark.parametrize(
     ("old", "new", "field"),
     [
         # a required element missing, in the middle and at the end of its parent
@@ -87,10 +91,26 @@ NOTAIRE = example("notaire-1.xml")
         ),
     ],
 )
+
+
+@GREFFE_CASES
 def test_greffe_schema_violation_has_the_path_of_the_offending_element(
     old: str, new: str, field: str
 ) -> None:
     assert found("greffe", edit(GREFFE, old, new)) == [(SV, field)]
+
+
+@GREFFE_CASES
+def test_in_a_huge_document_libxml2_reports_the_same_paths(old: str, new: str, field: str) -> None:
+    # past DETAILED_UP_TO elements the issues come from libxml2 (xmlschema would take seconds)
+    child = re.search(r"    <Enfant>.*?</Enfant>\n", GREFFE, re.S)
+    assert child is not None
+    padded = edit(
+        edit(GREFFE, old, new), "  </Enfants>", child.group(0) * (DETAILED_UP_TO // 10) + "  </Enfants>"
+    )
+    error = failure("greffe", padded)
+    assert [(str(i.code), i.field) for i in error.issues] == [(SV, field)]
+    assert "150" not in error.message  # no value quoted
 
 
 def test_every_schema_error_is_listed_not_only_the_first() -> None:
@@ -251,3 +271,23 @@ def test_notaire_optional_flags_absent() -> None:
     parsed = adapter_for("notaire").parse(text.encode())
     assert parsed.violence_alleged is False  # only when the creditor produced the elements
     assert parsed.bank_details_consent is None  # the rule bank-details-without-consent decides
+
+
+def test_if_the_validators_ever_disagree_libxml2_refusal_stands_with_its_path() -> None:
+    text = edit(GREFFE, "<MontantMensuel>150.00</MontantMensuel>", "<MontantMensuel>x</MontantMensuel>")
+    tree = etree.ElementTree(etree.fromstring(text.encode()))
+    fast = load_fast_schema("greffe-1.xsd")
+    assert not fast.validate(tree)
+    assert [(str(i.code), i.field) for i in fast_issues(tree, fast)] == [
+        (SV, "Enfants/Enfant[2]/MontantMensuel")
+    ]
+
+
+def test_a_large_valid_document_is_read_quickly() -> None:
+    child = re.search(r"    <Enfant>.*?</Enfant>\n", GREFFE, re.S)
+    assert child is not None
+    text = edit(GREFFE, child.group(0), child.group(0) * 5000)
+    started = time.perf_counter()
+    parsed = adapter_for("greffe").parse(text.encode())
+    assert len(parsed.children) == 5001
+    assert time.perf_counter() - started < 10  # no quadratic walk over siblings (about 1 s here)
