@@ -61,6 +61,7 @@ TYPE_DESCRIPTIONS = {
     "Telephone": "must be a phone number of digits, spaces and . ( ) -, optionally starting with +",
     "Courriel": "must be an e-mail address",
     "MediaType": "must be a media type like application/pdf",
+    "Contenu": "must be base64-encoded content, not empty",
     "CRPCEN": "must be a CRPCEN of exactly 5 digits",
     "IBAN": "must be an IBAN in electronic form: capitals and digits, no spaces",
     "BIC": "must be a BIC of 8 or 11 capitals and digits",

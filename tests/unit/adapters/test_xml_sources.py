@@ -83,6 +83,11 @@ GREFFE_CASES = pytest.mark.parametrize(
         ("<Totaux>", "<Totaux>330", "Totaux"),
         # base64Binary content
         (">JVBERi0x", ">*JVBERi0x", "PiecesJointes/Piece[1]"),
+        (
+            'mediaType="application/pdf">JVBERi0xLjQKMSAwIG9iajw8L1R5cGUvQ2F0YWxvZy9QYWdlcyAyIDAgUj4+ZW5kb2JqCjIgMCBvYmo8PC9UeXBlL1BhZ2VzL0tpZHNbXS9Db3VudCAwPj5lbmRvYmoKdHJhaWxlcjw8L1Jvb3QgMSAwIFI+PgolJUVPRgo=<',
+            'mediaType="application/pdf"><',
+            "PiecesJointes/Piece[1]",
+        ),
         # index and first date go with mode="PREVUE" only
         (
             '<Revalorisation mode="SILENCE"/>',
