@@ -7,7 +7,8 @@ from decimal import Decimal
 from lxml import etree
 
 from gateway.adapters.paths import PathTable, nest
-from gateway.adapters.xmlsource import Reader, checked, collapse, element_path
+from gateway.adapters.xmlcheck import checked, element_path
+from gateway.adapters.xmlsource import Reader, collapse
 from gateway.domain.transmission import (
     Child,
     Indexation,

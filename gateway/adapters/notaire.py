@@ -5,7 +5,8 @@ from __future__ import annotations
 from lxml import etree
 
 from gateway.adapters.paths import PathTable, nest
-from gateway.adapters.xmlsource import Reader, checked
+from gateway.adapters.xmlcheck import checked
+from gateway.adapters.xmlsource import Reader
 from gateway.domain.transmission import Intermediation, Sender, SourceKind, Title, Transmission
 from gateway.safeparse import DEFAULT_MAX_BYTES, parse_xml
 

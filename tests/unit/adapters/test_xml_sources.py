@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from gateway.adapters import adapter_for
-from gateway.adapters.xmlsource import DETAILED_UP_TO, fast_issues, load_fast_schema
+from gateway.adapters.xmlcheck import DETAILED_UP_TO, fast_issues, load_fast_schema
 from gateway.errors import RuleViolation, SchemaViolation
 from tests.unit.adapters.helpers import edit, example, failure, found
 
