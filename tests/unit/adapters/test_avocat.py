@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from gateway.adapters import adapter_for
+from gateway.adapters.jsoncheck import MAX_VALUES
 from gateway.errors import RuleViolation, SchemaViolation
 from tests.unit.adapters.helpers import avocat_doc, failure, found, json_bytes
 
@@ -184,3 +186,18 @@ def test_maps_every_key() -> None:
     assert (t.declared_children_count, t.declared_monthly_total) == (2, Decimal("350.00"))
     assert [a.kind for a in t.attachments] == ["COPIE_EXECUTOIRE", "ATTESTATION_DEPOT", "RIB"]
     assert t.attachments[0].content.startswith(b"%PDF-1.4")
+
+
+def test_a_document_with_an_absurd_number_of_values_is_refused_before_validation() -> None:
+    doc = avocat_doc()
+    doc["enfants"] = [dict(doc["enfants"][0]) for _ in range(MAX_VALUES // 5)]
+    started = time.perf_counter()
+    assert found("avocat", json_bytes(doc)) == [(SV, "")]
+    assert time.perf_counter() - started < 2
+
+
+def test_a_document_with_many_children_is_validated_whole() -> None:
+    doc = avocat_doc()
+    doc["enfants"] = [dict(doc["enfants"][0]) for _ in range(99)]
+    doc["enfants"][98]["montant_mensuel"] = 175
+    assert found("avocat", json_bytes(doc)) == [(SV, "enfants[98].montant_mensuel")]
