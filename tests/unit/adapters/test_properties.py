@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from gateway.adapters import adapter_for
+from gateway.domain import rules
 from gateway.domain.transmission import SourceKind, Transmission
 from gateway.errors import GatewayError
 from tests.support.sources import render, transmissions
@@ -102,3 +104,11 @@ def test_xml_wrong_values_anywhere(source: str, data: st.DataObject, text: str) 
 @given(st.sampled_from(list(SourceKind)).flatmap(transmissions))
 def test_generated_transmission_survives_its_wire_format(transmission: Transmission) -> None:
     assert adapter_for(transmission.source).parse(render(transmission)) == transmission
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(list(SourceKind)).flatmap(transmissions))
+def test_generated_transmissions_pass_the_rules(transmission: Transmission) -> None:
+    # the strategies promise plausible data: no rule refuses it on the reference day
+    found = rules.check(transmission, dt.date(2026, 11, 23))
+    assert [i for i in found if i.severity == "error"] == []
