@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gateway.sepa import ids  # noqa: E402
-from gateway.sepa.model import (  # noqa: E402
+from gateway.sepa import ids
+from gateway.sepa.model import (
     DirectDebit,
     Fund,
     MessageHeader,
@@ -127,7 +127,7 @@ def run_gateway(n: int, out_dir: Path, *, validate: bool, do_sign: bool) -> dict
     if validate:
         # validated while written, by a child process on the second core
         with ValidatingSink(path, Pain008Version.V08.value) as sink:
-            write_pain008(sink, header, FUND, lambda: synthetic(n))  # type: ignore[arg-type]
+            write_pain008(sink, header, FUND, lambda: synthetic(n))
         timings["write_and_validate_s"] = time.perf_counter() - t0
     else:
         write_pain008(path, header, FUND, lambda: synthetic(n))

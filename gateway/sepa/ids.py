@@ -35,8 +35,8 @@ def _digest(*parts: str, length: int) -> str:
 
 def period_key(period: str) -> str:
     """Validate a `YYYY-MM` period and return its compact `YYYYMM` form."""
-    year, month = period.split("-")
-    if len(year) != 4 or len(month) != 2 or not (year + month).isdigit():
+    year, dash, month = period[:4], period[4:5], period[5:]
+    if dash != "-" or len(period) != 7 or not (year + month).isdigit():
         raise ValueError(f"period must be YYYY-MM, not {period!r}")
     if not 1 <= int(month) <= 12:
         raise ValueError(f"period month out of range in {period!r}")

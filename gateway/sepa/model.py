@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Protocol
 
 
 class SequenceType(StrEnum):
@@ -147,6 +148,12 @@ class WriteSummary:
     count: int
     total_cents: int
     batches: tuple[BatchSummary, ...]
+
+
+class ByteSink(Protocol):
+    """Where a writer puts bytes: an open binary file, a BytesIO, a ValidatingSink..."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 #: A source of transactions that can be read more than once: each call returns a fresh iterator.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
 
 from lxml import etree
 
@@ -19,6 +18,7 @@ from gateway.sepa.batches import Batch, Plan, Spec, batches, plan
 from gateway.sepa.ids import payment_info_id
 from gateway.sepa.model import (
     BatchSummary,
+    ByteSink,
     CreditSource,
     CreditTransfer,
     Fund,
@@ -98,7 +98,7 @@ def _payment_info_header(
 
 
 def write_pain001(
-    out: BinaryIO | Path,
+    out: ByteSink | Path,
     header: MessageHeader,
     fund: Fund,
     credits: CreditSource,
@@ -142,7 +142,7 @@ def write_pain001(
 
 
 def _write(
-    stream: BinaryIO,
+    stream: ByteSink,
     *,
     header: MessageHeader,
     fund: Fund,

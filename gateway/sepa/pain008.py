@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
 
 from lxml import etree
 
@@ -25,6 +24,7 @@ from gateway.sepa.batches import Batch, Plan, Spec, batches, plan
 from gateway.sepa.ids import payment_info_id
 from gateway.sepa.model import (
     BatchSummary,
+    ByteSink,
     DebitSource,
     DirectDebit,
     Fund,
@@ -140,7 +140,7 @@ def _payment_info_header(
 
 
 def write_pain008(
-    out: BinaryIO | Path,
+    out: ByteSink | Path,
     header: MessageHeader,
     fund: Fund,
     debits: DebitSource,
@@ -184,7 +184,7 @@ def write_pain008(
 
 
 def _write(
-    stream: BinaryIO,
+    stream: ByteSink,
     *,
     header: MessageHeader,
     fund: Fund,

@@ -47,11 +47,12 @@ def load_schema(version: str, schema_dir: Path = SCHEMA_DIR) -> etree.XMLSchema:
 def detect_version(path: Path) -> str:
     """Message version from the root element's namespace, reading only the first tag."""
     try:
-        for _event, element in etree.iterparse(str(path), events=("start",)):
-            namespace = etree.QName(element).namespace or ""
-            if not namespace.startswith(NAMESPACE_PREFIX):
-                break
-            return namespace[len(NAMESPACE_PREFIX) :]
+        with path.open("rb") as handle:
+            for _event, element in etree.iterparse(handle, events=("start",)):
+                namespace = etree.QName(element).namespace or ""
+                if not namespace.startswith(NAMESPACE_PREFIX):
+                    break
+                return namespace[len(NAMESPACE_PREFIX) :]
     except etree.XMLSyntaxError as exc:
         raise SchemaViolation(f"not well-formed XML: {exc}", code=Code.MALFORMED_PAYLOAD) from exc
     raise SchemaViolation("root element is not in an ISO 20022 namespace", code=Code.SEPA_XSD_INVALID)
