@@ -1,11 +1,15 @@
-"""Canonical field paths translated into each source's own paths."""
+"""The adapter registry, and canonical field paths translated into each source's own paths."""
 
 from __future__ import annotations
 
 import pytest
 
-from gateway.adapters import adapter_for
+from gateway.adapters import Adapter, adapter_for
+from gateway.adapters.avocat import AvocatAdapter
+from gateway.adapters.greffe import GreffeAdapter
+from gateway.adapters.notaire import NotaireAdapter
 from gateway.adapters.paths import PathTable, json_path
+from gateway.domain.transmission import SourceKind
 
 
 @pytest.mark.parametrize(
@@ -128,3 +132,16 @@ def test_json_path() -> None:
 def test_unknown_source() -> None:
     with pytest.raises(ValueError):
         adapter_for("huissier")
+
+
+# mypy checks here that each adapter satisfies the Adapter protocol
+CONFORMING: tuple[Adapter, ...] = (GreffeAdapter(), NotaireAdapter(), AvocatAdapter())
+
+
+@pytest.mark.parametrize("source", list(SourceKind))
+def test_registry_gives_each_source_its_adapter(source: SourceKind) -> None:
+    adapter = adapter_for(source.value)
+    assert adapter.source is source
+    assert adapter is adapter_for(source)
+    expected = ("application/json",) if source is SourceKind.AVOCAT else ("application/xml", "text/xml")
+    assert adapter.media_types == expected
