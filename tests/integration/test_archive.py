@@ -280,3 +280,19 @@ def test_proof_checks_out_with_the_documented_algorithm_and_openssl_alone(
         check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+def test_cli_checkpoint_signs_with_the_configured_signer(
+    tmp_path: Path, dev_pki: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signer = Signer.from_files(dev_pki / "signer.pem", dev_pki / "signer-key.pem")
+    folder = tmp_path / "archive"
+    with Archive(folder) as store:
+        fill(store, signer, 3)
+    monkeypatch.setenv("GATEWAY_CERTS_DIR", str(dev_pki))
+    result = CliRunner().invoke(main, ["archive", "checkpoint", "--dir", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split("\n")[1] == "3"
+    report = verify_archive(folder, trust_anchors=load_trust_anchors(dev_pki / "ca.pem"))
+    assert report.ok, report.problems
+    assert report.checkpoints == 1
