@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -61,9 +62,9 @@ def check_prolog(path: Path) -> None:
         raise MalformedPayload(f"the report must be encoded in UTF-8, not {declared.group(1).decode()}")
 
 
-def _hardened(path: Path, **kwargs: object) -> etree.iterparse:
+def _hardened(source: BinaryIO, **kwargs: object) -> etree.iterparse:
     return etree.iterparse(
-        str(path),
+        source,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -78,12 +79,12 @@ def _hardened(path: Path, **kwargs: object) -> etree.iterparse:
 def detect_message(path: Path) -> str:
     """The message (`camt.054.001.08`...) from the root element's namespace, reading only its tag."""
     check_prolog(path)
+    found = ""
     try:
-        for _event, element in _hardened(path, events=("start",)):
-            found = etree.QName(element).namespace or ""
-            break
-        else:  # pragma: no cover - an empty document fails check_prolog first
-            found = ""
+        with path.open("rb") as handle:
+            for _event, element in _hardened(handle, events=("start",)):
+                found = etree.QName(element).namespace or ""
+                break
     except etree.XMLSyntaxError as exc:
         raise MalformedPayload(f"not well-formed XML: {exc.msg}") from None
     message = found[len(NAMESPACE_PREFIX) :] if found.startswith(NAMESPACE_PREFIX) else ""
@@ -105,16 +106,18 @@ def stream(path: Path, message: str, tags: Sequence[str]) -> Iterator[etree._Ele
     check_prolog(path)
     ns = namespace(message)
     wanted = [f"{{{ns}}}{tag}" for tag in tags]
+    schema = load_schema(message)
     try:
-        for _event, element in _hardened(path, events=("end",), tag=wanted, schema=load_schema(message)):
-            yield element
-            element.clear(keep_tail=False)
-            parent = element.getparent()
-            if parent is not None:
-                previous = element.getprevious()
-                while previous is not None and previous.tag == element.tag:
-                    parent.remove(previous)
+        with path.open("rb") as handle:
+            for _event, element in _hardened(handle, events=("end",), tag=wanted, schema=schema):
+                yield element
+                element.clear(keep_tail=False)
+                parent = element.getparent()
+                if parent is not None:
                     previous = element.getprevious()
+                    while previous is not None and previous.tag == element.tag:
+                        parent.remove(previous)
+                        previous = element.getprevious()
     except etree.XMLSyntaxError as exc:
         last = getattr(exc.error_log, "last_error", None)
         line = last.line if last is not None else (exc.lineno or 0)

@@ -1,0 +1,163 @@
+"""Golden bank reports: every file passes the real xmllint against its official XSD, and replaying them
+in order gives the expected ledger of each dossier (rejects, returns, partial files, duplicates,
+unknown references, amount mismatches)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gateway.payments.ledger import Ledger, ledgers
+from gateway.payments.reconcile import (
+    DebitState,
+    ExpectedDebit,
+    MemoryDebitBook,
+    Outcome,
+    OutcomeKind,
+    reconcile,
+)
+from gateway.sepa.reports import detect_message, read_report
+
+HERE = Path(__file__).parent
+SCHEMAS = HERE.parents[2] / "schemas" / "iso20022"
+FILES = sorted(HERE.glob("*.xml"))
+# The order a bank would send them in: status reports the next morning, then bookings.
+REPLAY = [
+    "pain002_v10_rejects.xml",
+    "pain002_v03_reject.xml",
+    "camt054_v08_credits.xml",
+    "camt054_v08_returns.xml",
+    "camt054_v02_partial.xml",
+]
+ASF_2026 = 20178  # 201.78 €, in force since 2026-04-01 (gateway.payments.amounts)
+
+
+def _book() -> MemoryDebitBook:
+    data = json.loads((HERE / "debits.json").read_text())
+    return MemoryDebitBook(ExpectedDebit(**d) for d in data["debits"])
+
+
+def _replay(book: MemoryDebitBook, names: list[str]) -> dict[str, list[Outcome]]:
+    return {name: reconcile(read_report(HERE / name), book)[0] for name in names}
+
+
+def _ledgers(book: MemoryDebitBook) -> dict[str, Ledger]:
+    return ledgers((debit, book.status(e2e)) for e2e, debit in book.debits.items())
+
+
+@pytest.mark.skipif(shutil.which("xmllint") is None, reason="xmllint is part of the test toolchain")
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_every_golden_report_passes_xmllint_with_its_official_xsd(path: Path) -> None:
+    message = detect_message(path)
+    result = subprocess.run(
+        ["xmllint", "--noout", "--schema", str(SCHEMAS / f"{message}.xsd"), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{path} validates" in result.stderr
+
+
+def test_all_four_message_versions_are_covered() -> None:
+    assert {detect_message(p) for p in FILES} == {
+        "pain.002.001.10",
+        "pain.002.001.03",
+        "camt.054.001.08",
+        "camt.054.001.02",
+    }
+
+
+def test_replay_gives_the_expected_outcomes() -> None:
+    book = _book()
+    out = _replay(book, REPLAY)
+    kinds = {name: [o.kind.value for o in outcomes] for name, outcomes in out.items()}
+    assert kinds["pain002_v10_rejects.xml"] == ["rejected", "rejected", "unknown-reference"]
+    assert [o.reason.code for o in out["pain002_v10_rejects.xml"] if o.reason] == ["AM04", "AC04", "MS03"]
+    assert kinds["pain002_v03_reject.xml"] == ["rejected"]
+    assert kinds["camt054_v08_credits.xml"] == [
+        "settled",
+        "amount-mismatch",  # dos-0005: 120.00 collected for 300.00 instructed, reported...
+        "settled",  # ...and settled with what actually arrived
+        "settled",
+        "unknown-reference",  # a credit for an EndToEndId we never sent
+        "pending",  # a PDNG entry: nothing booked yet
+    ]
+    assert kinds["camt054_v08_returns.xml"] == ["returned", "duplicate"]  # AM04 again for dos-0002
+    assert kinds["camt054_v02_partial.xml"] == ["settled", "amount-mismatch", "settled", "duplicate"]
+    anomalies = [o for outcomes in out.values() for o in outcomes if o.code is not None]
+    assert {o.code for o in anomalies} == {
+        "reconcile-unknown-reference",
+        "reconcile-amount-mismatch",
+        "reconcile-duplicate",
+    }
+
+
+def test_replay_gives_the_expected_ledgers() -> None:
+    book = _book()
+    _replay(book, REPLAY)
+    got = {
+        dossier: (
+            m.status,
+            m.due_cents,
+            m.paid_cents,
+            m.unpaid_cents,
+            m.reason_code,
+            None if m.advance is None else (m.advance.kind.value, m.advance.amount_cents),
+        )
+        for dossier, ledger in _ledgers(book).items()
+        for m in ledger.months
+    }
+    assert got == {
+        "dos-0001": ("paid", 15000, 15000, 0, None, None),
+        "dos-0002": ("unpaid", 23000, 0, 23000, "AM04", ("full", ASF_2026)),
+        "dos-0003": ("unpaid", 32050, 0, 32050, "AC04", ("full", ASF_2026)),
+        "dos-0004": ("unpaid", 18000, 0, 18000, "MD07", ("full", ASF_2026)),
+        # partial payment: min(300.00, 201.78) - 120.00 = 81.78 €
+        "dos-0005": ("partly-paid", 30000, 12000, 18000, None, ("differential", 8178)),
+        "dos-0006": ("unpaid", 25000, 0, 25000, "MD06", ("full", ASF_2026)),  # refund after settlement
+        "dos-0007": ("paid", 9000, 9000, 0, None, None),
+        "dos-0008": ("pending", 20000, 0, 20000, None, None),  # no final word from the bank yet
+        # 190.00 of 200.00: the top-up would be 10.00 €, under the 15 € threshold
+        "dos-0009": ("partly-paid", 20000, 19000, 1000, None, None),
+    }
+    ledger = _ledgers(book)["dos-0004"]
+    month = ledger.month("2026-11")
+    assert month.action == "fix-data"  # MD07, debtor deceased: the mandate must be dealt with
+    assert month.advance is not None
+    assert month.advance.recoverable_cents == 18000  # not above the pension
+    assert _ledgers(book)["dos-0002"].month("2026-11").action == "recover"
+
+
+def test_each_debit_ends_in_one_state_with_its_reason() -> None:
+    book = _book()
+    _replay(book, REPLAY)
+    states = {book.debits[e2e].dossier_id: (s.state, s.reason) for e2e, s in book.statuses.items()}
+    assert states["dos-0002"] == (DebitState.REJECTED, "AM04")
+    assert states["dos-0006"] == (DebitState.RETURNED, "MD06")
+    assert states["dos-0001"] == (DebitState.SETTLED, None)
+    assert "dos-0008" not in states  # only a PDNG entry: still pending
+
+
+def test_processing_everything_twice_changes_nothing() -> None:
+    book = _book()
+    _replay(book, REPLAY)
+    before = (dict(book.statuses), {d: lg.to_json() for d, lg in _ledgers(book).items()})
+    again = _replay(book, REPLAY)
+    assert all([o.kind for o in outcomes] == [OutcomeKind.DUPLICATE_REPORT] for outcomes in again.values())
+    after = (dict(book.statuses), {d: lg.to_json() for d, lg in _ledgers(book).items()})
+    assert after == before
+
+
+def test_order_of_bookings_does_not_change_the_final_ledger() -> None:
+    # The same facts in another order (bookings before the status reports) end the same.
+    first, second = _book(), _book()
+    _replay(first, REPLAY)
+    _replay(second, [REPLAY[2], REPLAY[4], REPLAY[0], REPLAY[1], REPLAY[3]])
+    assert {d: lg.to_json() for d, lg in _ledgers(first).items()} == {
+        d: lg.to_json() for d, lg in _ledgers(second).items()
+    }
