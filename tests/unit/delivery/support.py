@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from gateway.delivery.sender import HttpSender, Sender
-from gateway.delivery.worker import DeliveryWorker, Endpoint, RetryPolicy
+from gateway.delivery.worker import DeliveryWorker, DetachedSigner, Endpoint, EvidenceArchive, RetryPolicy
 from gateway.events import DOSSIER_ACCEPTED, publish
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import SqlStore
@@ -61,7 +61,8 @@ def make_worker(
     store: SqlStore,
     *,
     clock: Callable[[], datetime],
-    archive: FakeArchive | None = None,
+    archive: EvidenceArchive | None = None,
+    signer: DetachedSigner | None = None,
     endpoints: Sequence[Endpoint] | None = None,
     sender: Sender | None = None,
     max_attempts: int = 3,
@@ -74,7 +75,7 @@ def make_worker(
         [endpoint()] if endpoints is None else endpoints,
         sender if sender is not None else HttpSender(2.0),
         archive=archive if archive is not None else FakeArchive(),
-        signer=FakeSigner(),
+        signer=signer if signer is not None else FakeSigner(),
         retry=RetryPolicy(max_attempts=max_attempts, base=base, cap=timedelta(hours=1)),
         lease=lease,
         clock=clock,
