@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from gateway.archive.store import Archive
 from gateway.config import Settings
 from gateway.intake import IntakeServices
+from gateway.sepa.model import Fund
 from gateway.signing import Signer
 from gateway.store import SqlStore, open_sql_store
+from gateway.transport.bank import BankChannel, FolderChannel, HttpChannel
 
 
 @dataclass
@@ -34,6 +36,18 @@ class Gateway:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def bank_channel(settings: Settings) -> BankChannel:
+    """HTTP upload when GATEWAY_BANK_UPLOAD_URL is set, else the outbound folder."""
+    if settings.bank_upload_url:
+        return HttpChannel(settings.bank_upload_url)
+    return FolderChannel(settings.effective_outbound_dir)
+
+
+def fund(settings: Settings) -> Fund:
+    """The fund as SEPA party: creditor of the debits (ICS), debtor of the payouts."""
+    return Fund(settings.creditor_name, settings.creditor_iban, settings.creditor_bic, settings.creditor_id)
 
 
 def build(settings: Settings) -> Gateway:

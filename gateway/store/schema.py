@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -125,4 +127,82 @@ webhook_cursors = Table(
     Column("subscription", String(256), primary_key=True),
     Column("last_event_id", EventId, nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# SEPA out (issue 5): one mandate per dossier, one debit per (dossier, period), the files emitted,
+# and one payout per collected debit. See gateway.store.payments.
+mandates = Table(
+    "mandates",
+    metadata,
+    Column("dossier_id", String(64), ForeignKey("dossiers.dossier_id"), primary_key=True),
+    Column("reference", String(35), nullable=False),
+    Column("signed_on", Date(), nullable=False),
+    Column("debtor_name", String(140), nullable=False),
+    Column("iban", String(34), nullable=False),
+    Column("bic", String(11), nullable=True),
+    Column("collection_day", Integer(), nullable=True),  # fixed by the title, else None
+    Column("chosen_day", Integer(), nullable=False),  # 1, 10 or 15 (the debtor's choice)
+    Column("first_collection_done", Boolean(), nullable=False),
+    Column("pending_amendment", Text(), nullable=True),  # JSON, sent with the next debit
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("reference", name="uq_mandates_reference"),
+)
+
+debits = Table(
+    "debits",
+    metadata,
+    Column("end_to_end_id", String(35), primary_key=True),
+    Column("dossier_id", String(64), ForeignKey("dossiers.dossier_id"), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("amount_cents", BigInteger(), nullable=False),
+    Column("collection_date", Date(), nullable=False),
+    Column("sequence", String(4), nullable=False),
+    Column("mandate_reference", String(35), nullable=False),
+    # what the file said, so that it can be written again from this row alone
+    Column("mandate_signed_on", Date(), nullable=False),
+    Column("debtor_name", String(140), nullable=False),
+    Column("debtor_iban", String(34), nullable=False),
+    Column("debtor_bic", String(11), nullable=True),
+    Column("amendment", Text(), nullable=True),  # JSON of gateway.sepa.model.Amendment
+    Column("message_id", String(35), nullable=False, index=True),
+    Column("payment_info_id", String(35), nullable=False),
+    Column("status", String(16), nullable=False),  # issued, settled, rejected, returned
+    Column("reason", String(8), nullable=True),  # EPC/ISO reason code of a reject or return
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("dossier_id", "period", name="uq_debits_dossier_period"),
+)
+
+payment_files = Table(
+    "payment_files",
+    metadata,
+    Column("message_id", String(35), primary_key=True),
+    Column("kind", String(16), nullable=False),  # pain.008 or pain.001
+    Column("version", String(32), nullable=False),
+    Column("label", String(32), nullable=False),  # the period (debits) or the execution date (credits)
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("file_name", String(128), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("count", Integer(), nullable=False),
+    Column("total_cents", BigInteger(), nullable=False),
+    Column("archive_seq", BigInteger(), nullable=True),
+    Column("channel_ref", String(512), nullable=True),
+)
+
+credits = Table(
+    "credits",
+    metadata,
+    Column("end_to_end_id", String(35), primary_key=True),
+    Column("dossier_id", String(64), ForeignKey("dossiers.dossier_id"), nullable=False),
+    Column("debit_end_to_end_id", String(35), ForeignKey("debits.end_to_end_id"), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("amount_cents", BigInteger(), nullable=False),
+    Column("creditor_name", String(140), nullable=False),
+    Column("creditor_iban", String(34), nullable=False),
+    Column("creditor_bic", String(11), nullable=True),
+    Column("execution_date", Date(), nullable=False),
+    Column("message_id", String(35), nullable=False, index=True),
+    Column("payment_info_id", String(35), nullable=False),
+    Column("status", String(16), nullable=False),  # issued, settled, rejected, returned
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("debit_end_to_end_id", name="uq_credits_debit"),
 )

@@ -176,6 +176,7 @@ class SqlUnitOfWork:
     """The repositories of one SQL transaction."""
 
     def __init__(self, conn: Connection, *, writable: bool) -> None:
+        self.connection = conn  # for SQL-only repositories (gateway.store.payments)
         self._dossiers = SqlDossiers(conn)
         self._receipts = SqlReceipts(conn)
         self._idempotency = SqlIdempotency(conn)

@@ -1,0 +1,150 @@
+"""`gateway sepa ...`: the monthly collection (pain.008), the payouts (pain.001), mandates, files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from gateway.cli import main
+from gateway.domain.money import format_euros
+
+
+@main.group("sepa")
+def sepa() -> None:
+    """SEPA files: collect from debtor parents, pay creditor parents."""
+
+
+def _report(report: Any) -> None:
+    total = format_euros(report.total_cents)
+    click.echo(
+        json.dumps(
+            {
+                "message_id": report.message_id,
+                "file": str(report.file) if report.file else None,
+                "transactions": report.count,
+                "total": total,
+                "sent_to": report.channel_ref,
+                "skipped": report.skipped,
+                "refused": [i.as_dict() for i in report.refused],
+            },
+            indent=2,
+        )
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@sepa.command("debits")
+@click.option("--period", required=True, help="The month to collect, YYYY-MM.")
+@click.option(
+    "--version",
+    type=click.Choice(["pain.008.001.08", "pain.008.001.02"]),
+    default="pain.008.001.08",
+    show_default=True,
+)
+def debits_command(period: str, version: str) -> None:
+    """Collect PERIOD: one SDD Core debit per dossier due that month, in one pain.008 file,
+    validated against the official XSD, signed, archived and dropped on the bank channel.
+    Running the same period again never makes a second debit for a dossier."""
+    from gateway.bootstrap import bank_channel, build, fund
+    from gateway.collection import run_debits
+    from gateway.config import Settings
+    from gateway.sepa.ids import period_key
+    from gateway.sepa.model import Pain008Version
+    from gateway.store.payments import SqlPayments
+
+    try:
+        period_key(period)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from None
+    settings = Settings()
+    with build(settings) as gw:
+        with gw.store.read() as uow:
+            total = SqlPayments(uow.connection).count_dossiers()
+        with click.progressbar(length=total, label=f"dossiers for {period}", file=sys.stderr) as bar:
+            report = run_debits(
+                gw.store,
+                period=period,
+                fund=fund(settings),
+                created_at=_now(),
+                staging_dir=settings.data_dir / "staging",
+                signer=gw.signer,
+                archive=gw.archive,
+                channel=bank_channel(settings),
+                version=Pain008Version(version),
+                progress=bar.update,
+            )
+    _report(report)
+
+
+@sepa.command("credits")
+@click.option(
+    "--date", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Execution date."
+)
+@click.option(
+    "--version",
+    type=click.Choice(["pain.001.001.09", "pain.001.001.03"]),
+    default="pain.001.001.09",
+    show_default=True,
+)
+def credits_command(day: datetime, version: str) -> None:
+    """Pay creditor parents on DATE what was actually collected (settled debits not yet paid out),
+    in one pain.001 file (purpose ALMY), validated, signed, archived and sent."""
+    from gateway.bootstrap import bank_channel, build, fund
+    from gateway.config import Settings
+    from gateway.payout import run_credits
+    from gateway.sepa.model import Pain001Version
+
+    settings = Settings()
+    with build(settings) as gw:
+        report = run_credits(
+            gw.store,
+            execution_date=day.date(),
+            fund=fund(settings),
+            created_at=_now(),
+            staging_dir=settings.data_dir / "staging",
+            signer=gw.signer,
+            archive=gw.archive,
+            channel=bank_channel(settings),
+            version=Pain001Version(version),
+        )
+    _report(report)
+
+
+@sepa.command("mandate-account")
+@click.argument("dossier_id")
+@click.option("--iban", required=True)
+@click.option("--bic", default=None)
+@click.option("--holder", default=None, help="Account holder (default: unchanged).")
+def mandate_account_command(dossier_id: str, iban: str, bic: str | None, holder: str | None) -> None:
+    """The debtor parent moved DOSSIER_ID's collections to another account: the mandate stays, and
+    the next debit carries the amendment (EPC130-08 AT-24: original IBAN, or SMNDA for a new bank)."""
+    from gateway.bootstrap import build
+    from gateway.config import Settings
+    from gateway.mandate_changes import change_debtor_account
+
+    settings = Settings()
+    with build(settings) as gw:
+        amendment = change_debtor_account(gw.store, dossier_id, iban=iban, bic=bic, holder=holder, now=_now())
+    click.echo(json.dumps({"dossier_id": dossier_id, "pending_amendment": amendment}))
+
+
+@sepa.command("files")
+def files_command() -> None:
+    """The SEPA files emitted so far (message id, kind, label, count, total, where sent)."""
+    from gateway.bootstrap import build
+    from gateway.config import Settings
+    from gateway.store.payments import SqlPayments
+
+    with build(Settings()) as gw, gw.store.read() as uow:
+        for row in SqlPayments(uow.connection).files():
+            total = format_euros(row.total_cents)
+            click.echo(
+                f"{row.message_id}  {row.kind}  {row.label}  {row.count:>8}  {total:>14}  {row.channel_ref}"
+            )

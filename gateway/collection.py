@@ -1,0 +1,246 @@
+"""The monthly collection run: which debits are due, one pain.008 file, signed, archived and sent.
+
+`gateway sepa debits --period YYYY-MM` calls `run_debits`. In one transaction it pages through the
+accepted dossiers, creates each dossier's mandate on first use, schedules the period's debit
+(gateway.payments.schedule), records it (one row per dossier and period: a second run of the same
+period finds nothing new) and streams the file from those rows; the file is then validated against
+the official XSD and signed before the transaction commits, so a run leaves either a complete,
+valid, signed file and its debits, or neither. Archive, bank channel and the `file.emitted` event
+follow. A dossier whose data the EPC rules refuse (e.g. a holder name with characters outside the
+SEPA set that cannot be transliterated) is left out and reported, not allowed to stop the run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from gateway.domain.money import format_euros
+from gateway.emission import emit, file_sha256
+from gateway.errors import Issue
+from gateway.events import FILE_EMITTED, publish
+from gateway.payments.mandates import DebtorAccount, Mandate
+from gateway.payments.schedule import Collectable, DueDebit, due_debit
+from gateway.sepa import rules as sepa_rules
+from gateway.sepa.ids import mandate_reference, payment_info_id
+from gateway.sepa.ids import message_id as make_message_id
+from gateway.sepa.model import Amendment, DirectDebit, Fund, MessageHeader, Pain008Version, SequenceType
+from gateway.sepa.pain008 import write_pain008
+from gateway.store.payments import DebitRow, MandateRow, PaymentFileRow, SqlPayments
+from gateway.store.ports import DossierRow
+from gateway.store.sql import SqlStore
+from gateway.transport.bank import BankChannel
+
+DEFAULT_CHOSEN_DAY = (
+    10  # when neither the title nor the debtor chose: the 10th (DOMAIN.md: 1st, 10th or 15th)
+)
+Progress = Callable[[int], None]
+
+
+@dataclass
+class RunReport:
+    """What a run did, for the command line and the tests."""
+
+    message_id: str | None = None
+    file: Path | None = None
+    count: int = 0
+    total_cents: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    refused: list[Issue] = field(default_factory=list)
+    channel_ref: str | None = None
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+def _remittance(dossier_id: str, period: str) -> str:
+    # No personal data: the dossier id and the month are enough for the debtor and the bank.
+    return f"PENSION ALIMENTAIRE {period} DOSSIER {dossier_id}"
+
+
+def _effective_date(dossier: dict[str, Any]) -> date:
+    return min(date.fromisoformat(c["effective_date"]) for c in dossier["children"])
+
+
+def _cents(amount: str) -> int:
+    whole, _, frac = amount.partition(".")
+    return int(whole) * 100 + int((frac + "00")[:2])
+
+
+def mandate_for(
+    dossier: DossierRow, data: dict[str, Any], existing: MandateRow | None, now: datetime
+) -> MandateRow | None:
+    """The dossier's mandate: the stored one, or a new one from the debtor's bank details (the
+    consent to intermediation by direct debit is recorded with the title: its reception date is
+    the signature date, EPC130-08 AT-25)."""
+    if existing is not None:
+        return existing
+    account = data["debtor"]["bank_account"]
+    if account is None:
+        return None
+    return MandateRow(
+        dossier_id=dossier.dossier_id,
+        reference=mandate_reference(dossier.dossier_id),
+        signed_on=dossier.received_at.date(),
+        debtor_name=account["holder"],
+        iban=account["iban"],
+        bic=account["bic"],
+        collection_day=None,
+        chosen_day=DEFAULT_CHOSEN_DAY,
+        first_collection_done=False,
+        pending_amendment=None,
+        updated_at=now,
+    )
+
+
+def collectable(dossier: DossierRow, data: dict[str, Any], mandate: MandateRow) -> Collectable:
+    amendment = Amendment(**mandate.pending_amendment) if mandate.pending_amendment else None
+    return Collectable(
+        dossier_id=dossier.dossier_id,
+        monthly_total_cents=_cents(data["monthly_total"]),
+        collection_day=mandate.collection_day,
+        effective_date=_effective_date(data),
+        end_date=date.fromisoformat(data["end_date"]) if data["end_date"] else None,
+        mandate=Mandate(
+            mandate.reference,
+            mandate.signed_on,
+            DebtorAccount(mandate.debtor_name, mandate.iban, mandate.bic),
+        ),
+        first_collection_done=mandate.first_collection_done,
+        chosen_day=mandate.chosen_day,
+        amendment=amendment,
+    )
+
+
+def amendment_json(amendment: Amendment | None) -> str | None:
+    return json.dumps(asdict(amendment)) if amendment is not None else None
+
+
+def direct_debit(row: DebitRow) -> DirectDebit:
+    """The pain.008 transaction of a recorded debit (the row holds everything the file says)."""
+    return DirectDebit(
+        end_to_end_id=row.end_to_end_id,
+        amount_cents=row.amount_cents,
+        mandate_id=row.mandate_reference,
+        mandate_signed_on=row.mandate_signed_on,
+        sequence=SequenceType(row.sequence),
+        collection_date=row.collection_date,
+        debtor_name=row.debtor_name,
+        debtor_iban=row.debtor_iban,
+        debtor_bic=row.debtor_bic,
+        remittance=_remittance(row.dossier_id, row.period),
+        amendment=Amendment(**json.loads(row.amendment)) if row.amendment else None,
+    )
+
+
+def _issue_debits(
+    payments: SqlPayments, *, period: str, msg_id: str, now: datetime, report: RunReport, progress: Progress
+) -> None:
+    """Schedule and record the period's debits."""
+    for page in payments.dossier_pages():
+        ids = [d.dossier_id for d in page]
+        issued = payments.issued_periods(ids, period)
+        mandates = payments.mandates(ids)
+        rows: list[DebitRow] = []
+        for dossier in page:
+            progress(1)
+            if dossier.dossier_id in issued:
+                report.skip("already issued for the period")
+                continue
+            data = json.loads(dossier.canonical_json)
+            mandate = mandate_for(dossier, data, mandates.get(dossier.dossier_id), now)
+            if mandate is None:
+                report.skip("no debtor bank details")
+                continue
+            due: DueDebit | None = due_debit(period, collectable(dossier, data, mandate))
+            if due is None:
+                report.skip("nothing due this period")
+                continue
+            row = DebitRow(
+                end_to_end_id=due.end_to_end_id,
+                dossier_id=dossier.dossier_id,
+                period=period,
+                amount_cents=due.amount_cents,
+                collection_date=due.collection_date,
+                sequence=due.sequence.value,
+                mandate_reference=mandate.reference,
+                mandate_signed_on=mandate.signed_on,
+                debtor_name=mandate.debtor_name,
+                debtor_iban=mandate.iban,
+                debtor_bic=mandate.bic,
+                amendment=amendment_json(due.amendment),
+                message_id=msg_id,
+                payment_info_id=payment_info_id(msg_id, due.sequence.value, due.collection_date),
+                status="issued",
+                reason=None,
+                created_at=now,
+            )
+            debit = sepa_rules.normalize_debit(direct_debit(row))
+            refused = sepa_rules.check_debit(debit, f"dossiers[{dossier.dossier_id}]")
+            if refused:
+                report.refused.extend(refused)
+                report.skip("refused by the EPC rules")
+                continue
+            rows.append(row)
+            payments.save_mandate(
+                replace(mandate, first_collection_done=True, pending_amendment=None, updated_at=now)
+            )
+            report.count += 1
+            report.total_cents += due.amount_cents
+        payments.add_debits(rows)
+
+
+def run_debits(
+    store: SqlStore,
+    *,
+    period: str,
+    fund: Fund,
+    created_at: datetime,
+    staging_dir: Path,
+    signer: Any,
+    archive: Any,
+    channel: BankChannel,
+    version: Pain008Version = Pain008Version.V08,
+    progress: Progress = lambda _n: None,
+) -> RunReport:
+    """Collect `period` (YYYY-MM): at most one debit per dossier and period, ever."""
+    report = RunReport()
+    with store.transaction() as uow:
+        payments = SqlPayments(uow.connection)
+        run = payments.count_files("pain.008", period) + 1
+        msg_id = make_message_id(f"{period}#{run}", "DD", created_at.date())
+        _issue_debits(
+            payments, period=period, msg_id=msg_id, now=created_at, report=report, progress=progress
+        )
+        if report.count == 0:
+            return report
+
+        def source() -> Iterator[DirectDebit]:
+            return map(direct_debit, payments.debits_of_message(msg_id))
+
+        staging_dir.mkdir(parents=True, exist_ok=True)
+        path = staging_dir / f"{msg_id}.xml"
+        summary = write_pain008(path, MessageHeader(msg_id, created_at), fund, source, version=version)
+        emitted = emit(
+            path, kind="pain.008", version=summary.version, message_id=msg_id, created_at=created_at,
+            signer=signer, archive=archive, channel=channel,
+        )  # fmt: skip
+        payments.add_file(
+            PaymentFileRow(
+                msg_id, "pain.008", summary.version, period, created_at, path.name, file_sha256(path),
+                summary.count, summary.total_cents, emitted.archive_seq, emitted.channel_ref,
+            )
+        )  # fmt: skip
+        publish(
+            uow.events,
+            FILE_EMITTED,
+            {"kind": "pain.008", "message_id": msg_id, "period": period, "count": summary.count,
+             "total": format_euros(summary.total_cents), "sha256": emitted.sha256},
+            at=created_at,
+        )  # fmt: skip
+    report.message_id, report.file, report.channel_ref = msg_id, path, emitted.channel_ref
+    return report

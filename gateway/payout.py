@@ -1,0 +1,132 @@
+"""The payout run: pay each creditor parent what was actually collected, by SEPA credit transfer.
+
+`gateway sepa credits --date YYYY-MM-DD` calls `run_credits`. A payout covers one settled debit
+(never one merely issued: the fund pays what it received, DOMAIN.md "Payment cycle") collected
+before the execution date, the day after at the earliest; one payout per debit, ever. The file is
+pain.001 with purpose ALMY, validated, signed, archived and sent like the collection file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from gateway.collection import Progress, RunReport
+from gateway.domain.money import format_euros
+from gateway.emission import emit, file_sha256
+from gateway.events import FILE_EMITTED, publish
+from gateway.sepa import rules as sepa_rules
+from gateway.sepa.ids import end_to_end_id, payment_info_id
+from gateway.sepa.ids import message_id as make_message_id
+from gateway.sepa.model import CreditTransfer, Fund, MessageHeader, Pain001Version
+from gateway.sepa.pain001 import write_pain001
+from gateway.store.payments import CreditRow, PaymentFileRow, SqlPayments
+from gateway.store.sql import SqlStore
+from gateway.transport.bank import BankChannel
+
+
+def _remittance(dossier_id: str, period: str) -> str:
+    return f"PENSION ALIMENTAIRE {period} DOSSIER {dossier_id}"
+
+
+def credit_transfer(row: CreditRow) -> CreditTransfer:
+    """The pain.001 transaction of a recorded payout (the row holds everything the file says)."""
+    return CreditTransfer(
+        end_to_end_id=row.end_to_end_id,
+        amount_cents=row.amount_cents,
+        execution_date=row.execution_date,
+        creditor_name=row.creditor_name,
+        creditor_iban=row.creditor_iban,
+        creditor_bic=row.creditor_bic,
+        remittance=_remittance(row.dossier_id, row.period),
+    )
+
+
+def run_credits(
+    store: SqlStore,
+    *,
+    execution_date: date,
+    fund: Fund,
+    created_at: datetime,
+    staging_dir: Path,
+    signer: Any,
+    archive: Any,
+    channel: BankChannel,
+    version: Pain001Version = Pain001Version.V09,
+    progress: Progress = lambda _n: None,
+) -> RunReport:
+    """Pay out every settled, unpaid debit collected before `execution_date`."""
+    report = RunReport()
+    label = execution_date.isoformat()
+    with store.transaction() as uow:
+        payments = SqlPayments(uow.connection)
+        run = payments.count_files("pain.001", label) + 1
+        msg_id = make_message_id(f"{label}#{run}", "CT", created_at.date())
+        for page in payments.settled_unpaid_pages(until=date.fromordinal(execution_date.toordinal() - 1)):
+            rows: list[CreditRow] = []
+            for debit in page:
+                progress(1)
+                dossier = payments.dossier(debit.dossier_id)
+                assert dossier is not None
+                creditor = json.loads(dossier.canonical_json)["creditor"]["bank_account"]
+                if creditor is None:
+                    report.skip("no creditor bank details")
+                    continue
+                row = CreditRow(
+                    end_to_end_id=end_to_end_id(debit.dossier_id, "CT", debit.period),
+                    dossier_id=debit.dossier_id,
+                    debit_end_to_end_id=debit.end_to_end_id,
+                    period=debit.period,
+                    amount_cents=debit.amount_cents,
+                    creditor_name=creditor["holder"],
+                    creditor_iban=creditor["iban"],
+                    creditor_bic=creditor["bic"],
+                    execution_date=execution_date,
+                    message_id=msg_id,
+                    payment_info_id=payment_info_id(msg_id, None, execution_date),
+                    status="issued",
+                    created_at=created_at,
+                )
+                refused = sepa_rules.check_credit(
+                    sepa_rules.normalize_credit(credit_transfer(row)),
+                    f"dossiers[{debit.dossier_id}]",
+                )
+                if refused:
+                    report.refused.extend(refused)
+                    report.skip("refused by the EPC rules")
+                    continue
+                rows.append(row)
+                report.count += 1
+                report.total_cents += row.amount_cents
+            payments.add_credits(rows)
+        if report.count == 0:
+            return report
+
+        def source() -> Iterator[CreditTransfer]:
+            return map(credit_transfer, payments.credits_of_message(msg_id))
+
+        staging_dir.mkdir(parents=True, exist_ok=True)
+        path = staging_dir / f"{msg_id}.xml"
+        summary = write_pain001(path, MessageHeader(msg_id, created_at), fund, source, version=version)
+        emitted = emit(
+            path, kind="pain.001", version=summary.version, message_id=msg_id, created_at=created_at,
+            signer=signer, archive=archive, channel=channel,
+        )  # fmt: skip
+        payments.add_file(
+            PaymentFileRow(
+                msg_id, "pain.001", summary.version, label, created_at, path.name, file_sha256(path),
+                summary.count, summary.total_cents, emitted.archive_seq, emitted.channel_ref,
+            )
+        )  # fmt: skip
+        publish(
+            uow.events,
+            FILE_EMITTED,
+            {"kind": "pain.001", "message_id": msg_id, "execution_date": label, "count": summary.count,
+             "total": format_euros(summary.total_cents), "sha256": emitted.sha256},
+            at=created_at,
+        )  # fmt: skip
+    report.message_id, report.file, report.channel_ref = msg_id, path, emitted.channel_ref
+    return report

@@ -1,0 +1,270 @@
+"""SQL repository of SEPA out: mandates, debits, payment files and payouts (SQLite and PostgreSQL).
+
+Used inside a `SqlStore.transaction()` through `SqlUnitOfWork.connection`. Large runs page through
+dossiers by key (`dossier_id > last`), so a national run reads a page at a time, never the table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from gateway.store import schema
+from gateway.store.ports import DossierRow
+
+PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class MandateRow:
+    dossier_id: str
+    reference: str
+    signed_on: date
+    debtor_name: str
+    iban: str
+    bic: str | None
+    collection_day: int | None
+    chosen_day: int
+    first_collection_done: bool
+    pending_amendment: dict[str, Any] | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DebitRow:
+    end_to_end_id: str
+    dossier_id: str
+    period: str
+    amount_cents: int
+    collection_date: date
+    sequence: str
+    mandate_reference: str
+    mandate_signed_on: date
+    debtor_name: str
+    debtor_iban: str
+    debtor_bic: str | None
+    amendment: str | None  # JSON of gateway.sepa.model.Amendment
+    message_id: str
+    payment_info_id: str
+    status: str
+    reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CreditRow:
+    end_to_end_id: str
+    dossier_id: str
+    debit_end_to_end_id: str
+    period: str
+    amount_cents: int
+    creditor_name: str
+    creditor_iban: str
+    creditor_bic: str | None
+    execution_date: date
+    message_id: str
+    payment_info_id: str
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFileRow:
+    message_id: str
+    kind: str
+    version: str
+    label: str
+    created_at: datetime
+    file_name: str
+    sha256: str
+    count: int
+    total_cents: int
+    archive_seq: int | None = None
+    channel_ref: str | None = None
+
+
+def _mandate(row: Any) -> MandateRow:
+    data = dict(row._mapping)
+    raw = data.pop("pending_amendment")
+    return MandateRow(**data, pending_amendment=json.loads(raw) if raw else None)
+
+
+class SqlPayments:
+    """Mandates, debits, files and payouts on one connection (inside the caller's transaction)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    # --- dossiers to collect from ------------------------------------------------------------
+
+    def dossier_pages(self, *, status: str = "accepted", page: int = PAGE) -> Iterator[list[DossierRow]]:
+        """Every dossier with `status`, a page at a time, in dossier id order."""
+        t = schema.dossiers
+        last = ""
+        while True:
+            rows = self._conn.execute(
+                select(t)
+                .where(and_(t.c.status == status, t.c.dossier_id > last))
+                .order_by(t.c.dossier_id)
+                .limit(page)
+            ).all()
+            if not rows:
+                return
+            yield [DossierRow(**dict(r._mapping)) for r in rows]
+            last = rows[-1].dossier_id
+
+    def count_dossiers(self, *, status: str = "accepted") -> int:
+        t = schema.dossiers
+        return int(self._conn.execute(select(func.count()).where(t.c.status == status)).scalar() or 0)
+
+    def dossier(self, dossier_id: str) -> DossierRow | None:
+        row = self._conn.execute(
+            select(schema.dossiers).where(schema.dossiers.c.dossier_id == dossier_id)
+        ).first()
+        return DossierRow(**dict(row._mapping)) if row is not None else None
+
+    # --- mandates ------------------------------------------------------------------------------
+
+    def mandates(self, dossier_ids: Sequence[str]) -> dict[str, MandateRow]:
+        t = schema.mandates
+        rows = self._conn.execute(select(t).where(t.c.dossier_id.in_(list(dossier_ids)))).all()
+        return {r.dossier_id: _mandate(r) for r in rows}
+
+    def mandate(self, dossier_id: str) -> MandateRow | None:
+        return self.mandates([dossier_id]).get(dossier_id)
+
+    def save_mandate(self, row: MandateRow) -> None:
+        t = schema.mandates
+        values = asdict(row)
+        values["pending_amendment"] = json.dumps(row.pending_amendment) if row.pending_amendment else None
+        done = self._conn.execute(update(t).where(t.c.dossier_id == row.dossier_id).values(**values))
+        if done.rowcount == 0:
+            self._conn.execute(insert(t).values(**values))
+
+    # --- debits --------------------------------------------------------------------------------
+
+    def issued_periods(self, dossier_ids: Sequence[str], period: str) -> set[str]:
+        """The dossiers among `dossier_ids` that already have a debit for `period`."""
+        t = schema.debits
+        rows = self._conn.execute(
+            select(t.c.dossier_id).where(and_(t.c.period == period, t.c.dossier_id.in_(list(dossier_ids))))
+        )
+        return {r.dossier_id for r in rows}
+
+    def add_debits(self, rows: Sequence[DebitRow]) -> None:
+        if rows:
+            self._conn.execute(insert(schema.debits), [asdict(r) for r in rows])
+
+    def debits_of_message(self, message_id: str) -> Iterator[DebitRow]:
+        """The debits of one file, in file order (sequence type, collection date, id), paged."""
+        t = schema.debits
+        key: tuple[str, date, str] | None = None
+        while True:
+            query = select(t).where(t.c.message_id == message_id)
+            if key is not None:
+                query = query.where(
+                    (t.c.sequence > key[0])
+                    | ((t.c.sequence == key[0]) & (t.c.collection_date > key[1]))
+                    | (
+                        (t.c.sequence == key[0])
+                        & (t.c.collection_date == key[1])
+                        & (t.c.end_to_end_id > key[2])
+                    )
+                )
+            rows = self._conn.execute(
+                query.order_by(t.c.sequence, t.c.collection_date, t.c.end_to_end_id).limit(PAGE)
+            ).all()
+            if not rows:
+                return
+            for r in rows:
+                yield DebitRow(**dict(r._mapping))
+            last = rows[-1]
+            key = (last.sequence, last.collection_date, last.end_to_end_id)
+
+    def debit(self, end_to_end_id: str) -> DebitRow | None:
+        t = schema.debits
+        row = self._conn.execute(select(t).where(t.c.end_to_end_id == end_to_end_id)).first()
+        return DebitRow(**dict(row._mapping)) if row is not None else None
+
+    def set_debit_status(self, end_to_end_id: str, status: str, reason: str | None) -> None:
+        t = schema.debits
+        self._conn.execute(
+            update(t).where(t.c.end_to_end_id == end_to_end_id).values(status=status, reason=reason)
+        )
+
+    def settled_unpaid_pages(self, *, until: date, page: int = PAGE) -> Iterator[list[DebitRow]]:
+        """Settled debits collected on or before `until` that no payout covers yet, paged."""
+        d, c = schema.debits, schema.credits
+        last = ""
+        while True:
+            rows = self._conn.execute(
+                select(d)
+                .outerjoin(c, c.c.debit_end_to_end_id == d.c.end_to_end_id)
+                .where(
+                    and_(
+                        d.c.status == "settled",
+                        d.c.collection_date <= until,
+                        c.c.end_to_end_id.is_(None),
+                        d.c.end_to_end_id > last,
+                    )
+                )
+                .order_by(d.c.end_to_end_id)
+                .limit(page)
+            ).all()
+            if not rows:
+                return
+            yield [DebitRow(**dict(r._mapping)) for r in rows]
+            last = rows[-1].end_to_end_id
+
+    # --- payouts -------------------------------------------------------------------------------
+
+    def add_credits(self, rows: Sequence[CreditRow]) -> None:
+        if rows:
+            self._conn.execute(insert(schema.credits), [asdict(r) for r in rows])
+
+    def credits_of_message(self, message_id: str) -> Iterator[CreditRow]:
+        t = schema.credits
+        last = ""
+        while True:
+            rows = self._conn.execute(
+                select(t)
+                .where(and_(t.c.message_id == message_id, t.c.end_to_end_id > last))
+                .order_by(t.c.end_to_end_id)
+                .limit(PAGE)
+            ).all()
+            if not rows:
+                return
+            for r in rows:
+                yield CreditRow(**dict(r._mapping))
+            last = rows[-1].end_to_end_id
+
+    # --- files ---------------------------------------------------------------------------------
+
+    def add_file(self, row: PaymentFileRow) -> None:
+        self._conn.execute(insert(schema.payment_files).values(**asdict(row)))
+
+    def set_file_delivery(self, message_id: str, *, archive_seq: int, channel_ref: str) -> None:
+        t = schema.payment_files
+        self._conn.execute(
+            update(t)
+            .where(t.c.message_id == message_id)
+            .values(archive_seq=archive_seq, channel_ref=channel_ref)
+        )
+
+    def count_files(self, kind: str, label: str) -> int:
+        t = schema.payment_files
+        found = self._conn.execute(
+            select(func.count()).where(and_(t.c.kind == kind, t.c.label == label))
+        ).scalar()
+        return int(found or 0)
+
+    def files(self) -> list[PaymentFileRow]:
+        t = schema.payment_files
+        return [
+            PaymentFileRow(**dict(r._mapping)) for r in self._conn.execute(select(t).order_by(t.c.created_at))
+        ]
