@@ -101,3 +101,5 @@ def parse_json(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
         ) from None
     except RecursionError:
         raise MalformedPayload("the JSON is nested too deeply") from None
+    except ValueError:  # Python's guard against integers of more than 4,300 digits
+        raise MalformedPayload("the JSON holds a number too long to read") from None
