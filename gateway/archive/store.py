@@ -110,9 +110,13 @@ class Archive:
         self._journal = Journal(directory, fsync=fsync)
         self._checkpoints: list[Checkpoint] = []
         self._checkpoints_end = 0
-        with self._locked():
-            self._tree = MerkleTree(self._journal.recover())
-            self._read_checkpoints()
+        try:
+            with self._locked():
+                self._tree = MerkleTree(self._journal.recover())
+                self._read_checkpoints()
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
     def from_settings(cls, settings: Settings, *, signer: Signer | None = None, **options: Any) -> Archive:

@@ -9,7 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from gateway.archive import Archive, verify_archive
+import pytest
+
+from gateway.archive import Archive, ArchiveCorrupt, verify_archive
 from gateway.archive.journal import encode_record
 from gateway.pki import DevPki
 from gateway.signing import Signer, load_trust_anchors
@@ -124,3 +126,21 @@ def test_two_processes_append_concurrently_without_losing_or_duplicating(
     assert report.ok, report.problems
     assert report.entries == 80
     assert report.checkpoints >= 11  # checkpoint_every=7 from both writers
+
+
+def test_open_refuses_a_damaged_journal_and_repairs_a_damaged_index(tmp_path: Path, dev_pki: Path) -> None:
+    folder = tmp_path / "archive"
+    with Archive(folder) as archive:
+        for i in range(5):
+            archive.append("receipt", f"r{i}".encode())
+        root = archive.root()
+    index = bytearray((folder / "index.bin").read_bytes())
+    index[2 * 40 + 20] ^= 0xFF  # a flipped bit in the derived cache
+    (folder / "index.bin").write_bytes(bytes(index))
+    with Archive(folder) as archive:
+        assert archive.root() == root
+        assert archive.entry(2).seq == 2
+    journal = folder / "journal.log"
+    journal.write_bytes(journal.read_bytes().replace(b'"seq":3', b'"seq":7'))
+    with pytest.raises(ArchiveCorrupt, match="journal entry 3: damaged"):
+        Archive(folder)
