@@ -52,6 +52,7 @@ class Spec(Generic[T, K]):
 
     name: str  # field path prefix in issues, e.g. "debits"
     normalize: Callable[[T], T]
+    is_clean: Callable[[T], bool]  # fast path: True means check() would find nothing
     check: Callable[[T, str], list[Issue]]
     key: Callable[[T], K]
     amount: Callable[[T], int]
@@ -68,7 +69,7 @@ def plan(source: Callable[[], Iterator[T]], spec: Spec[T, K]) -> Plan[K]:
     index = -1
     for index, raw in enumerate(source()):
         item = spec.normalize(raw)
-        found = spec.check(item, f"{spec.name}[{index}]")
+        found = [] if spec.is_clean(item) else spec.check(item, f"{spec.name}[{index}]")
         if found:
             room = MAX_REPORTED_ISSUES - len(issues)
             issues.extend(found[: max(room, 0)])

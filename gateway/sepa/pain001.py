@@ -48,6 +48,7 @@ def _check(credit: CreditTransfer, field: str) -> list[Issue]:
 CREDIT_SPEC: Spec[CreditTransfer, date] = Spec(
     name="credits",
     normalize=rules.normalize_credit,
+    is_clean=rules.credit_is_clean,
     check=_check,
     key=lambda c: c.batch_key,
     amount=lambda c: c.amount_cents,

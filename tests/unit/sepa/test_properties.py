@@ -135,9 +135,11 @@ def test_pain001_always_valid_with_exact_sums(items: list[CreditTransfer], versi
     remittance=st.none() | st.text(max_size=150),
     bic=st.none() | st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", max_size=12),
     cents=st.integers(min_value=-10, max_value=10**12),
+    iban=st.sampled_from([*IBANS, "FR0030006000011234567890189", "GB33BUKB20201555555555"])
+    | st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", max_size=34),
 )
 def test_fast_path_agrees_with_the_detailed_rules(
-    end_to_end_id: str, name: str, remittance: str | None, bic: str | None, cents: int
+    end_to_end_id: str, name: str, remittance: str | None, bic: str | None, cents: int, iban: str
 ) -> None:
     from dataclasses import replace
 
@@ -150,17 +152,21 @@ def test_fast_path_agrees_with_the_detailed_rules(
         remittance=remittance,
         debtor_bic=bic,
         amount_cents=cents,
+        debtor_iban=iban,
     )
-    fast = rules._debit_looks_clean(item)
-    detailed = [
-        *rules.identifier_rule(item.end_to_end_id, "f"),
-        *rules.name_rule(item.debtor_name, "f"),
-        *rules.remittance_rule(item.remittance, "f"),
-        *rules.amount_rule(item.amount_cents, "f"),
-        *rules.bic_rule(item.debtor_bic, "f"),
-    ]
-    if fast:  # "clean" must never hide an issue the detailed rules would report
-        assert detailed == []
+    if rules.debit_is_clean(item):  # "clean" must never hide an issue the rules would report
+        assert rules.check_debit(item) == []
+
+
+@given(credits(), st.text(max_size=80), st.text(max_size=6))
+def test_credit_fast_path_agrees_with_the_detailed_rules(
+    item: CreditTransfer, name: str, purpose: str
+) -> None:
+    from dataclasses import replace
+
+    for candidate in (item, replace(item, creditor_name=name), replace(item, purpose=purpose)):
+        if rules.credit_is_clean(candidate):
+            assert rules.check_credit(candidate) == []
 
 
 def test_format_cents() -> None:
