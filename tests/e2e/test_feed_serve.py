@@ -76,7 +76,11 @@ def test_serve_pushes_outbox_events_and_serves_the_feed(e2e_pki: Path, tmp_path:
             assert verify(SECRET, headers, body) == "evt_1"
             (event,) = client.get("/v1/feed").json()["events"]
             assert {k: v for k, v in json.loads(body).items() if k != "timestamp"} == event
-        assert SqlDeliveries(store).counts()["delivered"] == 1
+        # The receiver answered before the worker recorded it: wait for the row.
+        deadline = time.monotonic() + 10
+        while SqlDeliveries(store).counts()["delivered"] != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert SqlDeliveries(store).counts() == {"pending": 0, "delivered": 1, "dead": 0}
     finally:
         proc.terminate()
         proc.wait(timeout=15)
