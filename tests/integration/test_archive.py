@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import tarfile
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.archive import Archive, ArchiveCorrupt, verify_archive, verify_proof_document
 from gateway.archive.checkpoint import Checkpoint
@@ -296,3 +300,34 @@ def test_cli_checkpoint_signs_with_the_configured_signer(
     report = verify_archive(folder, trust_anchors=load_trust_anchors(dev_pki / "ca.pem"))
     assert report.ok, report.problems
     assert report.checkpoints == 1
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 12), min_size=1, max_size=4),
+    probe=st.integers(0, 10_000),
+)
+def test_any_append_and_checkpoint_pattern_verifies_and_proves(
+    dev_pki: Path, sizes: list[int], probe: int
+) -> None:
+    signer = Signer.from_files(dev_pki / "signer.pem", dev_pki / "signer-key.pem")
+    anchors = load_trust_anchors(dev_pki / "ca.pem")
+    with tempfile.TemporaryDirectory() as tmp, Archive(Path(tmp), signer=signer) as store:
+        checkpoints = []
+        for size in sizes:
+            fill(store, signer, size)
+            checkpoints.append(store.checkpoint())
+        seq = probe % store.size
+        proof = store.inclusion_proof(seq)
+        verify_proof_document(proof.to_json(), trust_anchors=anchors)
+        for older, newer in itertools.pairwise(checkpoints):
+            verify_consistency(
+                older.size,
+                newer.size,
+                older.root,
+                newer.root,
+                store.consistency_proof(older.size, newer.size),
+            )
+        report = verify_archive(Path(tmp), trust_anchors=anchors)
+        assert report.ok, report.problems
+        assert (report.entries, report.checkpoints) == (sum(sizes), len(sizes))
