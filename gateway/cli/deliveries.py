@@ -64,10 +64,17 @@ def deliver(once: bool) -> None:
     Safe to run as several replicas on PostgreSQL; `gateway serve` runs one too unless
     GATEWAY_DELIVER_IN_SERVE=false. SIGTERM or Ctrl-C stops it after the current attempt.
     """
+    import logging
+
+    from gateway import logs
     from gateway.bootstrap import build
     from gateway.delivery.wiring import worker_from_settings
     from gateway.errors import GatewayError
 
+    logs.configure()
+    # httpx logs every request with its full URL, whose path may hold a subscription's token;
+    # the worker logs each attempt itself, with the host only.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = _settings()
     try:
         gateway = build(settings)
