@@ -36,6 +36,7 @@ from gateway.sepa.xmltext import (
     iso_datetime,
     leaf,
     node,
+    write_fragments,
 )
 
 _BUFFER = 1 << 20
@@ -167,9 +168,7 @@ def _write(
                     ):
                         xf.write(child)
                     xf.flush()  # the fragments below go to the same stream, after lxml's
-                    write = stream.write
-                    for credit in items:
-                        write(credit_xml(credit, v09=v09).encode())
+                    write_fragments(stream, (credit_xml(item, v09=v09) for item in items))
                 summaries.append(BatchSummary(pmt_inf_id, None, batch.key, batch.count, batch.total_cents))
     return WriteSummary(
         message_id=header.message_id,

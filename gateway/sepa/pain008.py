@@ -43,6 +43,7 @@ from gateway.sepa.xmltext import (
     iso_datetime,
     leaf,
     node,
+    write_fragments,
 )
 
 DebitKey = tuple[str, date]
@@ -210,9 +211,7 @@ def _write(
                     ):
                         xf.write(child)
                     xf.flush()  # the fragments below go to the same stream, after lxml's
-                    write = stream.write
-                    for debit in items:
-                        write(debit_xml(debit, v08=v08).encode())
+                    write_fragments(stream, (debit_xml(item, v08=v08) for item in items))
                 summaries.append(BatchSummary(pmt_inf_id, sequence, day, batch.count, batch.total_cents))
     return WriteSummary(
         message_id=header.message_id,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from xml.sax.saxutils import escape as _escape
 
 from lxml import etree
 
-from gateway.sepa.model import Fund, MessageHeader, PostalAddress, format_cents
+from gateway.sepa.model import ByteSink, Fund, MessageHeader, PostalAddress, format_cents
 
 NOTPROVIDED = "NOTPROVIDED"  # EPC130-08/EPC125-05 IG: BIC of the other bank not given
 
@@ -85,3 +86,18 @@ def group_header(header: MessageHeader, fund: Fund, count: int, total_cents: int
         leaf("CtrlSum", format_cents(total_cents)),
         node("InitgPty", leaf("Nm", fund.name)),
     )
+
+
+_FRAGMENTS_PER_WRITE = 512  # ~300 KB per write: few sink calls, bounded memory
+
+
+def write_fragments(stream: ByteSink, fragments: Iterable[str]) -> None:
+    """Write transaction fragments in groups (one encode and one write per group)."""
+    group: list[str] = []
+    for fragment in fragments:
+        group.append(fragment)
+        if len(group) == _FRAGMENTS_PER_WRITE:
+            stream.write("".join(group).encode())
+            group.clear()
+    if group:
+        stream.write("".join(group).encode())
