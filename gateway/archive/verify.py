@@ -78,6 +78,7 @@ def verify_archive(
     if len(jobs) == 1:
         results = [_scan_chunk(*jobs[0])]
     else:
+        # fork: cheap from the CLI; a big caller pays for copying itself (see bench/README.md)
         with ProcessPoolExecutor(min(len(jobs), workers or os.cpu_count() or 1)) as pool:
             results = list(pool.map(_scan_chunk, *zip(*jobs, strict=True)))
     leaves = bytearray()
