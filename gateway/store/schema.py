@@ -206,3 +206,45 @@ credits = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("debit_end_to_end_id", name="uq_credits_debit"),
 )
+
+# --- bank reports in (issue 6): migration 0004_bank_reports --------------------------------------
+
+bank_reports = Table(
+    "bank_reports",
+    metadata,
+    Column("report_key", String(80), primary_key=True),  # "camt.054:<MsgId>", "pain.002:<MsgId>"
+    Column("message", String(32), nullable=False),
+    Column("report_id", String(35), nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("archive_seq", BigInteger(), nullable=True),
+    Column("imported_at", UtcDateTime(), nullable=False),
+    Column("summary_json", Text(), nullable=False),
+)
+
+# The money side of a debit (debits.status keeps the state for SEPA out's payouts).
+debit_progress = Table(
+    "debit_progress",
+    metadata,
+    Column("end_to_end_id", String(35), ForeignKey("debits.end_to_end_id"), primary_key=True),
+    Column("state", String(16), nullable=False),  # pending, accepted, settled, rejected, returned
+    Column("collected_cents", BigInteger(), nullable=False),
+    Column("returned_cents", BigInteger(), nullable=False),
+    Column("reason", String(8), nullable=True),  # EPC reason code of the last reject or return
+    Column("report_key", String(80), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+bank_anomalies = Table(
+    "bank_anomalies",
+    metadata,
+    Column("anomaly_id", EventId, primary_key=True, autoincrement=True),
+    Column("report_key", String(80), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("code", String(48), nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("dossier_id", String(64), nullable=True),
+    Column("amount_cents", BigInteger(), nullable=True),
+    Column("note", Text(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    sqlite_autoincrement=True,
+)

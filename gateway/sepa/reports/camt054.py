@@ -20,31 +20,25 @@ from gateway.sepa.reports.stream import namespace, stream, text
 
 
 def _text(element: etree._Element) -> str:
+    # Identifiers and codes are xs:string (whitespace is significant); only dates and amounts
+    # collapse whitespace, and those are stripped where they are parsed.
     value = element.text
-    return "" if value is None else value.strip()
+    return "" if value is None else value
 
 
 def _day(element: etree._Element) -> date | None:
     # DateAndDateTime2Choice: <Dt>2026-11-05</Dt> or <DtTm>2026-11-05T10:00:00</DtTm>
-    for child in element:
-        value = _text(child)
-        return date.fromisoformat(value[:10]) if value else None
-    return None
+    value = element[0].text if len(element) else None
+    return date.fromisoformat(value.strip()[:10]) if value else None
 
 
 def _bank_code(element: etree._Element, cut: int) -> str | None:
-    # BkTxCd/Domn/Cd, Domn/Fmly/Cd, Domn/Fmly/SubFmlyCd -> "PMNT/RDDT/ESDD"
-    parts: list[str] = []
-    for domain in element:
-        if domain.tag[cut:] != "Domn":
-            continue
-        for part in domain:
-            name = part.tag[cut:]
-            if name == "Cd":
-                parts.insert(0, _text(part))
-            elif name == "Fmly":
-                parts.extend(_text(item) for item in part)
-    return "/".join(p for p in parts if p) or None
+    # BkTxCd/Domn(Cd, Fmly(Cd, SubFmlyCd)) -> "PMNT/RDDT/ESDD"; the XSD fixes that order.
+    if not len(element) or element[0].tag[cut:] != "Domn":
+        return None
+    domain = element[0]
+    family = domain[1]
+    return f"{domain[0].text}/{family[0].text}/{family[1].text}"
 
 
 def _reason(element: etree._Element, cut: int) -> str | None:
@@ -74,11 +68,11 @@ class _Tx:
                 for ref in child:
                     key = ref.tag[cut:]
                     if key == "EndToEndId":
-                        self.end_to_end_id = _text(ref) or None
+                        self.end_to_end_id = ref.text
                     elif key == "MsgId":
-                        self.msg_id = _text(ref) or None
+                        self.msg_id = ref.text
                     elif key == "PmtInfId":
-                        self.pmtinf_id = _text(ref) or None
+                        self.pmtinf_id = ref.text
             elif name == "Amt":  # .08
                 self.amount, self.currency = child.text, child.get("Ccy")
             elif name == "AmtDtls" and self.amount is None:  # .02: AmtDtls/TxAmt/Amt or InstdAmt/Amt
@@ -122,13 +116,13 @@ def read_camt054(path: Path, message: str) -> Iterator[ReportHeader | EntryRecor
             elif name == "CdtDbtInd":
                 credit_debit = "DBIT" if _text(child) == "DBIT" else "CRDT"
             elif name == "Sts":  # .02: <Sts>BOOK</Sts>; .08: <Sts><Cd>BOOK</Cd></Sts>
-                status = _text(child) or (_text(child[0]) if len(child) else "")
+                status = _text(child[0]) if len(child) else _text(child)
             elif name == "NtryRef":
                 entry_ref = _text(child)
             elif name == "AcctSvcrRef":
                 service_ref = _text(child)
             elif name == "RvslInd":
-                reversal = _text(child) in ("true", "1")
+                reversal = _text(child).strip() in ("true", "1")  # xs:boolean collapses whitespace
             elif name == "BookgDt":
                 booking = _day(child)
             elif name == "ValDt":
@@ -137,13 +131,13 @@ def read_camt054(path: Path, message: str) -> Iterator[ReportHeader | EntryRecor
                 code = _bank_code(child, cut)
             elif name == "NtryDtls":
                 details = child
-        entry_amount = parse_amount(amount_text, "Ntry/Amt")
         entry_ref = entry_ref or service_ref or f"{report_id}#{position}"
         transactions = [] if details is None else [c for c in details if c.tag[cut:] == "TxDtls"]
         if not transactions:
             batch = None if details is None else details.find(f"{{{ns}}}Btch")
             yield EntryRecord(
-                report_id, entry_ref, credit_debit, reversal, status, booking, value, entry_amount,
+                report_id, entry_ref, credit_debit, reversal, status, booking, value,
+                parse_amount(amount_text, "Ntry/Amt"),
                 currency, None,
                 None if batch is None else text(batch.find(f"{{{ns}}}MsgId")),
                 None if batch is None else text(batch.find(f"{{{ns}}}PmtInfId")),
@@ -168,7 +162,7 @@ def read_camt054(path: Path, message: str) -> Iterator[ReportHeader | EntryRecor
                 status,
                 booking,
                 value,
-                entry_amount if tx.amount is None else parse_amount(tx.amount, "TxDtls/Amt"),
+                parse_amount(amount_text if tx.amount is None else tx.amount, "Amt"),
                 currency if tx.currency is None else tx.currency,
                 tx.end_to_end_id,
                 tx.msg_id,

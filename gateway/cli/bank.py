@@ -1,0 +1,246 @@
+"""`gateway bank import FILE`: a pain.002 or camt.054 from the bank, signed, archived and reconciled.
+
+`import_report` is the whole use case, callable without click:
+1. detect the message from the root namespace (pain.002.001.10/.03, camt.054.001.08/.02);
+2. sign (detached CMS) and archive the report as received, valid or not: evidence first;
+3. in ONE store transaction: stream it (validated against the official XSD while read), reconcile
+   it with the debits SEPA out sent (gateway.payments.reconcile), record the debits' progress and
+   every anomaly, publish `debit.settled|rejected|returned` per debit, then `arrears.changed` and
+   `asf.differential_computed` per dossier touched, and remember the report (idempotency); a report
+   that turns out invalid halfway rolls all of that back;
+4. print a summary table (or JSON), exit 0; exit 1 when the file is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import chain
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from gateway.cli import main
+
+if TYPE_CHECKING:
+    from gateway.bootstrap import Gateway
+    from gateway.payments.reconcile import Outcome, Summary
+
+
+@dataclass
+class ImportResult:
+    """What one import did: the report, its archive entry, the counts, and the anomalies."""
+
+    file: str
+    message: str
+    report_id: str
+    archive_seq: int | None
+    duplicate: bool
+    summary: Summary
+    anomalies: list[dict[str, Any]] = field(default_factory=list)
+    dossiers: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "message": self.message,
+            "report_id": self.report_id,
+            "archive_seq": self.archive_seq,
+            "duplicate": self.duplicate,
+            "counts": dict(sorted(self.summary.counts.items())),
+            "amounts_cents": dict(sorted(self.summary.amounts.items())),
+            "anomalies": self.anomalies,
+            "dossiers": self.dossiers,
+        }
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _debit_event(outcome: Outcome, message: str) -> dict[str, Any]:
+    debit = outcome.debit
+    assert debit is not None  # only outcomes that change a debit are published
+    reason = outcome.reason
+    return {
+        "end_to_end_id": debit.end_to_end_id,
+        "dossier_id": debit.dossier_id,
+        "period": debit.period,
+        "instructed_cents": debit.amount_cents,
+        "amount_cents": outcome.amount_cents,
+        "state": None if outcome.after is None else outcome.after.value,
+        "reason": None
+        if reason is None
+        else {"code": reason.code, "meaning": reason.meaning, "action": reason.action},
+        "report": {"message": message, "report_id": outcome.report_id},
+    }
+
+
+def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] = _utcnow) -> ImportResult:
+    """Sign, archive and reconcile one bank report (see the module docstring)."""
+    from gateway.events import (
+        ARREARS_CHANGED,
+        ASF_DIFFERENTIAL_COMPUTED,
+        DEBIT_REJECTED,
+        DEBIT_RETURNED,
+        DEBIT_SETTLED,
+        publish,
+    )
+    from gateway.payments.ledger import build_ledger
+    from gateway.payments.reconcile import CHANGES, OutcomeKind, Reconciler
+    from gateway.sepa.reports import ReportHeader, detect_message, read_report
+    from gateway.store.bank import BankReportRow, SqlDebitBook, dossier_debits, record_anomaly, record_report
+
+    at = now()
+    message = detect_message(path)
+    data = path.read_bytes()
+    signature = gateway.signer.sign_detached(data)
+    entry = gateway.archive.append(
+        "inbound-bank-report",
+        data,
+        signature=signature,
+        metadata={"message": message, "file_name": path.name, "received_at": at.isoformat()},
+    )
+    seq = getattr(entry, "seq", None)
+    records = read_report(path, message)
+    header = next(records)
+    if not isinstance(header, ReportHeader):  # pragma: no cover - the readers start with it
+        raise TypeError("a report starts with its header")
+    key = f"{header.kind.value}:{header.report_id}"
+    kinds = {
+        OutcomeKind.SETTLED: DEBIT_SETTLED,
+        OutcomeKind.REJECTED: DEBIT_REJECTED,
+        OutcomeKind.RETURNED: DEBIT_RETURNED,
+    }
+    anomalies: list[dict[str, Any]] = []
+    touched: dict[str, set[str]] = {}  # dossier -> periods changed by this report
+    with gateway.store.transaction() as uow:
+        conn = uow.connection
+        reconciler = Reconciler(SqlDebitBook(conn, report_key=key, now=at))
+        duplicate = False
+        for outcome in reconciler.run(chain([header], records)):
+            if outcome.kind is OutcomeKind.DUPLICATE_REPORT:
+                duplicate = True
+            elif outcome.kind in CHANGES and outcome.debit is not None:
+                debit = outcome.debit
+                publish(
+                    uow.events,
+                    kinds[outcome.kind],
+                    _debit_event(outcome, message),
+                    at=at,
+                    dossier_id=debit.dossier_id,
+                )
+                touched.setdefault(debit.dossier_id, set()).add(debit.period)
+            if outcome.code is not None:
+                anomalies.append(
+                    {
+                        "kind": outcome.kind.value,
+                        "code": outcome.code,
+                        "reference": outcome.reference,
+                        "amount_cents": outcome.amount_cents,
+                        "note": outcome.note,
+                    }
+                )
+                if not duplicate:
+                    record_anomaly(conn, key, outcome, at)
+        for dossier_id, periods in sorted(touched.items()):
+            ledger = build_ledger(dossier_id, dossier_debits(conn, dossier_id))
+            publish(
+                uow.events,
+                ARREARS_CHANGED,
+                {"report": {"message": message, "report_id": header.report_id}, **ledger.to_json()},
+                at=at,
+                dossier_id=dossier_id,
+            )
+            for month in ledger.months:
+                if month.period in periods and month.advance is not None:
+                    publish(
+                        uow.events,
+                        ASF_DIFFERENTIAL_COMPUTED,
+                        {"dossier_id": dossier_id, **month.to_json()},
+                        at=at,
+                        dossier_id=dossier_id,
+                    )
+        result = ImportResult(
+            path.name, message, header.report_id, seq if isinstance(seq, int) else None, duplicate,
+            reconciler.summary, anomalies, sorted(touched),
+        )  # fmt: skip
+        if not duplicate:
+            record_report(
+                conn,
+                BankReportRow(
+                    key,
+                    message,
+                    header.report_id,
+                    hashlib.sha256(data).hexdigest(),
+                    result.archive_seq,
+                    at,
+                    result.to_json(),
+                ),
+            )
+    return result
+
+
+def _table(result: ImportResult) -> Iterator[str]:
+    from gateway.domain.money import format_euros
+
+    state = "DUPLICATE (already imported, nothing changed)" if result.duplicate else "imported"
+    yield f"{result.file}: {result.message} {result.report_id} — {state}; archive entry {result.archive_seq}"
+    yield f"  {'outcome':<20} {'count':>9} {'amount EUR':>16}"
+    for kind, count in sorted(result.summary.counts.items()):
+        amount = format_euros(result.summary.amounts.get(kind, 0))
+        yield f"  {kind:<20} {count:>9} {amount:>16}"
+    for anomaly in result.anomalies[:50]:
+        yield f"  ! {anomaly['code']}: {anomaly['reference']} {anomaly['note']}".rstrip()
+    if len(result.anomalies) > 50:
+        yield f"  ! ... {len(result.anomalies) - 50} more anomalies (see --json)"
+
+
+@main.group()
+def bank() -> None:
+    """Bank reports in: pain.002 status reports and camt.054 notifications."""
+
+
+@bank.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per file instead of the table.")
+def import_command(files: tuple[Path, ...], as_json: bool) -> None:
+    """Detect, validate, sign, archive and reconcile each FILE; print what it changed.
+
+    Exit 0 when every file was imported (a report seen before is a no-op), 1 when any was refused
+    (not a supported report, not valid against its official XSD, hostile XML)."""
+    from gateway.bootstrap import build
+    from gateway.config import Settings
+    from gateway.errors import GatewayError
+
+    try:
+        gateway = build(Settings())
+    except GatewayError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    refused = False
+    with gateway:
+        for path in files:
+            try:
+                result = import_report(gateway, path)
+            except GatewayError as exc:
+                refused = True
+                problem = {"file": path.name, "code": exc.code, "field": exc.field, "message": exc.message}
+                click.echo(
+                    json.dumps(problem, ensure_ascii=False)
+                    if as_json
+                    else f"{path.name}: refused: {exc.code}: {exc.message}"
+                )
+                continue
+            if as_json:
+                click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+            else:
+                for line in _table(result):
+                    click.echo(line)
+    sys.exit(1 if refused else 0)

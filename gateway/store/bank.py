@@ -1,0 +1,163 @@
+"""SQL repository of bank reports in: the `DebitBook` of reconciliation over the SEPA-out debits table.
+
+The debits themselves are SEPA out's (`debits`, gateway.store.payments); this module adds what the
+bank said about them: `debit_progress` (state, money collected and returned, EPC reason), the
+imported reports (`bank_reports`, the idempotency key of a whole file) and the anomalies reported
+while reconciling (`bank_anomalies`). It also keeps `debits.status`/`reason` in step, since the
+payout run pays the debits whose status is `settled`. Used inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from gateway.payments.reconcile import DebitState, DebitStatus, ExpectedDebit, Outcome
+from gateway.store import schema
+
+# debits.status written by SEPA out when a debit is issued; everything else is ours.
+_ISSUED = "issued"
+
+
+@dataclass(frozen=True, slots=True)
+class BankReportRow:
+    report_key: str
+    message: str
+    report_id: str
+    file_sha256: str
+    archive_seq: int | None
+    imported_at: datetime
+    summary: dict[str, Any]
+
+
+def _expected(row: Any) -> ExpectedDebit:
+    return ExpectedDebit(
+        row.end_to_end_id,
+        row.dossier_id,
+        row.period,
+        int(row.amount_cents),
+        row.message_id,
+        row.payment_info_id,
+    )
+
+
+class SqlDebitBook:
+    """`gateway.payments.reconcile.DebitBook` on one connection (inside the caller's transaction)."""
+
+    def __init__(self, conn: Connection, *, report_key: str, now: datetime) -> None:
+        self._conn = conn
+        self._report_key = report_key
+        self._now = now
+
+    def get(self, end_to_end_id: str) -> ExpectedDebit | None:
+        t = schema.debits
+        row = self._conn.execute(select(t).where(t.c.end_to_end_id == end_to_end_id)).first()
+        return None if row is None else _expected(row)
+
+    def of_payment(self, msg_id: str, pmtinf_id: str | None) -> list[ExpectedDebit]:
+        t = schema.debits
+        query = select(t).where(t.c.message_id == msg_id)
+        if pmtinf_id is not None:
+            query = query.where(t.c.payment_info_id == pmtinf_id)
+        return [_expected(r) for r in self._conn.execute(query.order_by(t.c.end_to_end_id))]
+
+    def status(self, end_to_end_id: str) -> DebitStatus:
+        p = schema.debit_progress
+        row = self._conn.execute(select(p).where(p.c.end_to_end_id == end_to_end_id)).first()
+        if row is None:
+            return DebitStatus()
+        return DebitStatus(
+            DebitState(row.state), int(row.collected_cents), int(row.returned_cents), row.reason
+        )
+
+    def update(self, debit: ExpectedDebit, status: DebitStatus) -> None:
+        p = schema.debit_progress
+        values = {
+            "state": status.state.value,
+            "collected_cents": status.collected_cents,
+            "returned_cents": status.returned_cents,
+            "reason": status.reason,
+            "report_key": self._report_key,
+            "updated_at": self._now,
+        }
+        changed = self._conn.execute(
+            update(p).where(p.c.end_to_end_id == debit.end_to_end_id).values(**values)
+        )
+        if changed.rowcount == 0:
+            self._conn.execute(insert(p).values(end_to_end_id=debit.end_to_end_id, **values))
+        d = schema.debits
+        self._conn.execute(
+            update(d)
+            .where(d.c.end_to_end_id == debit.end_to_end_id)
+            .values(status=status.state.value, reason=status.reason)
+        )
+
+    def report_seen(self, key: str) -> bool:
+        r = schema.bank_reports
+        return self._conn.execute(select(r.c.report_key).where(r.c.report_key == key)).first() is not None
+
+    def remember_report(self, key: str) -> None:
+        """Recorded with its summary by `record_report`, at the end of the same transaction."""
+
+
+def record_report(conn: Connection, row: BankReportRow) -> None:
+    conn.execute(
+        insert(schema.bank_reports).values(
+            report_key=row.report_key,
+            message=row.message,
+            report_id=row.report_id,
+            file_sha256=row.file_sha256,
+            archive_seq=row.archive_seq,
+            imported_at=row.imported_at,
+            summary_json=json.dumps(row.summary, sort_keys=True),
+        )
+    )
+
+
+def record_anomaly(conn: Connection, report_key: str, outcome: Outcome, at: datetime) -> None:
+    conn.execute(
+        insert(schema.bank_anomalies).values(
+            report_key=report_key,
+            kind=outcome.kind.value,
+            code=outcome.code or "",
+            reference=outcome.reference[:64],
+            dossier_id=None if outcome.debit is None else outcome.debit.dossier_id,
+            amount_cents=outcome.amount_cents,
+            note=outcome.note,
+            created_at=at,
+        )
+    )
+
+
+def dossier_debits(conn: Connection, dossier_id: str) -> Iterator[tuple[ExpectedDebit, DebitStatus]]:
+    """Every debit of a dossier with its progress (a debit the bank never mentioned is pending)."""
+    d, p = schema.debits, schema.debit_progress
+    query = (
+        select(d, p.c.state, p.c.collected_cents, p.c.returned_cents, p.c.reason.label("progress_reason"))
+        .outerjoin(p, p.c.end_to_end_id == d.c.end_to_end_id)
+        .where(d.c.dossier_id == dossier_id)
+        .order_by(d.c.period, d.c.end_to_end_id)
+    )
+    for row in conn.execute(query):
+        if row.state is None:
+            status = DebitStatus()
+        else:
+            status = DebitStatus(
+                DebitState(row.state), int(row.collected_cents), int(row.returned_cents), row.progress_reason
+            )
+        yield _expected(row), status
+
+
+def report_keys(conn: Connection) -> list[str]:
+    r = schema.bank_reports
+    return [row.report_key for row in conn.execute(select(r.c.report_key).order_by(r.c.imported_at))]
+
+
+def issued_status() -> str:
+    """The `debits.status` SEPA out writes for a debit just sent (pending for reconciliation)."""
+    return _ISSUED

@@ -1,0 +1,160 @@
+"""`gateway bank import` end to end on SQLite: archive, reconciliation, outbox events, ledger, rollback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from gateway.bootstrap import Gateway, build
+from gateway.cli.bank import import_report
+from gateway.config import Settings
+from gateway.errors import SchemaViolation
+from gateway.payments.ledger import build_ledger
+from gateway.store.bank import dossier_debits, report_keys
+from gateway.store.payments import DebitRow, SqlPayments
+from gateway.store.ports import DossierRow
+
+HERE = Path(__file__).parent
+ROOT = HERE.parents[2]
+NOW = datetime(2026, 11, 6, 8, 0, tzinfo=UTC)
+REPLAY = [
+    "pain002_v10_rejects.xml",
+    "pain002_v03_reject.xml",
+    "camt054_v08_credits.xml",
+    "camt054_v08_returns.xml",
+    "camt054_v02_partial.xml",
+]
+
+
+def _seed(gateway: Gateway) -> None:
+    debits = json.loads((HERE / "debits.json").read_text())["debits"]
+    with gateway.store.transaction() as uow:
+        for d in debits:
+            uow.dossiers.create_once(
+                DossierRow(
+                    d["dossier_id"], f"key-{d['dossier_id']}", "greffe", "test", "ref", NOW, "{}", "accepted"
+                )
+            )
+        SqlPayments(uow.connection).add_debits(
+            [
+                DebitRow(
+                    d["end_to_end_id"],
+                    d["dossier_id"],
+                    d["period"],
+                    d["amount_cents"],
+                    date(2026, 11, 5),
+                    "RCUR",
+                    "ARIPA-TEST",
+                    date(2026, 1, 15),
+                    "DEBITEUR TEST",
+                    "FR7630006000011234567890189",
+                    None,
+                    None,
+                    d["msg_id"],
+                    d["pmtinf_id"],
+                    "issued",
+                    None,
+                    NOW,
+                )
+                for d in debits
+            ]
+        )
+
+
+@pytest.fixture
+def gateway(tmp_path: Path, dev_pki: Path) -> Gateway:
+    built = build(Settings(data_dir=tmp_path / "var", certs_dir=dev_pki))
+    _seed(built)
+    return built
+
+
+def _events(gateway: Gateway) -> list[tuple[str, str | None]]:
+    with gateway.store.read() as uow:
+        return [(e.type, e.dossier_id) for e in uow.events.read_after(0, 10_000)]
+
+
+def test_import_replay_publishes_events_and_builds_the_ledger(gateway: Gateway) -> None:
+    with gateway:
+        results = [import_report(gateway, HERE / name, now=lambda: NOW) for name in REPLAY]
+        assert [r.duplicate for r in results] == [False] * 5
+        assert results[2].summary.counts["settled"] == 3
+        assert {a["code"] for r in results for a in r.anomalies} == {
+            "reconcile-unknown-reference",
+            "reconcile-amount-mismatch",
+            "reconcile-duplicate",
+        }
+        events = _events(gateway)
+        types = [t for t, _ in events]
+        assert types.count("debit.rejected") == 3  # dos-0002 AM04, dos-0003 AC04, dos-0004 MD07
+        assert types.count("debit.settled") == 5  # 0001, 0005, 0006, 0007, 0009
+        assert types.count("debit.returned") == 1  # 0006 MD06
+        assert "arrears.changed" in types
+        differential = [d for t, d in events if t == "asf.differential_computed" and d is not None]
+        assert sorted(set(differential)) == ["dos-0002", "dos-0003", "dos-0004", "dos-0005", "dos-0006"]
+        with gateway.store.read() as uow:
+            ledger = build_ledger("dos-0005", dossier_debits(uow.connection, "dos-0005"))
+            month = ledger.month("2026-11")
+            assert (month.status, month.paid_cents) == ("partly-paid", 12000)
+            assert month.advance is not None
+            assert month.advance.amount_cents == 8178
+            payments = SqlPayments(uow.connection)
+            d6 = payments.debit(json.loads((HERE / "debits.json").read_text())["debits"][5]["end_to_end_id"])
+            assert d6 is not None
+            assert (d6.status, d6.reason) == ("returned", "MD06")  # SEPA out's payouts skip it
+            assert len(report_keys(uow.connection)) == 5
+        assert gateway.archive.size == 5  # every report signed and archived as received
+
+        # the same reports again: nothing changes, no event
+        before = len(events)
+        again = [import_report(gateway, HERE / name, now=lambda: NOW) for name in REPLAY]
+        assert all(r.duplicate for r in again)
+        assert len(_events(gateway)) == before
+        assert gateway.archive.size == 10  # still archived: evidence of what the bank sent
+
+
+def test_invalid_report_is_archived_and_rolls_back(gateway: Gateway, tmp_path: Path) -> None:
+    text = (HERE / "camt054_v08_credits.xml").read_text()
+    bad = tmp_path / "bad.xml"
+    # valid up to the third entry, then an invalid status code: the first entries were read already
+    bad.write_text(text.replace("<Cd>PDNG</Cd>", "<Cd>PENDING</Cd>"))  # a code has at most 4 characters
+    with gateway:
+        with pytest.raises(SchemaViolation):
+            import_report(gateway, bad, now=lambda: NOW)
+        assert _events(gateway) == []
+        with gateway.store.read() as uow:
+            assert report_keys(uow.connection) == []
+            assert all(s.state.value == "pending" for _, s in dossier_debits(uow.connection, "dos-0001"))
+        assert gateway.archive.size == 1
+
+
+def test_cli_prints_a_summary_table_and_exit_codes(tmp_path: Path, dev_pki: Path) -> None:
+    env = {**os.environ, "GATEWAY_CERTS_DIR": str(dev_pki)}
+    setup = build(Settings(data_dir=tmp_path / "var", certs_dir=dev_pki))
+    _seed(setup)
+    setup.close()
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "gateway", "bank", "import", *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+    done = run(str(HERE / "camt054_v08_credits.xml"))
+    assert done.returncode == 0, done.stderr
+    assert "camt.054.001.08 NTF-20261105-0001 — imported" in done.stdout
+    assert "settled" in done.stdout
+    assert "reconcile-unknown-reference" in done.stdout
+    done = run("--json", str(HERE / "camt054_v08_credits.xml"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["duplicate"] is True
+    hostile = tmp_path / "hostile.xml"
+    hostile.write_text('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "y">]><Document>&x;</Document>')
+    done = run(str(hostile))
+    assert done.returncode == 1
+    assert "refused: malformed-payload" in done.stdout
