@@ -208,6 +208,8 @@ class Journal:
             else:
                 count = 0  # the cache is stale or damaged: rebuild it from the journal
         leaves = self._rehash(index, count, end)
+        if len(leaves) != count:
+            leaves, count, end = [], 0, 0  # index and journal disagree: check all records
         self.count, self.end = count, end
         self._truncate_index()
         leaves += self.catch_up(size)
@@ -228,9 +230,7 @@ class Journal:
                 )
             leaves.append(digest)
             fresh += offset.to_bytes(8, "big") + digest
-        if len(leaves) != count:
-            raise ArchiveCorrupt("journal and index disagree on the entry count", field="journal")
-        if fresh != index[: len(fresh)]:
+        if len(leaves) == count and fresh != index[: len(fresh)]:
             os.pwrite(self._index_fd, bytes(fresh), 0)
         return leaves
 
@@ -262,13 +262,15 @@ class Journal:
         if entry.seq != self.count:
             raise ValueError("append out of sequence")
         line, digest = encode_record(entry)
-        written = os.write(self._fd, line)
-        if written != len(line):
-            # a short write on a regular file means a full disk; undo the partial record
+        try:
+            if os.write(self._fd, line) != len(line):
+                raise OSError("short write to the journal (disk full?)")
+            if self.fsync:
+                os.fsync(self._fd)
+        except BaseException:
+            # not acknowledged: take the record back so the next append reuses its number
             os.ftruncate(self._fd, self.end)
-            raise OSError("short write to the journal")
-        if self.fsync:
-            os.fsync(self._fd)
+            raise
         os.pwrite(self._index_fd, self.end.to_bytes(8, "big") + digest, self.count * INDEX_RECORD)
         self.count += 1
         self.end += len(line)

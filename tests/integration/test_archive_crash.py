@@ -144,3 +144,27 @@ def test_open_refuses_a_damaged_journal_and_repairs_a_damaged_index(tmp_path: Pa
     journal.write_bytes(journal.read_bytes().replace(b'"seq":3', b'"seq":7'))
     with pytest.raises(ArchiveCorrupt, match="journal entry 3: damaged"):
         Archive(folder)
+
+
+def test_a_failed_fsync_is_not_acknowledged_and_leaves_no_record(
+    tmp_path: Path, dev_pki: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "archive"
+    real_fsync = os.fsync
+    with Archive(folder) as archive:
+        archive.append("receipt", b"first")
+
+        def failing_fsync(fd: int) -> None:
+            # the disk fails when the journal record is flushed (blob files fsync fine)
+            if os.readlink(f"/proc/self/fd/{fd}").endswith("journal.log"):
+                raise OSError(5, "I/O error")
+            real_fsync(fd)
+
+        monkeypatch.setattr(os, "fsync", failing_fsync)
+        with pytest.raises(OSError, match="I/O error"):
+            archive.append("receipt", b"lost")
+        monkeypatch.setattr(os, "fsync", real_fsync)
+        assert archive.append("receipt", b"second").seq == 1
+    report = verify_archive(folder, trust_anchors=load_trust_anchors(DevPki(dev_pki).ca.cert))
+    assert report.ok, report.problems
+    assert report.entries == 2
