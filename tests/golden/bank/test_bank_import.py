@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from gateway.bootstrap import Gateway, build
 from gateway.cli.bank import import_report
 from gateway.config import Settings
-from gateway.errors import SchemaViolation
+from gateway.errors import AuthenticationError, SchemaViolation
+from gateway.intake import IntakeServices
 from gateway.payments.ledger import build_ledger
 from gateway.store.bank import dossier_debits, report_keys
 from gateway.store.payments import DebitRow, SqlPayments
 from gateway.store.ports import DossierRow
+from gateway.transport.http.app import create_app
+from gateway.transport.http.identity import Authenticator, Caller, Role, RoleMap
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[2]
@@ -158,3 +165,49 @@ def test_cli_prints_a_summary_table_and_exit_codes(tmp_path: Path, dev_pki: Path
     done = run(str(hostile))
     assert done.returncode == 1
     assert "refused: malformed-payload" in done.stdout
+
+
+class _HeaderAuthenticator(Authenticator):
+    """Stands for mutual TLS (tested for real in tests/e2e): the role comes from a test header."""
+
+    def __init__(self) -> None:
+        super().__init__(RoleMap())
+
+    def authenticate(self, scope: Mapping[str, Any], headers: Any) -> Caller:
+        role = headers.get("x-test-role")
+        if role is None:
+            raise AuthenticationError("no client certificate")
+        return Caller(Role(role), f"CN={role}", "0" * 64, "tls")
+
+
+def _get(app: Any, url: str, role: str) -> httpx.Response:
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+            return await http.get(url, headers={"x-test-role": role})
+
+    return asyncio.run(call())
+
+
+def test_back_office_reads_the_ledger_over_http(gateway: Gateway) -> None:
+    with gateway:
+        for name in REPLAY:
+            import_report(gateway, HERE / name, now=lambda: NOW)
+        app = create_app(authenticator=_HeaderAuthenticator(), services={IntakeServices: gateway.intake})
+        answer = _get(app, "/v1/dossiers/dos-0006/ledger", "back-office")
+        assert answer.status_code == 200, answer.text
+        ledger = answer.json()
+        assert (ledger["dossier_id"], ledger["arrears_cents"], ledger["asf_advance_cents"]) == (
+            "dos-0006",
+            25000,
+            20178,
+        )
+        month = ledger["months"][0]
+        assert month["reason"] == {
+            "code": "MD06",
+            "meaning": "Refund request by the debtor (disputed authorised transaction, 8 weeks)",
+            "action": "recover",
+        }
+        assert month["asf_advance"]["kind"] == "full"
+        assert _get(app, "/v1/dossiers/nope/ledger", "back-office").status_code == 404
+        assert _get(app, "/v1/dossiers/dos-0006/ledger", "greffe").status_code == 403
