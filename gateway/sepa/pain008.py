@@ -13,14 +13,15 @@ Batches (PmtInf) are per (sequence type, requested collection date), EPC130-08 A
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 from lxml import etree
 
 from gateway.errors import Issue, RuleViolation
-from gateway.sepa import rules
-from gateway.sepa.batches import Batch, Plan, Spec, batches, plan
+from gateway.sepa import rules, twocore
+from gateway.sepa.batches import Batch, Plan, Spec
 from gateway.sepa.ids import payment_info_id
 from gateway.sepa.model import (
     BatchSummary,
@@ -43,7 +44,6 @@ from gateway.sepa.xmltext import (
     iso_datetime,
     leaf,
     node,
-    write_fragments,
 )
 
 DebitKey = tuple[str, date]
@@ -149,11 +149,15 @@ def write_pain008(
     *,
     version: Pain008Version = Pain008Version.V08,
     batch_booking: bool = True,
+    parallel: bool = False,
+    spool_dir: Path | None = None,
 ) -> WriteSummary:
     """Check every EPC rule, then stream the pain.008 file to `out`.
 
     `debits` is called once for the rules and control sums and again to write (see
-    `gateway.sepa.batches`); nothing is written when a rule fails (RuleViolation)."""
+    `gateway.sepa.batches`); nothing is written when a rule fails (RuleViolation).
+    `parallel=True` runs both passes at once on two cores, spooling the rendered batches in
+    `spool_dir` (gateway.sepa.twocore; same bytes; only for fork-safe sources)."""
     fund = rules.normalize_fund(fund)
     header_issues = [
         *rules.check_fund(fund),
@@ -162,27 +166,37 @@ def write_pain008(
     if header_issues:
         raise RuleViolation.from_issues(header_issues)
     iso_datetime(header.created_at)  # refuse a naive datetime before the long first pass
-    planned = plan(debits, DEBIT_SPEC)
-    if isinstance(out, Path):
+    v08 = version is Pain008Version.V08
+
+    def render(item: DirectDebit) -> str:
+        return debit_xml(item, v08=v08)
+
+    passes = (
+        twocore.parallel(debits, DEBIT_SPEC, render, spool_dir)
+        if parallel
+        else twocore.sequential(debits, DEBIT_SPEC, render)
+    )
+    with passes as (planned, bodies):
+        if not isinstance(out, Path):
+            return _write(
+                out,
+                header=header,
+                fund=fund,
+                planned=planned,
+                bodies=bodies,
+                version=version,
+                batch_booking=batch_booking,
+            )
         with out.open("wb", buffering=_BUFFER) as stream:
             return _write(
                 stream,
                 header=header,
                 fund=fund,
-                debits=debits,
                 planned=planned,
+                bodies=bodies,
                 version=version,
                 batch_booking=batch_booking,
             )
-    return _write(
-        out,
-        header=header,
-        fund=fund,
-        debits=debits,
-        planned=planned,
-        version=version,
-        batch_booking=batch_booking,
-    )
 
 
 def _write(
@@ -190,8 +204,8 @@ def _write(
     *,
     header: MessageHeader,
     fund: Fund,
-    debits: DebitSource,
     planned: Plan[DebitKey],
+    bodies: Iterator[tuple[Batch[DebitKey], twocore.Body]],
     version: Pain008Version,
     batch_booking: bool,
 ) -> WriteSummary:
@@ -202,7 +216,7 @@ def _write(
         xf.write_declaration()
         with xf.element("Document", xmlns=namespace), xf.element("CstmrDrctDbtInitn"):
             xf.write(group_header(header, fund, planned.count, planned.total_cents))
-            for batch, items in batches(debits, DEBIT_SPEC, planned):
+            for batch, body in bodies:
                 sequence, day = batch.key
                 pmt_inf_id = payment_info_id(header.message_id, sequence, day)
                 with xf.element("PmtInf"):
@@ -211,7 +225,7 @@ def _write(
                     ):
                         xf.write(child)
                     xf.flush()  # the fragments below go to the same stream, after lxml's
-                    write_fragments(stream, (debit_xml(item, v08=v08) for item in items))
+                    body(stream)
                 summaries.append(BatchSummary(pmt_inf_id, sequence, day, batch.count, batch.total_cents))
     return WriteSummary(
         message_id=header.message_id,

@@ -215,3 +215,61 @@ def test_naive_creation_time_is_refused() -> None:
     header = replace(DEBIT_HEADER, created_at=datetime(2026, 10, 27, 9, 30))  # noqa: DTZ001
     with pytest.raises(ValueError, match="timezone"):
         write_pain008(io.BytesIO(), header, FUND, source([debit()]))
+
+
+@pytest.mark.parametrize("version", list(Pain008Version))
+def test_two_core_mode_writes_the_same_bytes(version: Pain008Version, tmp_path: Path) -> None:
+    out = tmp_path / "parallel.xml"
+    write_pain008(
+        out,
+        DEBIT_HEADER,
+        FUND,
+        source(golden_debits()),
+        version=version,
+        parallel=True,
+        spool_dir=tmp_path,
+    )
+    assert out.read_bytes() == (GOLDEN / f"{version.value}.xml").read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["parallel.xml"]  # spool removed
+
+
+@pytest.mark.parametrize("version", list(Pain001Version))
+def test_two_core_mode_writes_the_same_credit_bytes(version: Pain001Version) -> None:
+    out = io.BytesIO()
+    write_pain001(out, CREDIT_HEADER, FUND, source(golden_credits()), version=version, parallel=True)
+    assert out.getvalue() == (GOLDEN / f"{version.value}.xml").read_bytes()
+
+
+def test_two_core_mode_with_ungrouped_input() -> None:
+    items = [
+        debit("A1", sequence=SequenceType.FRST),
+        debit("B1", collection_date=date(2026, 11, 10)),
+        debit("A2", sequence=SequenceType.FRST),
+        debit("B2", collection_date=date(2026, 11, 10)),
+    ]
+    sequential, parallel = io.BytesIO(), io.BytesIO()
+    write_pain008(sequential, DEBIT_HEADER, FUND, source(items))
+    write_pain008(parallel, DEBIT_HEADER, FUND, source(items), parallel=True)
+    assert parallel.getvalue() == sequential.getvalue()
+
+
+def test_two_core_mode_refuses_rule_violations_and_writes_nothing() -> None:
+    out = io.BytesIO()
+    bad = [debit("D-1"), debit("D-2", amount_cents=0)]
+    with pytest.raises(RuleViolation) as caught:
+        write_pain008(out, DEBIT_HEADER, FUND, source(bad), parallel=True)
+    assert caught.value.code == Code.SEPA_AMOUNT_OUT_OF_RANGE
+    assert caught.value.field == "debits[1].amount_cents"
+    assert out.getvalue() == b""
+
+
+def test_two_core_mode_detects_a_changed_source() -> None:
+    parent = os.getpid()
+
+    def factory() -> Iterator[DirectDebit]:
+        # the rules process (a fork) and the renderer see different data
+        return iter([debit("D-1", amount_cents=100 if os.getpid() == parent else 200)])
+
+    with pytest.raises(RuleViolation) as caught:
+        write_pain008(io.BytesIO(), DEBIT_HEADER, FUND, factory, parallel=True)
+    assert caught.value.code == Code.TOTALS_MISMATCH

@@ -58,3 +58,36 @@ def test_validating_sink_refuses_invalid_bytes(tmp_path: Path) -> None:
         sink.write(data)
     assert caught.value.code == Code.SEPA_XSD_INVALID
     assert "XX" in caught.value.message
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["libxml2", "lxml"])
+def test_both_engines_agree(native: bool, tmp_path: Path) -> None:
+    good = GOLDEN / "pain.001.001.09.xml"
+    assert validate_file(good, native=native) == "pain.001.001.09"
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(good.read_bytes().replace(b"<Cd>ALMY</Cd>", b"<Cd>ALIMONY</Cd>", 1))
+    with pytest.raises(SchemaViolation) as caught:
+        validate_file(bad, native=native)
+    assert caught.value.code == Code.SEPA_XSD_INVALID
+    assert "maxLength" in caught.value.message
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["libxml2", "lxml"])
+def test_validating_sink_engines(native: bool, tmp_path: Path) -> None:
+    data = (GOLDEN / "pain.008.001.02.xml").read_bytes()
+    with ValidatingSink(tmp_path / "ok.xml", "pain.008.001.02", native=native) as sink:
+        for start in range(0, len(data), 100):  # many small writes, like the writers
+            sink.write(data[start : start + 100])
+    assert (tmp_path / "ok.xml").read_bytes() == data
+    with (
+        pytest.raises(SchemaViolation),
+        ValidatingSink(tmp_path / "ko.xml", "pain.008.001.02", native=native) as sink,
+    ):
+        sink.write(data.replace(b"<PmtMtd>DD", b"<PmtMtd>XX", 1))
+
+
+def test_libxml2_engine_is_available_here() -> None:
+    # xmllint is installed on this machine, so is libxml2.so.2: the fast engine is exercised
+    from gateway.sepa import libxml2
+
+    assert libxml2.available()
