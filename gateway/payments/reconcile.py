@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from gateway.errors import Code
 from gateway.sepa.reports import EntryRecord, Reason, ReportHeader, StatusRecord, reason_for
@@ -95,9 +95,9 @@ ANOMALY_CODES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """One fact of a report and what it did to the book (or the anomaly it is)."""
+class Outcome(NamedTuple):
+    """One fact of a report and what it did to the book (or the anomaly it is); a NamedTuple for
+    speed (one per transaction of a report of a million)."""
 
     kind: OutcomeKind
     report_id: str

@@ -94,7 +94,7 @@ class SqlDebitBook:
         self._conn.execute(
             update(d)
             .where(d.c.end_to_end_id == debit.end_to_end_id)
-            .values(status=status.state.value, reason=status.reason)
+            .values(status=_debit_status(debit, status), reason=status.reason)
         )
 
     def report_seen(self, key: str) -> bool:
@@ -103,6 +103,16 @@ class SqlDebitBook:
 
     def remember_report(self, key: str) -> None:
         """Recorded with its summary by `record_report`, at the end of the same transaction."""
+
+
+def _debit_status(debit: ExpectedDebit, status: DebitStatus) -> str:
+    """`debits.status` for SEPA out. The payout run pays every `settled` debit its instructed
+    amount, so a debit settled for less than instructed is `settled-partial`: kept out of payouts
+    until they pay what was actually collected (`debit_progress.collected_cents`), rather than
+    paying the creditor money the fund never received (an overpayment is an indu, R. 582-11 CSS)."""
+    if status.state is DebitState.SETTLED and status.collected_cents != debit.amount_cents:
+        return "settled-partial"
+    return status.state.value
 
 
 def record_report(conn: Connection, row: BankReportRow) -> None:

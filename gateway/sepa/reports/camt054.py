@@ -50,42 +50,43 @@ def _reason(element: etree._Element, cut: int) -> str | None:
     return None
 
 
+_TX_FIELDS = ("Refs", "Amt", "AmtDtls", "BkTxCd", "RtrInf")
+_ENTRY_FIELDS = (
+    "NtryRef", "Amt", "CdtDbtInd", "RvslInd", "Sts", "BookgDt", "ValDt", "AcctSvcrRef", "BkTxCd", "NtryDtls",
+)  # fmt: skip
+
+
 class _Tx:
     """The fields of one TxDtls, read in a single pass over its children (hot loop)."""
 
     __slots__ = ("amount", "code", "currency", "end_to_end_id", "msg_id", "pmtinf_id", "reason")
 
-    def __init__(self, tx: etree._Element, cut: int) -> None:
-        self.end_to_end_id = self.msg_id = self.pmtinf_id = None
-        self.amount: str | None = None
-        self.currency: str | None = None
-        self.reason: str | None = None
-        self.code: str | None = None
-        instructed: etree._Element | None = None
+    def __init__(self, tx: etree._Element, slots: dict[str, int], cut: int) -> None:
+        found: list[etree._Element | None] = [None] * len(_TX_FIELDS)
         for child in tx:
-            name = child.tag[cut:]
-            if name == "Refs":
-                for ref in child:
-                    key = ref.tag[cut:]
-                    if key == "EndToEndId":
-                        self.end_to_end_id = ref.text
-                    elif key == "MsgId":
-                        self.msg_id = ref.text
-                    elif key == "PmtInfId":
-                        self.pmtinf_id = ref.text
-            elif name == "Amt":  # .08
-                self.amount, self.currency = child.text, child.get("Ccy")
-            elif name == "AmtDtls" and self.amount is None:  # .02: AmtDtls/TxAmt/Amt or InstdAmt/Amt
-                for detail in child:
-                    kind = detail.tag[cut:]
-                    if len(detail) and (kind == "TxAmt" or (kind == "InstdAmt" and instructed is None)):
-                        instructed = detail[0]
-            elif name == "BkTxCd":
-                self.code = _bank_code(child, cut)
-            elif name == "RtrInf":
-                self.reason = _reason(child, cut)
-        if self.amount is None and instructed is not None:
-            self.amount, self.currency = instructed.text, instructed.get("Ccy")
+            i = slots.get(child.tag)
+            if i is not None:
+                found[i] = child
+        refs, amount, details, code, returned = found
+        self.end_to_end_id = self.msg_id = self.pmtinf_id = None
+        if refs is not None:
+            for ref in refs:
+                key = ref.tag[cut:]
+                if key == "EndToEndId":
+                    self.end_to_end_id = ref.text
+                elif key == "MsgId":
+                    self.msg_id = ref.text
+                elif key == "PmtInfId":
+                    self.pmtinf_id = ref.text
+        if amount is None and details is not None:  # .02: AmtDtls/TxAmt/Amt, else InstdAmt/Amt
+            for detail in details:
+                kind = detail.tag[cut:]
+                if len(detail) and (kind == "TxAmt" or (kind == "InstdAmt" and amount is None)):
+                    amount = detail[0]
+        self.amount: str | None = None if amount is None else amount.text
+        self.currency: str | None = None if amount is None else amount.get("Ccy")
+        self.code = None if code is None else _bank_code(code, cut)
+        self.reason = None if returned is None else _reason(returned, cut)
 
 
 def read_camt054(path: Path, message: str) -> Iterator[ReportHeader | EntryRecord]:
@@ -93,6 +94,8 @@ def read_camt054(path: Path, message: str) -> Iterator[ReportHeader | EntryRecor
     ns = namespace(message)
     cut = len(ns) + 2  # "{" + ns + "}"
     ntry = f"{{{ns}}}Ntry"
+    entry_slots = {f"{{{ns}}}{name}": i for i, name in enumerate(_ENTRY_FIELDS)}
+    tx_slots = {f"{{{ns}}}{name}": i for i, name in enumerate(_TX_FIELDS)}
     report_id = ""
     position = 0
     for element in stream(path, message, ("GrpHdr", "Ntry")):
@@ -101,36 +104,35 @@ def read_camt054(path: Path, message: str) -> Iterator[ReportHeader | EntryRecor
             yield ReportHeader(message, report_id, text(element.find(f"{{{ns}}}CreDtTm")) or "")
             continue
         position += 1
-        amount_text: str | None = None
-        currency = ""
-        status = entry_ref = service_ref = ""
-        credit_debit: CreditDebit = "CRDT"
-        reversal = False
-        booking = value = None
-        code: str | None = None
-        details: etree._Element | None = None
+        found: list[etree._Element | None] = [None] * len(_ENTRY_FIELDS)
         for child in element:  # one pass over the entry's children: find() per field costs 3x more
-            name = child.tag[cut:]
-            if name == "Amt":
-                amount_text, currency = child.text, child.get("Ccy", "")
-            elif name == "CdtDbtInd":
-                credit_debit = "DBIT" if _text(child) == "DBIT" else "CRDT"
-            elif name == "Sts":  # .02: <Sts>BOOK</Sts>; .08: <Sts><Cd>BOOK</Cd></Sts>
-                status = _text(child[0]) if len(child) else _text(child)
-            elif name == "NtryRef":
-                entry_ref = _text(child)
-            elif name == "AcctSvcrRef":
-                service_ref = _text(child)
-            elif name == "RvslInd":
-                reversal = _text(child).strip() in ("true", "1")  # xs:boolean collapses whitespace
-            elif name == "BookgDt":
-                booking = _day(child)
-            elif name == "ValDt":
-                value = _day(child)
-            elif name == "BkTxCd":
-                code = _bank_code(child, cut)
-            elif name == "NtryDtls":
-                details = child
+            i = entry_slots.get(child.tag)
+            if i is not None:
+                found[i] = child
+        (
+            ref_el,
+            amount_el,
+            side_el,
+            reversal_el,
+            status_el,
+            booking_el,
+            value_el,
+            service_el,
+            code_el,
+            details,
+        ) = found
+        amount_text = None if amount_el is None else amount_el.text
+        currency = "" if amount_el is None else amount_el.get("Ccy", "")
+        credit_debit: CreditDebit = "DBIT" if side_el is not None and side_el.text == "DBIT" else "CRDT"
+        # .02: <Sts>BOOK</Sts>; .08: <Sts><Cd>BOOK</Cd></Sts>
+        status = "" if status_el is None else _text(status_el[0]) if len(status_el) else _text(status_el)
+        # xs:boolean collapses whitespace
+        reversal = reversal_el is not None and _text(reversal_el).strip() in ("true", "1")
+        booking = None if booking_el is None else _day(booking_el)
+        value = None if value_el is None else _day(value_el)
+        code = None if code_el is None else _bank_code(code_el, cut)
+        entry_ref = "" if ref_el is None else _text(ref_el)
+        service_ref = "" if service_el is None else _text(service_el)
         entry_ref = entry_ref or service_ref or f"{report_id}#{position}"
         transactions = [] if details is None else [c for c in details if c.tag[cut:] == "TxDtls"]
         if not transactions:
@@ -146,7 +148,7 @@ def read_camt054(path: Path, message: str) -> Iterator[ReportHeader | EntryRecor
             continue
         single = len(transactions) == 1
         for index, element_tx in enumerate(transactions, start=1):
-            tx = _Tx(element_tx, cut)
+            tx = _Tx(element_tx, tx_slots, cut)
             if tx.amount is None and not single:
                 # several transactions in one entry: each must say its own amount
                 raise SchemaViolation(

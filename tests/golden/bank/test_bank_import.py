@@ -114,6 +114,9 @@ def test_import_replay_publishes_events_and_builds_the_ledger(gateway: Gateway) 
             d6 = payments.debit(json.loads((HERE / "debits.json").read_text())["debits"][5]["end_to_end_id"])
             assert d6 is not None
             assert (d6.status, d6.reason) == ("returned", "MD06")  # SEPA out's payouts skip it
+            d5 = payments.debit(json.loads((HERE / "debits.json").read_text())["debits"][4]["end_to_end_id"])
+            assert d5 is not None
+            assert d5.status == "settled-partial"  # 120.00 of 300.00: not paid out as if complete
             assert len(report_keys(uow.connection)) == 5
         assert gateway.archive.size == 5  # every report signed and archived as received
 
