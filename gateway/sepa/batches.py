@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from gateway.errors import Code, Issue, RuleViolation
+from gateway.sepa.model import ByteSink
+from gateway.sepa.xmltext import write_fragments
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -141,3 +144,25 @@ def batches(
     for batch in planned.batches:
         items = (spec.normalize(r) for r in source() if spec.key(r) == batch.key)
         yield batch, _recounted(items, batch, spec)
+
+
+#: A batch's transactions, written to a sink when the writer reaches that batch.
+Body = Callable[[ByteSink], None]
+
+
+@contextmanager
+def two_passes(
+    source: Callable[[], Iterator[T]], spec: Spec[T, K], render: Callable[[T], str]
+) -> Iterator[tuple[Plan[K], Iterator[tuple[Batch[K], Body]]]]:
+    """Pass 1 now (rules and sums); pass 2 lazily, one body per batch, rendered with `render`."""
+    planned = plan(source, spec)
+
+    def bodies() -> Iterator[tuple[Batch[K], Body]]:
+        for batch, items in batches(source, spec, planned):
+
+            def body(sink: ByteSink, items: Iterator[T] = items) -> None:
+                write_fragments(sink, (render(item) for item in items))
+
+            yield batch, body
+
+    yield planned, bodies()

@@ -56,12 +56,18 @@ class XsdError:
 
 @lru_cache(maxsize=1)
 def _library() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("xml2")
-    if name is None:
-        return None
-    try:
-        lib = ctypes.CDLL(name)
-    except OSError:
+    lib: ctypes.CDLL | None = None
+    # the usual soname first: find_library runs `ldconfig -p` in a subprocess
+    for find in (lambda: "libxml2.so.2", lambda: ctypes.util.find_library("xml2")):
+        name = find()
+        if name is None:
+            continue
+        try:
+            lib = ctypes.CDLL(name)
+            break
+        except OSError:
+            continue
+    if lib is None:
         return None
     void_p, char_p, c_int = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
     signatures: dict[str, tuple[type | None, list[type]]] = {

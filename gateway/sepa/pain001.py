@@ -14,8 +14,8 @@ from pathlib import Path
 from lxml import etree
 
 from gateway.errors import Issue, RuleViolation
-from gateway.sepa import rules, twocore
-from gateway.sepa.batches import Batch, Plan, Spec
+from gateway.sepa import rules
+from gateway.sepa.batches import Batch, Body, Plan, Spec, two_passes
 from gateway.sepa.ids import payment_info_id
 from gateway.sepa.model import (
     BatchSummary,
@@ -107,15 +107,11 @@ def write_pain001(
     *,
     version: Pain001Version = Pain001Version.V09,
     batch_booking: bool = True,
-    parallel: bool = False,
-    spool_dir: Path | None = None,
 ) -> WriteSummary:
     """Check every EPC rule, then stream the pain.001 file to `out` (the fund pays).
 
     `credits` is called once for the rules and control sums and again to write; nothing is
-    written when a rule fails (RuleViolation). `parallel=True` runs both passes at once on two
-    cores, spooling the rendered batches in `spool_dir` (gateway.sepa.twocore; same bytes;
-    only for fork-safe sources)."""
+    written when a rule fails (RuleViolation)."""
     fund = rules.normalize_fund(fund)
     header_issues = [
         *rules.check_fund(fund, needs_creditor_id=False),
@@ -129,12 +125,7 @@ def write_pain001(
     def render(item: CreditTransfer) -> str:
         return credit_xml(item, v09=v09)
 
-    passes = (
-        twocore.parallel(credits, CREDIT_SPEC, render, spool_dir)
-        if parallel
-        else twocore.sequential(credits, CREDIT_SPEC, render)
-    )
-    with passes as (planned, bodies):
+    with two_passes(credits, CREDIT_SPEC, render) as (planned, bodies):
         if not isinstance(out, Path):
             return _write(
                 out,
@@ -163,7 +154,7 @@ def _write(
     header: MessageHeader,
     fund: Fund,
     planned: Plan[date],
-    bodies: Iterator[tuple[Batch[date], twocore.Body]],
+    bodies: Iterator[tuple[Batch[date], Body]],
     version: Pain001Version,
     batch_booking: bool,
 ) -> WriteSummary:

@@ -20,8 +20,8 @@ from pathlib import Path
 from lxml import etree
 
 from gateway.errors import Issue, RuleViolation
-from gateway.sepa import rules, twocore
-from gateway.sepa.batches import Batch, Plan, Spec
+from gateway.sepa import rules
+from gateway.sepa.batches import Batch, Body, Plan, Spec, two_passes
 from gateway.sepa.ids import payment_info_id
 from gateway.sepa.model import (
     BatchSummary,
@@ -149,15 +149,11 @@ def write_pain008(
     *,
     version: Pain008Version = Pain008Version.V08,
     batch_booking: bool = True,
-    parallel: bool = False,
-    spool_dir: Path | None = None,
 ) -> WriteSummary:
     """Check every EPC rule, then stream the pain.008 file to `out`.
 
     `debits` is called once for the rules and control sums and again to write (see
-    `gateway.sepa.batches`); nothing is written when a rule fails (RuleViolation).
-    `parallel=True` runs both passes at once on two cores, spooling the rendered batches in
-    `spool_dir` (gateway.sepa.twocore; same bytes; only for fork-safe sources)."""
+    `gateway.sepa.batches`); nothing is written when a rule fails (RuleViolation)."""
     fund = rules.normalize_fund(fund)
     header_issues = [
         *rules.check_fund(fund),
@@ -171,12 +167,7 @@ def write_pain008(
     def render(item: DirectDebit) -> str:
         return debit_xml(item, v08=v08)
 
-    passes = (
-        twocore.parallel(debits, DEBIT_SPEC, render, spool_dir)
-        if parallel
-        else twocore.sequential(debits, DEBIT_SPEC, render)
-    )
-    with passes as (planned, bodies):
+    with two_passes(debits, DEBIT_SPEC, render) as (planned, bodies):
         if not isinstance(out, Path):
             return _write(
                 out,
@@ -205,7 +196,7 @@ def _write(
     header: MessageHeader,
     fund: Fund,
     planned: Plan[DebitKey],
-    bodies: Iterator[tuple[Batch[DebitKey], twocore.Body]],
+    bodies: Iterator[tuple[Batch[DebitKey], Body]],
     version: Pain008Version,
     batch_booking: bool,
 ) -> WriteSummary:
