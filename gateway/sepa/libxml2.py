@@ -57,9 +57,9 @@ class XsdError:
 @lru_cache(maxsize=1)
 def _library() -> ctypes.CDLL | None:
     lib: ctypes.CDLL | None = None
-    # the usual soname first: find_library runs `ldconfig -p` in a subprocess
-    for find in (lambda: "libxml2.so.2", lambda: ctypes.util.find_library("xml2")):
-        name = find()
+    for attempt in range(2):
+        # the usual soname first; find_library runs `ldconfig -p` in a subprocess
+        name = "libxml2.so.2" if attempt == 0 else ctypes.util.find_library("xml2")
         if name is None:
             continue
         try:
