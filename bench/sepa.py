@@ -285,11 +285,14 @@ def main() -> None:
         extra = run_sepaxml(args.transactions, args.out)
     seconds = time.perf_counter() - start
     # KiB on Linux; validation runs in a thread of this process, so this is the whole peak
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_kb = usage.ru_maxrss
     result = {
         "transactions": args.transactions,
         "seconds": round(seconds, 2),
         "peak_rss_mb": round(peak_kb / 1024, 1),
+        # CPU seconds (user + system, all threads): comparable across a shared machine's load
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "lib": args.lib,
         "validated": args.lib == "gateway" and not args.no_validate,
         "signed": args.lib == "gateway" and not args.no_sign,
