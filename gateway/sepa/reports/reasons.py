@@ -1,8 +1,10 @@
 """EPC reason codes of SEPA R-transactions (rejects, returns, refunds) and what each means for a dossier.
 
 Sources: EPC130-08 SDD Core Rulebook §4.6 (R-transactions) and the EPC "Guidance on reason codes for
-SDD R-transactions" (EPC173-14), EPC125-05 SCT Rulebook §4.4 for the credit-transfer codes; the codes
-themselves are the ISO 20022 ExternalStatusReason1Code / ExternalReturnReason1Code lists.
+SDD R-transactions" (EPC173-14, v8.0 of November 2024, which also uses RR02/RR03 for payer or payee
+address formats that are invalid or no longer supported); the EPC "Guidance on reason codes for
+SCT R-transactions" for the credit-transfer codes; the codes themselves are the ISO 20022
+ExternalStatusReason1Code / ExternalReturnReason1Code lists.
 
 `action` says what the back-office does with the month (DOMAIN.md "Payment cycle"):
 - `recover`: the debtor did not pay (no funds, refusal, dispute): notice to pay within 15 days, then
@@ -54,8 +56,8 @@ _TABLE: tuple[Reason, ...] = (
     Reason("MS03", "Reason not specified (by the agent)", "recover"),
     Reason("RC01", "Bank identifier incorrect (invalid BIC)", "fix-data"),
     Reason("RR01", "Missing debtor account or identification (regulatory)", "fix-data"),
-    Reason("RR02", "Missing debtor name or address (regulatory)", "fix-data"),
-    Reason("RR03", "Missing creditor name or address (regulatory)", "fix-data"),
+    Reason("RR02", "Missing or invalid debtor name or address (regulatory)", "fix-data"),
+    Reason("RR03", "Missing or invalid creditor name or address (regulatory)", "fix-data"),
     Reason("RR04", "Regulatory reason", "fix-data"),
     Reason("SL01", "Specific service offered by the debtor agent (e.g. creditor blocked)", "recover"),
     Reason("TECH", "Technical problem", "retry"),
