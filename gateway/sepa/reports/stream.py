@@ -4,9 +4,12 @@ Bank reports are untrusted input: the same hardening as gateway.safeparse (no DT
 expansion, no network, no huge-tree mode, UTF-8 only, a DOCTYPE or ENTITY declaration is refused
 before libxml2 sees it), but streamed so a camt.054 of a million entries is read in bounded memory:
 each repeating element is handed over when complete, then cleared, and its already-read siblings are
-dropped. The official XSD is enforced while parsing (`iterparse(schema=...)`); an invalid document
-raises `SchemaViolation` (`sepa-report-xsd-invalid`) at the first offending element. Callers must
-therefore apply what they read only once the stream ends normally (one transaction).
+dropped. The official XSD is enforced while parsing: inline (`iterparse(schema=...)`) for small
+files, by a second process reading the same file for large ones (the validation then costs no wall
+time on a 2-core machine: it is the costlier half of the work). Either way an invalid document
+raises `SchemaViolation` (`sepa-report-xsd-invalid`): inline at the first offending element, in
+parallel when the stream ends. Callers therefore apply what they read only once the stream ends
+normally (one transaction).
 """
 
 from __future__ import annotations
