@@ -89,6 +89,11 @@ class EntryRecord(NamedTuple):
     def is_booked(self) -> bool:
         return self.status == "BOOK"
 
+    @property
+    def is_return(self) -> bool:
+        """Money going back out for a collection: a return, refund or reversal (EPC130-08 §4.6)."""
+        return self.credit_debit == "DBIT" or self.reversal or self.return_reason is not None
+
 
 def parse_amount(text: str | None, field: str = "Amt") -> int:
     """ISO 20022 decimal amount text to integer cents, never through float.

@@ -80,6 +80,7 @@ def test_camt054_v08_batch_entry_gives_one_record_per_transaction() -> None:
     first = entries[0]
     assert (first.credit_debit, first.status, first.booking_date) == ("CRDT", "BOOK", date(2026, 11, 5))
     assert first.bank_tx_code == "PMNT/RDDT/ESDD"
+    assert not first.is_return
     assert entries[-1].status == "PDNG"
     assert not entries[-1].is_booked
 
@@ -89,6 +90,7 @@ def test_camt054_v08_return_carries_the_reason() -> None:
     first = records[0]
     assert isinstance(first, EntryRecord)
     assert (first.credit_debit, first.return_reason, first.bank_tx_code) == ("DBIT", "MD06", "PMNT/RDDT/UPDD")
+    assert first.is_return
 
 
 def test_camt054_v02_reads_amount_details() -> None:
