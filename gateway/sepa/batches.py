@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -150,10 +149,9 @@ def batches(
 Body = Callable[[ByteSink], None]
 
 
-@contextmanager
 def two_passes(
     source: Callable[[], Iterator[T]], spec: Spec[T, K], render: Callable[[T], str]
-) -> Iterator[tuple[Plan[K], Iterator[tuple[Batch[K], Body]]]]:
+) -> tuple[Plan[K], Iterator[tuple[Batch[K], Body]]]:
     """Pass 1 now (rules and sums); pass 2 lazily, one body per batch, rendered with `render`."""
     planned = plan(source, spec)
 
@@ -165,4 +163,4 @@ def two_passes(
 
             yield batch, body
 
-    yield planned, bodies()
+    return planned, bodies()

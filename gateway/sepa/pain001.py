@@ -125,27 +125,27 @@ def write_pain001(
     def render(item: CreditTransfer) -> str:
         return credit_xml(item, v09=v09)
 
-    with two_passes(credits, CREDIT_SPEC, render) as (planned, bodies):
-        if not isinstance(out, Path):
-            return _write(
-                out,
-                header=header,
-                fund=fund,
-                planned=planned,
-                bodies=bodies,
-                version=version,
-                batch_booking=batch_booking,
-            )
-        with out.open("wb", buffering=_BUFFER) as stream:
-            return _write(
-                stream,
-                header=header,
-                fund=fund,
-                planned=planned,
-                bodies=bodies,
-                version=version,
-                batch_booking=batch_booking,
-            )
+    planned, bodies = two_passes(credits, CREDIT_SPEC, render)
+    if not isinstance(out, Path):
+        return _write(
+            out,
+            header=header,
+            fund=fund,
+            planned=planned,
+            bodies=bodies,
+            version=version,
+            batch_booking=batch_booking,
+        )
+    with out.open("wb", buffering=_BUFFER) as stream:
+        return _write(
+            stream,
+            header=header,
+            fund=fund,
+            planned=planned,
+            bodies=bodies,
+            version=version,
+            batch_booking=batch_booking,
+        )
 
 
 def _write(

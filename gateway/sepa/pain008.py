@@ -167,27 +167,27 @@ def write_pain008(
     def render(item: DirectDebit) -> str:
         return debit_xml(item, v08=v08)
 
-    with two_passes(debits, DEBIT_SPEC, render) as (planned, bodies):
-        if not isinstance(out, Path):
-            return _write(
-                out,
-                header=header,
-                fund=fund,
-                planned=planned,
-                bodies=bodies,
-                version=version,
-                batch_booking=batch_booking,
-            )
-        with out.open("wb", buffering=_BUFFER) as stream:
-            return _write(
-                stream,
-                header=header,
-                fund=fund,
-                planned=planned,
-                bodies=bodies,
-                version=version,
-                batch_booking=batch_booking,
-            )
+    planned, bodies = two_passes(debits, DEBIT_SPEC, render)
+    if not isinstance(out, Path):
+        return _write(
+            out,
+            header=header,
+            fund=fund,
+            planned=planned,
+            bodies=bodies,
+            version=version,
+            batch_booking=batch_booking,
+        )
+    with out.open("wb", buffering=_BUFFER) as stream:
+        return _write(
+            stream,
+            header=header,
+            fund=fund,
+            planned=planned,
+            bodies=bodies,
+            version=version,
+            batch_booking=batch_booking,
+        )
 
 
 def _write(
