@@ -1,14 +1,23 @@
-"""Content-addressed blob store: each blob is a file named by its SHA-256, written atomically."""
+"""Content-addressed blob store: each blob is a file named by its SHA-256, renamed into place whole.
+
+Writing a blob does not make it durable: the archive syncs the blobs of a whole group of appends at
+once (see sync.py) before any journal record names them. A blob file is therefore only trusted when
+a durable record names it; an existing file is re-checked before a new record relies on it, since
+one written by a process that crashed before its sync may have lost its bytes.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from gateway.archive.errors import ArchiveCorrupt
 from gateway.errors import NotFound
+
+CHUNK = 1 << 20
 
 
 def sha256_hex(data: bytes) -> str:
@@ -24,12 +33,25 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def file_matches(path: Path, digest: str, size: int) -> bool:
+    """Whether `path` holds exactly `size` bytes hashing to `digest`."""
+    try:
+        with path.open("rb") as stream:
+            if os.fstat(stream.fileno()).st_size != size:
+                return False
+            hasher = hashlib.sha256()
+            while block := stream.read(CHUNK):
+                hasher.update(block)
+    except FileNotFoundError:
+        return False
+    return hasher.hexdigest() == digest
+
+
 class BlobStore:
     """`blobs/ab/abcdef...`: two hex characters of fan-out keep directories small."""
 
-    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root
-        self.fsync = fsync
         root.mkdir(parents=True, exist_ok=True)
 
     def path(self, digest: str) -> Path:
@@ -37,28 +59,51 @@ class BlobStore:
             raise ValueError(f"not a lowercase SHA-256 hex digest: {digest!r}")
         return self.root / digest[:2] / digest
 
-    def put(self, data: bytes) -> str:
-        """Store `data` (once: same bytes, same file) and return its SHA-256 hex digest."""
+    def write(self, data: bytes) -> tuple[str, Path]:
+        """Store `data` (not yet durable) and return its SHA-256 hex digest and file."""
         digest = sha256_hex(data)
         target = self.path(digest)
-        if target.exists():
-            return digest
+        if not file_matches(target, digest, len(data)):
+            self._place(target, data)
+        return digest, target
+
+    def write_stream(self, chunks: Iterable[bytes]) -> tuple[str, int, Path]:
+        """Store a stream of bytes hashed while copied (constant memory); (digest, size, file)."""
+        (self.root / "tmp").mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root / "tmp", prefix=".tmp-")
+        hasher = hashlib.sha256()
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    hasher.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+            digest = hasher.hexdigest()
+            target = self.path(digest)
+            if file_matches(target, digest, size):
+                Path(tmp).unlink()
+            else:
+                target.parent.mkdir(exist_ok=True)
+                os.chmod(tmp, 0o444)  # archived bytes are never rewritten
+                os.replace(tmp, target)  # same file system: blobs/tmp sits beside the fan-out
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return digest, size, target
+
+    def _place(self, target: Path, data: bytes) -> None:
         target.parent.mkdir(exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
-                if self.fsync:
-                    out.flush()
-                    os.fsync(out.fileno())
             os.chmod(tmp, 0o444)  # archived bytes are never rewritten
+            # a rename, so a reader never sees half a blob; replaces a damaged leftover too
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        if self.fsync:
-            fsync_dir(target.parent)
-        return digest
 
     def get(self, digest: str) -> bytes:
         """The blob's bytes, checked against their name."""

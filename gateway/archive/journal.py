@@ -12,8 +12,8 @@ control character so a record never holds a raw LF):
 
 Its UTF-8 bytes are the Merkle leaf: leaf hash = SHA-256(0x00 || entry JSON) (RFC 9162 §2.1.1).
 The leading leaf hash doubles as the record checksum, so a torn or flipped record shows on read.
-A record is acknowledged once it and its LF are fsync'ed; an incomplete last line (no LF) is an
-interrupted append and is cut off when a writer opens the journal.
+A record is acknowledged once it and its LF are fsync'ed (a group of records shares one fsync);
+an incomplete last line (no LF) is an interrupted append and is cut off when a writer opens it.
 
 File `index.bin` is a derived cache (40 bytes a record: 8-byte big-endian offset + leaf hash) for
 random access; it is rebuilt from the journal when its tail disagrees, and `verify` never relies on
@@ -259,22 +259,37 @@ class Journal:
 
     def append(self, entry: ArchiveEntry) -> bytes:
         """Write and fsync one record; returns its leaf hash. The caller holds the lock."""
-        if entry.seq != self.count:
-            raise ValueError("append out of sequence")
-        line, digest = encode_record(entry)
+        return self.append_many([entry])[0]
+
+    def append_many(self, entries: list[ArchiveEntry]) -> list[bytes]:
+        """Write records in one write and one fsync; returns their leaf hashes. Lock held."""
+        lines: list[bytes] = []
+        digests: list[bytes] = []
+        for number, entry in enumerate(entries):
+            if entry.seq != self.count + number:
+                raise ValueError("append out of sequence")
+            line, digest = encode_record(entry)
+            lines.append(line)
+            digests.append(digest)
+        data = b"".join(lines)
         try:
-            if os.write(self._fd, line) != len(line):
+            if os.write(self._fd, data) != len(data):
                 raise OSError("short write to the journal (disk full?)")
             if self.fsync:
                 os.fsync(self._fd)
         except BaseException:
-            # not acknowledged: take the record back so the next append reuses its number
+            # not acknowledged: take the records back so the next append reuses their numbers
             os.ftruncate(self._fd, self.end)
             raise
-        os.pwrite(self._index_fd, self.end.to_bytes(8, "big") + digest, self.count * INDEX_RECORD)
-        self.count += 1
-        self.end += len(line)
-        return digest
+        index = bytearray()
+        offset = self.end
+        for line, digest in zip(lines, digests, strict=True):
+            index += offset.to_bytes(8, "big") + digest
+            offset += len(line)
+        os.pwrite(self._index_fd, bytes(index), self.count * INDEX_RECORD)
+        self.count += len(entries)
+        self.end = offset
+        return digests
 
     def read(self, seq: int) -> ArchiveEntry:
         if not 0 <= seq < self.count:

@@ -3,14 +3,18 @@
 Folder layout (`Settings().effective_archive_dir`, default `var/archive`):
 
     blobs/ab/ab12...      content-addressed blobs and signatures (SHA-256 names, read-only files)
+    blobs/tmp/            big files being streamed in (append_file), renamed into place
     journal.log           append-only records, the Merkle leaves (see journal.py)
     index.bin             derived cache: record offsets and leaf hashes
     checkpoints.jsonl     signed checkpoints (see checkpoint.py)
-    archive.lock          flock(2) target: one writer at a time across processes
+    archive.lock          flock(2) target: one journal writer at a time across processes
 
-Append order makes a crash leave the whole entry or none: blob files (fsync, rename, fsync dir),
-then the journal record (one write + fsync = the acknowledgement), then the index cache. Blobs
-without a record are harmless leftovers; a record without its LF is cut off on the next open.
+Append order makes a crash leave the whole entry or none: blob files (written, renamed), one sync
+of every blob of the group (syncfs(2), or an fsync per file and folder), then under the lock the
+group's journal records (one write + one fsync = the acknowledgement), then the index cache.
+Concurrent appenders of a process share that sync and fsync (group commit, see group.py); bulk
+callers hand a whole batch to `append_many`. Blobs without a record are harmless leftovers; a
+record without its LF is cut off on the next open.
 """
 
 from __future__ import annotations
@@ -20,17 +24,18 @@ import fcntl
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
-from gateway.archive.blobs import BlobStore
+from gateway.archive.blobs import CHUNK, BlobStore
 from gateway.archive.checkpoint import DEFAULT_ORIGIN, Checkpoint, make_checkpoint
 from gateway.archive.errors import ArchiveCorrupt
+from gateway.archive.group import GroupCommit, Pending, sync_files, sync_filesystem, syncfs_available
 from gateway.archive.journal import ArchiveEntry, Journal, iter_lines
 from gateway.archive.merkle import MerkleTree
 from gateway.config import Settings
@@ -40,6 +45,16 @@ from gateway.signing import Signer
 Now = Callable[[], datetime]
 _KIND = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 CHECKPOINTS = "checkpoints.jsonl"
+BlobSync = Literal["syncfs", "files"]
+
+
+class NewEntry(NamedTuple):
+    """One item for `Archive.append_many`."""
+
+    kind: str
+    blob: bytes
+    signature: bytes | None = None
+    metadata: Mapping[str, str] | None = None
 
 
 def _utcnow() -> datetime:
@@ -96,15 +111,26 @@ class Archive:
         origin: str = DEFAULT_ORIGIN,
         fsync: bool = True,
         checkpoint_every: int = 0,
+        blob_sync: BlobSync | None = None,
     ) -> None:
+        """`blob_sync`: how a group's blob files are made durable before its records are written.
+
+        "syncfs" (default where Linux has it): one syncfs(2) of the archive's file system, whatever
+        the group's size; it also flushes other writers' dirty pages on that file system, so give
+        the archive a volume of its own in production. "files": an fsync per blob file and folder.
+        """
         self.directory = directory
         self.signer = signer
         self.origin = origin
         self.checkpoint_every = checkpoint_every
         self._now = now
         directory.mkdir(parents=True, exist_ok=True)
-        self.blobs = BlobStore(directory / "blobs", fsync=fsync)
+        self.blobs = BlobStore(directory / "blobs")
         self._fsync = fsync
+        if blob_sync is None:
+            blob_sync = "syncfs" if syncfs_available() else "files"
+        self.blob_sync: BlobSync = blob_sync
+        self._group = GroupCommit(self._commit)
         self._thread_lock = threading.RLock()
         self._lock_fd = os.open(directory / "archive.lock", os.O_RDWR | os.O_CREAT, 0o640)
         self._journal = Journal(directory, fsync=fsync)
@@ -164,28 +190,80 @@ class Archive:
         metadata: Mapping[str, str] | None = None,
     ) -> ArchiveEntry:
         """Archive `blob` (and its detached signature); durable once this returns."""
-        if not _KIND.fullmatch(kind):
-            raise MalformedPayload(f"archive kind {kind!r}: [a-z0-9._-], 1-64", field="kind")
-        meta = dict(metadata or {})
-        if not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
-            raise MalformedPayload("archive metadata maps text to text", field="metadata")
+        return self.append_many([NewEntry(kind, blob, signature, metadata)])[0]
+
+    def append_many(self, items: Iterable[NewEntry]) -> list[ArchiveEntry]:
+        """Archive a batch with one sync for all of it; every entry is durable once this returns.
+
+        The entries get consecutive sequence numbers unless another process appends meanwhile.
+        """
+        pending: list[Pending] = []
+        for kind, blob, signature, metadata in items:
+            meta = _checked(kind, metadata)
+            blob_digest, blob_file = self.blobs.write(blob)
+            files = [blob_file]
+            sig_digest = None
+            if signature is not None:
+                sig_digest, sig_file = self.blobs.write(signature)
+                files.append(sig_file)
+            pending.append(Pending(kind, blob_digest, len(blob), sig_digest, meta, tuple(files)))
+        return self._submit(pending)
+
+    def append_file(
+        self,
+        kind: str,
+        path: Path,
+        *,
+        signature: bytes | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> ArchiveEntry:
+        """Archive a file of any size in constant memory (hashed while copied); durable on return."""
+        meta = _checked(kind, metadata)
+        with path.open("rb") as stream:
+            blob_digest, size, blob_file = self.blobs.write_stream(iter(lambda: stream.read(CHUNK), b""))
+        files = [blob_file]
+        sig_digest = None
+        if signature is not None:
+            sig_digest, sig_file = self.blobs.write(signature)
+            files.append(sig_file)
+        return self._submit([Pending(kind, blob_digest, size, sig_digest, meta, tuple(files))])[0]
+
+    def _submit(self, pending: list[Pending]) -> list[ArchiveEntry]:
+        if not pending:
+            return []
+        self._group.submit(pending)
+        return [item.entry for item in pending if item.entry is not None]
+
+    def _commit(self, group: list[Pending]) -> None:
+        # runs in the group's leader thread; blobs first, so no durable record names a lost blob
+        if self._fsync:
+            if self.blob_sync == "syncfs":
+                sync_filesystem(self.blobs.root)
+            else:
+                sync_files((f for item in group for f in item.files), self.blobs.root)
         with self._locked():
             self._refresh()
-            blob_digest = self.blobs.put(blob)
-            sig_digest = self.blobs.put(signature) if signature is not None else None
-            entry = ArchiveEntry(
-                seq=self._journal.count,
-                time=self._now(),
-                kind=kind,
-                blob_sha256=blob_digest,
-                size=len(blob),
-                signature_sha256=sig_digest,
-                metadata=meta,
-            )
-            self._tree.append_leaf_hash(self._journal.append(entry))
-            if self.checkpoint_every and self._tree.size % self.checkpoint_every == 0:
+            first = self._journal.count
+            entries = [
+                ArchiveEntry(
+                    seq=first + i,
+                    time=self._now(),
+                    kind=item.kind,
+                    blob_sha256=item.blob_sha256,
+                    size=item.size,
+                    signature_sha256=item.signature_sha256,
+                    metadata=item.metadata,
+                )
+                for i, item in enumerate(group)
+            ]
+            before = self._tree.size
+            for leaf in self._journal.append_many(entries):
+                self._tree.append_leaf_hash(leaf)
+            for item, entry in zip(group, entries, strict=True):
+                item.entry = entry
+            every = self.checkpoint_every
+            if every and self._tree.size // every > before // every:
                 self._checkpoint_locked()
-            return entry
 
     def checkpoint(self) -> Checkpoint:
         """Sign the current tree head (returns the latest one when nothing was appended since)."""
@@ -276,3 +354,12 @@ class Archive:
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """RFC 9162 §2.1.4 proof that the tree of size `first` is a prefix of size `second`."""
         return self._tree.consistency_proof(first, second)
+
+
+def _checked(kind: str, metadata: Mapping[str, str] | None) -> dict[str, str]:
+    if not _KIND.fullmatch(kind):
+        raise MalformedPayload(f"archive kind {kind!r}: [a-z0-9._-], 1-64", field="kind")
+    meta = dict(metadata or {})
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
+        raise MalformedPayload("archive metadata maps text to text", field="metadata")
+    return meta

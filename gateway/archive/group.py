@@ -1,0 +1,125 @@
+"""Group commit: concurrent appenders share one blob sync and one journal fsync per group.
+
+Leader/follower, as databases do it: an appender queues its items and, if no commit is under way,
+becomes the leader and commits everything queued so far; the others wait, and whoever arrived during
+a commit is taken by the next leader. Nobody returns before the commit that holds its items is
+durable (or failed: then every appender of that group gets the error and nothing is acknowledged).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gateway.archive.blobs import fsync_dir
+from gateway.archive.journal import ArchiveEntry
+
+
+@dataclass(slots=True)
+class Pending:
+    """One item waiting for its group's commit: blobs already written, record not yet."""
+
+    kind: str
+    blob_sha256: str
+    size: int
+    signature_sha256: str | None
+    metadata: dict[str, str]
+    files: tuple[Path, ...]
+    entry: ArchiveEntry | None = None
+
+
+@dataclass(slots=True)
+class _Ticket:
+    items: list[Pending]
+    done: bool = False
+    error: BaseException | None = field(default=None, repr=False)
+
+
+class GroupCommit:
+    """Runs `commit(items)` for groups of concurrently submitted items, one group at a time."""
+
+    def __init__(self, commit: Callable[[list[Pending]], None]) -> None:
+        self._commit = commit
+        self._cond = threading.Condition()
+        self._queue: list[_Ticket] = []
+        self._leading = False
+
+    def submit(self, items: list[Pending]) -> None:
+        """Return once `items` are committed; raise the commit's error if it failed."""
+        ticket = _Ticket(items)
+        with self._cond:
+            self._queue.append(ticket)
+            while not ticket.done:
+                if self._leading:
+                    self._cond.wait()
+                    continue
+                group, self._queue = self._queue, []
+                self._leading = True
+                self._cond.release()
+                error: BaseException | None = None
+                try:
+                    self._commit([item for queued in group for item in queued.items])
+                except BaseException as exc:
+                    error = exc
+                finally:
+                    self._cond.acquire()
+                    self._leading = False
+                    for queued in group:
+                        queued.done, queued.error = True, error
+                    self._cond.notify_all()
+        if ticket.error is not None:
+            raise ticket.error
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name, use_errno=True)
+        function: Callable[[int], int] = libc.syncfs
+    except (OSError, AttributeError, TypeError):
+        return None
+    return function
+
+
+_SYNCFS = _load_syncfs()
+
+
+def syncfs_available() -> bool:
+    return _SYNCFS is not None
+
+
+def sync_filesystem(path: Path) -> None:
+    """syncfs(2): every dirty page and inode of the file system holding `path`, one call.
+
+    Linux reports writeback errors of the file system since 5.8, so a failed write is not
+    silently acknowledged.
+    """
+    if _SYNCFS is None:
+        raise OSError("syncfs(2) is not available here")
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if _SYNCFS(fd) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, f"syncfs: {os.strerror(errno)}")
+    finally:
+        os.close(fd)
+
+
+def sync_files(files: Iterable[Path], root: Path) -> None:
+    """fsync each file, then each directory holding one, then the root (new fan-out folders)."""
+    folders: set[Path] = set()
+    for path in dict.fromkeys(files):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        folders.add(path.parent)
+    for folder in sorted(folders):
+        fsync_dir(folder)
+    fsync_dir(root)
