@@ -58,8 +58,10 @@ class Amendment:
     """What changed on the mandate since the last collection (EPC130-08 AT-24).
 
     `original_debtor_iban` is used when the debtor moved to another account at the SAME bank;
-    `new_debtor_agent` when the account moved to ANOTHER bank (then `SMNDA`, "same mandate, new
-    debtor agent", replaces the original account, EPC130-08 IG usage rule of OrgnlDbtrAcct).
+    `new_debtor_agent` when the account moved to ANOTHER bank: then `SMNDA` goes in
+    `OrgnlDbtrAcct/Id/Othr/Id` -- its place since the EPC130-08 guidelines v9.0 (November 2016),
+    valid in both pain.008.001.02 and .08; older guides put it under `OrgnlDbtrAgt` and demanded
+    FRST, which the 2016 rulebook dropped (the sequence type is not reset by an amendment).
     """
 
     original_mandate_id: str | None = None

@@ -76,7 +76,7 @@ def _amendment_xml(debit: DirectDebit) -> str:
         # EPC130-08 AT-24: account changed within the same bank -> the original IBAN
         parts.append(f"<OrgnlDbtrAcct><Id><IBAN>{amendment.original_debtor_iban}</IBAN></Id></OrgnlDbtrAcct>")
     elif amendment.new_debtor_agent:
-        # EPC130-08 IG usage rule: "SMNDA" = same mandate with a new debtor agent (other bank)
+        # EPC130-08 IG (v9.0+) usage rule: "SMNDA" = same mandate, new debtor account elsewhere
         parts.append("<OrgnlDbtrAcct><Id><Othr><Id>SMNDA</Id></Othr></Id></OrgnlDbtrAcct>")
     parts.append("</AmdmntInfDtls>")
     return "".join(parts)
