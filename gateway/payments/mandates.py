@@ -4,7 +4,8 @@ The fund is the creditor (its ICS in settings), the debtor parent signs one mand
 (DOMAIN.md "Payment cycle"). When the debtor's account changes, the mandate stays the same and
 the next collection carries the amendment (EPC130-08 AT-24):
 - new account at the same bank  -> the original IBAN (`OrgnlDbtrAcct/Id/IBAN`);
-- new account at another bank   -> `SMNDA` ("same mandate, new debtor agent").
+- new account at another bank   -> `SMNDA` in the original debtor account (EPC130-08 IG v9.0+);
+the sequence type is not reset to FRST by an amendment (EPC rulebook since November 2016).
 "Same bank" means same BIC when both are known, else same country and national bank code of
 the IBANs (schwifty).
 """
