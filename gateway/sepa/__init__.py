@@ -20,7 +20,7 @@ from gateway.sepa.model import (
 )
 from gateway.sepa.pain001 import write_pain001
 from gateway.sepa.pain008 import write_pain008
-from gateway.sepa.xsd import validate_file
+from gateway.sepa.xsd import ValidatingSink, validate_file
 
 __all__ = [
     "Amendment",
@@ -33,6 +33,7 @@ __all__ = [
     "Pain008Version",
     "PostalAddress",
     "SequenceType",
+    "ValidatingSink",
     "WriteSummary",
     "validate_file",
     "write_pain001",
