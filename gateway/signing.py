@@ -3,6 +3,10 @@
 Detached CMS signatures are made with `cryptography`'s PKCS7SignatureBuilder (SHA-256, DER, the signer
 certificate embedded, binary mode so no MIME canonicalisation touches the bytes). Anyone can check one
 with `openssl cms -verify -binary -inform DER -in SIG -content FILE -CAfile CA -purpose any`.
+The builder needs the whole content in memory, so for big files (a national SEPA file is several
+hundred MB) `sign_detached_file` hashes the file in chunks and `sign_detached_digest` encodes the same
+SignedData itself from the digest (RFC 5652 §5: signed attributes content-type, signing-time and
+message-digest, in DER SET OF order, signed as an explicit SET).
 
 `cryptography` cannot verify CMS, so `verify_detached` re-implements the RFC 5652 §5.4/§5.6 checks
 with a minimal DER reader and `cryptography` primitives: exactly one SignerInfo, SHA-256, signed
@@ -112,6 +116,57 @@ class Signer:
             [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary],
         )
 
+    def sign_detached_file(self, path: Path, *, signing_time: datetime | None = None) -> bytes:
+        """A detached CMS SignedData over the file at `path`, read in chunks (constant memory)."""
+        digest = hashlib.sha256()
+        with path.open("rb") as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+        return self.sign_detached_digest(digest.digest(), signing_time=signing_time)
+
+    def sign_detached_digest(self, sha256: bytes, *, signing_time: datetime | None = None) -> bytes:
+        """A detached CMS SignedData (DER) for content whose SHA-256 is `sha256`.
+
+        The same structure as `sign_detached`, minus the S/MIME capabilities attribute (a mail
+        client's preferences, meaningless for a file); `openssl cms -verify` and `verify_detached`
+        check both alike.
+        """
+        if len(sha256) != 32:
+            raise ValueError("a SHA-256 digest is 32 bytes")
+        moment = (signing_time or _utcnow()).astimezone(UTC)
+        attributes = sorted(  # DER SET OF: members in the order of their encodings (X.690 §11.6)
+            [
+                _seq(_der_oid(_OID_CONTENT_TYPE), _der(0x31, _der_oid(_OID_DATA))),
+                _seq(_der_oid(_OID_SIGNING_TIME), _der(0x31, _der_time(moment))),
+                _seq(_der_oid(_OID_MESSAGE_DIGEST), _der(0x31, _der(0x04, sha256))),
+            ]
+        )
+        signed_attrs = _der(0x31, b"".join(attributes))
+        if isinstance(self.key, ec.EllipticCurvePrivateKey):
+            value = self.key.sign(signed_attrs, ec.ECDSA(hashes.SHA256()))
+            algorithm = _seq(_der_oid(_OID_ECDSA_SHA256))
+        else:
+            value = self.key.sign(signed_attrs, padding.PKCS1v15(), hashes.SHA256())
+            algorithm = _seq(_der_oid(_OID_RSA_SHA256), _DER_NULL)
+        sha256_alg = _seq(_der_oid(_OID_SHA256), _DER_NULL)
+        der = serialization.Encoding.DER
+        signer_info = _seq(
+            _der_int(1),  # version 1: issuerAndSerialNumber (RFC 5652 §5.3)
+            _seq(self.cert.issuer.public_bytes(), _der_int(self.cert.serial_number)),
+            sha256_alg,
+            b"\xa0" + signed_attrs[1:],  # [0] IMPLICIT SignedAttributes
+            algorithm,
+            _der(0x04, value),
+        )
+        signed_data = _seq(
+            _der_int(1),
+            _der(0x31, sha256_alg),
+            _seq(_der_oid(_OID_DATA)),  # no eContent: detached
+            _der(0xA0, b"".join(c.public_bytes(der) for c in (self.cert, *self.chain))),
+            _der(0x31, signer_info),
+        )
+        return _seq(_der_oid(_OID_SIGNED_DATA), _der(0xA0, signed_data))
+
     def sign_raw(self, data: bytes) -> bytes:
         """A bare signature over `data` (ECDSA P-256/SHA-256 as ASN.1 DER, or RSA PKCS#1 v1.5)."""
         if isinstance(self.key, ec.EllipticCurvePrivateKey):
@@ -206,6 +261,49 @@ def _verify_chain(
         return
     if not (usage.digital_signature or usage.content_commitment):
         raise InvalidSignature("the signer certificate is not for signatures (keyUsage)")
+
+
+# --- a minimal DER writer, enough for RFC 5652 SignedData --------------------------------------
+
+_OID_ECDSA_SHA256 = "1.2.840.10045.4.3.2"
+_OID_RSA_SHA256 = "1.2.840.113549.1.1.11"
+_DER_NULL = b"\x05\x00"
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    size = len(body)
+    if size < 0x80:
+        return bytes((tag, size)) + body
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length + body
+
+
+def _seq(*items: bytes) -> bytes:
+    return _der(0x30, b"".join(items))
+
+
+def _der_int(value: int) -> bytes:
+    # two's complement, shortest form (X.690 §8.3)
+    return _der(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True))
+
+
+def _der_oid(dotted: str) -> bytes:
+    first, second, *rest = (int(arc) for arc in dotted.split("."))
+    body = bytearray([40 * first + second])
+    for arc in rest:
+        chunk, left = [arc & 0x7F], arc >> 7
+        while left:
+            chunk.append(0x80 | (left & 0x7F))
+            left >>= 7
+        body += bytes(reversed(chunk))
+    return _der(0x06, bytes(body))
+
+
+def _der_time(moment: datetime) -> bytes:
+    # RFC 5652 §11.3: UTCTime from 1950 to 2049, GeneralizedTime otherwise
+    if 1950 <= moment.year < 2050:
+        return _der(0x17, moment.strftime("%y%m%d%H%M%SZ").encode())
+    return _der(0x18, moment.strftime("%Y%m%d%H%M%SZ").encode())
 
 
 # --- a minimal DER reader, enough for RFC 5652 SignedData --------------------------------------
