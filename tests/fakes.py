@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,11 @@ class FakeArchive:
         item = ArchivedItem(kind, blob, signature, dict(metadata))
         self.items.append(item)
         return item
+
+    def append_file(
+        self, kind: str, path: Path, *, signature: bytes | None, metadata: Mapping[str, str]
+    ) -> ArchivedItem:
+        return self.append(kind, path.read_bytes(), signature=signature, metadata=metadata)
 
     def kinds(self) -> list[str]:
         return [i.kind for i in self.items]
