@@ -91,3 +91,16 @@ def test_libxml2_engine_is_available_here() -> None:
     from gateway.sepa import libxml2
 
     assert libxml2.available()
+
+
+def test_a_refused_run_leaves_no_validator_behind(tmp_path: Path) -> None:
+    import threading
+
+    from gateway.errors import RuleViolation
+    from tests.unit.sepa.samples import debit
+
+    before = threading.active_count()
+    with pytest.raises(RuleViolation), ValidatingSink(tmp_path / "x.xml", "pain.008.001.08") as sink:
+        write_pain008(sink, DEBIT_HEADER, FUND, source([debit(currency="USD")]))
+    assert threading.active_count() == before
+    assert (tmp_path / "x.xml").read_bytes() == b""  # the rules refused before any byte
