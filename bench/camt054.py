@@ -15,6 +15,7 @@ Prints one JSON line: {"entries", "seconds", "peak_rss_mb", ...}. `seconds` is s
 `reconcile_cpu_seconds` its CPU time in this process; `peak_rss_mb` this process's peak over all
 steps; `validator_peak_rss_mb` the validating child's own peak; `total_peak_rss_mb` their sum.
 """
+
 from __future__ import annotations
 
 import argparse
