@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -98,15 +97,14 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
 
     at = now()
     message = detect_message(path)
-    data = path.read_bytes()
-    signature = gateway.signer.sign_detached(data)
-    entry = gateway.archive.append(
+    # Both read the file in chunks: a national camt.054 is hundreds of MB.
+    signature = gateway.signer.sign_detached_file(path)
+    entry = gateway.archive.append_file(
         "inbound-bank-report",
-        data,
+        path,
         signature=signature,
         metadata={"message": message, "file_name": path.name, "received_at": at.isoformat()},
     )
-    seq = getattr(entry, "seq", None)
     records = read_report(path, message)
     header = next(records)
     if not isinstance(header, ReportHeader):  # pragma: no cover - the readers start with it
@@ -167,7 +165,7 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
                         dossier_id=dossier_id,
                     )
         result = ImportResult(
-            path.name, message, header.report_id, seq if isinstance(seq, int) else None, duplicate,
+            path.name, message, header.report_id, entry.seq, duplicate,
             reconciler.summary, anomalies, sorted(touched),
         )  # fmt: skip
         if not duplicate:
@@ -177,7 +175,7 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
                     key,
                     message,
                     header.report_id,
-                    hashlib.sha256(data).hexdigest(),
+                    entry.blob_sha256,
                     result.archive_seq,
                     at,
                     result.to_json(),
