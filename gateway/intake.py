@@ -5,6 +5,11 @@ deduplicate, store the dossier with its receipt and a `dossier.accepted` event i
 sign, and archive the raw payload (rejected ones too, as evidence), the canonical dossier and every
 receipt. A duplicate is answered with the first receipt; a rejection gets a signed rejection receipt.
 
+`receive_many` does the same for a batch of titles (`gateway ingest`): one archive sync for all the
+inbound payloads, one database transaction, one archive sync for all the dossiers and receipts, and
+then the answers, each the very receipt `receive` would have given (a title sent twice in one batch
+is one dossier; its second copy is answered as a duplicate).
+
 Receipts are JSON; the signature is a detached CMS over the receipt's canonical bytes
 (`receipt_bytes`: UTF-8 JSON with sorted keys and no spaces), which a sender checks offline with
 `openssl cms -verify -binary -inform DER -content receipt.json -in receipt.p7s -CAfile ca.pem`.
@@ -17,11 +22,12 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
+from gateway.archive.store import NewEntry
 from gateway.canonical.xml import to_xml
 from gateway.domain.transmission import SourceKind
 from gateway.errors import (
@@ -36,8 +42,8 @@ from gateway.errors import (
 )
 from gateway.problem import problem
 from gateway.safeparse import DEFAULT_MAX_BYTES
-from gateway.store.ports import DossierRow, IdempotencyRow, NewEvent, ReceiptRow, Store
-from gateway.validation import validate
+from gateway.store.ports import DossierRow, IdempotencyRow, NewEvent, ReceiptRow, Store, UnitOfWork
+from gateway.validation import Validated, validate
 
 Outcome = Literal["accepted", "duplicate", "rejected"]
 log = logging.getLogger(__name__)
@@ -51,6 +57,10 @@ class ArchivePort(Protocol):
     def append(
         self, kind: str, blob: bytes, *, signature: bytes | None, metadata: Mapping[str, str]
     ) -> object: ...
+
+    def append_many(self, items: Sequence[NewEntry]) -> Sequence[object]:
+        """Archive several items with one sync; all durable on return."""
+        ...
 
 
 def _utcnow() -> datetime:
@@ -121,99 +131,201 @@ def receive(
         if replay is not None:
             return replay
 
-    meta = {"source": source.value, "sender": sender, "payload_sha256": payload_sha}
+    item = _Item(source, sender, received_at, payload_sha, idempotency_key)
     services.archive.append(
-        "inbound-payload", payload, signature=services.signer.sign_detached(payload), metadata=meta
+        "inbound-payload", payload, signature=services.signer.sign_detached(payload), metadata=item.meta
     )
     try:
         validated = validate(source, payload, received_at=received_at, max_bytes=services.max_bytes)
     except GatewayError as exc:
-        return _reject(
-            services,
-            exc,
-            source=source,
-            sender=sender,
-            received_at=received_at,
-            payload_sha=payload_sha,
-            idempotency_key=idempotency_key,
-        )
+        rejection = _rejection(services, item, exc)
+        with services.store.transaction() as uow:
+            _store_rejection(uow, item, rejection)
+        services.archive.append_many(_rejection_archive(item, rejection))
+        return rejection.result
+    acceptance = _acceptance(services, item, validated)
+    with services.store.transaction() as uow:
+        answer = _store_acceptance(uow, item, acceptance)
+    if answer.outcome == "accepted":
+        services.archive.append_many(_acceptance_archive(item, acceptance))
+    return answer
 
-    dossier = validated.dossier
-    dossier_id = dossier["dossier_id"]
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One title for `receive_many`: what `receive` takes, without an idempotency key."""
+
+    source: SourceKind | str
+    payload: bytes
+    sender: str
+
+
+def receive_many(services: IntakeServices, batch: Sequence[Submission]) -> list[IntakeResult]:
+    """Take a batch of transmissions; the answers, in order, once all of the batch is durable.
+
+    Per title the same as `receive`; for the batch, one archive sync before the transaction (the
+    raw payloads, as evidence even if the rest fails), one transaction, one archive sync after it.
+    """
+    items = [
+        _Item(SourceKind(t.source), t.sender, services.clock(), hashlib.sha256(t.payload).hexdigest(), None)
+        for t in batch
+    ]
+    services.archive.append_many(
+        [
+            NewEntry("inbound-payload", t.payload, services.signer.sign_detached(t.payload), item.meta)
+            for t, item in zip(batch, items, strict=True)
+        ]
+    )
+    outcomes: list[_Acceptance | _Rejection] = []
+    for t, item in zip(batch, items, strict=True):
+        try:
+            validated = validate(
+                item.source, t.payload, received_at=item.received_at, max_bytes=services.max_bytes
+            )
+        except GatewayError as exc:
+            outcomes.append(_rejection(services, item, exc))
+        else:
+            outcomes.append(_acceptance(services, item, validated))
+    answers: list[IntakeResult] = []
+    with services.store.transaction() as uow:
+        for item, outcome in zip(items, outcomes, strict=True):
+            if isinstance(outcome, _Rejection):
+                _store_rejection(uow, item, outcome)
+                answers.append(outcome.result)
+            else:
+                answers.append(_store_acceptance(uow, item, outcome))
+    evidence: list[NewEntry] = []
+    for item, outcome, answer in zip(items, outcomes, answers, strict=True):
+        if isinstance(outcome, _Rejection):
+            evidence += _rejection_archive(item, outcome)
+        elif answer.outcome == "accepted":
+            evidence += _acceptance_archive(item, outcome)
+    services.archive.append_many(evidence)
+    return answers
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """Who sent what, when: the facts every receipt of a transmission repeats."""
+
+    source: SourceKind
+    sender: str
+    received_at: datetime
+    payload_sha: str
+    idempotency_key: str | None
+
+    @property
+    def meta(self) -> dict[str, str]:
+        return {"source": self.source.value, "sender": self.sender, "payload_sha256": self.payload_sha}
+
+
+@dataclass(frozen=True, slots=True)
+class _Acceptance:
+    """A valid title with its signed receipt and canonical XML, before the dedupe decides."""
+
+    validated: Validated
+    receipt: dict[str, Any]
+    body: bytes
+    signature: bytes
+    xml: bytes
+    xml_signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Rejection:
+    result: IntakeResult
+    body: bytes
+
+
+def _acceptance(services: IntakeServices, item: _Item, validated: Validated) -> _Acceptance:
     receipt: dict[str, Any] = {
         "receipt_id": services.new_id(),
         "status": "accepted",
-        "dossier_id": dossier_id,
-        "source": source.value,
-        "sender": sender,
+        "dossier_id": validated.dossier["dossier_id"],
+        "source": item.source.value,
+        "sender": item.sender,
         "reference": validated.transmission.reference,
-        "received_at": _utc(received_at),
-        "payload_sha256": payload_sha,
+        "received_at": _utc(item.received_at),
+        "payload_sha256": item.payload_sha,
         "warnings": [w.as_dict() for w in validated.warnings],
     }
     body = receipt_bytes(receipt)
     receipt = json.loads(body)  # the same key order as every later read of the stored receipt
-    signature = services.signer.sign_detached(body)
-    canonical_json = json.dumps(dossier, ensure_ascii=False)
-    with services.store.transaction() as uow:
-        stored, created = uow.dossiers.create_once(
-            DossierRow(
-                dossier_id=dossier_id,
-                dedupe_key=hashlib.sha256(validated.dedupe_key.encode()).hexdigest(),
-                source_kind=source.value,
-                sender=sender,
-                reference=validated.transmission.reference,
-                received_at=received_at,
-                canonical_json=canonical_json,
-                status="accepted",
-            )
+    xml = to_xml(validated.dossier)
+    signer = services.signer
+    return _Acceptance(validated, receipt, body, signer.sign_detached(body), xml, signer.sign_detached(xml))
+
+
+def _store_acceptance(uow: UnitOfWork, item: _Item, acceptance: _Acceptance) -> IntakeResult:
+    validated, receipt = acceptance.validated, acceptance.receipt
+    dossier = validated.dossier
+    dossier_id = dossier["dossier_id"]
+    stored, created = uow.dossiers.create_once(
+        DossierRow(
+            dossier_id=dossier_id,
+            dedupe_key=hashlib.sha256(validated.dedupe_key.encode()).hexdigest(),
+            source_kind=item.source.value,
+            sender=item.sender,
+            reference=validated.transmission.reference,
+            received_at=item.received_at,
+            canonical_json=json.dumps(dossier, ensure_ascii=False),
+            status="accepted",
         )
-        if not created:
-            first = uow.receipts.first_for_dossier(stored.dossier_id)
-            if first is None:  # pragma: no cover - a dossier is always stored with its receipt
-                raise RuntimeError(f"dossier {stored.dossier_id} has no receipt")
-            if idempotency_key is not None:
-                uow.idempotency.remember(
-                    IdempotencyRow(sender, idempotency_key, first.receipt_id, payload_sha, received_at)
-                )
-            log.info("duplicate %s transmission of dossier %s", source.value, stored.dossier_id)
-            return _load_receipt(first)
-        uow.receipts.add(ReceiptRow(receipt["receipt_id"], dossier_id, body.decode(), signature, received_at))
-        if idempotency_key is not None:
+    )
+    key = item.idempotency_key
+    if not created:
+        first = uow.receipts.first_for_dossier(stored.dossier_id)
+        if first is None:  # pragma: no cover - a dossier is always stored with its receipt
+            raise RuntimeError(f"dossier {stored.dossier_id} has no receipt")
+        if key is not None:
             uow.idempotency.remember(
-                IdempotencyRow(sender, idempotency_key, receipt["receipt_id"], payload_sha, received_at)
+                IdempotencyRow(item.sender, key, first.receipt_id, item.payload_sha, item.received_at)
             )
-        uow.events.append(
-            NewEvent(
-                type="dossier.accepted",
-                payload_json=json.dumps({"dossier": dossier}, ensure_ascii=False),
-                created_at=received_at,
-                dossier_id=dossier_id,
-            )
+        log.info("duplicate %s transmission of dossier %s", item.source.value, stored.dossier_id)
+        return _load_receipt(first)
+    receipt_id = receipt["receipt_id"]
+    uow.receipts.add(
+        ReceiptRow(receipt_id, dossier_id, acceptance.body.decode(), acceptance.signature, item.received_at)
+    )
+    if key is not None:
+        uow.idempotency.remember(
+            IdempotencyRow(item.sender, key, receipt_id, item.payload_sha, item.received_at)
         )
-    _archive_dossier(services, dossier, meta)
-    services.archive.append(
-        "receipt", body, signature=signature, metadata={**meta, "receipt_id": receipt["receipt_id"]}
+    uow.events.append(
+        NewEvent(
+            type="dossier.accepted",
+            payload_json=json.dumps({"dossier": dossier}, ensure_ascii=False),
+            created_at=item.received_at,
+            dossier_id=dossier_id,
+        )
     )
     log.info(
         "accepted %s transmission: dossier %s receipt %s payload %s warnings %s",
-        source.value,
+        item.source.value,
         dossier_id,
-        receipt["receipt_id"],
-        payload_sha[:16],
+        receipt_id,
+        item.payload_sha[:16],
         [w.code for w in validated.warnings],
     )
-    return IntakeResult("accepted", receipt, signature, dossier=dossier)
+    return IntakeResult("accepted", receipt, acceptance.signature, dossier=dossier)
 
 
-def _archive_dossier(services: IntakeServices, dossier: dict[str, Any], meta: Mapping[str, str]) -> None:
-    data = to_xml(dossier)
-    services.archive.append(
-        "canonical-dossier",
-        data,
-        signature=services.signer.sign_detached(data),
-        metadata={**meta, "dossier_id": dossier["dossier_id"], "media_type": "application/xml"},
-    )
+def _acceptance_archive(item: _Item, acceptance: _Acceptance) -> list[NewEntry]:
+    dossier_id = acceptance.validated.dossier["dossier_id"]
+    return [
+        NewEntry(
+            "canonical-dossier",
+            acceptance.xml,
+            acceptance.xml_signature,
+            {**item.meta, "dossier_id": dossier_id, "media_type": "application/xml"},
+        ),
+        NewEntry(
+            "receipt",
+            acceptance.body,
+            acceptance.signature,
+            {**item.meta, "receipt_id": acceptance.receipt["receipt_id"]},
+        ),
+    ]
 
 
 def _replay(services: IntakeServices, sender: str, key: str, payload_sha: str) -> IntakeResult | None:
@@ -251,52 +363,49 @@ def rejection_error(receipt: Mapping[str, Any]) -> GatewayError:
     return cls.from_issues(issues or [Issue("rejected", "", "rejected")])
 
 
-def _reject(
-    services: IntakeServices,
-    exc: GatewayError,
-    *,
-    source: SourceKind,
-    sender: str,
-    received_at: datetime,
-    payload_sha: str,
-    idempotency_key: str | None,
-) -> IntakeResult:
+def _rejection(services: IntakeServices, item: _Item, exc: GatewayError) -> _Rejection:
     errors = [i for i in exc.issues if i.severity == "error"]
     warnings = [i for i in exc.issues if i.severity == "warning"]
     receipt: dict[str, Any] = {
         "receipt_id": services.new_id(),
         "status": "rejected",
         "dossier_id": None,
-        "source": source.value,
-        "sender": sender,
+        "source": item.source.value,
+        "sender": item.sender,
         "reference": None,
-        "received_at": _utc(received_at),
-        "payload_sha256": payload_sha,
+        "received_at": _utc(item.received_at),
+        "payload_sha256": item.payload_sha,
         "errors": [i.as_dict() for i in errors],
         "warnings": [w.as_dict() for w in warnings],
     }
     body = receipt_bytes(receipt)
     signature = services.signer.sign_detached(body)
-    with services.store.transaction() as uow:
-        uow.receipts.add(ReceiptRow(receipt["receipt_id"], None, body.decode(), signature, received_at))
-        if idempotency_key is not None:
-            uow.idempotency.remember(
-                IdempotencyRow(sender, idempotency_key, receipt["receipt_id"], payload_sha, received_at)
-            )
-    services.archive.append(
-        "rejection-receipt",
-        body,
-        signature=signature,
-        metadata={"source": source.value, "sender": sender, "receipt_id": receipt["receipt_id"]},
-    )
-    log.info(
-        "rejected %s transmission: receipt %s payload %s errors %s",
-        source.value,
-        receipt["receipt_id"],
-        payload_sha[:16],
-        [(i.code, i.field) for i in errors],
-    )
     doc = problem(exc, warnings=warnings)
     doc["receipt"] = receipt
     doc["signature"] = base64.b64encode(signature).decode("ascii")
-    return IntakeResult("rejected", receipt, signature, error=exc, problem=doc)
+    return _Rejection(IntakeResult("rejected", receipt, signature, error=exc, problem=doc), body)
+
+
+def _store_rejection(uow: UnitOfWork, item: _Item, rejection: _Rejection) -> None:
+    result = rejection.result
+    receipt_id = result.receipt["receipt_id"]
+    uow.receipts.add(
+        ReceiptRow(receipt_id, None, rejection.body.decode(), result.signature, item.received_at)
+    )
+    if item.idempotency_key is not None:
+        uow.idempotency.remember(
+            IdempotencyRow(item.sender, item.idempotency_key, receipt_id, item.payload_sha, item.received_at)
+        )
+    log.info(
+        "rejected %s transmission: receipt %s payload %s errors %s",
+        item.source.value,
+        receipt_id,
+        item.payload_sha[:16],
+        [(e["code"], e["field"]) for e in result.receipt["errors"]],
+    )
+
+
+def _rejection_archive(item: _Item, rejection: _Rejection) -> list[NewEntry]:
+    result = rejection.result
+    meta = {"source": item.source.value, "sender": item.sender, "receipt_id": result.receipt["receipt_id"]}
+    return [NewEntry("rejection-receipt", rejection.body, result.signature, meta)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,11 @@ class FakeArchive:
         item = ArchivedItem(kind, blob, signature, dict(metadata))
         self.items.append(item)
         return item
+
+    def append_many(
+        self, items: Sequence[tuple[str, bytes, bytes | None, Mapping[str, str] | None]]
+    ) -> list[ArchivedItem]:
+        return [self.append(k, b, signature=s, metadata=m or {}) for k, b, s, m in items]
 
     def append_file(
         self, kind: str, path: Path, *, signature: bytes | None, metadata: Mapping[str, str]

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.intake import IdempotencyKeyReused, IntakeServices, receipt_bytes, receive
+from gateway.errors import IdempotencyKeyReused
+from gateway.intake import IntakeServices, receipt_bytes, receive
 from gateway.signing import Signer, verify_detached
 from gateway.store import MemoryStore
 from tests.fakes import FakeArchive
