@@ -27,6 +27,7 @@ import click
 from gateway.cli import main
 
 if TYPE_CHECKING:
+    from gateway.archive.journal import ArchiveEntry
     from gateway.bootstrap import Gateway
     from gateway.payments.reconcile import Outcome, Summary
 
@@ -82,6 +83,7 @@ def _debit_event(outcome: Outcome, message: str) -> dict[str, Any]:
 
 def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] = _utcnow) -> ImportResult:
     """Sign, archive and reconcile one bank report (see the module docstring)."""
+    from gateway.errors import GatewayError
     from gateway.events import (
         ARREARS_CHANGED,
         ASF_DIFFERENTIAL_COMPUTED,
@@ -96,15 +98,20 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
     from gateway.store.bank import BankReportRow, SqlDebitBook, dossier_debits, record_anomaly, record_report
 
     at = now()
-    message = detect_message(path)
-    # Both read the file in chunks: a national camt.054 is hundreds of MB.
-    signature = gateway.signer.sign_detached_file(path)
-    entry = gateway.archive.append_file(
-        "inbound-bank-report",
-        path,
-        signature=signature,
-        metadata={"message": message, "file_name": path.name, "received_at": at.isoformat()},
-    )
+
+    def archive(metadata: dict[str, str]) -> ArchiveEntry:
+        # Evidence of what the bank sent, refused or not; both calls read the file in chunks (a
+        # national camt.054 is hundreds of MB).
+        signature = gateway.signer.sign_detached_file(path)
+        meta = {"file_name": path.name, "received_at": at.isoformat(), **metadata}
+        return gateway.archive.append_file("inbound-bank-report", path, signature=signature, metadata=meta)
+
+    try:
+        message = detect_message(path)
+    except GatewayError as exc:
+        archive({"refused": exc.code})
+        raise
+    entry = archive({"message": message})
     records = read_report(path, message)
     header = next(records)
     if not isinstance(header, ReportHeader):  # pragma: no cover - the readers start with it

@@ -168,6 +168,9 @@ def test_cli_prints_a_summary_table_and_exit_codes(tmp_path: Path, dev_pki: Path
     done = run(str(hostile))
     assert done.returncode == 1
     assert "refused: malformed-payload" in done.stdout
+    check = build(Settings(data_dir=tmp_path / "var", certs_dir=dev_pki))
+    with check:
+        assert check.archive.size == 3  # the refused file is archived too, as evidence
 
 
 class _HeaderAuthenticator(Authenticator):
