@@ -11,6 +11,8 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY gateway ./gateway
+# gateway/schemas links to ../schemas: the wheel takes the files themselves as package data
+COPY schemas ./schemas
 RUN pip wheel --wheel-dir /wheels .
 
 # --- runtime: a virtualenv installed offline from those wheels -----------------------------------
@@ -21,12 +23,9 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1 \
 RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin gateway \
     && mkdir -p /data /certs && chown gateway:gateway /data
 COPY --from=builder /wheels /tmp/wheels
-COPY schemas /tmp/schemas
 RUN python -m venv /opt/gateway \
     && /opt/gateway/bin/pip install --no-index --find-links /tmp/wheels ifpa-gateway \
-    # the XML adapters and SEPA validation read the XSDs from `schemas/` beside the package
-    && cp -r /tmp/schemas "$(/opt/gateway/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/schemas" \
-    && rm -rf /tmp/wheels /tmp/schemas
+    && rm -rf /tmp/wheels
 USER gateway
 WORKDIR /data
 VOLUME ["/data", "/certs"]

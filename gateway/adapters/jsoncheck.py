@@ -12,7 +12,6 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -21,8 +20,9 @@ from jsonschema.protocols import Validator
 
 from gateway.adapters.paths import join, json_path
 from gateway.errors import Code, Issue
+from gateway.resources import SCHEMAS_DIR
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schemas" / "avocat-1.schema.json"
+SCHEMA_FILE = SCHEMAS_DIR / "avocat-1.schema.json"
 MAX_ISSUES = 100  # as for XML: a hostile document must not become a huge answer
 _MAX_KEY_SHOWN = 64  # an unexpected key is echoed in the path, cut to a sane length
 # A real transmission holds a few hundred JSON values (an attachment is one string). jsonschema

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cache
-from pathlib import Path
 from typing import Any, cast
 
 import xmlschema
@@ -20,8 +19,9 @@ from xmlschema.validators.exceptions import XMLSchemaChildrenValidationError, XM
 
 from gateway.adapters.paths import join
 from gateway.errors import Code, Issue, SchemaViolation
+from gateway.resources import SCHEMAS_DIR
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMA_DIR = SCHEMAS_DIR
 # Refused documents up to this many elements get xmlschema's detailed messages (see schema_issues).
 DETAILED_UP_TO = 5000
 # Past this many schema errors the rest are summed up in one issue: a hostile document must not

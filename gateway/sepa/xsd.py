@@ -24,9 +24,10 @@ from typing import BinaryIO, Self
 from lxml import etree
 
 from gateway.errors import Code, ConfigurationError, Issue, SchemaViolation
+from gateway.resources import ISO20022_DIR
 from gateway.sepa import libxml2
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "iso20022"
+SCHEMA_DIR = ISO20022_DIR
 NAMESPACE_PREFIX = "urn:iso:std:iso:20022:tech:xsd:"
 SUPPORTED = ("pain.008.001.08", "pain.008.001.02", "pain.001.001.09", "pain.001.001.03")
 # The repeating element of each message: cleared once validated to keep memory constant.
