@@ -13,7 +13,7 @@ of min(pension of the child, ASF), compared with what the debtor paid for the mo
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -49,6 +49,7 @@ class LedgerMonth:
     action: str | None
     advance: AsfAdvance | None
     debits: tuple[str, ...]
+    time_barred: bool = False  # more than 24 months before the ledger's date: no longer recoverable
 
     def to_json(self) -> dict[str, Any]:
         advance = None
@@ -70,6 +71,7 @@ class LedgerMonth:
             else {"code": self.reason_code, "meaning": self.reason_meaning, "action": self.action},
             "asf_advance": advance,
             "end_to_end_ids": list(self.debits),
+            "time_barred": self.time_barred,
         }
 
 
@@ -90,7 +92,12 @@ class Ledger:
 
     @property
     def arrears_cents(self) -> int:
-        return sum(m.unpaid_cents for m in self.months if m.status != "pending")
+        """Unpaid amounts of the final months still recoverable (L. 581-2 CSS: 24 months)."""
+        return sum(m.unpaid_cents for m in self.months if m.status != "pending" and not m.time_barred)
+
+    @property
+    def time_barred_cents(self) -> int:
+        return sum(m.unpaid_cents for m in self.months if m.status != "pending" and m.time_barred)
 
     @property
     def advance_cents(self) -> int:
@@ -108,6 +115,7 @@ class Ledger:
             "due_cents": self.due_cents,
             "paid_cents": self.paid_cents,
             "arrears_cents": self.arrears_cents,
+            "time_barred_cents": self.time_barred_cents,
             "asf_advance_cents": self.advance_cents,
             "months": [m.to_json() for m in self.months],
         }
@@ -161,18 +169,34 @@ def month_of(
     )
 
 
+#: Arrears are recoverable for 24 months (L. 581-2 CSS; DOMAIN.md "Payment cycle").
+RECOVERY_MONTHS = 24
+
+
+def time_barred(period: str, as_of: date) -> bool:
+    """True when `period` (YYYY-MM) is more than RECOVERY_MONTHS months before `as_of`'s month."""
+    year, month = (int(part) for part in period.split("-"))
+    return (as_of.year * 12 + as_of.month) - (year * 12 + month) > RECOVERY_MONTHS
+
+
 def build_ledger(
     dossier_id: str,
     debits: Iterable[tuple[ExpectedDebit, DebitStatus]],
     terms: DossierTerms | None = None,
+    *,
+    as_of: date | None = None,
 ) -> Ledger:
-    """The dossier's ledger from its debits and their statuses (other dossiers' debits are ignored)."""
+    """The dossier's ledger from its debits and their statuses (other dossiers' debits are ignored).
+
+    With `as_of`, months more than 24 months old are marked time-barred and left out of the arrears."""
     by_month: dict[str, list[tuple[ExpectedDebit, DebitStatus]]] = {}
     for debit, status in debits:
         if debit.dossier_id == dossier_id:
             by_month.setdefault(debit.period, []).append((debit, status))
     chosen = terms or DossierTerms()
     months = tuple(month_of(period, by_month[period], chosen) for period in sorted(by_month))
+    if as_of is not None:
+        months = tuple(replace(m, time_barred=time_barred(m.period, as_of)) for m in months)
     return Ledger(dossier_id, months)
 
 

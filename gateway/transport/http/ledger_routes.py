@@ -23,6 +23,7 @@ _EXAMPLE = {
     "due_cents": 30000,
     "paid_cents": 12000,
     "arrears_cents": 18000,
+    "time_barred_cents": 0,
     "asf_advance_cents": 8178,
     "months": [
         {
@@ -39,6 +40,7 @@ _EXAMPLE = {
                 "asf_cents": 20178,
             },
             "end_to_end_ids": ["DD202611-0A1B2C3D4E5F60718293A4B5"],
+            "time_barred": False,
         }
     ],
 }
@@ -51,7 +53,8 @@ _EXAMPLE = {
         "For every month with a debit: what was due, what the bank collected net of returns, the EPC "
         "reason of a reject or return with its follow-up (`recover`, `fix-data`, `retry`), and for an "
         "unpaid or partly paid month the ASF advance of L. 581-2 CSS (full ASF on total default, else "
-        "min(pension, ASF) minus what was paid, nothing under 15 €). Amounts in euro cents."
+        "min(pension, ASF) minus what was paid, nothing under 15 €). Months more than 24 months old are "
+        "time-barred and left out of the arrears. Amounts in euro cents."
     ),
     responses={
         200: {"content": {"application/json": {"example": _EXAMPLE}}},
@@ -65,5 +68,6 @@ def get_ledger(dossier_id: str, intake: IntakeDep, caller: BackOffice) -> JSONRe
         connection = getattr(uow, "connection", None)
         if connection is None:
             raise ConfigurationError("the ledger needs the SQL store", field="store")
-        ledger = build_ledger(dossier_id, dossier_debits(connection, dossier_id))
+        today = intake.clock().date()
+        ledger = build_ledger(dossier_id, dossier_debits(connection, dossier_id), as_of=today)
     return JSONResponse(ledger.to_json())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from gateway.payments.asf import AdvanceKind
 from gateway.payments.ledger import DossierTerms, build_ledger
 from gateway.payments.reconcile import DebitState, DebitStatus, ExpectedDebit
@@ -103,3 +105,14 @@ def test_json_for_the_back_office() -> None:
         "recoverable_cents": 20178,
         "asf_cents": 20178,
     }
+
+
+def test_months_older_than_24_months_are_time_barred() -> None:
+    rows = [
+        (debit("2024-10", 30000), DebitStatus(DebitState.REJECTED, reason="AM04")),  # 25 months before
+        (debit("2024-11", 30000), DebitStatus(DebitState.REJECTED, reason="AM04")),  # 24 months: still due
+    ]
+    ledger = build_ledger("dos-1", rows, as_of=date(2026, 11, 23))
+    assert [m.time_barred for m in ledger.months] == [True, False]
+    assert (ledger.arrears_cents, ledger.time_barred_cents) == (30000, 30000)
+    assert build_ledger("dos-1", rows).arrears_cents == 60000  # without a date nothing is barred
