@@ -159,3 +159,28 @@ def test_order_of_bookings_does_not_change_the_final_ledger() -> None:
     assert {d: lg.to_json() for d, lg in _ledgers(first).items()} == {
         d: lg.to_json() for d, lg in _ledgers(second).items()
     }
+
+
+def test_a_whole_file_rejected_rejects_every_debit_of_it() -> None:
+    book = _book()
+    outcomes = _replay(book, ["pain002_v10_file_rejected.xml"])["pain002_v10_file_rejected.xml"]
+    assert [o.kind.value for o in outcomes] == ["rejected"] * 9
+    assert {o.reason.code for o in outcomes if o.reason} == {"FF01"}
+    months = [lg.months[0] for lg in _ledgers(book).values()]
+    assert {(m.status, m.reason_code, m.action) for m in months} == {("unpaid", "FF01", "retry")}
+    assert all(m.advance is not None and m.advance.kind.value == "full" for m in months)
+
+
+def test_batch_booking_without_details_settles_its_batch() -> None:
+    book = _book()
+    outcomes = _replay(book, ["camt054_v08_batch_booking.xml"])["camt054_v08_batch_booking.xml"]
+    assert [o.kind.value for o in outcomes] == ["settled"] * 3  # the FRST batch: dos-0004, 0007, 0009
+    paid = {d: lg.months[0].status for d, lg in _ledgers(book).items()}
+    assert [d for d, status in sorted(paid.items()) if status == "paid"] == [
+        "dos-0004",
+        "dos-0007",
+        "dos-0009",
+    ]
+    # a detailed report of the same batch afterwards only repeats what is known
+    again = _replay(book, ["pain002_v03_reject.xml"])["pain002_v03_reject.xml"]
+    assert [o.kind.value for o in again] == ["unexpected-status"]  # a reject after settlement: reported
