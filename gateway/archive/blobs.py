@@ -8,16 +8,29 @@ one written by a process that crashed before its sync may have lost its bytes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 
 from gateway.archive.errors import ArchiveCorrupt
 from gateway.errors import NotFound
 
 CHUNK = 1 << 20
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+# Creating a small file costs ~0.1-0.3 ms of waiting on an ext4 virtual disk but little CPU, and
+# creations in parallel overlap almost perfectly: batches write their blobs from a few threads.
+WRITERS = 8
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(WRITERS, thread_name_prefix="archive-blobs")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -52,6 +65,7 @@ class BlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = str(root)
         root.mkdir(parents=True, exist_ok=True)
 
     def path(self, digest: str) -> Path:
@@ -59,15 +73,50 @@ class BlobStore:
             raise ValueError(f"not a lowercase SHA-256 hex digest: {digest!r}")
         return self.root / digest[:2] / digest
 
-    def write(self, data: bytes) -> tuple[str, Path]:
-        """Store `data` (not yet durable) and return its SHA-256 hex digest and file."""
+    def write(self, data: bytes) -> tuple[str, str]:
+        """Store `data` (not yet durable) and return its SHA-256 hex digest and file path."""
+        # plain strings and os calls: this runs six times per title, pathlib costs show
         digest = sha256_hex(data)
-        target = self.path(digest)
-        if not file_matches(target, digest, len(data)):
-            self._place(target, data)
+        folder = os.path.join(self._root, digest[:2])
+        target = os.path.join(folder, digest)
+        try:
+            os.stat(target)
+        except FileNotFoundError:
+            pass
+        else:
+            if file_matches(Path(target), digest, len(data)):
+                return digest, target
+        tmp = os.path.join(folder, f".tmp-{digest[:16]}-{os.getpid()}-{threading.get_native_id()}")
+        try:
+            fd = os.open(tmp, _CREATE, 0o444)  # archived bytes are never rewritten
+        except FileNotFoundError:
+            os.makedirs(folder, exist_ok=True)
+            fd = os.open(tmp, _CREATE, 0o444)
+        except FileExistsError:  # left by a crashed process that had this pid and thread id
+            os.unlink(tmp)
+            fd = os.open(tmp, _CREATE, 0o444)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.close(fd)
+            # a rename, so a reader never sees half a blob; replaces a damaged leftover too
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         return digest, target
 
-    def write_stream(self, chunks: Iterable[bytes]) -> tuple[str, int, Path]:
+    def write_many(self, blobs: Sequence[bytes]) -> list[tuple[str, str]]:
+        """`write` for each blob, in parallel for a batch; results in order."""
+        if len(blobs) < 4:
+            return [self.write(blob) for blob in blobs]
+        return list(_pool().map(self.write, blobs))
+
+    def write_stream(self, chunks: Iterable[bytes]) -> tuple[str, int, str]:
         """Store a stream of bytes hashed while copied (constant memory); (digest, size, file)."""
         (self.root / "tmp").mkdir(exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.root / "tmp", prefix=".tmp-")
@@ -90,20 +139,7 @@ class BlobStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return digest, size, target
-
-    def _place(self, target: Path, data: bytes) -> None:
-        target.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.chmod(tmp, 0o444)  # archived bytes are never rewritten
-            # a rename, so a reader never sees half a blob; replaces a damaged leftover too
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        return digest, size, str(target)
 
     def get(self, digest: str) -> bytes:
         """The blob's bytes, checked against their name."""

@@ -29,7 +29,7 @@ class Pending:
     size: int
     signature_sha256: str | None
     metadata: dict[str, str]
-    files: tuple[Path, ...]
+    files: tuple[str, ...]
     entry: ArchiveEntry | None = None
 
 
@@ -110,16 +110,16 @@ def sync_filesystem(path: Path) -> None:
         os.close(fd)
 
 
-def sync_files(files: Iterable[Path], root: Path) -> None:
+def sync_files(files: Iterable[str], root: Path) -> None:
     """fsync each file, then each directory holding one, then the root (new fan-out folders)."""
-    folders: set[Path] = set()
+    folders: set[str] = set()
     for path in dict.fromkeys(files):
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-        folders.add(path.parent)
+        folders.add(os.path.dirname(path))
     for folder in sorted(folders):
-        fsync_dir(folder)
+        fsync_dir(Path(folder))
     fsync_dir(root)

@@ -197,16 +197,20 @@ class Archive:
 
         The entries get consecutive sequence numbers unless another process appends meanwhile.
         """
+        batch = list(items)
+        metas = [_checked(item.kind, item.metadata) for item in batch]
+        blobs = [item.blob for item in batch]
+        signatures = [item.signature for item in batch if item.signature is not None]
+        written = iter(self.blobs.write_many(blobs + signatures))
+        stored = [next(written) for _ in blobs]
         pending: list[Pending] = []
-        for kind, blob, signature, metadata in items:
-            meta = _checked(kind, metadata)
-            blob_digest, blob_file = self.blobs.write(blob)
+        for item, meta, (blob_digest, blob_file) in zip(batch, metas, stored, strict=True):
             files = [blob_file]
             sig_digest = None
-            if signature is not None:
-                sig_digest, sig_file = self.blobs.write(signature)
+            if item.signature is not None:
+                sig_digest, sig_file = next(written)
                 files.append(sig_file)
-            pending.append(Pending(kind, blob_digest, len(blob), sig_digest, meta, tuple(files)))
+            pending.append(Pending(item.kind, blob_digest, len(item.blob), sig_digest, meta, tuple(files)))
         return self._submit(pending)
 
     def append_file(

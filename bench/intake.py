@@ -1,0 +1,193 @@
+"""Intake benchmarks: `gateway ingest` in batches, and HTTP intake over mutual TLS; prints JSON lines.
+
+    .venv/bin/python bench/intake.py ingest --titles 20000 [--batch 500]
+    .venv/bin/python bench/intake.py http --clients 32 --seconds 20 [--workers 2]
+    .venv/bin/python bench/intake.py all
+
+Every title is distinct (the greffe example with its minute number and reference changed), so each
+one is a new dossier: validated, stored, signed three times and archived three times (payload,
+canonical dossier, receipt), as in production. Each run uses a fresh dev PKI, SQLite database and
+archive in a temp folder (same file system as /tmp), with fsync on.
+
+ingest: `gateway ingest --source greffe FOLDER` in a subprocess; `titles_per_second` counts from the
+first answer line to the last (the command's start-up, imports and migrations, is `startup_seconds`).
+http: `gateway serve` in a subprocess; N asyncio clients, each with its own keep-alive mTLS
+connection, post distinct titles for a bounded time; latency from send to full answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from http_service import free_port, tls_context, wait_ready
+
+from gateway.pki import init_dev_pki
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "schemas" / "examples" / "greffe-1.xml"
+ENTRY = "from gateway.cli import main; main()"
+
+
+def title(number: int, run: str = "A") -> bytes:
+    """The greffe example as a distinct title: another minute number and reference."""
+    return (
+        EXAMPLE.read_bytes()
+        .replace(b"26/01842", f"26/{run}{number:08d}".encode())
+        .replace(b"TJNANTES-2026-004217", f"TJN-{run}-{number:08d}".encode())
+    )
+
+
+def environment(root: Path) -> dict[str, str]:
+    pki = root / "certs"
+    init_dev_pki(pki)
+    return {**os.environ, "GATEWAY_CERTS_DIR": str(pki), "GATEWAY_DATA_DIR": str(root / "var")}
+
+
+def bench_ingest(titles: int, batch: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
+        root = Path(tmp)
+        env = environment(root)
+        folder = root / "titles"
+        folder.mkdir()
+        base = EXAMPLE.read_bytes()
+        for i in range(titles):
+            text = base.replace(b"26/01842", f"26/I{i:08d}".encode())
+            (folder / f"{i:08d}.xml").write_bytes(text.replace(b"TJNANTES-2026-004217", b"TJN-I-%08d" % i))
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", ENTRY, "ingest", "--source", "greffe", "--batch", str(batch), str(folder)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stdout is not None
+        first: float | None = None
+        outcomes: dict[str, int] = {}
+        for line in proc.stdout:
+            first = first or time.perf_counter()
+            outcome = json.loads(line).get("outcome", "rejected")
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        last = time.perf_counter()
+        stderr = proc.stderr.read().decode() if proc.stderr else ""
+        proc.wait()
+        if proc.returncode != 0 or first is None:
+            raise SystemExit(f"ingest failed ({proc.returncode}): {stderr[-2000:]}")
+        first_batch = min(batch, titles)
+        # the first answers arrive with the first batch: count the rate over the other batches
+        rate = (titles - first_batch) / (last - first) if titles > first_batch else 0.0
+        return {
+            "bench": "ingest",
+            "titles": titles,
+            "batch": batch,
+            "seconds": round(last - started, 2),
+            "startup_seconds": round(first - started, 2),
+            "titles_per_second": round(rate, 1),
+            "overall_titles_per_second": round(titles / (last - started), 1),
+            "outcomes": outcomes,
+            "archive_entries": _archive_entries(root / "var" / "archive"),
+        }
+
+
+def _archive_entries(folder: Path) -> int:
+    with (folder / "journal.log").open("rb") as journal:
+        return sum(1 for _ in journal)
+
+
+async def post_titles(url: str, pki: Path, *, clients: int, seconds: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors = 0
+    context = tls_context(pki, "greffe")
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    counter = iter(range(10**9))
+    headers = {"content-type": "application/xml"}
+    async with httpx.AsyncClient(base_url=url, verify=context, limits=limits, timeout=60) as http:
+        await asyncio.gather(*(http.get("/healthz") for _ in range(clients)))  # handshakes first
+        stop = time.perf_counter() + seconds
+
+        async def client() -> None:
+            nonlocal errors
+            while time.perf_counter() < stop:
+                body = title(next(counter), run="H")
+                started = time.perf_counter()
+                try:
+                    answer = await http.post("/v1/greffe/transmissions", content=body, headers=headers)
+                except httpx.TransportError:
+                    errors += 1
+                    continue
+                latencies.append(time.perf_counter() - started)
+                statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        elapsed = time.perf_counter() - began
+    ordered = sorted(latencies)
+
+    def percentile(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1) if ordered else 0.0
+
+    accepted = statuses.get(201, 0)
+    return {
+        "bench": "http",
+        "clients": clients,
+        "seconds": round(elapsed, 2),
+        "requests": len(latencies),
+        "titles_per_second": round(accepted / elapsed, 1),
+        "p50_ms": percentile(0.50),
+        "p90_ms": percentile(0.90),
+        "p99_ms": percentile(0.99),
+        "max_ms": round(ordered[-1] * 1000, 1) if ordered else 0.0,
+        "statuses": statuses,
+        "transport_errors": errors,
+    }
+
+
+def bench_http(clients: int, seconds: float, workers: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
+        root = Path(tmp)
+        env = environment(root)
+        port = free_port()
+        command = [sys.executable, "-c", ENTRY, "serve", "--port", str(port)]
+        if workers > 1:
+            command += ["--workers", str(workers)]
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            url = f"https://localhost:{port}"
+            wait_ready(url, root / "certs")
+            result = asyncio.run(post_titles(url, root / "certs", clients=clients, seconds=seconds))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        result["workers"] = workers
+        result["archive_entries"] = _archive_entries(root / "var" / "archive")
+        return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("which", choices=["ingest", "http", "all"])
+    parser.add_argument("--titles", type=int, default=20000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    if args.which in ("ingest", "all"):
+        print(json.dumps(bench_ingest(args.titles, args.batch)), flush=True)
+    if args.which in ("http", "all"):
+        print(json.dumps(bench_http(args.clients, args.seconds, args.workers)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
