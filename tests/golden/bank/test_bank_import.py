@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.bank_import import import_report
 from gateway.bootstrap import Gateway, build
-from gateway.cli.bank import import_report
 from gateway.config import Settings
 from gateway.errors import AuthenticationError, SchemaViolation
 from gateway.intake import IntakeServices

@@ -1,0 +1,185 @@
+"""Bank reports in: a pain.002 or camt.054 from the bank, signed, archived and reconciled.
+
+`import_report` is the whole use case (`gateway bank import` is its command line):
+1. detect the message from the root namespace (pain.002.001.10/.03, camt.054.001.08/.02);
+2. sign (detached CMS) and archive the report as received, valid or not: evidence first;
+3. in ONE store transaction: stream it (validated against the official XSD while read), reconcile
+   it with the debits SEPA out sent (gateway.payments.reconcile), record the debits' progress and
+   every anomaly, publish `debit.settled|rejected|returned` per debit, then `arrears.changed` and
+   `asf.differential_computed` per dossier touched, and remember the report (idempotency); a report
+   that turns out invalid halfway rolls all of that back;
+4. return what it changed; a refused file raises a GatewayError (after being archived).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import chain
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gateway.archive.journal import ArchiveEntry
+    from gateway.bootstrap import Gateway
+    from gateway.payments.reconcile import Outcome, Summary
+
+
+@dataclass
+class ImportResult:
+    """What one import did: the report, its archive entry, the counts, and the anomalies."""
+
+    file: str
+    message: str
+    report_id: str
+    archive_seq: int | None
+    duplicate: bool
+    summary: Summary
+    anomalies: list[dict[str, Any]] = field(default_factory=list)
+    dossiers: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "message": self.message,
+            "report_id": self.report_id,
+            "archive_seq": self.archive_seq,
+            "duplicate": self.duplicate,
+            "counts": dict(sorted(self.summary.counts.items())),
+            "amounts_cents": dict(sorted(self.summary.amounts.items())),
+            "anomalies": self.anomalies,
+            "dossiers": self.dossiers,
+        }
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _debit_event(outcome: Outcome, message: str) -> dict[str, Any]:
+    debit = outcome.debit
+    assert debit is not None  # only outcomes that change a debit are published
+    reason = outcome.reason
+    return {
+        "end_to_end_id": debit.end_to_end_id,
+        "dossier_id": debit.dossier_id,
+        "period": debit.period,
+        "instructed_cents": debit.amount_cents,
+        "amount_cents": outcome.amount_cents,
+        "state": None if outcome.after is None else outcome.after.value,
+        "reason": None
+        if reason is None
+        else {"code": reason.code, "meaning": reason.meaning, "action": reason.action},
+        "report": {"message": message, "report_id": outcome.report_id},
+    }
+
+
+def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] = _utcnow) -> ImportResult:
+    """Sign, archive and reconcile one bank report (see the module docstring)."""
+    from gateway.errors import GatewayError
+    from gateway.events import (
+        ARREARS_CHANGED,
+        ASF_DIFFERENTIAL_COMPUTED,
+        DEBIT_REJECTED,
+        DEBIT_RETURNED,
+        DEBIT_SETTLED,
+        publish,
+    )
+    from gateway.payments.ledger import build_ledger
+    from gateway.payments.reconcile import CHANGES, OutcomeKind, Reconciler
+    from gateway.sepa.reports import ReportHeader, detect_message, read_report
+    from gateway.store.bank import BankReportRow, SqlDebitBook, dossier_debits, record_anomaly, record_report
+
+    at = now()
+
+    def archive(metadata: dict[str, str]) -> ArchiveEntry:
+        # Evidence of what the bank sent, refused or not; both calls read the file in chunks (a
+        # national camt.054 is hundreds of MB).
+        signature = gateway.signer.sign_detached_file(path)
+        meta = {"file_name": path.name, "received_at": at.isoformat(), **metadata}
+        return gateway.archive.append_file("inbound-bank-report", path, signature=signature, metadata=meta)
+
+    try:
+        message = detect_message(path)
+    except GatewayError as exc:
+        archive({"refused": exc.code})
+        raise
+    entry = archive({"message": message})
+    records = read_report(path, message)
+    header = next(records)
+    if not isinstance(header, ReportHeader):  # pragma: no cover - the readers start with it
+        raise TypeError("a report starts with its header")
+    key = f"{header.kind.value}:{header.report_id}"
+    kinds = {
+        OutcomeKind.SETTLED: DEBIT_SETTLED,
+        OutcomeKind.REJECTED: DEBIT_REJECTED,
+        OutcomeKind.RETURNED: DEBIT_RETURNED,
+    }
+    anomalies: list[dict[str, Any]] = []
+    touched: dict[str, set[str]] = {}  # dossier -> periods changed by this report
+    with gateway.store.transaction() as uow:
+        conn = uow.connection
+        reconciler = Reconciler(SqlDebitBook(conn, report_key=key, now=at))
+        duplicate = False
+        for outcome in reconciler.run(chain([header], records)):
+            if outcome.kind is OutcomeKind.DUPLICATE_REPORT:
+                duplicate = True
+            elif outcome.kind in CHANGES and outcome.debit is not None:
+                debit = outcome.debit
+                publish(
+                    uow.events,
+                    kinds[outcome.kind],
+                    _debit_event(outcome, message),
+                    at=at,
+                    dossier_id=debit.dossier_id,
+                )
+                touched.setdefault(debit.dossier_id, set()).add(debit.period)
+            if outcome.code is not None:
+                anomalies.append(
+                    {
+                        "kind": outcome.kind.value,
+                        "code": outcome.code,
+                        "reference": outcome.reference,
+                        "amount_cents": outcome.amount_cents,
+                        "note": outcome.note,
+                    }
+                )
+                if not duplicate:
+                    record_anomaly(conn, key, outcome, at)
+        for dossier_id, periods in sorted(touched.items()):
+            ledger = build_ledger(dossier_id, dossier_debits(conn, dossier_id))
+            publish(
+                uow.events,
+                ARREARS_CHANGED,
+                {"report": {"message": message, "report_id": header.report_id}, **ledger.to_json()},
+                at=at,
+                dossier_id=dossier_id,
+            )
+            for month in ledger.months:
+                if month.period in periods and month.advance is not None:
+                    publish(
+                        uow.events,
+                        ASF_DIFFERENTIAL_COMPUTED,
+                        {"dossier_id": dossier_id, **month.to_json()},
+                        at=at,
+                        dossier_id=dossier_id,
+                    )
+        result = ImportResult(
+            path.name, message, header.report_id, entry.seq, duplicate,
+            reconciler.summary, anomalies, sorted(touched),
+        )  # fmt: skip
+        if not duplicate:
+            record_report(
+                conn,
+                BankReportRow(
+                    key,
+                    message,
+                    header.report_id,
+                    entry.blob_sha256,
+                    result.archive_seq,
+                    at,
+                    result.to_json(),
+                ),
+            )
+    return result
