@@ -58,7 +58,9 @@ def run_credits(
     version: Pain001Version = Pain001Version.V09,
     progress: Progress = lambda _n: None,
 ) -> RunReport:
-    """Pay out every settled, unpaid debit collected before `execution_date`."""
+    """Pay out every settled, unpaid debit collected before `execution_date`: what the bank
+    actually credited (`debit_progress.collected_cents`), which is the instructed amount unless a
+    report said otherwise."""
     report = RunReport()
     label = execution_date.isoformat()
     with store.transaction() as uow:
@@ -67,8 +69,11 @@ def run_credits(
         msg_id = make_message_id(f"{label}#{run}", "CT", created_at.date())
         for page in payments.settled_unpaid_pages(until=date.fromordinal(execution_date.toordinal() - 1)):
             rows: list[CreditRow] = []
-            for debit in page:
+            for debit, collected in page:
                 progress(1)
+                if collected <= 0:
+                    report.skip("nothing collected")
+                    continue
                 dossier = payments.dossier(debit.dossier_id)
                 assert dossier is not None
                 creditor = json.loads(dossier.canonical_json)["creditor"]["bank_account"]
@@ -80,7 +85,7 @@ def run_credits(
                     dossier_id=debit.dossier_id,
                     debit_end_to_end_id=debit.end_to_end_id,
                     period=debit.period,
-                    amount_cents=debit.amount_cents,
+                    amount_cents=collected,
                     creditor_name=creditor["holder"],
                     creditor_iban=creditor["iban"],
                     creditor_bic=creditor["bic"],

@@ -106,10 +106,9 @@ class SqlDebitBook:
 
 
 def _debit_status(debit: ExpectedDebit, status: DebitStatus) -> str:
-    """`debits.status` for SEPA out. The payout run pays every `settled` debit its instructed
-    amount, so a debit settled for less than instructed is `settled-partial`: kept out of payouts
-    until they pay what was actually collected (`debit_progress.collected_cents`), rather than
-    paying the creditor money the fund never received (an overpayment is an indu, R. 582-11 CSS)."""
+    """`debits.status` for SEPA out. A debit settled for less than instructed is `settled-partial`;
+    the payout run pays both kinds what was actually collected (`debit_progress.collected_cents`),
+    never money the fund did not receive (an overpayment is an indu, R. 582-11 CSS)."""
     if status.state is DebitState.SETTLED and status.collected_cents != debit.amount_cents:
         return "settled-partial"
     return status.state.value

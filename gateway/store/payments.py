@@ -18,6 +18,8 @@ from gateway.store import schema
 from gateway.store.ports import DossierRow
 
 PAGE = 1000
+# A debit the bank settled in full, or for less than instructed (gateway.store.bank).
+SETTLED = ("settled", "settled-partial")
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,17 +199,19 @@ class SqlPayments:
             update(t).where(t.c.end_to_end_id == end_to_end_id).values(status=status, reason=reason)
         )
 
-    def settled_unpaid_pages(self, *, until: date, page: int = PAGE) -> Iterator[list[DebitRow]]:
-        """Settled debits collected on or before `until` that no payout covers yet, paged."""
-        d, c = schema.debits, schema.credits
+    def settled_unpaid_pages(self, *, until: date, page: int = PAGE) -> Iterator[list[tuple[DebitRow, int]]]:
+        """Debits settled (fully or partly) and collected on or before `until` that no payout
+        covers yet, each with the amount actually collected, paged."""
+        d, c, p = schema.debits, schema.credits, schema.debit_progress
         last = ""
         while True:
             rows = self._conn.execute(
-                select(d)
+                select(d, p.c.collected_cents)
                 .outerjoin(c, c.c.debit_end_to_end_id == d.c.end_to_end_id)
+                .outerjoin(p, p.c.end_to_end_id == d.c.end_to_end_id)
                 .where(
                     and_(
-                        d.c.status == "settled",
+                        d.c.status.in_(SETTLED),
                         d.c.collection_date <= until,
                         c.c.end_to_end_id.is_(None),
                         d.c.end_to_end_id > last,
@@ -218,7 +222,13 @@ class SqlPayments:
             ).all()
             if not rows:
                 return
-            yield [DebitRow(**dict(r._mapping)) for r in rows]
+            found = []
+            for r in rows:
+                fields = dict(r._mapping)
+                collected = fields.pop("collected_cents")
+                debit = DebitRow(**fields)
+                found.append((debit, debit.amount_cents if collected is None else int(collected)))
+            yield found
             last = rows[-1].end_to_end_id
 
     # --- payouts -------------------------------------------------------------------------------

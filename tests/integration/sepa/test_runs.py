@@ -235,7 +235,9 @@ def test_payouts_pay_what_was_collected_once(env: Env) -> None:
 
 def test_epc_refusal_leaves_the_dossier_out_and_reports_it(env: Env) -> None:
     data = (EXAMPLES / "notaire-1.xml").read_bytes()
-    data = data.replace(b"<Titulaire>M. Thomas Dubois</Titulaire>", "<Titulaire>Thomas Dubois ☃</Titulaire>".encode())
+    data = data.replace(
+        b"<Titulaire>M. Thomas Dubois</Titulaire>", "<Titulaire>Thomas Dubois ☃</Titulaire>".encode()
+    )
     data = data.replace(b"N44021-2026-0387", b"N44021-2026-9999")
     env.ingest("notaire", data)
     report = env.debits("2026-12")
@@ -243,3 +245,23 @@ def test_epc_refusal_leaves_the_dossier_out_and_reports_it(env: Env) -> None:
     assert report.skipped["refused by the EPC rules"] == 1
     assert report.refused[0].code == "sepa-charset"
     xmllint(Path(str(report.channel_ref)), "pain.008.001.08.xsd")
+
+
+def test_payout_of_a_partly_settled_debit_pays_what_was_collected(env: Env) -> None:
+    from gateway.payments.reconcile import DebitState, DebitStatus
+    from gateway.store.bank import SqlDebitBook
+
+    report = env.debits("2026-12")
+    with env.store.transaction() as uow:
+        book = SqlDebitBook(uow.connection, report_key="camt.054:TEST-1", now=RUN_AT)
+        debits = [
+            book.get(row.end_to_end_id)
+            for row in SqlPayments(uow.connection).debits_of_message(str(report.message_id))
+        ]
+        first, second = (d for d in debits if d is not None)
+        book.update(first, DebitStatus(DebitState.SETTLED, collected_cents=first.amount_cents - 5000))
+        book.update(second, DebitStatus(DebitState.SETTLED, collected_cents=second.amount_cents))
+    paid = env.credits(date(2026, 12, 11))
+    assert paid.count == 2
+    assert paid.total_cents == first.amount_cents - 5000 + second.amount_cents
+    xmllint(Path(str(paid.channel_ref)), "pain.001.001.09.xsd")
