@@ -16,18 +16,26 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import uvicorn
 
 from gateway.archive.verify import verify_archive
+from gateway.bank_import import import_report
+from gateway.bank_simulator import answer_collection
+from gateway.bootstrap import Gateway, bank_channel, fund
+from gateway.collection import RunReport, run_debits
 from gateway.config import Settings
+from gateway.domain.money import format_euros
 from gateway.intake import receipt_bytes
+from gateway.payout import run_credits
 from gateway.pki import init_dev_pki
 from gateway.resources import EXAMPLES_DIR
 from gateway.signing import load_trust_anchors, verify_detached
+from gateway.store.payments import SqlPayments
 from gateway.transport.http.wiring import build_service
 
 Echo = Callable[[str], None]
@@ -84,13 +92,16 @@ def run_demo(workdir: Path, echo: Echo) -> int:
     try:
         ok &= _intake_steps(base, certs, today, echo)
         ok &= _back_office_steps(base, certs, echo)
+        ok &= _money_steps(base, certs, settings, service.gateway, today=today, echo=echo)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         service.gateway.close()
     anchors = load_trust_anchors(certs / "ca.pem")
     report = verify_archive(settings.effective_archive_dir, trust_anchors=anchors, workers=1)
-    echo(f"7. archive verified: {report.entries} entries, {report.checkpoints} checkpoint(s), ok={report.ok}")
+    echo(
+        f"11. archive verified: {report.entries} entries, {report.checkpoints} checkpoint(s), ok={report.ok}"
+    )
     ok &= report.ok
     echo("demo finished: " + ("everything behaved as expected" if ok else "SOMETHING WENT WRONG"))
     return 0 if ok else 1
@@ -148,6 +159,76 @@ def _back_office_steps(base: str, certs: Path, echo: Echo) -> bool:
         summary = {k: dossier[k] for k in ("dossier_id", "handling_body", "monthly_total", "intermediation")}
         echo(f"   and the first dossier: {json.dumps(summary)}")
         return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Runs:
+    """What the collection and payout runs share in the demo."""
+
+    gw: Gateway
+    settings: Settings
+    at: datetime
+
+    def debits(self, period: str) -> RunReport:
+        s, gw = self.settings, self.gw
+        return run_debits(
+            gw.store, period=period, fund=fund(s), created_at=self.at, staging_dir=s.data_dir / "staging",
+            signer=gw.signer, archive=gw.archive, channel=bank_channel(s),
+        )  # fmt: skip
+
+    def credits(self, day: date) -> RunReport:
+        s, gw = self.settings, self.gw
+        return run_credits(
+            gw.store, execution_date=day, fund=fund(s), created_at=self.at,
+            staging_dir=s.data_dir / "staging",
+            signer=gw.signer, archive=gw.archive, channel=bank_channel(s),
+        )  # fmt: skip
+
+
+def _money_steps(base: str, certs: Path, settings: Settings, gw: Gateway, *, today: date, echo: Echo) -> bool:
+    """Collect the first month due, let a stand-in bank reject one debit and credit the other,
+    reconcile, show the arrears ledger with its ASF advance, and pay the creditor collected for."""
+    effective = date(2026, 12, 1) + (today - EXAMPLES_DAY)  # the examples' shifted effective date
+    runs = _Runs(gw, settings, datetime.now(UTC))
+    period = f"{effective:%Y-%m}"
+    collection = runs.debits(period)
+    if collection.count == 0:  # the debit day of that month came before the effective date
+        period = f"{date(effective.year + effective.month // 12, effective.month % 12 + 1, 1):%Y-%m}"
+        collection = runs.debits(period)
+    echo(
+        f"7. the fund collects {period}: {collection.count} SDD Core debits, "
+        f"{format_euros(collection.total_cents)} EUR, one pain.008 validated, signed and dropped at "
+        f"{collection.channel_ref} (greffe title: no bank details, {collection.skipped})"
+    )
+    if collection.file is None or collection.count != 2:
+        return False
+    with gw.store.read() as uow:
+        recorded = list(SqlPayments(uow.connection).debits_of_message(str(collection.message_id)))
+        by_e2e = {d.end_to_end_id: d.dossier_id for d in recorded}
+        kind = {d.end_to_end_id: getattr(uow.dossiers.get(d.dossier_id), "source_kind", "") for d in recorded}
+    # the notary's debtor has not enough money this month (AM04): the bank rejects that debit
+    rejected = next(e2e for e2e, source in kind.items() if source == "notaire")
+    bank_dir = settings.data_dir / "bank"
+    for path in answer_collection(collection.file, bank_dir, rejects={rejected: "AM04"}, at=runs.at):
+        result = import_report(gw, path)
+        echo(f"8. bank report {result.message} imported: {dict(result.summary.counts)}")
+    dossier_id = by_e2e[rejected]
+    with _client(base, certs, "backoffice") as client:
+        ledger = client.get(f"/v1/dossiers/{dossier_id}/ledger").json()
+    month = ledger["months"][0]
+    reason = month["reason"]["code"] if month["reason"] else None
+    arrears, asf = format_euros(ledger["arrears_cents"]), format_euros(ledger["asf_advance_cents"])
+    echo(
+        f"9. the back-office reads {dossier_id}'s ledger: {month['period']} {month['status']}, "
+        f"reason {reason}, arrears {arrears} EUR, ASF to advance to the creditor {asf} EUR"
+    )
+    paid_on = max(d.collection_date for d in recorded) + timedelta(days=1)
+    payout = runs.credits(paid_on)
+    echo(
+        f"10. payout on {paid_on}: {payout.count} SEPA credit transfer (purpose ALMY) of "
+        f"{format_euros(payout.total_cents)} EUR to the creditor whose debtor paid"
+    )
+    return bool(ledger["arrears_cents"] > 0 and payout.count == 1)
 
 
 def demo_folder(base: Path | None = None) -> Path:

@@ -72,3 +72,26 @@ def import_command(files: tuple[Path, ...], as_json: bool) -> None:
                 for line in _table(result):
                     click.echo(line)
     sys.exit(1 if refused else 0)
+
+
+@bank.command("simulate")
+@click.argument("pain008", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("var/bank"))
+@click.option(
+    "--reject", "rejects", multiple=True, metavar="END_TO_END_ID=CODE", help="Reject one debit (e.g. AM04)."
+)
+def simulate_command(pain008: Path, out_dir: Path, rejects: tuple[str, ...]) -> None:
+    """Answer PAIN008 as a bank would (for demonstrations and tests, never production): a pain.002
+    rejecting the debits named with --reject, and a camt.054 crediting all the others."""
+    from datetime import UTC, datetime
+
+    from gateway.bank_simulator import answer_collection
+
+    wanted: dict[str, str] = {}
+    for item in rejects:
+        e2e, _, code = item.partition("=")
+        if not e2e or not code:
+            raise click.BadParameter(f"{item!r}: expected END_TO_END_ID=CODE", param_hint="--reject")
+        wanted[e2e] = code
+    for path in answer_collection(pain008, out_dir, rejects=wanted, at=datetime.now(UTC)):
+        click.echo(str(path))

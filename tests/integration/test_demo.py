@@ -16,6 +16,10 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "same receipt: True" in text
     assert "422" in text
     assert "ok=True" in text
+    assert "2 SDD Core debits" in text
+    assert "unpaid, reason AM04" in text
+    assert "ASF to advance to the creditor 201.78 EUR" in text  # full ASF on total default, 2026 table
+    assert "1 SEPA credit transfer (purpose ALMY) of 350.00 EUR" in text
 
 
 def test_examples_are_moved_to_today_but_birth_dates_stay() -> None:
