@@ -43,9 +43,7 @@ class WebhookSubscription(BaseModel):
 class Settings(BaseSettings):
     """Every setting has an embedded default that serves one machine with zero setup."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="GATEWAY_", env_nested_delimiter="__", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_nested_delimiter="__", extra="ignore")
 
     # where things live (relative to the working directory unless absolute)
     data_dir: Path = Path("var")
