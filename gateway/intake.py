@@ -21,8 +21,10 @@ import base64
 import hashlib
 import json
 import logging
+import multiprocessing
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -132,6 +134,7 @@ def receive(
             return replay
 
     item = _Item(source, sender, received_at, payload_sha, idempotency_key)
+    # the raw payload is evidence before anything else can fail
     services.archive.append(
         "inbound-payload", payload, signature=services.signer.sign_detached(payload), metadata=item.meta
     )
@@ -143,7 +146,7 @@ def receive(
             _store_rejection(uow, item, rejection)
         services.archive.append_many(_rejection_archive(item, rejection))
         return rejection.result
-    acceptance = _acceptance(services, item, validated)
+    acceptance = _acceptance(services, item, _rendered(services.signer, validated, b""))
     with services.store.transaction() as uow:
         answer = _store_acceptance(uow, item, acceptance)
     if answer.outcome == "accepted":
@@ -160,32 +163,130 @@ class Submission:
     sender: str
 
 
-def receive_many(services: IntakeServices, batch: Sequence[Submission]) -> list[IntakeResult]:
+def receive_many(
+    services: IntakeServices, batch: Sequence[Submission], *, executor: Executor | None = None
+) -> list[IntakeResult]:
     """Take a batch of transmissions; the answers, in order, once all of the batch is durable.
 
     Per title the same as `receive`; for the batch, one archive sync before the transaction (the
     raw payloads, as evidence even if the rest fails), one transaction, one archive sync after it.
+    `executor` (a process pool) validates the titles beside this process; see `prepare_many`.
+    """
+    return receive_prepared(services, prepare_many(services, batch, executor=executor))
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """A batch whose validation is under way (or done): see `prepare_many`."""
+
+    batch: Sequence[Submission]
+    items: list[_Item]
+    checks: list[Future[_Checked]] | list[_Checked]
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """What a title's validation yields, with the signatures and texts that need no receipt id."""
+
+    payload_signature: bytes
+    validated: Validated | None = None
+    error: GatewayError | None = None
+    xml: bytes = b""
+    xml_signature: bytes = b""
+    dossier_json: str = ""
+    event_json: str = ""
+
+
+def _check(
+    signer: SignerPort, source: SourceKind, payload: bytes, received_at: datetime, max_bytes: int
+) -> _Checked:
+    signature = signer.sign_detached(payload)
+    try:
+        validated = validate(source, payload, received_at=received_at, max_bytes=max_bytes)
+    except GatewayError as exc:
+        return _Checked(signature, error=exc)
+    return _rendered(signer, validated, signature)
+
+
+def _rendered(signer: SignerPort, validated: Validated, payload_signature: bytes) -> _Checked:
+    dossier = validated.dossier
+    xml = to_xml(dossier)
+    return _Checked(
+        payload_signature,
+        validated,
+        xml=xml,
+        xml_signature=signer.sign_detached(xml),
+        dossier_json=json.dumps(dossier, ensure_ascii=False),
+        event_json=json.dumps({"dossier": dossier}, ensure_ascii=False),
+    )
+
+
+_worker_signer: SignerPort | None = None
+
+
+def _init_worker(signer: SignerPort) -> None:
+    global _worker_signer  # noqa: PLW0603 - one per worker process, set once at its start
+    _worker_signer = signer
+
+
+def _check_in_worker(source: SourceKind, payload: bytes, received_at: datetime, max_bytes: int) -> _Checked:
+    if _worker_signer is None:
+        raise RuntimeError("not a validation worker: build the pool with validation_pool()")
+    return _check(_worker_signer, source, payload, received_at, max_bytes)
+
+
+def validation_pool(services: IntakeServices, workers: int) -> ProcessPoolExecutor:
+    """Processes that validate, render and sign titles for `prepare_many` (POSIX fork).
+
+    Forked, so the workers share the loaded code and inherit the signing key without it being
+    serialised; every worker starts at once, here, before the caller starts any thread.
+    """
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_init_worker,
+        initargs=(services.signer,),
+    )
+    pool.submit(int).result()
+    return pool
+
+
+def prepare_many(
+    services: IntakeServices, batch: Sequence[Submission], *, executor: Executor | None = None
+) -> PreparedBatch:
+    """Stamp a batch's reception and start validating it, in `executor` (`validation_pool`) if given.
+
+    A caller with many batches prepares the next one before it calls `receive_prepared` on the
+    current one, so that validation (CPU in the workers) overlaps storage (this process).
     """
     items = [
         _Item(SourceKind(t.source), t.sender, services.clock(), hashlib.sha256(t.payload).hexdigest(), None)
         for t in batch
     ]
+    limit = services.max_bytes
+    args = [(i.source, t.payload, i.received_at, limit) for t, i in zip(batch, items, strict=True)]
+    if executor is None:
+        return PreparedBatch(batch, items, [_check(services.signer, *a) for a in args])
+    return PreparedBatch(batch, items, [executor.submit(_check_in_worker, *a) for a in args])
+
+
+def receive_prepared(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResult]:
+    """The rest of `receive_many` for a prepared batch."""
+    batch, items = prepared.batch, prepared.items
+    checks = [c.result() if isinstance(c, Future) else c for c in prepared.checks]
     services.archive.append_many(
         [
-            NewEntry("inbound-payload", t.payload, services.signer.sign_detached(t.payload), item.meta)
-            for t, item in zip(batch, items, strict=True)
+            NewEntry("inbound-payload", t.payload, checked.payload_signature, item.meta)
+            for t, item, checked in zip(batch, items, checks, strict=True)
         ]
     )
     outcomes: list[_Acceptance | _Rejection] = []
-    for t, item in zip(batch, items, strict=True):
-        try:
-            validated = validate(
-                item.source, t.payload, received_at=item.received_at, max_bytes=services.max_bytes
-            )
-        except GatewayError as exc:
-            outcomes.append(_rejection(services, item, exc))
+    for item, checked in zip(items, checks, strict=True):
+        if checked.validated is None:
+            assert checked.error is not None
+            outcomes.append(_rejection(services, item, checked.error))
         else:
-            outcomes.append(_acceptance(services, item, validated))
+            outcomes.append(_acceptance(services, item, checked))
     answers: list[IntakeResult] = []
     with services.store.transaction() as uow:
         for item, outcome in zip(items, outcomes, strict=True):
@@ -224,11 +325,10 @@ class _Acceptance:
     """A valid title with its signed receipt and canonical XML, before the dedupe decides."""
 
     validated: Validated
+    checked: _Checked
     receipt: dict[str, Any]
     body: bytes
     signature: bytes
-    xml: bytes
-    xml_signature: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +337,9 @@ class _Rejection:
     body: bytes
 
 
-def _acceptance(services: IntakeServices, item: _Item, validated: Validated) -> _Acceptance:
+def _acceptance(services: IntakeServices, item: _Item, checked: _Checked) -> _Acceptance:
+    validated = checked.validated
+    assert validated is not None
     receipt: dict[str, Any] = {
         "receipt_id": services.new_id(),
         "status": "accepted",
@@ -251,9 +353,7 @@ def _acceptance(services: IntakeServices, item: _Item, validated: Validated) -> 
     }
     body = receipt_bytes(receipt)
     receipt = json.loads(body)  # the same key order as every later read of the stored receipt
-    xml = to_xml(validated.dossier)
-    signer = services.signer
-    return _Acceptance(validated, receipt, body, signer.sign_detached(body), xml, signer.sign_detached(xml))
+    return _Acceptance(validated, checked, receipt, body, services.signer.sign_detached(body))
 
 
 def _store_acceptance(uow: UnitOfWork, item: _Item, acceptance: _Acceptance) -> IntakeResult:
@@ -268,7 +368,7 @@ def _store_acceptance(uow: UnitOfWork, item: _Item, acceptance: _Acceptance) -> 
             sender=item.sender,
             reference=validated.transmission.reference,
             received_at=item.received_at,
-            canonical_json=json.dumps(dossier, ensure_ascii=False),
+            canonical_json=acceptance.checked.dossier_json,
             status="accepted",
         )
     )
@@ -294,7 +394,7 @@ def _store_acceptance(uow: UnitOfWork, item: _Item, acceptance: _Acceptance) -> 
     uow.events.append(
         NewEvent(
             type="dossier.accepted",
-            payload_json=json.dumps({"dossier": dossier}, ensure_ascii=False),
+            payload_json=acceptance.checked.event_json,
             created_at=item.received_at,
             dossier_id=dossier_id,
         )
@@ -315,8 +415,8 @@ def _acceptance_archive(item: _Item, acceptance: _Acceptance) -> list[NewEntry]:
     return [
         NewEntry(
             "canonical-dossier",
-            acceptance.xml,
-            acceptance.xml_signature,
+            acceptance.checked.xml,
+            acceptance.checked.xml_signature,
             {**item.meta, "dossier_id": dossier_id, "media_type": "application/xml"},
         ),
         NewEntry(

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from itertools import islice
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from gateway.cli import main
 from gateway.cli.validate import SOURCES, read_input
+
+if TYPE_CHECKING:
+    from gateway.intake import IntakeResult
 
 
 def expand(files: tuple[str, ...], paths_from: TextIO | None) -> Iterator[str]:
@@ -31,6 +37,19 @@ def expand(files: tuple[str, ...], paths_from: TextIO | None) -> Iterator[str]:
                 yield line.rstrip("\r\n")
 
 
+def _answer_lines(results: list[IntakeResult]) -> tuple[str, bool]:
+    lines, rejected = [], False
+    for result in results:
+        if result.outcome == "rejected":
+            rejected = True
+            lines.append(json.dumps(result.problem, ensure_ascii=False))
+        else:
+            lines.append(
+                json.dumps({"outcome": result.outcome, **result.signed_receipt()}, ensure_ascii=False)
+            )
+    return "\n".join(lines), rejected
+
+
 @main.command("ingest")
 @click.option("--source", type=click.Choice(SOURCES), required=True, help="Who sends the titles.")
 @click.option("--sender", default=None, help="Sender identity recorded in the receipt (default: cli:SOURCE).")
@@ -43,6 +62,12 @@ def expand(files: tuple[str, ...], paths_from: TextIO | None) -> Iterator[str]:
     help="Titles per batch: one archive sync and one database transaction each; 1 = one title at a time.",
 )
 @click.option(
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Processes validating the next batch while this one is stored (default: the CPU count; 0: none).",
+)
+@click.option(
     "--paths-from",
     type=click.File("r"),
     default=None,
@@ -50,7 +75,13 @@ def expand(files: tuple[str, ...], paths_from: TextIO | None) -> Iterator[str]:
 )
 @click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
 def ingest_command(
-    source: str, sender: str | None, batch_size: int, paths_from: TextIO | None, files: tuple[str, ...]
+    *,
+    source: str,
+    sender: str | None,
+    batch_size: int,
+    jobs: int | None,
+    paths_from: TextIO | None,
+    files: tuple[str, ...],
 ) -> None:
     """Validate, store, sign, archive and publish each FILE; print one signed receipt JSON per file.
 
@@ -63,10 +94,18 @@ def ingest_command(
     from gateway.bootstrap import build
     from gateway.config import Settings
     from gateway.errors import GatewayError
-    from gateway.intake import IntakeResult, Submission, receive, receive_many
+    from gateway.intake import (
+        PreparedBatch,
+        Submission,
+        prepare_many,
+        receive,
+        receive_prepared,
+        validation_pool,
+    )
 
     if not files and paths_from is None:
         raise click.UsageError("give FILES, a folder or --paths-from")
+    jobs = (os.cpu_count() or 1) if jobs is None else jobs
     try:
         gateway = build(Settings())
     except GatewayError as exc:
@@ -74,27 +113,40 @@ def ingest_command(
     who = sender or f"cli:{source}"
     rejected = False
     paths = expand(files, paths_from)
-    with gateway:
+    with gateway, ExitStack() as stack:
+        pool: ProcessPoolExecutor | None = None
+        prepared: PreparedBatch | None = None
+
+        def finish() -> None:
+            nonlocal rejected, prepared
+            if prepared is not None:
+                text, any_rejected = _answer_lines(receive_prepared(gateway.intake, prepared))
+                click.echo(text)
+                rejected, prepared = rejected or any_rejected, None
+
         while chunk := list(islice(paths, batch_size)):
             payloads = []
             for file in chunk:
                 try:
                     payloads.append(read_input(file))
                 except OSError as exc:
+                    finish()
                     raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
-            results: list[IntakeResult]
-            if len(payloads) == 1:
-                results = [receive(gateway.intake, source, payloads[0], sender=who)]
-            else:
-                batch = [Submission(source, payload, who) for payload in payloads]
-                results = receive_many(gateway.intake, batch)
-            lines = []
-            for result in results:
-                if result.outcome == "rejected":
-                    rejected = True
-                    lines.append(json.dumps(result.problem, ensure_ascii=False))
-                else:
-                    document = {"outcome": result.outcome, **result.signed_receipt()}
-                    lines.append(json.dumps(document, ensure_ascii=False))
-            click.echo("\n".join(lines))
+            if len(payloads) == 1 and prepared is None:
+                text, any_rejected = _answer_lines([receive(gateway.intake, source, payloads[0], sender=who)])
+                click.echo(text)
+                rejected = rejected or any_rejected
+                continue
+            if pool is None and jobs and len(payloads) >= MIN_POOLED:
+                pool = stack.enter_context(validation_pool(gateway.intake, jobs))
+            # validation of this batch runs in the pool while the previous one is stored
+            following = prepare_many(
+                gateway.intake, [Submission(source, p, who) for p in payloads], executor=pool
+            )
+            finish()
+            prepared = following
+        finish()
     sys.exit(1 if rejected else 0)
+
+
+MIN_POOLED = 64  # below this a batch validates faster here than it ships to workers
