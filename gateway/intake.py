@@ -181,7 +181,7 @@ class PreparedBatch:
 
     batch: Sequence[Submission]
     items: list[_Item]
-    checks: list[Future[_Checked]] | list[_Checked]
+    checks: list[Future[list[_Checked]]] | list[_Checked]
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +222,7 @@ def _rendered(signer: SignerPort, validated: Validated, payload_signature: bytes
 
 
 _worker_signer: SignerPort | None = None
+TITLES_PER_TASK = 25
 
 
 def _init_worker(signer: SignerPort) -> None:
@@ -229,10 +230,10 @@ def _init_worker(signer: SignerPort) -> None:
     _worker_signer = signer
 
 
-def _check_in_worker(source: SourceKind, payload: bytes, received_at: datetime, max_bytes: int) -> _Checked:
+def _check_in_worker(jobs: list[tuple[SourceKind, bytes, datetime, int]]) -> list[_Checked]:
     if _worker_signer is None:
         raise RuntimeError("not a validation worker: build the pool with validation_pool()")
-    return _check(_worker_signer, source, payload, received_at, max_bytes)
+    return [_check(_worker_signer, *job) for job in jobs]
 
 
 def validation_pool(services: IntakeServices, workers: int) -> ProcessPoolExecutor:
@@ -267,13 +268,21 @@ def prepare_many(
     args = [(i.source, t.payload, i.received_at, limit) for t, i in zip(batch, items, strict=True)]
     if executor is None:
         return PreparedBatch(batch, items, [_check(services.signer, *a) for a in args])
-    return PreparedBatch(batch, items, [executor.submit(_check_in_worker, *a) for a in args])
+    # tasks of a few dozen titles: one future and one pickling round trip per title cost too much
+    step = TITLES_PER_TASK
+    return PreparedBatch(
+        batch,
+        items,
+        [executor.submit(_check_in_worker, args[i : i + step]) for i in range(0, len(args), step)],
+    )
 
 
 def receive_prepared(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResult]:
     """The rest of `receive_many` for a prepared batch."""
     batch, items = prepared.batch, prepared.items
-    checks = [c.result() if isinstance(c, Future) else c for c in prepared.checks]
+    checks: list[_Checked] = []
+    for check in prepared.checks:
+        checks += check.result() if isinstance(check, Future) else [check]
     services.archive.append_many(
         [
             NewEntry("inbound-payload", t.payload, checked.payload_signature, item.meta)

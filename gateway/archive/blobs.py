@@ -114,7 +114,11 @@ class BlobStore:
         """`write` for each blob, in parallel for a batch; results in order."""
         if len(blobs) < 4:
             return [self.write(blob) for blob in blobs]
-        return list(_pool().map(self.write, blobs))
+        # one task per thread, not per blob: a future per blob costs more than a small write
+        share = -(-len(blobs) // WRITERS)
+        parts = [blobs[i : i + share] for i in range(0, len(blobs), share)]
+        done = _pool().map(lambda part: [self.write(blob) for blob in part], parts)
+        return [written for part in done for written in part]
 
     def write_stream(self, chunks: Iterable[bytes]) -> tuple[str, int, str]:
         """Store a stream of bytes hashed while copied (constant memory); (digest, size, file)."""
