@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -161,17 +162,44 @@ def bench_http(clients: int, seconds: float, workers: int) -> dict[str, Any]:
         command = [sys.executable, "-c", ENTRY, "serve", "--port", str(port)]
         if workers > 1:
             command += ["--workers", str(workers)]
-        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             url = f"https://localhost:{port}"
             wait_ready(url, root / "certs")
+            client_before = _cpu(resource.RUSAGE_SELF)
+            server_before = _tree_cpu(server.pid)
             result = asyncio.run(post_titles(url, root / "certs", clients=clients, seconds=seconds))
+            # the load generator shares the machine's cores with the server: say how much it took
+            result["client_cpu_seconds"] = round(_cpu(resource.RUSAGE_SELF) - client_before, 1)
+            result["server_cpu_seconds"] = round(_tree_cpu(server.pid) - server_before, 1)
         finally:
             server.terminate()
             server.wait(timeout=30)
         result["workers"] = workers
         result["archive_entries"] = _archive_entries(root / "var" / "archive")
         return result
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process and its children still running (from /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        pids += [int(child) for child in children]
+    return total
 
 
 def main() -> None:

@@ -112,7 +112,7 @@ class BlobStore:
 
     def write_many(self, blobs: Sequence[bytes]) -> list[tuple[str, str]]:
         """`write` for each blob, in parallel for a batch; results in order."""
-        if len(blobs) < 4:
+        if len(blobs) < 16:  # a single title's appends: the request threads are the parallelism
             return [self.write(blob) for blob in blobs]
         # one task per thread, not per blob: a future per blob costs more than a small write
         share = -(-len(blobs) // WRITERS)

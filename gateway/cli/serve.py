@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
+import socket
+import sys
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from gateway.cli import main
+
+if TYPE_CHECKING:
+    from gateway.config import Settings
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -17,36 +25,110 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8443).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Server processes sharing the port, the database and the archive (one per core).",
+)
+def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the HTTPS API; callers must present a client certificate from the configured CA."""
-    import uvicorn
     from pydantic import ValidationError
 
     from gateway.config import Settings
-    from gateway.errors import GatewayError
-    from gateway.transport.http.wiring import build_service
 
     try:
         settings = Settings()
     except ValidationError as exc:
         fields = ", ".join("GATEWAY_" + "__".join(map(str, e["loc"])).upper() for e in exc.errors())
         raise click.ClickException(f"configuration-error: invalid setting(s) {fields}") from exc
+    if workers == 1:
+        _serve_one(settings, host, port, sockets=None, deliver=True)
+        return
+    _serve_forked(settings, host, port, workers)
+
+
+def _serve_one(
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    *,
+    sockets: list[socket.socket] | None,
+    deliver: bool,
+) -> None:
+    import uvicorn
+
+    from gateway.errors import GatewayError
+    from gateway.transport.http.wiring import build_service
+
     try:
         service = build_service(settings, host=host, port=port)
     except GatewayError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc
-    if service.delivery is not None:
-        service.delivery.start()  # webhook pushes beside the HTTP server (GATEWAY_DELIVER_IN_SERVE)
+    delivery = service.delivery if deliver else None
+    if delivery is not None:
+        delivery.start()  # webhook pushes beside the HTTP server (GATEWAY_DELIVER_IN_SERVE)
     # uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it found:
     # with the default one the process would die before the `finally` below (worker stopped,
     # archive checkpointed); with this one the process ends through the `finally`, exit status 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
-        uvicorn.Server(service.config).run()
+        uvicorn.Server(service.config).run(sockets=sockets)
     finally:
-        if service.delivery is not None:
-            service.delivery.stop()
+        if delivery is not None:
+            delivery.stop()
         service.gateway.close()
+
+
+def _serve_forked(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
+    """Pre-fork: one listening socket, `workers` processes accepting on it, each with its own
+    store connections and archive handle (the archive's file lock and SQLite's locks serialise
+    their writes; group commit happens inside each process). Only the first delivers webhooks.
+    """
+    listener = socket.create_server(
+        (host or settings.host, port if port is not None else settings.port), backlog=2048
+    )
+    listener.set_inheritable(True)
+    children: list[int] = []
+    for number in range(workers):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, measured by the e2e test
+            code = 0
+            try:
+                _serve_one(settings, host, port, sockets=[listener], deliver=number == 0)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    listener.close()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    failed = False
+    for child in children:
+        while True:
+            try:
+                _pid, status = os.waitpid(child, 0)
+                break
+            except ChildProcessError:
+                status = 0
+                break
+            except InterruptedError:  # pragma: no cover - PEP 475 retries waitpid itself
+                continue
+        if os.waitstatus_to_exitcode(status) != 0:
+            failed = True
+            stop(signal.SIGTERM, None)  # one worker down: take the others down, do not limp on
+    if failed:
+        sys.exit(1)
 
 
 @main.command()
