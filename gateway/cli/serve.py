@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import sys
+import traceback
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -86,6 +87,10 @@ def _serve_forked(settings: Settings, host: str | None, port: int | None, worker
     store connections and archive handle (the archive's file lock and SQLite's locks serialise
     their writes; group commit happens inside each process). Only the first delivers webhooks.
     """
+    from gateway.store import open_sql_store
+
+    # migrate once here: workers migrating the same database at once would collide
+    open_sql_store(settings.effective_database_url).close()
     listener = socket.create_server(
         (host or settings.host, port if port is not None else settings.port), backlog=2048
     )
@@ -100,6 +105,7 @@ def _serve_forked(settings: Settings, host: str | None, port: int | None, worker
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
             except BaseException:
+                traceback.print_exc()
                 code = 1
             finally:
                 os._exit(code)
