@@ -23,13 +23,13 @@ import json
 import logging
 import multiprocessing
 import secrets
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
+from gateway.archive.group import GroupCommit
 from gateway.archive.store import NewEntry
 from gateway.canonical.xml import to_xml
 from gateway.domain.transmission import SourceKind
@@ -79,45 +79,28 @@ _T = TypeVar("_T")
 
 @dataclass(slots=True)
 class _Work:
+    store: Store
     run: Callable[[UnitOfWork], object]
     result: object = None
     error: BaseException | None = None
-    done: bool = False
 
 
 class TransactionGroup:
     """Concurrent receives share one database transaction, so one commit (one fsync of the WAL).
 
-    Leader/follower like the archive's group commit: whoever finds no transaction under way runs
-    every queued piece of work in one; the others wait for it. A transaction that fails is replayed
-    one piece at a time, so that a bad piece fails alone, as it would have without the group.
-    Also spares SQLite's busy handler, which sleeps milliseconds when writers collide.
+    Leader/follower like the archive's group commit (gateway.archive.group): whoever finds no
+    transaction under way runs every queued piece of work in one; the others wait for it. A
+    transaction that fails is replayed one piece at a time, so that a bad piece fails alone, as it
+    would have without the group. Also spares SQLite's busy handler, which sleeps milliseconds
+    when writers collide.
     """
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._queue: list[_Work] = []
-        self._leading = False
+        self._group: GroupCommit[_Work] = GroupCommit(lambda group: _run_group(group[0].store, group))
 
     def run(self, store: Store, work: Callable[[UnitOfWork], _T]) -> _T:
-        mine = _Work(work)
-        with self._cond:
-            self._queue.append(mine)
-            while not mine.done:
-                if self._leading:
-                    self._cond.wait()
-                    continue
-                group, self._queue = self._queue, []
-                self._leading = True
-                self._cond.release()
-                try:
-                    _run_group(store, group)
-                finally:
-                    self._cond.acquire()
-                    self._leading = False
-                    for queued in group:
-                        queued.done = True
-                    self._cond.notify_all()
+        mine = _Work(store, work)
+        self._group.submit([mine])
         if mine.error is not None:
             raise mine.error
         return mine.result  # type: ignore[return-value]

@@ -15,9 +15,12 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from gateway.archive.blobs import fsync_dir
 from gateway.archive.journal import ArchiveEntry
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -34,46 +37,63 @@ class Pending:
 
 
 @dataclass(slots=True)
-class _Ticket:
-    items: list[Pending]
+class _Ticket(Generic[T]):
+    items: list[T]
+    # a lock taken once at creation: whoever finishes the ticket, or hands it the lead, frees it
+    wake: threading.Lock = field(default_factory=threading.Lock)
     done: bool = False
+    lead: bool = False
     error: BaseException | None = field(default=None, repr=False)
 
 
-class GroupCommit:
-    """Runs `commit(items)` for groups of concurrently submitted items, one group at a time."""
+class GroupCommit(Generic[T]):
+    """Runs `commit(items)` for groups of concurrently submitted items, one group at a time.
 
-    def __init__(self, commit: Callable[[list[Pending]], None]) -> None:
+    Each waiter sleeps on a lock of its own and is woken once, when its group is done or when it
+    is handed the lead: no thundering herd of waiters re-checking a shared condition.
+    """
+
+    def __init__(self, commit: Callable[[list[T]], None]) -> None:
         self._commit = commit
-        self._cond = threading.Condition()
-        self._queue: list[_Ticket] = []
+        self._lock = threading.Lock()
+        self._queue: list[_Ticket[T]] = []
         self._leading = False
 
-    def submit(self, items: list[Pending]) -> None:
+    def submit(self, items: list[T]) -> None:
         """Return once `items` are committed; raise the commit's error if it failed."""
         ticket = _Ticket(items)
-        with self._cond:
+        ticket.wake.acquire()
+        with self._lock:
             self._queue.append(ticket)
-            while not ticket.done:
-                if self._leading:
-                    self._cond.wait()
-                    continue
-                group, self._queue = self._queue, []
-                self._leading = True
-                self._cond.release()
-                error: BaseException | None = None
-                try:
-                    self._commit([item for queued in group for item in queued.items])
-                except BaseException as exc:
-                    error = exc
-                finally:
-                    self._cond.acquire()
-                    self._leading = False
-                    for queued in group:
-                        queued.done, queued.error = True, error
-                    self._cond.notify_all()
+            ticket.lead = not self._leading
+            self._leading = True
+        if not ticket.lead:
+            ticket.wake.acquire()  # until done, or until handed the lead
+        if not ticket.done:
+            self._lead()
         if ticket.error is not None:
             raise ticket.error
+
+    def _lead(self) -> None:
+        with self._lock:
+            group, self._queue = self._queue, []
+        error: BaseException | None = None
+        try:
+            self._commit([item for queued in group for item in queued.items])
+        except BaseException as exc:
+            error = exc
+        finally:
+            for queued in group:
+                queued.done, queued.error = True, error
+                if not queued.lead:
+                    queued.wake.release()
+            with self._lock:
+                if self._queue:  # arrived during this commit: the first of them leads the next
+                    following = self._queue[0]
+                    following.lead = True
+                    following.wake.release()
+                else:
+                    self._leading = False
 
 
 def _load_syncfs() -> Callable[[int], int] | None:

@@ -130,7 +130,7 @@ class Archive:
         if blob_sync is None:
             blob_sync = "syncfs" if syncfs_available() else "files"
         self.blob_sync: BlobSync = blob_sync
-        self._group = GroupCommit(self._commit)
+        self._group: GroupCommit[Pending] = GroupCommit(self._commit)
         self._thread_lock = threading.RLock()
         self._lock_fd = os.open(directory / "archive.lock", os.O_RDWR | os.O_CREAT, 0o640)
         self._journal = Journal(directory, fsync=fsync)
