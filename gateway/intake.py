@@ -187,22 +187,29 @@ def receive(
             return replay
 
     item = _Item(source, sender, received_at, payload_sha, idempotency_key)
-    # the raw payload is evidence before anything else can fail
-    services.archive.append(
-        "inbound-payload", payload, signature=services.signer.sign_detached(payload), metadata=item.meta
-    )
+    evidence = NewEntry("inbound-payload", payload, services.signer.sign_detached(payload), item.meta)
+    # The raw payload is archived with the rest of the answer's evidence, in one sync, before the
+    # answer leaves; alone if anything fails on the way, so it is evidence whatever happens.
+    outcome: list[NewEntry] = []
     try:
-        validated = validate(source, payload, received_at=received_at, max_bytes=services.max_bytes)
-    except GatewayError as exc:
-        rejection = _rejection(services, item, exc)
-        services.transactions.run(services.store, lambda uow: _store_rejection(uow, item, rejection))
-        services.archive.append_many(_rejection_archive(item, rejection))
-        return rejection.result
-    acceptance = _acceptance(services, item, _rendered(services.signer, validated, b""))
-    answer = services.transactions.run(services.store, lambda uow: _store_acceptance(uow, item, acceptance))
-    if answer.outcome == "accepted":
-        services.archive.append_many(_acceptance_archive(item, acceptance))
-    return answer
+        try:
+            validated = validate(source, payload, received_at=received_at, max_bytes=services.max_bytes)
+        except GatewayError as exc:
+            rejection = _rejection(services, item, exc)
+            services.transactions.run(services.store, lambda uow: _store_rejection(uow, item, rejection))
+            outcome, result = _rejection_archive(item, rejection), rejection.result
+        else:
+            acceptance = _acceptance(services, item, _rendered(services.signer, validated, b""))
+            result = services.transactions.run(
+                services.store, lambda uow: _store_acceptance(uow, item, acceptance)
+            )
+            if result.outcome == "accepted":
+                outcome = _acceptance_archive(item, acceptance)
+    except BaseException:
+        services.archive.append_many([evidence])
+        raise
+    services.archive.append_many([evidence, *outcome])
+    return result
 
 
 @dataclass(frozen=True, slots=True)
