@@ -3,6 +3,7 @@
     .venv/bin/python bench/intake.py ingest --titles 20000 [--batch 500]
     .venv/bin/python bench/intake.py http --clients 32 --seconds 20 [--workers 2]
     .venv/bin/python bench/intake.py all
+    .venv/bin/python bench/intake.py sign-archive --megabytes 400     # SEPA emission's last step
 
 Every title is distinct (the greffe example with its minute number and reference changed), so each
 one is a new dossier: validated, stored, signed three times and archived three times (payload,
@@ -202,9 +203,45 @@ def _tree_cpu(pid: int) -> float:
     return total
 
 
+def bench_sign_archive(megabytes: int) -> dict[str, Any]:
+    """The last step of a SEPA emission on a file of national size: streamed signature + archive."""
+    from gateway.archive import Archive
+    from gateway.signing import Signer
+
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
+        root = Path(tmp)
+        init_dev_pki(root / "certs")
+        signer = Signer.from_files(root / "certs" / "signer.pem", root / "certs" / "signer-key.pem")
+        path = root / "pain008.xml"
+        block = b"".join(
+            f"<DrctDbtTxInf><PmtId><EndToEndId>E2E-{n:012d}</EndToEndId></PmtId></DrctDbtTxInf>\n".encode()
+            for n in range(10_000)
+        )
+        with path.open("wb") as out:
+            while out.tell() < megabytes << 20:
+                out.write(block)
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        started = time.perf_counter()
+        signature = signer.sign_detached_file(path)
+        signed = time.perf_counter()
+        with Archive(root / "archive", signer=signer) as archive:
+            entry = archive.append_file("outbound-pain.008", path, signature=signature, metadata={})
+        archived = time.perf_counter()
+        return {
+            "bench": "sign-archive",
+            "file_mb": round(path.stat().st_size / (1 << 20)),
+            "sign_seconds": round(signed - started, 2),
+            "archive_seconds": round(archived - signed, 2),
+            "entry": entry.seq,
+            "peak_rss_mb_before": round(rss_before),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", choices=["ingest", "http", "all"])
+    parser.add_argument("which", choices=["ingest", "http", "sign-archive", "all"])
+    parser.add_argument("--megabytes", type=int, default=400, help="sign-archive: file size")
     parser.add_argument("--titles", type=int, default=20000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--clients", type=int, default=32)
@@ -215,6 +252,8 @@ def main() -> None:
         print(json.dumps(bench_ingest(args.titles, args.batch)), flush=True)
     if args.which in ("http", "all"):
         print(json.dumps(bench_http(args.clients, args.seconds, args.workers)), flush=True)
+    if args.which == "sign-archive":
+        print(json.dumps(bench_sign_archive(args.megabytes)), flush=True)
 
 
 if __name__ == "__main__":
