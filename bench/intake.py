@@ -56,7 +56,7 @@ def environment(root: Path) -> dict[str, str]:
     return {**os.environ, "GATEWAY_CERTS_DIR": str(pki), "GATEWAY_DATA_DIR": str(root / "var")}
 
 
-def bench_ingest(titles: int, batch: int) -> dict[str, Any]:
+def bench_ingest(titles: int, batch: int, jobs: int | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
         root = Path(tmp)
         env = environment(root)
@@ -67,8 +67,9 @@ def bench_ingest(titles: int, batch: int) -> dict[str, Any]:
             text = base.replace(b"26/01842", f"26/I{i:08d}".encode())
             (folder / f"{i:08d}.xml").write_bytes(text.replace(b"TJNANTES-2026-004217", b"TJN-I-%08d" % i))
         started = time.perf_counter()
+        options = ["--batch", str(batch)] + ([] if jobs is None else ["--jobs", str(jobs)])
         proc = subprocess.Popen(
-            [sys.executable, "-c", ENTRY, "ingest", "--source", "greffe", "--batch", str(batch), str(folder)],
+            [sys.executable, "-c", ENTRY, "ingest", "--source", "greffe", *options, str(folder)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -92,6 +93,7 @@ def bench_ingest(titles: int, batch: int) -> dict[str, Any]:
             "bench": "ingest",
             "titles": titles,
             "batch": batch,
+            "jobs": jobs if jobs is not None else os.cpu_count(),
             "seconds": round(last - started, 2),
             "startup_seconds": round(first - started, 2),
             "titles_per_second": round(rate, 1),
@@ -244,12 +246,13 @@ def main() -> None:
     parser.add_argument("--megabytes", type=int, default=400, help="sign-archive: file size")
     parser.add_argument("--titles", type=int, default=20000)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--jobs", type=int, default=None, help="ingest: validation processes")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     if args.which in ("ingest", "all"):
-        print(json.dumps(bench_ingest(args.titles, args.batch)), flush=True)
+        print(json.dumps(bench_ingest(args.titles, args.batch, args.jobs)), flush=True)
     if args.which in ("http", "all"):
         print(json.dumps(bench_http(args.clients, args.seconds, args.workers)), flush=True)
     if args.which == "sign-archive":
