@@ -4,6 +4,9 @@ One function serves `POST /v1/{source}/transmissions` and `gateway ingest`: adap
 deduplicate, store the dossier with its receipt and a `dossier.accepted` event in one transaction,
 sign, and archive the raw payload (rejected ones too, as evidence), the canonical dossier and every
 receipt. A duplicate is answered with the first receipt; a rejection gets a signed rejection receipt.
+Nothing is answered before all of it is durable. Concurrent calls share their database transaction
+(`TransactionGroup`) and their archive sync (the archive's group commit), so a busy server pays one
+commit and one sync for many requests.
 
 `receive_many` does the same for a batch of titles (`gateway ingest`): one archive sync for all the
 inbound payloads, one database transaction, one archive sync for all the dossiers and receipts, and

@@ -2,6 +2,8 @@
 
 archive = Archive(settings.effective_archive_dir, signer=Signer.from_settings(settings))
 entry = archive.append("inbound.greffe", payload, signature=cms, metadata={"source": "greffe"})
+entries = archive.append_many([NewEntry("receipt", body, cms, meta), ...])   # one sync for all
+entry = archive.append_file("outbound-pain.008", path, signature=cms)        # streamed, any size
 archive.checkpoint()                      # signed tree head (C2SP tlog-checkpoint + CMS)
 archive.inclusion_proof(entry.seq)        # RFC 9162 §2.1.3 proof against the latest checkpoint
 verify_archive(folder, trust_anchors=load_trust_anchors(ca_file))
@@ -11,7 +13,7 @@ from gateway.archive.checkpoint import DEFAULT_ORIGIN, Checkpoint, verify_checkp
 from gateway.archive.errors import ArchiveCorrupt
 from gateway.archive.export import export_bundle
 from gateway.archive.journal import ArchiveEntry
-from gateway.archive.store import Archive, ArchivePort, InclusionProof
+from gateway.archive.store import Archive, ArchivePort, InclusionProof, NewEntry
 from gateway.archive.verify import VerifyReport, verify_archive, verify_proof_document
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "ArchivePort",
     "Checkpoint",
     "InclusionProof",
+    "NewEntry",
     "VerifyReport",
     "export_bundle",
     "verify_archive",

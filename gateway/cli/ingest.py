@@ -65,7 +65,7 @@ def _answer_lines(results: list[IntakeResult]) -> tuple[str, bool]:
     "--jobs",
     type=click.IntRange(min=0),
     default=None,
-    help="Processes validating the next batch while this one is stored (default: the CPU count; 0: none).",
+    help="Processes validating the next batch while this one is stored (default: CPUs, at most 8; 0: none).",
 )
 @click.option(
     "--paths-from",
@@ -105,7 +105,7 @@ def ingest_command(
 
     if not files and paths_from is None:
         raise click.UsageError("give FILES, a folder or --paths-from")
-    jobs = (os.cpu_count() or 1) if jobs is None else jobs
+    jobs = min(os.cpu_count() or 1, 8) if jobs is None else jobs
     try:
         gateway = build(Settings())
     except GatewayError as exc:
