@@ -20,7 +20,7 @@ def test_batches_answer_every_file_in_order_and_the_archive_verifies(tmp_path: P
     folder = tmp_path / "in"
     folder.mkdir()
     contents = [title(n) for n in range(70)]
-    contents[10] = title(3)  # the same title twice in one batch
+    contents[10] = title(3)  # the same title twice in one batch (validated by the worker pool)
     contents[40] = GREFFE.replace(b"<TypeTitre>1</TypeTitre>", b"<TypeTitre>4</TypeTitre>")
     for number, data in enumerate(contents):
         (folder / f"{number:03d}.xml").write_bytes(data)
@@ -28,7 +28,7 @@ def test_batches_answer_every_file_in_order_and_the_archive_verifies(tmp_path: P
     extra = tmp_path / "extra.xml"
     extra.write_bytes(title(3))  # a duplicate of a title from an earlier batch, listed on stdin
     done = gateway(
-        "ingest", "--source", "greffe", "--batch", "25", "--jobs", "2", "--paths-from", "-", str(folder),
+        "ingest", "--source", "greffe", "--batch", "64", "--jobs", "2", "--paths-from", "-", str(folder),
         cwd=tmp_path, env=env, stdin=f"{extra}\n\n".encode(),
     )  # fmt: skip
     assert done.returncode == 1, done.stderr  # one title is refused
