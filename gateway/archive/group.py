@@ -113,21 +113,18 @@ def syncfs_available() -> bool:
     return _SYNCFS is not None
 
 
-def sync_filesystem(path: Path) -> None:
-    """syncfs(2): every dirty page and inode of the file system holding `path`, one call.
+def sync_filesystem(fd: int) -> None:
+    """syncfs(2): every dirty page and inode of the file system holding `fd`, in one call.
 
-    Linux reports writeback errors of the file system since 5.8, so a failed write is not
-    silently acknowledged.
+    Linux reports the file system's writeback errors since 5.8, once per descriptor and from
+    the moment it was opened: keep one descriptor open for the archive's life, so that an error
+    in any blob's writeback since then fails the next group instead of being missed.
     """
     if _SYNCFS is None:
         raise OSError("syncfs(2) is not available here")
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        if _SYNCFS(fd) != 0:
-            errno = ctypes.get_errno()
-            raise OSError(errno, f"syncfs: {os.strerror(errno)}")
-    finally:
-        os.close(fd)
+    if _SYNCFS(fd) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"syncfs: {os.strerror(errno)}")
 
 
 def sync_files(files: Iterable[str], root: Path) -> None:

@@ -133,6 +133,8 @@ class Archive:
         self._group: GroupCommit[Pending] = GroupCommit(self._commit)
         self._thread_lock = threading.RLock()
         self._lock_fd = os.open(directory / "archive.lock", os.O_RDWR | os.O_CREAT, 0o640)
+        # opened before any blob is written: syncfs reports writeback errors from then on
+        self._sync_fd = os.open(self.blobs.root, os.O_RDONLY | os.O_DIRECTORY)
         self._journal = Journal(directory, fsync=fsync)
         self._checkpoints: list[Checkpoint] = []
         self._checkpoints_end = 0
@@ -151,6 +153,7 @@ class Archive:
 
     def close(self) -> None:
         self._journal.close()
+        os.close(self._sync_fd)
         os.close(self._lock_fd)
 
     def __enter__(self) -> Archive:
@@ -242,7 +245,7 @@ class Archive:
         # runs in the group's leader thread; blobs first, so no durable record names a lost blob
         if self._fsync:
             if self.blob_sync == "syncfs":
-                sync_filesystem(self.blobs.root)
+                sync_filesystem(self._sync_fd)
             else:
                 sync_files((f for item in group for f in item.files), self.blobs.root)
         with self._locked():

@@ -221,3 +221,16 @@ def test_append_file_streams_a_big_file_into_the_blob_store(
     report = verify_archive(folder, trust_anchors=load_trust_anchors(pki.ca.cert))
     assert report.ok, report.problems
     assert report.entries == 2
+
+
+def test_a_failed_blob_sync_records_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway.archive import group
+
+    with Archive(tmp_path / "archive", blob_sync="syncfs") as archive:
+        archive.append("receipt", b"first")
+        monkeypatch.setattr(group, "_SYNCFS", lambda fd: -1)  # the kernel reports a writeback error
+        with pytest.raises(OSError, match="syncfs"):
+            archive.append_many([NewEntry("receipt", b"a"), NewEntry("receipt", b"b")])
+        monkeypatch.undo()
+        assert archive.size == 1
+        assert archive.append("receipt", b"second").seq == 1
