@@ -59,7 +59,8 @@ class SqlDossiers:
         t = schema.dossiers
         stmt = _insert_ignoring_conflict(self._conn, t, ["dedupe_key"])
         # RETURNING says whether this insert won; rowcount is not reliable on every driver.
-        inserted = self._conn.execute(stmt.values(**_fields(dossier)).returning(t.c.dossier_id))
+        # Parameters apart from the statement: its SQL is compiled once and cached, not per row.
+        inserted = self._conn.execute(stmt.returning(t.c.dossier_id), _fields(dossier))
         if inserted.first() is not None:
             return dossier, True
         existing = self.get_by_dedupe_key(dossier.dedupe_key)
@@ -89,7 +90,7 @@ class SqlReceipts:
         self._conn = conn
 
     def add(self, receipt: ReceiptRow) -> None:
-        self._conn.execute(schema.receipts.insert().values(**_fields(receipt)))
+        self._conn.execute(schema.receipts.insert(), _fields(receipt))
 
     def get(self, receipt_id: str) -> ReceiptRow | None:
         t = schema.receipts
@@ -114,7 +115,7 @@ class SqlIdempotency:
     def remember(self, row: IdempotencyRow) -> tuple[IdempotencyRow, bool]:
         t = schema.idempotency_keys
         stmt = _insert_ignoring_conflict(self._conn, t, ["sender", "key"])
-        inserted = self._conn.execute(stmt.values(**_fields(row)).returning(t.c.key))
+        inserted = self._conn.execute(stmt.returning(t.c.key), _fields(row))
         if inserted.first() is not None:
             return row, True
         existing = self.lookup(row.sender, row.key)
