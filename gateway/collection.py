@@ -19,10 +19,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.domain.money import format_euros
-from gateway.emission import emit, file_sha256
+from gateway.emission import emit_and_record
 from gateway.errors import Issue
-from gateway.events import FILE_EMITTED, publish
 from gateway.payments.mandates import DebtorAccount, Mandate
 from gateway.payments.schedule import Collectable, DueDebit, due_debit
 from gateway.sepa import rules as sepa_rules
@@ -30,7 +28,7 @@ from gateway.sepa.ids import mandate_reference, payment_info_id
 from gateway.sepa.ids import message_id as make_message_id
 from gateway.sepa.model import Amendment, DirectDebit, Fund, MessageHeader, Pain008Version, SequenceType
 from gateway.sepa.pain008 import write_pain008
-from gateway.store.payments import DebitRow, MandateRow, PaymentFileRow, SqlPayments
+from gateway.store.payments import DebitRow, MandateRow, SqlPayments
 from gateway.store.ports import DossierRow
 from gateway.store.sql import SqlStore
 from gateway.transport.bank import BankChannel
@@ -225,22 +223,10 @@ def run_debits(
         staging_dir.mkdir(parents=True, exist_ok=True)
         path = staging_dir / f"{msg_id}.xml"
         summary = write_pain008(path, MessageHeader(msg_id, created_at), fund, source, version=version)
-        emitted = emit(
-            path, kind="pain.008", version=summary.version, message_id=msg_id, created_at=created_at,
+        emitted = emit_and_record(
+            path, summary, uow=uow, payments=payments, kind="pain.008", label=period,
+            event={"period": period}, created_at=created_at,
             signer=signer, archive=archive, channel=channel,
-        )  # fmt: skip
-        payments.add_file(
-            PaymentFileRow(
-                msg_id, "pain.008", summary.version, period, created_at, path.name, file_sha256(path),
-                summary.count, summary.total_cents, emitted.archive_seq, emitted.channel_ref,
-            )
-        )  # fmt: skip
-        publish(
-            uow.events,
-            FILE_EMITTED,
-            {"kind": "pain.008", "message_id": msg_id, "period": period, "count": summary.count,
-             "total": format_euros(summary.total_cents), "sha256": emitted.sha256},
-            at=created_at,
         )  # fmt: skip
     report.message_id, report.file, report.channel_ref = msg_id, path, emitted.channel_ref
     return report

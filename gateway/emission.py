@@ -14,7 +14,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from gateway.domain.money import format_euros
+from gateway.events import FILE_EMITTED, publish
+from gateway.sepa.model import WriteSummary
 from gateway.sepa.xsd import validate_file
+from gateway.store.payments import PaymentFileRow, SqlPayments
+from gateway.store.ports import UnitOfWork
 from gateway.transport.bank import BankChannel
 
 
@@ -77,3 +82,34 @@ def emit(
     reference = channel.send(path, signature, name=path.name)
     seq = getattr(entry, "seq", None)
     return Emitted(path, digest.hexdigest(), signature, seq if isinstance(seq, int) else None, reference)
+
+
+def emit_and_record(
+    path: Path,
+    summary: WriteSummary,
+    *,
+    uow: UnitOfWork,
+    payments: SqlPayments,
+    kind: str,
+    label: str,
+    event: dict[str, str],
+    created_at: datetime,
+    signer: _Signer,
+    archive: _Archive,
+    channel: BankChannel,
+) -> Emitted:
+    """`emit` a written file, then record it and publish `file.emitted` in the run's transaction."""
+    emitted = emit(
+        path, kind=kind, version=summary.version, message_id=summary.message_id, created_at=created_at,
+        signer=signer, archive=archive, channel=channel,
+    )  # fmt: skip
+    payments.add_file(
+        PaymentFileRow(
+            summary.message_id, kind, summary.version, label, created_at, path.name, emitted.sha256,
+            summary.count, summary.total_cents, emitted.archive_seq, emitted.channel_ref,
+        )
+    )  # fmt: skip
+    data = {"kind": kind, "message_id": summary.message_id, **event, "count": summary.count}
+    data |= {"total": format_euros(summary.total_cents), "sha256": emitted.sha256}
+    publish(uow.events, FILE_EMITTED, data, at=created_at)
+    return emitted

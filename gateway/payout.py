@@ -15,15 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from gateway.collection import Progress, RunReport
-from gateway.domain.money import format_euros
-from gateway.emission import emit, file_sha256
-from gateway.events import FILE_EMITTED, publish
+from gateway.emission import emit_and_record
 from gateway.sepa import rules as sepa_rules
 from gateway.sepa.ids import end_to_end_id, payment_info_id
 from gateway.sepa.ids import message_id as make_message_id
 from gateway.sepa.model import CreditTransfer, Fund, MessageHeader, Pain001Version
 from gateway.sepa.pain001 import write_pain001
-from gateway.store.payments import CreditRow, PaymentFileRow, SqlPayments
+from gateway.store.payments import CreditRow, SqlPayments
 from gateway.store.sql import SqlStore
 from gateway.transport.bank import BankChannel
 
@@ -116,22 +114,10 @@ def run_credits(
         staging_dir.mkdir(parents=True, exist_ok=True)
         path = staging_dir / f"{msg_id}.xml"
         summary = write_pain001(path, MessageHeader(msg_id, created_at), fund, source, version=version)
-        emitted = emit(
-            path, kind="pain.001", version=summary.version, message_id=msg_id, created_at=created_at,
+        emitted = emit_and_record(
+            path, summary, uow=uow, payments=payments, kind="pain.001", label=label,
+            event={"execution_date": label}, created_at=created_at,
             signer=signer, archive=archive, channel=channel,
-        )  # fmt: skip
-        payments.add_file(
-            PaymentFileRow(
-                msg_id, "pain.001", summary.version, label, created_at, path.name, file_sha256(path),
-                summary.count, summary.total_cents, emitted.archive_seq, emitted.channel_ref,
-            )
-        )  # fmt: skip
-        publish(
-            uow.events,
-            FILE_EMITTED,
-            {"kind": "pain.001", "message_id": msg_id, "execution_date": label, "count": summary.count,
-             "total": format_euros(summary.total_cents), "sha256": emitted.sha256},
-            at=created_at,
         )  # fmt: skip
     report.message_id, report.file, report.channel_ref = msg_id, path, emitted.channel_ref
     return report
