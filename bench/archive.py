@@ -3,9 +3,10 @@
     .venv/bin/python bench/archive.py                      # 100k appends, 1M-entry verify
     .venv/bin/python bench/archive.py --append 10000 --verify 100000
 
-The 1M-entry archive for `verify` is generated directly on disk (same record encoding, one blob
-file per entry, not fsync'ed) because a million fsync'ed appends would measure the disk, not the
-code; appends are measured separately through `Archive.append` with fsync on.
+The 1M-entry archive for `verify` is generated directly on disk (same record encoding, one pack
+record per entry, or one blob file with `--layout files` as before packs; not fsync'ed) because a
+million fsync'ed appends would measure the disk, not the code; appends are measured separately
+through `Archive.append` with fsync on.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 from gateway.archive import Archive, ArchiveEntry
 from gateway.archive.blobs import sha256_hex
 from gateway.archive.journal import INDEX_RECORD, encode_record
+from gateway.archive.packs import HEADER, MAGIC, pack_name
 from gateway.pki import DevPki, init_dev_pki
 from gateway.signing import Signer
 
@@ -65,22 +67,34 @@ def bench_append(folder: Path, signer: Signer, count: int, *, fsync: bool) -> di
     }
 
 
-def generate(folder: Path, signer: Signer, count: int, checkpoint_every: int) -> float:
+def generate(folder: Path, signer: Signer, count: int, checkpoint_every: int, layout: str) -> float:
     """Write a `count`-entry archive straight to disk, with a checkpoint every N entries."""
     began = time.perf_counter()
     blobs = folder / "blobs"
-    for a in range(256):
-        (blobs / f"{a:02x}").mkdir(parents=True, exist_ok=True)
+    if layout == "files":
+        for a in range(256):
+            (blobs / f"{a:02x}").mkdir(parents=True, exist_ok=True)
+    (folder / "packs").mkdir(exist_ok=True)
     moment = signer.cert.not_valid_before_utc + timedelta(hours=1)
     journal = bytearray()
     index = bytearray()
-    with (folder / "journal.log").open("wb") as out, (folder / "index.bin").open("wb") as idx:
+    packed = bytearray()
+    pack_end = 0
+    with (
+        (folder / "journal.log").open("wb") as out,
+        (folder / "index.bin").open("wb") as idx,
+        (folder / "packs" / pack_name(0)).open("wb") as pack,
+    ):
         offset = 0
         for i in range(count):
             data = payload(i)
             digest = sha256_hex(data)
-            with open(blobs / digest[:2] / digest, "wb") as blob:
-                blob.write(data)
+            if layout == "files":
+                with open(blobs / digest[:2] / digest, "wb") as blob:
+                    blob.write(data)
+            else:
+                packed += HEADER.pack(MAGIC, 0, pack_end + len(packed), len(data), bytes.fromhex(digest))
+                packed += data
             entry = ArchiveEntry(i, moment, "inbound-payload", digest, len(data), None, {"i": str(i)})
             line, leaf = encode_record(entry)
             journal += line
@@ -91,8 +105,12 @@ def generate(folder: Path, signer: Signer, count: int, checkpoint_every: int) ->
                 idx.write(index)
                 journal.clear()
                 index.clear()
+                pack.write(packed)
+                pack_end += len(packed)
+                packed.clear()
         out.write(journal)
         idx.write(index)
+        pack.write(packed)
     assert (folder / "index.bin").stat().st_size == count * INDEX_RECORD
     # checkpoints through the real code path (it signs the roots of the generated journal)
     with Archive(folder, signer=signer, fsync=False, now=lambda: moment) as archive:
@@ -192,6 +210,9 @@ def main() -> None:
     parser.add_argument("--verify", type=int, default=1_000_000)
     parser.add_argument("--checkpoint-every", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--layout", choices=["packs", "files"], default="packs", help="how the verify archive stores blobs"
+    )
     parser.add_argument("--dir", type=Path, default=None, help="parent of the temp work folder")
     parser.add_argument(
         "--work", type=Path, default=None, help="reuse (or keep) this work folder, e.g. the 1M archive"
@@ -223,8 +244,9 @@ def main() -> None:
             folder = work / "v"
             if not (folder / "journal.log").exists():
                 folder.mkdir()
-                results["generate_s"] = round(generate(folder, signer, args.verify, args.checkpoint_every), 1)
-            results["verify"] = bench_verify(folder, pki.ca.cert, args.workers)
+                generated = generate(folder, signer, args.verify, args.checkpoint_every, args.layout)
+                results["generate_s"] = round(generated, 1)
+            results["verify"] = {"layout": args.layout, **bench_verify(folder, pki.ca.cert, args.workers)}
             results["inclusion_proof"] = bench_proofs(folder, signer, 2000)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -7,6 +7,10 @@ entry = archive.append_file("outbound-pain.008", path, signature=cms)        # s
 archive.checkpoint()                      # signed tree head (C2SP tlog-checkpoint + CMS)
 archive.inclusion_proof(entry.seq)        # RFC 9162 §2.1.3 proof against the latest checkpoint
 verify_archive(folder, trust_anchors=load_trust_anchors(ca_file))
+
+Folder layout (store.py): blobs up to 64 KiB are records in append-only `packs/NNNNNNNN.pack`
+(packs.py; since 2026-11-23), bigger ones a file each under `blobs/ab/...`. Archives written before
+packs keep every blob as a file: they still open, verify and grow (new small blobs go to packs).
 """
 
 from gateway.archive.checkpoint import DEFAULT_ORIGIN, Checkpoint, verify_checkpoint

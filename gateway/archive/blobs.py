@@ -1,4 +1,4 @@
-"""Content-addressed blob store: each blob is a file named by its SHA-256, renamed into place whole.
+"""Content-addressed blob files for blobs too big for a pack (packs.py): a file named by its SHA-256.
 
 Writing a blob does not make it durable: the archive syncs the blobs of a whole group of appends at
 once (see sync.py) before any journal record names them. A blob file is therefore only trusted when
@@ -13,9 +13,7 @@ import hashlib
 import os
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
+from collections.abc import Iterable
 from pathlib import Path
 
 from gateway.archive.errors import ArchiveCorrupt
@@ -23,14 +21,6 @@ from gateway.errors import NotFound
 
 CHUNK = 1 << 20
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-# Creating a small file costs ~0.1-0.3 ms of waiting on an ext4 virtual disk but little CPU, and
-# creations in parallel overlap almost perfectly: batches write their blobs from a few threads.
-WRITERS = 8
-
-
-@cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(WRITERS, thread_name_prefix="archive-blobs")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -75,7 +65,6 @@ class BlobStore:
 
     def write(self, data: bytes) -> tuple[str, str]:
         """Store `data` (not yet durable) and return its SHA-256 hex digest and file path."""
-        # plain strings and os calls: this runs six times per title, pathlib costs show
         digest = sha256_hex(data)
         folder = os.path.join(self._root, digest[:2])
         target = os.path.join(folder, digest)
@@ -109,16 +98,6 @@ class BlobStore:
                 os.unlink(tmp)
             raise
         return digest, target
-
-    def write_many(self, blobs: Sequence[bytes]) -> list[tuple[str, str]]:
-        """`write` for each blob, in parallel for a batch; results in order."""
-        if len(blobs) < 16:  # a single title's appends: the request threads are the parallelism
-            return [self.write(blob) for blob in blobs]
-        # one task per thread, not per blob: a future per blob costs more than a small write
-        share = -(-len(blobs) // WRITERS)
-        parts = [blobs[i : i + share] for i in range(0, len(blobs), share)]
-        done = _pool().map(lambda part: [self.write(blob) for blob in part], parts)
-        return [written for part in done for written in part]
 
     def write_stream(self, chunks: Iterable[bytes]) -> tuple[str, int, str]:
         """Store a stream of bytes hashed while copied (constant memory); (digest, size, file)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gateway.archive.checkpoint import Checkpoint
 from gateway.archive.journal import decode_record, iter_lines
+from gateway.archive.packs import pack_name, scan_packs
 from gateway.archive.store import CHECKPOINTS
 
 README = """\
@@ -41,7 +42,8 @@ def export_bundle(directory: Path, out: Path) -> int:
     """Write the bundle to `out` (.tar.gz); returns the number of entries exported.
 
     Reads a consistent prefix without locking: complete journal lines only, and blobs are
-    immutable once a record names them.
+    immutable once a record names them. Packed blobs are exported as one file each, as the
+    README describes, so an auditor needs no knowledge of the pack format.
     """
     journal = directory / "journal.log"
     lines: list[bytes] = []
@@ -73,8 +75,17 @@ def export_bundle(directory: Path, out: Path) -> int:
             _add(tar, f"{stem}.note", checkpoint.note.encode())
             _add(tar, f"{stem}.txt", checkpoint.text.encode())
             _add(tar, f"{stem}.p7s", checkpoint.cms)
+        packed, _damaged, _problems, _notes = scan_packs(directory / "packs")
         for digest in sorted(digests):
-            tar.add(directory / "blobs" / digest[:2] / digest, f"blobs/{digest[:2]}/{digest}")
+            name = f"blobs/{digest[:2]}/{digest}"
+            where = packed.get(bytes.fromhex(digest))
+            if where is None:
+                tar.add(directory / "blobs" / digest[:2] / digest, name)
+                continue
+            number, offset, length = where
+            with (directory / "packs" / pack_name(number)).open("rb") as pack:
+                pack.seek(offset)
+                _add(tar, name, pack.read(length))
     return len(lines)
 
 

@@ -25,14 +25,15 @@ T = TypeVar("T")
 
 @dataclass(slots=True)
 class Pending:
-    """One item waiting for its group's commit: blobs already written, record not yet."""
+    """One item waiting for its group's commit: big blob files written, small blobs and record not yet."""
 
     kind: str
     blob_sha256: str
     size: int
     signature_sha256: str | None
     metadata: dict[str, str]
-    files: tuple[str, ...]
+    files: tuple[str, ...]  # blob files to sync before the record (big blobs, see blobs.py)
+    packed: tuple[tuple[bytes, bytes], ...] = ()  # (SHA-256, bytes) for the pack (see packs.py)
     entry: ArchiveEntry | None = None
 
 

@@ -2,25 +2,30 @@
 
 Folder layout (`Settings().effective_archive_dir`, default `var/archive`):
 
-    blobs/ab/ab12...      content-addressed blobs and signatures (SHA-256 names, read-only files)
+    packs/00000000.pack   blobs and signatures up to 64 KiB, appended as records (see packs.py)
+    blobs/ab/ab12...      bigger blobs, one read-only file each named by its SHA-256; archives
+                          written before packs existed hold every blob so, and still open and verify
     blobs/tmp/            big files being streamed in (append_file), renamed into place
     journal.log           append-only records, the Merkle leaves (see journal.py)
     index.bin             derived cache: record offsets and leaf hashes
     checkpoints.jsonl     signed checkpoints (see checkpoint.py)
     archive.lock          flock(2) target: one journal writer at a time across processes
 
-Append order makes a crash leave the whole entry or none: blob files (written, renamed), one sync
-of every blob of the group (syncfs(2), or an fsync per file and folder), then under the lock the
-group's journal records (one write + one fsync = the acknowledgement), then the index cache.
-Concurrent appenders of a process share that sync and fsync (group commit, see group.py); bulk
-callers hand a whole batch to `append_many`. Blobs without a record are harmless leftovers; a
-record without its LF is cut off on the next open.
+Append order makes a crash leave the whole entry or none: big blob files (written, renamed, one
+sync for the group's: syncfs(2), or an fsync per file and folder), then under the lock the group's
+small blobs not stored yet (one write to the current pack + one fdatasync), then the group's journal
+records (one write + one fsync = the acknowledgement), then the index cache. A blob is found by its
+SHA-256 in the packs' in-memory index first, then as a file.
+Concurrent appenders of a process share those syncs (group commit, see group.py); bulk callers
+hand a whole batch to `append_many`. Blobs without a record are harmless leftovers; a record
+without its LF, or a torn last pack record, is cut off on the next open.
 """
 
 from __future__ import annotations
 
 import base64
 import fcntl
+import hashlib
 import os
 import re
 import threading
@@ -38,6 +43,7 @@ from gateway.archive.errors import ArchiveCorrupt
 from gateway.archive.group import GroupCommit, Pending, sync_files, sync_filesystem, syncfs_available
 from gateway.archive.journal import ArchiveEntry, Journal, iter_lines
 from gateway.archive.merkle import MerkleTree
+from gateway.archive.packs import PACK_MAX_BLOB, PackStore
 from gateway.config import Settings
 from gateway.errors import ConfigurationError, MalformedPayload, NotFound
 from gateway.signing import Signer
@@ -136,11 +142,13 @@ class Archive:
         # opened before any blob is written: syncfs reports writeback errors from then on
         self._sync_fd = os.open(self.blobs.root, os.O_RDONLY | os.O_DIRECTORY)
         self._journal = Journal(directory, fsync=fsync)
+        self._packs = PackStore(directory / "packs", fsync=fsync)
         self._checkpoints: list[Checkpoint] = []
         self._checkpoints_end = 0
         try:
             with self._locked():
                 self._tree = MerkleTree(self._journal.recover())
+                self._packs.recover()
                 self._read_checkpoints()
         except BaseException:
             self.close()
@@ -153,6 +161,7 @@ class Archive:
 
     def close(self) -> None:
         self._journal.close()
+        self._packs.close()
         os.close(self._sync_fd)
         os.close(self._lock_fd)
 
@@ -202,19 +211,28 @@ class Archive:
         """
         batch = list(items)
         metas = [_checked(item.kind, item.metadata) for item in batch]
-        blobs = [item.blob for item in batch]
-        signatures = [item.signature for item in batch if item.signature is not None]
-        written = iter(self.blobs.write_many(blobs + signatures))
-        stored = [next(written) for _ in blobs]
         pending: list[Pending] = []
-        for item, meta, (blob_digest, blob_file) in zip(batch, metas, stored, strict=True):
-            files = [blob_file]
+        for item, meta in zip(batch, metas, strict=True):
+            files: list[str] = []
+            packed: list[tuple[bytes, bytes]] = []
+            blob_digest = self._put(item.blob, files, packed)
             sig_digest = None
             if item.signature is not None:
-                sig_digest, sig_file = next(written)
-                files.append(sig_file)
-            pending.append(Pending(item.kind, blob_digest, len(item.blob), sig_digest, meta, tuple(files)))
+                sig_digest = self._put(item.signature, files, packed)
+            pending.append(
+                Pending(item.kind, blob_digest, len(item.blob), sig_digest, meta, tuple(files), tuple(packed))
+            )
         return self._submit(pending)
+
+    def _put(self, data: bytes, files: list[str], packed: list[tuple[bytes, bytes]]) -> str:
+        # small blobs wait for the group's pack write; a big one is written to its file now
+        if len(data) <= PACK_MAX_BLOB:
+            digest = hashlib.sha256(data).digest()
+            packed.append((digest, data))
+            return digest.hex()
+        hex_digest, path = self.blobs.write(data)
+        files.append(path)
+        return hex_digest
 
     def append_file(
         self,
@@ -229,11 +247,12 @@ class Archive:
         with path.open("rb") as stream:
             blob_digest, size, blob_file = self.blobs.write_stream(iter(lambda: stream.read(CHUNK), b""))
         files = [blob_file]
+        packed: list[tuple[bytes, bytes]] = []
         sig_digest = None
         if signature is not None:
-            sig_digest, sig_file = self.blobs.write(signature)
-            files.append(sig_file)
-        return self._submit([Pending(kind, blob_digest, size, sig_digest, meta, tuple(files))])[0]
+            sig_digest = self._put(signature, files, packed)
+        pending = Pending(kind, blob_digest, size, sig_digest, meta, tuple(files), tuple(packed))
+        return self._submit([pending])[0]
 
     def _submit(self, pending: list[Pending]) -> list[ArchiveEntry]:
         if not pending:
@@ -243,13 +262,16 @@ class Archive:
 
     def _commit(self, group: list[Pending]) -> None:
         # runs in the group's leader thread; blobs first, so no durable record names a lost blob
-        if self._fsync:
+        files = [f for item in group for f in item.files]
+        if self._fsync and files:
             if self.blob_sync == "syncfs":
                 sync_filesystem(self._sync_fd)
             else:
-                sync_files((f for item in group for f in item.files), self.blobs.root)
+                sync_files(files, self.blobs.root)
         with self._locked():
             self._refresh()
+            self._packs.catch_up()
+            self._packs.store([blob for item in group for blob in item.packed])
             first = self._journal.count
             entries = [
                 ArchiveEntry(
@@ -329,7 +351,15 @@ class Archive:
         return self._journal.read(seq)
 
     def blob(self, digest: str) -> bytes:
-        return self.blobs.get(digest)
+        """The bytes of a blob or signature, checked against their SHA-256."""
+        self.blobs.path(digest)  # refuses anything but a lowercase hex SHA-256
+        raw = bytes.fromhex(digest)
+        data = self._packs.get(raw)
+        if data is None:
+            with self._locked():  # another process may have packed it since
+                self._packs.catch_up()
+            data = self._packs.get(raw)
+        return self.blobs.get(digest) if data is None else data
 
     def checkpoints(self) -> list[Checkpoint]:
         with self._locked():

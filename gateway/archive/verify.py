@@ -1,16 +1,18 @@
 """Verify an archive folder from scratch: every record, blob, root, checkpoint signature.
 
 Nothing derived is trusted (index.bin is ignored): the journal is re-hashed record by record, every
-blob and signature file is re-hashed, the Merkle root is recomputed at each checkpoint's size and
+pack record is re-hashed and checked to be where its header says (packs.py), every blob file named
+by a record and not found in a pack is re-hashed, the Merkle root is recomputed at each checkpoint's size and
 compared with the signed root, each checkpoint's CMS and note signatures are checked against the
 trusted CA, and consecutive checkpoints are checked consistent (RFC 9162 §2.1.4).
 
 What it catches: a changed byte anywhere in a record or blob, a deleted, inserted or reordered
-record (sequence numbers and the signed roots), a missing blob, and records removed from the end
-when a checkpoint covered them. Records appended after the latest checkpoint are protected by their
-checksums only until the next checkpoint signs them: sign checkpoints often (`checkpoint_every`).
-An incomplete last line is an interrupted, never acknowledged append: reported as a note, not an
-error, so `verify` passes after a crash.
+record (sequence numbers and the signed roots), a missing, moved or cut pack record or blob file,
+and records removed from the end when a checkpoint covered them. Records appended after the latest
+checkpoint are protected by their checksums only until the next checkpoint signs them: sign
+checkpoints often (`checkpoint_every`).
+An incomplete last line, or an incomplete last record of the last pack, is an interrupted, never
+acknowledged append: reported as a note, not an error, so `verify` passes after a crash.
 """
 
 from __future__ import annotations
@@ -30,9 +32,20 @@ from gateway.archive.checkpoint import Checkpoint, verify_checkpoint
 from gateway.archive.errors import ArchiveCorrupt
 from gateway.archive.journal import check_record, iter_lines
 from gateway.archive.merkle import HASH_SIZE, MerkleTree, ProofError, verify_consistency
+from gateway.archive.packs import scan_packs
 from gateway.archive.store import CHECKPOINTS
 
 PARALLEL_THRESHOLD_BYTES = 4 << 20  # below this, forking costs more than it saves
+
+# what the pack scan found, for the workers: digest -> (pack, offset, length), digest -> damage
+_PACKED: dict[bytes, tuple[int, int, int]] = {}
+_DAMAGED: dict[bytes, str] = {}
+
+
+def _set_packs(packed: dict[bytes, tuple[int, int, int]], damaged: dict[bytes, str]) -> None:
+    # a worker initializer: forked workers inherit the dicts without pickling them
+    global _PACKED, _DAMAGED
+    _PACKED, _DAMAGED = packed, damaged
 
 
 @dataclass(slots=True)
@@ -72,15 +85,23 @@ def verify_archive(
     if not journal.exists():
         report.problems.append(f"{journal}: no journal (not an archive folder)")
         return report
+    # the packs first, in this process: the workers look each named blob up in what it found
+    packed, damaged, pack_problems, pack_notes = scan_packs(directory / "packs")
     chunks = _chunks(journal, workers or os.cpu_count() or 1)
     blobs = str(directory / "blobs")
     jobs = [(str(journal), start, end, first, blobs) for start, end, first in chunks]
     if len(jobs) == 1:
-        results = [_scan_chunk(*jobs[0])]
+        _set_packs(packed, damaged)
+        try:
+            results = [_scan_chunk(*jobs[0])]
+        finally:
+            _set_packs({}, {})
     else:
         # fork: cheap from the CLI; a big caller pays for copying itself (see bench/README.md)
-        with ProcessPoolExecutor(min(len(jobs), workers or os.cpu_count() or 1)) as pool:
+        count = min(len(jobs), workers or os.cpu_count() or 1)
+        with ProcessPoolExecutor(count, initializer=_set_packs, initargs=(packed, damaged)) as pool:
             results = list(pool.map(_scan_chunk, *zip(*jobs, strict=True)))
+    del packed, damaged
     leaves = bytearray()
     entry_problems: list[tuple[int, str]] = []
     for result in results:
@@ -97,6 +118,8 @@ def verify_archive(
     report.root = tree.root().hex()
     # the report names the first bad entry first
     report.problems += [message for _seq, message in sorted(entry_problems)]
+    report.problems += pack_problems  # damage no entry names (an entry's own comes first)
+    report.notes += pack_notes
     _check_checkpoints(directory / CHECKPOINTS, tree, trust_anchors, report)
     return report
 
@@ -176,7 +199,7 @@ def _scan_chunk(journal: str, start: int, end: int, first_seq: int, blobs: str) 
 
 
 class _BlobReader:
-    """Re-hashes blob files; directory descriptors spare a path walk per file (1M files)."""
+    """Finds a blob in the packs' scan, or re-hashes its file (directory descriptors: 1M files)."""
 
     def __init__(self, root: str) -> None:
         self.root = root
@@ -187,6 +210,16 @@ class _BlobReader:
             os.close(fd)
 
     def check(self, digest: str, size: int | None) -> str | None:
+        raw = bytes.fromhex(digest)
+        where = _PACKED.get(raw)
+        if where is not None:
+            return "has the wrong size" if size is not None and where[2] != size else None
+        problem = self._check_file(digest, size)
+        if problem == "is missing" and raw in _DAMAGED:
+            return _DAMAGED[raw]
+        return problem
+
+    def _check_file(self, digest: str, size: int | None) -> str | None:
         prefix = digest[:2]
         dir_fd = self._dirs.get(prefix)
         if dir_fd is None:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.archive import Archive, verify_archive
+from gateway.archive import Archive, packs, verify_archive
+from gateway.archive.packs import HEADER, MAGIC, PACK_MAX_BLOB, pack_name
 from gateway.archive.store import BlobSync, NewEntry
 from gateway.pki import DevPki
 from gateway.signing import Signer, load_trust_anchors
@@ -184,7 +185,7 @@ def test_a_damaged_leftover_blob_is_rewritten_before_a_record_relies_on_it(
     tmp_path: Path, pki: DevPki
 ) -> None:
     folder = tmp_path / "archive"
-    payload = b"<a>evidence</a>"
+    payload = b"<a>evidence</a>" * 5000  # too big for a pack: a file of its own
     digest = hashlib.sha256(payload).hexdigest()
     leftover = folder / "blobs" / digest[:2] / digest
     leftover.parent.mkdir(parents=True)
@@ -195,6 +196,82 @@ def test_a_damaged_leftover_blob_is_rewritten_before_a_record_relies_on_it(
     assert leftover.read_bytes() == payload
     report = verify_archive(folder, trust_anchors=load_trust_anchors(pki.ca.cert))
     assert report.ok, report.problems
+
+
+def test_a_damaged_leftover_pack_record_is_written_again_before_a_record_relies_on_it(
+    tmp_path: Path, pki: DevPki
+) -> None:
+    folder = tmp_path / "archive"
+    payload = b"<a>evidence</a>"
+    digest = hashlib.sha256(payload).digest()
+    pack = folder / "packs" / pack_name(0)
+    pack.parent.mkdir(parents=True)
+    # a record written by a process that died before its sync, whose bytes a power cut zeroed
+    pack.write_bytes(HEADER.pack(MAGIC, 0, 0, len(payload), digest) + bytes(len(payload)))
+    with Archive(folder) as archive:
+        entry = archive.append("receipt", payload)
+        assert archive.blob(entry.blob_sha256) == payload
+    with Archive(folder) as archive:
+        assert archive.blob(entry.blob_sha256) == payload
+    assert pack.read_bytes().count(payload) == 1
+    report = verify_archive(folder, trust_anchors=load_trust_anchors(pki.ca.cert))
+    assert report.ok, report.problems
+
+
+def test_small_blobs_go_to_one_pack_and_are_stored_once(tmp_path: Path, pki: DevPki) -> None:
+    folder = tmp_path / "archive"
+    with Archive(folder) as archive:
+        entries = archive.append_many(
+            [NewEntry("receipt", f"r{i % 50}".encode(), b"sig") for i in range(200)]
+        )
+        big = archive.append("receipt", b"x" * (PACK_MAX_BLOB + 1))
+        assert {archive.blob(e.blob_sha256) for e in entries} == {f"r{i}".encode() for i in range(50)}
+    assert [p.name for p in (folder / "packs").iterdir()] == [pack_name(0)]
+    stored = (folder / "packs" / pack_name(0)).read_bytes()
+    assert stored.count(MAGIC) == 51  # 50 distinct payloads + one signature
+    assert [p.name for p in (folder / "blobs").rglob("*") if p.is_file()] == [big.blob_sha256]
+    report = verify_archive(folder, trust_anchors=load_trust_anchors(pki.ca.cert))
+    assert report.ok, report.problems
+    assert (report.entries, report.blobs) == (201, 52)
+
+
+def test_packs_roll_over_and_another_process_sees_new_packs(
+    tmp_path: Path, pki: DevPki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(packs, "PACK_LIMIT", 300)
+    folder = tmp_path / "archive"
+    with Archive(folder) as first, Archive(folder) as second:
+        written = [first.append("receipt", f"{i}".encode() * 100) for i in range(10)]
+        assert len(list((folder / "packs").iterdir())) > 3
+        assert [second.blob(e.blob_sha256) for e in written] == [f"{i}".encode() * 100 for i in range(10)]
+        again = second.append("receipt", b"0" * 100)  # already packed by `first`: not stored twice
+        assert again.blob_sha256 == written[0].blob_sha256
+        second.append("receipt", b"new")
+        assert first.append("receipt", b"new").seq == 12
+    stored = b"".join(p.read_bytes() for p in (folder / "packs").iterdir())
+    assert stored.count(MAGIC) == 11
+    report = verify_archive(folder, trust_anchors=load_trust_anchors(pki.ca.cert))
+    assert report.ok, report.problems
+
+
+def test_a_torn_pack_record_is_cut_on_open(tmp_path: Path, pki: DevPki) -> None:
+    folder = tmp_path / "archive"
+    with Archive(folder) as archive:
+        kept = archive.append("receipt", b"kept")
+    pack = folder / "packs" / pack_name(0)
+    size = pack.stat().st_size
+    with pack.open("ab") as out:  # the process died inside the pack write()
+        out.write(HEADER.pack(MAGIC, 0, size, 100, bytes(32))[:30])
+    report = verify_archive(folder, trust_anchors=load_trust_anchors(pki.ca.cert))
+    assert report.ok, report.problems
+    assert any("interrupted append" in note for note in report.notes)
+    with Archive(folder) as archive:
+        assert pack.stat().st_size == size
+        assert archive.blob(kept.blob_sha256) == b"kept"
+        archive.append("receipt", b"next")
+    report = verify_archive(folder, trust_anchors=load_trust_anchors(pki.ca.cert))
+    assert report.ok, report.problems
+    assert report.notes == ["no checkpoint yet: nothing is signed"]
 
 
 def test_append_file_streams_a_big_file_into_the_blob_store(
@@ -226,11 +303,36 @@ def test_append_file_streams_a_big_file_into_the_blob_store(
 def test_a_failed_blob_sync_records_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from gateway.archive import group
 
+    big = b"b" * (PACK_MAX_BLOB + 1)  # a blob file: synced with syncfs
     with Archive(tmp_path / "archive", blob_sync="syncfs") as archive:
         archive.append("receipt", b"first")
         monkeypatch.setattr(group, "_SYNCFS", lambda fd: -1)  # the kernel reports a writeback error
         with pytest.raises(OSError, match="syncfs"):
-            archive.append_many([NewEntry("receipt", b"a"), NewEntry("receipt", b"b")])
+            archive.append_many([NewEntry("receipt", big), NewEntry("receipt", b"b")])
         monkeypatch.undo()
         assert archive.size == 1
         assert archive.append("receipt", b"second").seq == 1
+
+
+def test_a_failed_pack_sync_records_nothing_and_takes_the_pack_records_back(
+    tmp_path: Path, pki: DevPki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "archive"
+    pack = folder / "packs" / pack_name(0)
+    with Archive(folder) as archive:
+        archive.append("receipt", b"first")
+        size = pack.stat().st_size
+
+        def failing_fdatasync(fd: int) -> None:
+            raise OSError(5, "I/O error")
+
+        monkeypatch.setattr(os, "fdatasync", failing_fdatasync)
+        with pytest.raises(OSError, match="I/O error"):
+            archive.append_many([NewEntry("receipt", b"lost-1"), NewEntry("receipt", b"lost-2")])
+        monkeypatch.undo()
+        assert archive.size == 1
+        assert pack.stat().st_size == size
+        entry = archive.append("receipt", b"lost-1")
+        assert (entry.seq, archive.blob(entry.blob_sha256)) == (1, b"lost-1")
+    report = verify_archive(folder, trust_anchors=load_trust_anchors(pki.ca.cert))
+    assert report.ok, report.problems
