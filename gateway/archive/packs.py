@@ -52,18 +52,21 @@ def pack_numbers(root: Path) -> list[int]:
 class PackScan:
     """What one scan of a pack found: good records, damaged ones, and where it stopped."""
 
-    good: dict[bytes, tuple[int, int]] = field(default_factory=dict)  # digest -> data offset, length
+    # digest -> (pack, data offset, length); the caller's index, filled in place (1M records: 200 MB)
+    good: dict[bytes, tuple[int, int, int]] = field(default_factory=dict)
     bad: dict[bytes, str] = field(default_factory=dict)  # digest -> what is wrong with its record
     damage: list[str] = field(default_factory=list)
     end: int = 0  # the end of the last complete record
     torn: int | None = None  # offset of an incomplete last record (a crash, or truncation)
 
 
-def scan_pack(path: Path, number: int, start: int = 0, *, size: int | None = None) -> PackScan:
-    """Parse and re-hash the records of one pack from `start` (a record boundary) to `size`."""
-    scan = PackScan(end=start)
+def scan_pack(
+    path: Path, number: int, start: int = 0, *, into: dict[bytes, tuple[int, int, int]] | None = None
+) -> PackScan:
+    """Parse and re-hash the records of one pack from `start` (a record boundary) to its end."""
+    scan = PackScan(end=start) if into is None else PackScan(good=into, end=start)
     with path.open("rb") as handle:
-        total = os.fstat(handle.fileno()).st_size if size is None else size
+        total = os.fstat(handle.fileno()).st_size
         if total <= start:
             return scan
         with mmap.mmap(handle.fileno(), total, access=mmap.ACCESS_READ) as view:
@@ -85,7 +88,7 @@ def _scan(view: mmap.mmap, number: int, pos: int, total: int, scan: PackScan) ->
         data = pos + header_size
         if magic == MAGIC and pack == number and offset == pos and data + length <= total:
             if sha256(view[data : data + length]).digest() == digest:
-                good.setdefault(digest, (data, length))  # a later copy: rewritten after damage
+                good.setdefault(digest, (number, data, length))  # a later copy: rewritten after damage
                 pos = scan.end = data + length
                 continue
             scan.bad.setdefault(digest, f"was changed ({name}, record at byte {pos})")
@@ -141,9 +144,7 @@ def scan_packs(
     problems: list[str] = []
     notes: list[str] = []
     for number in numbers:
-        scan = scan_pack(root / pack_name(number), number)
-        for digest, (offset, length) in scan.good.items():
-            good.setdefault(digest, (number, offset, length))
+        scan = scan_pack(root / pack_name(number), number, into=good)
         for digest, message in scan.bad.items():
             bad.setdefault(digest, message)
         problems += scan.damage
@@ -203,9 +204,7 @@ class PackStore:
 
     def _index(self, number: int, start: int, *, last: bool) -> None:
         fd = self._fd(number)
-        scan = scan_pack(self.root / pack_name(number), number, start)
-        for digest, (offset, length) in scan.good.items():
-            self.index.setdefault(digest, (number, offset, length))
+        scan = scan_pack(self.root / pack_name(number), number, start, into=self.index)
         if scan.torn is not None and last:
             # an append a crash interrupted: nothing acknowledged it (we hold the lock)
             os.ftruncate(fd, scan.torn)
