@@ -1,7 +1,7 @@
 """Content-addressed blob files for blobs too big for a pack (packs.py): a file named by its SHA-256.
 
 Writing a blob does not make it durable: the archive syncs the blobs of a whole group of appends at
-once (see sync.py) before any journal record names them. A blob file is therefore only trusted when
+once (see group.py) before any journal record names them. A blob file is therefore only trusted when
 a durable record names it; an existing file is re-checked before a new record relies on it, since
 one written by a process that crashed before its sync may have lost its bytes.
 """
