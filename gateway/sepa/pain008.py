@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from lxml import etree
 
-from gateway.errors import Issue, RuleViolation
+from gateway.errors import Issue
 from gateway.sepa import rules
 from gateway.sepa.batches import Batch, Body, Plan, Spec, two_passes
 from gateway.sepa.ids import payment_info_id
@@ -38,17 +39,16 @@ from gateway.sepa.xmltext import (
     address_xml,
     agent_element,
     agent_xml,
+    checked_fund,
     esc,
     group_header,
     iso_date,
-    iso_datetime,
     leaf,
     node,
+    to_sink,
 )
 
 DebitKey = tuple[str, date]
-
-_BUFFER = 1 << 20
 
 
 def _check(debit: DirectDebit, field: str) -> list[Issue]:
@@ -154,40 +154,19 @@ def write_pain008(
 
     `debits` is called once for the rules and control sums and again to write (see
     `gateway.sepa.batches`); nothing is written when a rule fails (RuleViolation)."""
-    fund = rules.normalize_fund(fund)
-    header_issues = [
-        *rules.check_fund(fund),
-        *rules.identifier_rule(header.message_id, "header.message_id"),
-    ]
-    if header_issues:
-        raise RuleViolation.from_issues(header_issues)
-    iso_datetime(header.created_at)  # refuse a naive datetime before the long first pass
+    fund = checked_fund(fund, header, needs_creditor_id=True)
     v08 = version is Pain008Version.V08
-
-    def render(item: DirectDebit) -> str:
-        return debit_xml(item, v08=v08)
-
-    planned, bodies = two_passes(debits, DEBIT_SPEC, render)
-    if not isinstance(out, Path):
-        return _write(
-            out,
-            header=header,
-            fund=fund,
-            planned=planned,
-            bodies=bodies,
-            version=version,
-            batch_booking=batch_booking,
-        )
-    with out.open("wb", buffering=_BUFFER) as stream:
-        return _write(
-            stream,
-            header=header,
-            fund=fund,
-            planned=planned,
-            bodies=bodies,
-            version=version,
-            batch_booking=batch_booking,
-        )
+    planned, bodies = two_passes(debits, DEBIT_SPEC, partial(debit_xml, v08=v08))
+    write = partial(
+        _write,
+        header=header,
+        fund=fund,
+        planned=planned,
+        bodies=bodies,
+        version=version,
+        batch_booking=batch_booking,
+    )
+    return to_sink(out, write)
 
 
 def _write(

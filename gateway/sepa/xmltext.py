@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
+from pathlib import Path
 from xml.sax.saxutils import escape as _escape
 
 from lxml import etree
 
-from gateway.sepa.model import ByteSink, Fund, MessageHeader, PostalAddress, format_cents
+from gateway.errors import RuleViolation
+from gateway.sepa import rules
+from gateway.sepa.model import ByteSink, Fund, MessageHeader, PostalAddress, WriteSummary, format_cents
 
 NOTPROVIDED = "NOTPROVIDED"  # EPC130-08/EPC125-05 IG: BIC of the other bank not given
 
@@ -101,3 +104,29 @@ def write_fragments(stream: ByteSink, fragments: Iterable[str]) -> None:
             group.clear()
     if group:
         stream.write("".join(group).encode())
+
+
+_BUFFER = 1 << 20
+
+
+def checked_fund(fund: Fund, header: MessageHeader, *, needs_creditor_id: bool) -> Fund:
+    """The fund normalized, after the rules on it and on the MsgId; a naive CreDtTm is refused too.
+
+    Done before a writer's first pass over the transactions, which can be long."""
+    fund = rules.normalize_fund(fund)
+    issues = [
+        *rules.check_fund(fund, needs_creditor_id=needs_creditor_id),
+        *rules.identifier_rule(header.message_id, "header.message_id"),
+    ]
+    if issues:
+        raise RuleViolation.from_issues(issues)
+    iso_datetime(header.created_at)
+    return fund
+
+
+def to_sink(out: ByteSink | Path, write: Callable[[ByteSink], WriteSummary]) -> WriteSummary:
+    """Run `write` on `out`, opening it (buffered) when it is a path."""
+    if not isinstance(out, Path):
+        return write(out)
+    with out.open("wb", buffering=_BUFFER) as stream:
+        return write(stream)
