@@ -13,6 +13,8 @@ import asyncio
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Protocol
 
@@ -25,6 +27,7 @@ class SendResult:
 
     status_code: int | None
     error: str | None = None
+    retry_after: timedelta | None = None  # the receiver's own `Retry-After` (429, 503)
 
     @property
     def ok(self) -> bool:
@@ -36,6 +39,28 @@ class SendResult:
         if self.error is not None:
             return self.error
         return f"HTTP {self.status_code}"
+
+
+MAX_RETRY_AFTER = timedelta(days=1)  # a receiver cannot park a delivery for longer than this
+
+
+def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> timedelta | None:
+    """`Retry-After` (RFC 9110 §10.2.3) as a delay: delta-seconds or an HTTP-date; None if absent
+    or unreadable, capped at MAX_RETRY_AFTER."""
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        delay = timedelta(seconds=int(value))
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        delay = max(when - (now or datetime.now(UTC)), timedelta(0))
+    return min(delay, MAX_RETRY_AFTER)
 
 
 class Sender(Protocol):
@@ -76,7 +101,7 @@ class HttpSender:
             async with asyncio.timeout(self.timeout):
                 # Streaming without reading the body: only the status matters.
                 async with self._client.stream("POST", url, content=body, headers=headers) as answer:
-                    return SendResult(answer.status_code)
+                    return SendResult(answer.status_code, retry_after=retry_after(answer.headers))
         except (TimeoutError, httpx.TimeoutException):
             return SendResult(None, "timeout")
         except httpx.HTTPError as exc:

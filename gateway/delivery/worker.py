@@ -74,6 +74,9 @@ class Endpoint:
         return SubscriptionFilter(self.key, self.types)
 
 
+GONE = 410
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """Exponential backoff with full jitter: retry n waits uniform(0, min(cap, base * 2**(n-1)))."""
@@ -252,6 +255,10 @@ class DeliveryWorker:
             stats.delivered += recorded
         else:
             retry_at = self.retry.next_attempt(claimed.attempt, finished, self._draw())
+            if result.status_code == GONE:
+                retry_at = None  # Standard Webhooks: 410 means the endpoint is gone; do not insist
+            elif retry_at is not None and result.retry_after is not None:
+                retry_at = max(retry_at, finished + result.retry_after)  # never sooner than asked
             outcome = "retry" if retry_at is not None else "dead"
             recorded = self.deliveries.record_failed(
                 claimed,

@@ -6,10 +6,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway.delivery.sender import HttpSender
+from gateway.delivery.sender import HttpSender, retry_after
 
 
 def serve_once(handler: Callable[[socket.socket], None]) -> Iterator[str]:
@@ -102,3 +103,20 @@ def test_nobody_listening_is_a_connect_error() -> None:
         with HttpSender(2.0) as sender:
             result = sender.send(f"http://127.0.0.1:{port}/hook", b"{}", {})
     assert (result.ok, result.status_code, result.error) == (False, None, "ConnectError")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", timedelta(seconds=120)),
+        ("Mon, 23 Nov 2026 10:05:00 GMT", timedelta(minutes=5)),
+        ("Mon, 23 Nov 2026 09:00:00 GMT", timedelta(0)),  # in the past: at once
+        ("999999999", timedelta(days=1)),  # capped
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_retry_after_header(value: str, expected: timedelta | None) -> None:
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    headers = {"retry-after": value} if value else {}
+    assert retry_after(headers, now=now) == expected

@@ -271,3 +271,34 @@ def test_retry_policy_is_full_jitter_capped_and_bounded() -> None:
     assert policy.delay(10_000, 0.5) == timedelta(seconds=30)  # no overflow far out
     assert policy.next_attempt(4, clock_now := FakeClock().now, 0.5) == clock_now + timedelta(seconds=30)
     assert policy.next_attempt(5, clock_now, 0.5) is None
+
+
+@respx.mock
+def test_retry_after_of_the_receiver_is_honoured(make: Make, store: SqlStore, clock: FakeClock) -> None:
+    add_events(store, ["DOS-1"])
+    respx.post(URL).mock(
+        side_effect=[httpx.Response(503, headers={"Retry-After": "120"}), httpx.Response(200)]
+    )
+    worker = make(base=timedelta(seconds=8), draw=lambda: 0.25)  # the backoff alone would say 2 s
+
+    assert worker.drain().retried == 1
+    (row,) = SqlDeliveries(store).list_rows()
+    assert row.next_attempt_at == clock.now + timedelta(seconds=120)
+    clock.advance(seconds=119)
+    assert worker.drain().claimed == 0
+    clock.advance(seconds=1)
+    assert worker.drain().delivered == 1
+
+
+@respx.mock
+def test_gone_410_is_dead_at_once(make: Make, store: SqlStore, clock: FakeClock) -> None:
+    add_events(store, ["DOS-1"])
+    route = respx.post(URL).mock(return_value=httpx.Response(410))
+    worker = make(max_attempts=5)
+
+    assert worker.drain().dead == 1
+    clock.advance(hours=2)
+    assert worker.drain().claimed == 0
+    assert route.call_count == 1
+    (row,) = SqlDeliveries(store).list_rows()
+    assert (row.status, row.attempts, row.last_status_code) == ("dead", 1, 410)
