@@ -16,9 +16,11 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from gateway.domain.money import to_cents
 from gateway.emission import emit_and_record
 from gateway.errors import Issue
 from gateway.payments.mandates import DebtorAccount, Mandate
@@ -55,18 +57,13 @@ class RunReport:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
 
-def _remittance(dossier_id: str, period: str) -> str:
+def remittance(dossier_id: str, period: str) -> str:
     # No personal data: the dossier id and the month are enough for the debtor and the bank.
     return f"PENSION ALIMENTAIRE {period} DOSSIER {dossier_id}"
 
 
 def _effective_date(dossier: dict[str, Any]) -> date:
     return min(date.fromisoformat(c["effective_date"]) for c in dossier["children"])
-
-
-def _cents(amount: str) -> int:
-    whole, _, frac = amount.partition(".")
-    return int(whole) * 100 + int((frac + "00")[:2])
 
 
 def mandate_for(
@@ -99,7 +96,7 @@ def collectable(dossier: DossierRow, data: dict[str, Any], mandate: MandateRow) 
     amendment = Amendment(**mandate.pending_amendment) if mandate.pending_amendment else None
     return Collectable(
         dossier_id=dossier.dossier_id,
-        monthly_total_cents=_cents(data["monthly_total"]),
+        monthly_total_cents=to_cents(Decimal(data["monthly_total"])),
         collection_day=mandate.collection_day,
         effective_date=_effective_date(data),
         end_date=date.fromisoformat(data["end_date"]) if data["end_date"] else None,
@@ -130,7 +127,7 @@ def direct_debit(row: DebitRow) -> DirectDebit:
         debtor_name=row.debtor_name,
         debtor_iban=row.debtor_iban,
         debtor_bic=row.debtor_bic,
-        remittance=_remittance(row.dossier_id, row.period),
+        remittance=remittance(row.dossier_id, row.period),
         amendment=Amendment(**json.loads(row.amendment)) if row.amendment else None,
     )
 

@@ -34,6 +34,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from gateway.archive.group import GroupCommit
 from gateway.archive.store import NewEntry
+from gateway.canonical.dossier import utc_z
 from gateway.canonical.xml import to_xml
 from gateway.domain.transmission import SourceKind
 from gateway.errors import (
@@ -161,10 +162,6 @@ class IntakeResult:
 
 def receipt_bytes(receipt: Mapping[str, Any]) -> bytes:
     return json.dumps(receipt, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _load_receipt(row: ReceiptRow) -> IntakeResult:
@@ -417,7 +414,7 @@ def _acceptance(services: IntakeServices, item: _Item, checked: _Checked) -> _Ac
         "source": item.source.value,
         "sender": item.sender,
         "reference": validated.transmission.reference,
-        "received_at": _utc(item.received_at),
+        "received_at": utc_z(item.received_at),
         "payload_sha256": item.payload_sha,
         "warnings": [w.as_dict() for w in validated.warnings],
     }
@@ -543,7 +540,7 @@ def _rejection(services: IntakeServices, item: _Item, exc: GatewayError) -> _Rej
         "source": item.source.value,
         "sender": item.sender,
         "reference": None,
-        "received_at": _utc(item.received_at),
+        "received_at": utc_z(item.received_at),
         "payload_sha256": item.payload_sha,
         "errors": [i.as_dict() for i in errors],
         "warnings": [w.as_dict() for w in warnings],

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.collection import Progress, RunReport
+from gateway.collection import Progress, RunReport, remittance
 from gateway.emission import emit_and_record
 from gateway.sepa import rules as sepa_rules
 from gateway.sepa.ids import end_to_end_id, payment_info_id
@@ -26,10 +26,6 @@ from gateway.store.sql import SqlStore
 from gateway.transport.bank import BankChannel
 
 
-def _remittance(dossier_id: str, period: str) -> str:
-    return f"PENSION ALIMENTAIRE {period} DOSSIER {dossier_id}"
-
-
 def credit_transfer(row: CreditRow) -> CreditTransfer:
     """The pain.001 transaction of a recorded payout (the row holds everything the file says)."""
     return CreditTransfer(
@@ -39,7 +35,7 @@ def credit_transfer(row: CreditRow) -> CreditTransfer:
         creditor_name=row.creditor_name,
         creditor_iban=row.creditor_iban,
         creditor_bic=row.creditor_bic,
-        remittance=_remittance(row.dossier_id, row.period),
+        remittance=remittance(row.dossier_id, row.period),
     )
 
 

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
+from gateway.domain.money import format_euros
+
 
 class SequenceType(StrEnum):
     """SEPA Direct Debit sequence type (EPC130-08 AT-21)."""
@@ -166,6 +168,4 @@ CreditSource = Callable[[], Iterator[CreditTransfer]]
 
 def format_cents(cents: int) -> str:
     """Integer cents to the ISO 20022 decimal text (`12345` -> `123.45`), never through float."""
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{frac:02d}"
+    return format_euros(cents)
