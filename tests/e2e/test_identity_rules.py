@@ -57,3 +57,37 @@ def test_rules_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.role_rules == [CertificateRoleRule(role="greffe", subject="CN=TJ Paris,O=Justice")]
     assert settings.dev_roles is False
     assert settings.trusted_proxies == ["10.0.0.0/8"]
+
+
+def _tls_scope(certificate: x509.Certificate) -> dict[str, object]:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    der = certificate.public_bytes(Encoding.DER)
+    return {"client": ("127.0.0.1", 50000), "extensions": {"tls": {"client_cert_der": der}}}
+
+
+def test_tls_callers_are_worked_out_once_per_certificate(e2e_pki: Path) -> None:
+    from gateway.errors import AuthenticationError
+    from gateway.transport.http.identity import Authenticator
+
+    calls: list[str] = []
+
+    class CountingRoleMap(RoleMap):
+        def role_of(self, cert: x509.Certificate) -> Role | None:
+            calls.append(cert.subject.rfc4514_string())
+            return super().role_of(cert)
+
+    authenticator = Authenticator(CountingRoleMap())
+    greffe, notaire, server = (cert(e2e_pki, n) for n in ("greffe", "notaire", "server"))
+    first = authenticator.authenticate(_tls_scope(greffe), {})
+    again = authenticator.authenticate(_tls_scope(greffe), {})
+    other = authenticator.authenticate(_tls_scope(notaire), {})
+    assert first is again
+    assert (first.role, first.via) == (Role.GREFFE, "tls")
+    assert other.role is Role.NOTAIRE
+    assert other.fingerprint_sha256 != first.fingerprint_sha256
+    assert len(calls) == 2  # one mapping per certificate, not per request
+    for _ in range(2):  # a certificate mapping to no role is refused every time, never remembered
+        with pytest.raises(AuthenticationError, match="no role"):
+            authenticator.authenticate(_tls_scope(server), {})
+    assert len(calls) == 4

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar, cast
 
 from fastapi import Request
@@ -10,10 +10,14 @@ from fastapi import Request
 T = TypeVar("T")
 
 
-def provide(kind: type[T]) -> Callable[[Request], T]:
-    """A dependency returning the service of type `kind` given to create_app."""
+def provide(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency returning the service of type `kind` given to create_app.
 
-    def dependency(request: Request) -> T:
+    `async def`, like every dependency that does not block: FastAPI runs a plain `def` dependency
+    in its thread pool, a thread hop per request for a dictionary lookup.
+    """
+
+    async def dependency(request: Request) -> T:
         state = request.app.state.gateway
         try:
             return cast(T, state.services[kind])

@@ -13,7 +13,7 @@ import binascii
 import hashlib
 import ipaddress
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -31,6 +31,7 @@ from gateway.errors import AuthenticationError, Code, ForbiddenRole
 log = logging.getLogger(__name__)
 
 CLIENT_CERT_HEADER = "client-cert"  # RFC 9440 §2.2
+_CALLER_CACHE_SIZE = 4096  # distinct client certificates remembered (cleared when full)
 
 
 class Role(StrEnum):
@@ -147,6 +148,7 @@ class Authenticator:
         # current, so a misconfigured proxy cannot let any certificate in.
         self._proxy_ca = list(proxy_ca)
         self._clock = clock
+        self._tls_callers: dict[bytes, Caller] = {}
 
     def is_trusted_proxy(self, host: str | None) -> bool:
         if not host or not self._proxies:
@@ -157,8 +159,11 @@ class Authenticator:
             return False
         return any(address in network for network in self._proxies)
 
-    def certificate(self, scope: Mapping[str, Any], headers: Any) -> tuple[x509.Certificate, str]:
-        """The caller's certificate and where it came from; AuthenticationError if none."""
+    def certificate(self, scope: Mapping[str, Any], headers: Any) -> x509.Certificate | bytes:
+        """The caller's certificate: parsed from a proxy's header, or the DER of the TLS peer's.
+
+        AuthenticationError if there is none.
+        """
         client = scope.get("client")
         peer = client[0] if client else None
         header = headers.get(CLIENT_CERT_HEADER)
@@ -171,13 +176,13 @@ class Authenticator:
             except ValueError as exc:
                 raise AuthenticationError("unreadable Client-Cert header", code=Code.UNKNOWN_ROLE) from exc
             self._check_forwarded(cert)
-            return cert, "proxy"
+            return cert
         if header:
             log.warning("Client-Cert header from %s, not a trusted proxy: ignored", peer)
         der = ((scope.get("extensions") or {}).get("tls") or {}).get("client_cert_der")
         if not der:
             raise AuthenticationError("no client certificate", code=Code.UNKNOWN_ROLE)
-        return x509.load_der_x509_certificate(der), "tls"
+        return bytes(der)
 
     def _check_forwarded(self, cert: x509.Certificate) -> None:
         now = self._clock()
@@ -194,14 +199,27 @@ class Authenticator:
         )
 
     def authenticate(self, scope: Mapping[str, Any], headers: Any) -> Caller:
-        cert, via = self.certificate(scope, headers)
+        found = self.certificate(scope, headers)
+        if isinstance(found, x509.Certificate):
+            return self._caller(found, "proxy")  # its dates are checked at every request
+        # A TLS peer's certificate was verified by the handshake; its role depends only on its
+        # bytes and on the settings, so it is worked out once per certificate, not per request.
+        caller = self._tls_callers.get(found)
+        if caller is None:
+            caller = self._caller(x509.load_der_x509_certificate(found), "tls")
+            if len(self._tls_callers) >= _CALLER_CACHE_SIZE:
+                self._tls_callers.clear()
+            self._tls_callers[found] = caller
+        return caller
+
+    def _caller(self, cert: x509.Certificate, via: str) -> Caller:
         role = self.role_map.role_of(cert)
         if role is None:
             raise AuthenticationError("certificate maps to no role", code=Code.UNKNOWN_ROLE)
         return Caller(role, cert.subject.rfc4514_string(), fingerprint(cert), via)
 
 
-def get_authenticator(request: Request) -> Authenticator:
+async def get_authenticator(request: Request) -> Authenticator:
     authenticator: Authenticator = request.app.state.gateway.authenticator
     return authenticator
 
@@ -209,7 +227,7 @@ def get_authenticator(request: Request) -> Authenticator:
 AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
 
 
-def authenticated(request: Request, authenticator: AuthenticatorDep) -> Caller:
+async def authenticated(request: Request, authenticator: AuthenticatorDep) -> Caller:
     """The caller of this request, any role (401 unknown-role without a usable certificate)."""
     caller = getattr(request.state, "caller", None)
     if isinstance(caller, Caller):
@@ -222,14 +240,14 @@ def authenticated(request: Request, authenticator: AuthenticatorDep) -> Caller:
 CallerDep = Annotated[Caller, Depends(authenticated)]
 
 
-def require_role(*roles: Role) -> Callable[[Caller], Caller]:
+def require_role(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency: the caller if its role is one of `roles` (403 forbidden-role otherwise).
 
     Use as `Annotated[Caller, Depends(require_role(Role.GREFFE))]`.
     """
     allowed = frozenset(roles)
 
-    def dependency(caller: CallerDep) -> Caller:
+    async def dependency(caller: CallerDep) -> Caller:
         if caller.role not in allowed:
             raise ForbiddenRole(f"role {caller.role} may not call this path", code=Code.FORBIDDEN_ROLE)
         return caller
