@@ -1,7 +1,7 @@
 """Intake benchmarks: `gateway ingest` in batches, and HTTP intake over mutual TLS; prints JSON lines.
 
     .venv/bin/python bench/intake.py ingest --titles 20000 [--batch 500]
-    .venv/bin/python bench/intake.py http --clients 32 --seconds 20 [--workers 2]
+    .venv/bin/python bench/intake.py http --clients 32 --seconds 20 [--workers 2] [--client httpx]
     .venv/bin/python bench/intake.py all
     .venv/bin/python bench/intake.py sign-archive --megabytes 400     # SEPA emission's last step
 
@@ -13,13 +13,17 @@ archive in a temp folder (same file system as /tmp), with fsync on.
 ingest: `gateway ingest --source greffe FOLDER` in a subprocess; `titles_per_second` counts from the
 first answer line to the last (the command's start-up, imports and migrations, is `startup_seconds`).
 http: `gateway serve` in a subprocess; N asyncio clients, each with its own keep-alive mTLS
-connection, post distinct titles for a bounded time; latency from send to full answer.
+connection, post distinct titles for a bounded time; latency from send to full answer. The load
+generator shares the cores with the server: `--client raw` (default) is the lean HTTP/1.1 client of
+http_service.py, `--client httpx` the httpx one (several times its CPU per request); the JSON says
+which, and the CPU both sides took (`client_cpu_ms_per_request`, `server_cpu_ms_per_request`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import resource
@@ -30,10 +34,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from http_service import free_port, tls_context, wait_ready
+from http_service import CLIENT_KINDS, ClientKind, drive, free_port, open_load, tls_context, wait_ready
 
 from gateway.pki import init_dev_pki
 
@@ -41,10 +43,15 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "schemas" / "examples" / "greffe
 ENTRY = "from gateway.cli import main; main()"
 
 
+@functools.cache
+def _example() -> bytes:
+    return EXAMPLE.read_bytes()
+
+
 def title(number: int, run: str = "A") -> bytes:
     """The greffe example as a distinct title: another minute number and reference."""
     return (
-        EXAMPLE.read_bytes()
+        _example()
         .replace(b"26/01842", f"26/{run}{number:08d}".encode())
         .replace(b"TJNANTES-2026-004217", f"TJN-{run}-{number:08d}".encode())
     )
@@ -108,56 +115,41 @@ def _archive_entries(folder: Path) -> int:
         return sum(1 for _ in journal)
 
 
-async def post_titles(url: str, pki: Path, *, clients: int, seconds: float) -> dict[str, Any]:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    errors = 0
-    context = tls_context(pki, "greffe")
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+async def post_titles(
+    url: str, pki: Path, *, clients: int, seconds: float, client: ClientKind = "raw"
+) -> dict[str, Any]:
     counter = iter(range(10**9))
-    headers = {"content-type": "application/xml"}
-    async with httpx.AsyncClient(base_url=url, verify=context, limits=limits, timeout=60) as http:
-        await asyncio.gather(*(http.get("/healthz") for _ in range(clients)))  # handshakes first
-        stop = time.perf_counter() + seconds
-
-        async def client() -> None:
-            nonlocal errors
-            while time.perf_counter() < stop:
-                body = title(next(counter), run="H")
-                started = time.perf_counter()
-                try:
-                    answer = await http.post("/v1/greffe/transmissions", content=body, headers=headers)
-                except httpx.TransportError:
-                    errors += 1
-                    continue
-                latencies.append(time.perf_counter() - started)
-                statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
-
-        began = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(clients)))
-        elapsed = time.perf_counter() - began
-    ordered = sorted(latencies)
-
-    def percentile(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1) if ordered else 0.0
-
-    accepted = statuses.get(201, 0)
+    context = tls_context(pki, "greffe")
+    async with open_load(
+        client,
+        url,
+        context,
+        clients=clients,
+        method="POST",
+        path="/v1/greffe/transmissions",
+        content_type="application/xml",
+        timeout=60,
+    ) as load:
+        run = await drive(load, seconds=seconds, body=lambda: title(next(counter), run="H"))
+    ordered = sorted(run.latencies)
+    accepted = run.statuses.get(201, 0)
     return {
         "bench": "http",
+        "client": client,
         "clients": clients,
-        "seconds": round(elapsed, 2),
-        "requests": len(latencies),
-        "titles_per_second": round(accepted / elapsed, 1),
-        "p50_ms": percentile(0.50),
-        "p90_ms": percentile(0.90),
-        "p99_ms": percentile(0.99),
+        "seconds": round(run.elapsed, 2),
+        "requests": len(ordered),
+        "titles_per_second": round(accepted / run.elapsed, 1),
+        "p50_ms": round(run.percentile_ms(0.50), 1),
+        "p90_ms": round(run.percentile_ms(0.90), 1),
+        "p99_ms": round(run.percentile_ms(0.99), 1),
         "max_ms": round(ordered[-1] * 1000, 1) if ordered else 0.0,
-        "statuses": statuses,
-        "transport_errors": errors,
+        "statuses": run.statuses,
+        "transport_errors": run.transport_errors,
     }
 
 
-def bench_http(clients: int, seconds: float, workers: int) -> dict[str, Any]:
+def bench_http(clients: int, seconds: float, workers: int, client: ClientKind = "raw") -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
         root = Path(tmp)
         env = environment(root)
@@ -171,10 +163,18 @@ def bench_http(clients: int, seconds: float, workers: int) -> dict[str, Any]:
             wait_ready(url, root / "certs")
             client_before = _cpu(resource.RUSAGE_SELF)
             server_before = _tree_cpu(server.pid)
-            result = asyncio.run(post_titles(url, root / "certs", clients=clients, seconds=seconds))
+            result = asyncio.run(
+                post_titles(url, root / "certs", clients=clients, seconds=seconds, client=client)
+            )
             # the load generator shares the machine's cores with the server: say how much it took
-            result["client_cpu_seconds"] = round(_cpu(resource.RUSAGE_SELF) - client_before, 1)
-            result["server_cpu_seconds"] = round(_tree_cpu(server.pid) - server_before, 1)
+            # (both include the warm-up: handshakes and one GET /healthz per connection)
+            client_cpu = _cpu(resource.RUSAGE_SELF) - client_before
+            server_cpu = _tree_cpu(server.pid) - server_before
+            requests = max(result["requests"], 1)
+            result["client_cpu_seconds"] = round(client_cpu, 1)
+            result["server_cpu_seconds"] = round(server_cpu, 1)
+            result["client_cpu_ms_per_request"] = round(client_cpu * 1000 / requests, 2)
+            result["server_cpu_ms_per_request"] = round(server_cpu * 1000 / requests, 2)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -250,11 +250,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--client", choices=CLIENT_KINDS, default="raw", help="http: load generator")
     args = parser.parse_args()
     if args.which in ("ingest", "all"):
         print(json.dumps(bench_ingest(args.titles, args.batch, args.jobs)), flush=True)
     if args.which in ("http", "all"):
-        print(json.dumps(bench_http(args.clients, args.seconds, args.workers)), flush=True)
+        print(json.dumps(bench_http(args.clients, args.seconds, args.workers, args.client)), flush=True)
     if args.which == "sign-archive":
         print(json.dumps(bench_sign_archive(args.megabytes)), flush=True)
 
