@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     # addresses allowed to send the RFC 9440 Client-Cert header
     trusted_proxies: list[str] = Field(default_factory=list)
     max_payload_bytes: int = 10 * 1024 * 1024
+    # processes that validate, render and sign incoming titles beside each server process
+    # (0: in the server process itself); requests are taken in batches of at most intake_max_batch
+    intake_processes: int = Field(default=1, ge=0, le=64)
+    intake_max_batch: int = Field(default=128, ge=1, le=10_000)
+    # container allocations between two young-generation garbage collections in `gateway serve`
+    # (CPython's default, 700, made collections so frequent that they set the latency tail)
+    gc_young_threshold: int = Field(default=20_000, ge=100)
     # client certificate -> role: explicit rules first (GATEWAY_ROLE_RULES as a JSON list), then,
     # when dev_roles is on, the subject's OU or CN when it names a role (the `certs init` certificates)
     role_rules: list[CertificateRoleRule] = Field(default_factory=list)

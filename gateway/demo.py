@@ -96,7 +96,7 @@ def run_demo(workdir: Path, echo: Echo) -> int:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        service.gateway.close()
+        service.close()
     anchors = load_trust_anchors(certs / "ca.pem")
     report = verify_archive(settings.effective_archive_dir, trust_anchors=anchors, workers=1)
     echo(

@@ -1,17 +1,17 @@
 """The intake service: receive(source, payload, sender) -> signed receipt.
 
-One function serves `POST /v1/{source}/transmissions` and `gateway ingest`: adapt and validate,
-deduplicate, store the dossier with its receipt and a `dossier.accepted` event in one transaction,
-sign, and archive the raw payload (rejected ones too, as evidence), the canonical dossier and every
-receipt. A duplicate is answered with the first receipt; a rejection gets a signed rejection receipt.
-Nothing is answered before all of it is durable. Concurrent calls share their database transaction
-(`TransactionGroup`) and their archive sync (the archive's group commit), so a busy server pays one
-commit and one sync for many requests.
+One path serves `POST /v1/{source}/transmissions` (through `gateway.intake_queue`) and `gateway
+ingest`: adapt and validate, deduplicate, store the dossier with its receipt and a
+`dossier.accepted` event in one transaction, sign, and archive the raw payload (rejected ones too,
+as evidence), the canonical dossier and every receipt. A duplicate is answered with the first
+receipt; a rejection gets a signed rejection receipt. Nothing is answered before all of it is
+durable.
 
-`receive_many` does the same for a batch of titles (`gateway ingest`): one archive sync for all the
-inbound payloads, one database transaction, one archive sync for all the dossiers and receipts, and
-then the answers, each the very receipt `receive` would have given (a title sent twice in one batch
-is one dossier; its second copy is answered as a duplicate).
+It works on batches: `prepare_many` stamps the titles' reception and validates them (in worker
+processes when given a pool), `settle` stores the batch in one transaction and archives it with one
+sync, then answers each title with the very receipt it would have had alone: a title sent twice in
+one batch is one dossier, its second copy answered as a duplicate; a title whose storing fails
+fails alone (the batch's transaction is replayed one title at a time). `receive` is a batch of one.
 
 Receipts are JSON; the signature is a detached CMS over the receipt's canonical bytes
 (`receipt_bytes`: UTF-8 JSON with sorted keys and no spaces), which a sender checks offline with
@@ -27,12 +27,11 @@ import logging
 import multiprocessing
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, cast
 
-from gateway.archive.group import GroupCommit
 from gateway.archive.store import NewEntry
 from gateway.canonical.dossier import utc_z
 from gateway.canonical.xml import to_xml
@@ -78,57 +77,6 @@ def new_receipt_id() -> str:
     return "RCT-" + secrets.token_hex(12).upper()
 
 
-_T = TypeVar("_T")
-
-
-@dataclass(slots=True)
-class _Work:
-    store: Store
-    run: Callable[[UnitOfWork], object]
-    result: object = None
-    error: BaseException | None = None
-
-
-class TransactionGroup:
-    """Concurrent receives share one database transaction, so one commit (one fsync of the WAL).
-
-    Leader/follower like the archive's group commit (gateway.archive.group): whoever finds no
-    transaction under way runs every queued piece of work in one; the others wait for it. A
-    transaction that fails is replayed one piece at a time, so that a bad piece fails alone, as it
-    would have without the group. Also spares SQLite's busy handler, which sleeps milliseconds
-    when writers collide.
-    """
-
-    def __init__(self) -> None:
-        self._group: GroupCommit[_Work] = GroupCommit(lambda group: _run_group(group[0].store, group))
-
-    def run(self, store: Store, work: Callable[[UnitOfWork], _T]) -> _T:
-        mine = _Work(store, work)
-        self._group.submit([mine])
-        if mine.error is not None:
-            raise mine.error
-        return mine.result  # type: ignore[return-value]
-
-
-def _run_group(store: Store, group: list[_Work]) -> None:
-    try:
-        with store.transaction() as uow:
-            results = [work.run(uow) for work in group]
-    except BaseException as exc:
-        if len(group) == 1:
-            group[0].error = exc
-            return
-        for work in group:  # find the culprit: each piece alone
-            try:
-                with store.transaction() as uow:
-                    work.result = work.run(uow)
-            except BaseException as alone:
-                work.error = alone
-        return
-    for work, result in zip(group, results, strict=True):
-        work.result = result
-
-
 @dataclass(frozen=True, slots=True)
 class IntakeServices:
     """What intake needs, built once by the composition root (gateway.bootstrap)."""
@@ -139,7 +87,6 @@ class IntakeServices:
     clock: Callable[[], datetime] = _utcnow
     new_id: Callable[[], str] = new_receipt_id
     max_bytes: int = DEFAULT_MAX_BYTES
-    transactions: TransactionGroup = field(default_factory=TransactionGroup, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,48 +124,21 @@ def receive(
     idempotency_key: str | None = None,
 ) -> IntakeResult:
     """Take one transmission from an authenticated sender; always answer a signed receipt."""
-    source = SourceKind(source)
-    received_at = services.clock()
-    payload_sha = hashlib.sha256(payload).hexdigest()
-
-    if idempotency_key is not None:
-        replay = _replay(services, sender, idempotency_key, payload_sha)
-        if replay is not None:
-            return replay
-
-    item = _Item(source, sender, received_at, payload_sha, idempotency_key)
-    evidence = NewEntry("inbound-payload", payload, services.signer.sign_detached(payload), item.meta)
-    # The raw payload is archived with the rest of the answer's evidence, in one sync, before the
-    # answer leaves; alone if anything fails on the way, so it is evidence whatever happens.
-    outcome: list[NewEntry] = []
-    try:
-        try:
-            validated = validate(source, payload, received_at=received_at, max_bytes=services.max_bytes)
-        except GatewayError as exc:
-            rejection = _rejection(services, item, exc)
-            services.transactions.run(services.store, lambda uow: _store_rejection(uow, item, rejection))
-            outcome, result = _rejection_archive(item, rejection), rejection.result
-        else:
-            acceptance = _acceptance(services, item, _rendered(services.signer, validated, b""))
-            result = services.transactions.run(
-                services.store, lambda uow: _store_acceptance(uow, item, acceptance)
-            )
-            if result.outcome == "accepted":
-                outcome = _acceptance_archive(item, acceptance)
-    except BaseException:
-        services.archive.append_many([evidence])
-        raise
-    services.archive.append_many([evidence, *outcome])
-    return result
+    submission = Submission(source, payload, sender, idempotency_key)
+    (answer,) = settle(services, prepare_many(services, [submission]))
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
 
 
 @dataclass(frozen=True, slots=True)
 class Submission:
-    """One title for `receive_many`: what `receive` takes, without an idempotency key."""
+    """One title for `receive_many` / `prepare_many`: what `receive` takes."""
 
     source: SourceKind | str
     payload: bytes
     sender: str
+    idempotency_key: str | None = None
 
 
 def receive_many(
@@ -226,8 +146,7 @@ def receive_many(
 ) -> list[IntakeResult]:
     """Take a batch of transmissions; the answers, in order, once all of the batch is durable.
 
-    Per title the same as `receive`; for the batch, one archive sync before the transaction (the
-    raw payloads, as evidence even if the rest fails), one transaction, one archive sync after it.
+    Per title the same as `receive`; for the batch, one transaction and one archive sync.
     `executor` (a process pool) validates the titles beside this process; see `prepare_many`.
     """
     return receive_prepared(services, prepare_many(services, batch, executor=executor))
@@ -248,7 +167,8 @@ class _Checked:
 
     payload_signature: bytes
     validated: Validated | None = None
-    error: GatewayError | None = None
+    error: GatewayError | None = None  # the title is refused: a signed rejection receipt
+    failure: Exception | None = None  # validation itself broke (a bug): this title fails alone
     xml: bytes = b""
     xml_signature: bytes = b""
     dossier_json: str = ""
@@ -261,9 +181,12 @@ def _check(
     signature = signer.sign_detached(payload)
     try:
         validated = validate(source, payload, received_at=received_at, max_bytes=max_bytes)
+        return _rendered(signer, validated, signature)
     except GatewayError as exc:
         return _Checked(signature, error=exc)
-    return _rendered(signer, validated, signature)
+    except Exception as exc:  # a bug, not the sender's fault: this title alone fails (500)
+        log.exception("checking a %s transmission failed unexpectedly", source.value)
+        return _Checked(signature, failure=exc)
 
 
 def _rendered(signer: SignerPort, validated: Validated, payload_signature: bytes) -> _Checked:
@@ -319,7 +242,13 @@ def prepare_many(
     current one, so that validation (CPU in the workers) overlaps storage (this process).
     """
     items = [
-        _Item(SourceKind(t.source), t.sender, services.clock(), hashlib.sha256(t.payload).hexdigest(), None)
+        _Item(
+            SourceKind(t.source),
+            t.sender,
+            services.clock(),
+            hashlib.sha256(t.payload).hexdigest(),
+            t.idempotency_key,
+        )
         for t in batch
     ]
     limit = services.max_bytes
@@ -336,40 +265,116 @@ def prepare_many(
 
 
 def receive_prepared(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResult]:
-    """The rest of `receive_many` for a prepared batch."""
+    """The rest of `receive_many` for a prepared batch; raises the first title's error, if any."""
+    answers = settle(services, prepared)
+    for answer in answers:
+        if isinstance(answer, Exception):
+            raise answer
+    return cast(list[IntakeResult], answers)
+
+
+def settle(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResult | Exception]:
+    """Store, archive and answer a prepared batch: per title its result, or the error it met alone.
+
+    A title resent with an Idempotency-Key already used is answered from the store, as the first
+    time (nothing new is stored or archived). The others are stored in one transaction; if that
+    fails, each is tried alone so that only the culprit fails. Then one archive sync holds every
+    raw payload (as evidence, whatever became of the title) and the dossiers and receipts of those
+    stored. If that sync fails, the whole batch fails: nothing is answered that is not durable.
+    """
     batch, items = prepared.batch, prepared.items
-    checks: list[_Checked] = []
-    for check in prepared.checks:
-        checks += check.result() if isinstance(check, Future) else [check]
-    services.archive.append_many(
-        [
-            NewEntry("inbound-payload", t.payload, checked.payload_signature, item.meta)
-            for t, item, checked in zip(batch, items, checks, strict=True)
-        ]
-    )
-    outcomes: list[_Acceptance | _Rejection] = []
-    for item, checked in zip(items, checks, strict=True):
-        if checked.validated is None:
+    checks = _checks_of(services, prepared)
+    answers: list[IntakeResult | Exception | None] = [None] * len(items)
+    for n, item in enumerate(items):
+        if item.idempotency_key is not None:
+            try:
+                answers[n] = _replay(services, item.sender, item.idempotency_key, item.payload_sha)
+            except GatewayError as exc:
+                answers[n] = exc
+    pending = [n for n, answer in enumerate(answers) if answer is None]
+    outcomes: dict[int, _Acceptance | _Rejection] = {}
+    for n in pending:
+        checked = checks[n]
+        if checked.failure is not None:
+            answers[n] = checked.failure
+        elif checked.validated is None:
             assert checked.error is not None
-            outcomes.append(_rejection(services, item, checked.error))
+            outcomes[n] = _rejection(services, items[n], checked.error)
         else:
-            outcomes.append(_acceptance(services, item, checked))
-    answers: list[IntakeResult] = []
-    with services.store.transaction() as uow:
-        for item, outcome in zip(items, outcomes, strict=True):
-            if isinstance(outcome, _Rejection):
-                _store_rejection(uow, item, outcome)
-                answers.append(outcome.result)
-            else:
-                answers.append(_store_acceptance(uow, item, outcome))
-    evidence: list[NewEntry] = []
-    for item, outcome, answer in zip(items, outcomes, answers, strict=True):
+            outcomes[n] = _acceptance(services, items[n], checked)
+    stored = _store_all(services, [(items[n], outcome) for n, outcome in outcomes.items()])
+    evidence = [
+        NewEntry("inbound-payload", batch[n].payload, checks[n].payload_signature, items[n].meta)
+        for n in pending
+    ]
+    for (n, outcome), result in zip(outcomes.items(), stored, strict=True):
+        answers[n] = result
+        if isinstance(result, Exception):
+            continue
         if isinstance(outcome, _Rejection):
-            evidence += _rejection_archive(item, outcome)
-        elif answer.outcome == "accepted":
-            evidence += _acceptance_archive(item, outcome)
-    services.archive.append_many(evidence)
-    return answers
+            evidence += _rejection_archive(items[n], outcome)
+        elif result.outcome == "accepted":
+            evidence += _acceptance_archive(items[n], outcome)
+    if evidence:
+        services.archive.append_many(evidence)
+    assert all(answer is not None for answer in answers)
+    return cast(list[IntakeResult | Exception], answers)
+
+
+def _checks_of(services: IntakeServices, prepared: PreparedBatch) -> list[_Checked]:
+    """The batch's validations; those of a worker that died are done again here."""
+    checks: list[_Checked] = []
+    done = 0
+    for check in prepared.checks:
+        if not isinstance(check, Future):
+            checks.append(check)
+            done += 1
+            continue
+        try:
+            part = check.result()
+        except BrokenExecutor:
+            part = [
+                _check(services.signer, item.source, submission.payload, item.received_at, services.max_bytes)
+                for submission, item in zip(
+                    prepared.batch[done : done + TITLES_PER_TASK],
+                    prepared.items[done : done + TITLES_PER_TASK],
+                    strict=True,
+                )
+            ]
+            log.error("a validation process died: %d titles validated in the server process", len(part))
+        checks += part
+        done += len(part)
+    return checks
+
+
+def _store_all(
+    services: IntakeServices, work: list[tuple[_Item, _Acceptance | _Rejection]]
+) -> list[IntakeResult | Exception]:
+    if not work:
+        return []
+    try:
+        with services.store.transaction() as uow:
+            return [_store_one(uow, item, outcome) for item, outcome in work]
+    except Exception as exc:
+        if len(work) == 1:
+            return [exc]
+    results: list[IntakeResult | Exception] = []
+    for item, outcome in work:  # find the culprit: each title alone
+        result: IntakeResult | Exception
+        try:
+            with services.store.transaction() as uow:
+                result = _store_one(uow, item, outcome)
+        except Exception as exc:  # the commit too may fail: the result counts only once it is done
+            result = exc
+        results.append(result)
+    return results
+
+
+def _store_one(uow: UnitOfWork, item: _Item, outcome: _Acceptance | _Rejection) -> IntakeResult:
+    if isinstance(outcome, _Rejection):
+        _store_rejection(uow, item, outcome)
+        return outcome.result
+    return _store_acceptance(uow, item, outcome)
 
 
 @dataclass(frozen=True, slots=True)

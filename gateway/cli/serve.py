@@ -61,12 +61,13 @@ def _serve_one(
     import uvicorn
 
     from gateway.errors import GatewayError
-    from gateway.transport.http.wiring import build_service
+    from gateway.transport.http.wiring import build_service, tune_garbage_collector
 
     try:
         service = build_service(settings, host=host, port=port)
     except GatewayError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    tune_garbage_collector(settings.gc_young_threshold)
     delivery = service.delivery if deliver else None
     if delivery is not None:
         delivery.start()  # webhook pushes beside the HTTP server (GATEWAY_DELIVER_IN_SERVE)
@@ -79,7 +80,7 @@ def _serve_one(
     finally:
         if delivery is not None:
             delivery.stop()
-        service.gateway.close()
+        service.close()
 
 
 def _serve_forked(settings: Settings, host: str | None, port: int | None, workers: int) -> None:

@@ -16,6 +16,7 @@ import pytest
 from gateway.archive.store import Archive
 from gateway.delivery.feed import EventFeed
 from gateway.intake import IntakeServices
+from gateway.intake_queue import IntakeQueue
 from gateway.signing import Signer, verify_detached
 from gateway.store import open_sql_store
 from gateway.transport.http import Authenticator, RoleMap, create_app
@@ -33,14 +34,16 @@ def served(tmp_path: Path, dev_pki: Path) -> Iterator[tuple[Clients, Any, Archiv
     signer = Signer.from_files(dev_pki / "signer.pem", dev_pki / "signer-key.pem")
     archive = Archive(tmp_path / "archive", signer=signer)
     intake = IntakeServices(store=store, signer=signer, archive=archive, clock=lambda: NOW)
+    queue = IntakeQueue(intake)
     app = create_app(
         authenticator=Authenticator(RoleMap()),
-        services={IntakeServices: intake, EventFeed: EventFeed(store)},
+        services={IntakeServices: intake, IntakeQueue: queue, EventFeed: EventFeed(store)},
     )
     with running_server(app, dev_pki) as base_url:
         clients = Clients(base_url, dev_pki)
         yield clients, store, archive
         clients.close()
+    queue.close()
     archive.close()
     store.close()
 

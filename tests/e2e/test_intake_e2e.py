@@ -18,6 +18,7 @@ from lxml import etree
 
 from gateway.archive.store import Archive
 from gateway.intake import IntakeServices, receipt_bytes
+from gateway.intake_queue import IntakeQueue
 from gateway.signing import Signer, verify_detached
 from gateway.store import SqlStore, open_sql_store
 from gateway.transport.http import Authenticator, RoleMap, create_app
@@ -56,13 +57,15 @@ class Gateway:
             clock=lambda: NOW,
             max_bytes=MAX_PAYLOAD,
         )
+        self.queue = IntakeQueue(self.intake)
         self.app = create_app(
             authenticator=Authenticator(RoleMap()),
-            services={IntakeServices: self.intake},
+            services={IntakeServices: self.intake, IntakeQueue: self.queue},
             max_payload_bytes=MAX_PAYLOAD,
         )
 
     def close(self) -> None:
+        self.queue.close()
         self.archive.close()
         self.store.close()
 

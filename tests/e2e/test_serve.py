@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.harness import free_port, tls_context
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "greffe-1.xml"
 
-def test_gateway_serve_answers_over_mutual_tls(e2e_pki: Path, tmp_path: Path) -> None:
+
+def children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.mark.parametrize("processes", [None, "0", "2"])
+def test_gateway_serve_answers_over_mutual_tls(e2e_pki: Path, tmp_path: Path, processes: str | None) -> None:
+    """Validation in the default one process beside the server, in the server itself, or in two."""
     port = free_port()
     env = {
         **os.environ,
         "GATEWAY_CERTS_DIR": str(e2e_pki),
         "GATEWAY_DATA_DIR": str(tmp_path / "var"),
     }
+    if processes is not None:
+        env["GATEWAY_INTAKE_PROCESSES"] = processes
     entry = "from gateway.cli import main; main()"
     command = [sys.executable, "-c", entry, "serve", "--port", str(port)]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -39,9 +51,18 @@ def test_gateway_serve_answers_over_mutual_tls(e2e_pki: Path, tmp_path: Path) ->
             assert ready.status_code == 200
             assert ready.json()["checks"] == {"store": "ok", "archive": "ok"}
             assert client.get("/v1/whoami").json()["role"] == "greffe"
+            posted = client.post(
+                "/v1/greffe/transmissions",
+                content=EXAMPLE.read_bytes(),
+                headers={"content-type": "application/xml"},
+            )
+            assert posted.status_code == 201, posted.text
+            assert len(children(proc.pid)) == int(processes or 1)  # the validation processes
         assert (tmp_path / "var" / "gateway.sqlite3").is_file()
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        output = proc.stdout.read().decode() if proc.stdout else ""
         if proc.stdout:
             proc.stdout.close()
+    assert proc.returncode == 0, output  # queue drained, validation processes stopped, archive closed

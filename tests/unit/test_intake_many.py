@@ -1,47 +1,36 @@
-"""Batches (`receive_many`) and shared transactions answer exactly what `receive` answers."""
+"""Batches (`receive_many`, `settle`) answer exactly what `receive` answers, each title alone."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from itertools import count
 from pathlib import Path
 
 import pytest
 
+from gateway.errors import IdempotencyKeyReused
 from gateway.intake import (
+    IntakeResult,
     IntakeServices,
     Submission,
-    TransactionGroup,
+    prepare_many,
     receipt_bytes,
     receive,
     receive_many,
+    settle,
     validation_pool,
 )
-from gateway.signing import Signer, verify_detached
+from gateway.signing import verify_detached
 from gateway.store import MemoryStore
-from gateway.store.ports import UnitOfWork
+from gateway.store.memory import MemoryUnitOfWork
 from tests.fakes import FakeArchive
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-GREFFE = (EXAMPLES / "greffe-1.xml").read_bytes()
-INVALID = GREFFE.replace(b"<TypeTitre>1</TypeTitre>", b"<TypeTitre>4</TypeTitre>")
+from tests.unit.intake_support import INVALID, distinct_title, services_for
 
 
 def title(number: int) -> bytes:
-    return GREFFE.replace(b"26/01842", f"26/B{number:05d}".encode())
-
-
-def services_for(dev_pki: Path, store: MemoryStore, archive: FakeArchive) -> IntakeServices:
-    signer = Signer.from_files(dev_pki / "signer.pem", dev_pki / "signer-key.pem")
-    ids = count(1)
-    return IntakeServices(
-        store=store, signer=signer, archive=archive, clock=lambda: NOW, new_id=lambda: f"RCT-{next(ids):04d}"
-    )
+    return distinct_title(number, "B")
 
 
 @pytest.fixture
@@ -162,57 +151,82 @@ def test_concurrent_receives_of_one_title_make_one_dossier(
         assert len(uow.events.read_after(0, 100)) == 2
 
 
-class CountingStore:
-    """A store that counts its write transactions."""
+class PoisonedStore(MemoryStore):
+    """Write transactions fail (like a full disk) when they store the dossier of one given minute."""
 
-    def __init__(self) -> None:
-        self.inner = MemoryStore()
+    def __init__(self, minute: str) -> None:
+        super().__init__()
+        self.minute = minute
         self.transactions = 0
 
     @contextmanager
-    def transaction(self) -> Iterator[UnitOfWork]:
+    def transaction(self) -> Iterator[MemoryUnitOfWork]:
         self.transactions += 1
-        with self.inner.transaction() as uow:
+        with super().transaction() as uow:
             yield uow
+            if any(self.minute in row.canonical_json for row in uow.dossiers._s.dossiers.values()):
+                raise RuntimeError("disk full")
 
 
-def test_a_failing_piece_of_a_shared_transaction_fails_alone() -> None:
-    group = TransactionGroup()
-    counting = CountingStore()
-    started = threading.Barrier(4)
-    gate = threading.Event()
-    outcomes: dict[int, object] = {}
+def test_a_title_whose_storing_fails_fails_alone(dev_pki: Path, archive: FakeArchive) -> None:
+    store = PoisonedStore("26/B00002")
+    services = services_for(dev_pki, store, archive)
+    poisoned = title(2)
+    prepared = prepare_many(
+        services, [Submission("greffe", p, "greffe:x") for p in (title(1), poisoned, title(3))]
+    )
+    answers = settle(services, prepared)
+    assert isinstance(answers[1], RuntimeError)
+    assert [a.outcome for a in (answers[0], answers[2]) if isinstance(a, IntakeResult)] == ["accepted"] * 2
+    assert store.transactions == 1 + 3  # the batch's, rolled back, then each title alone
+    with store.read() as uow:
+        assert len(uow.events.read_after(0, 10)) == 2
+    # every payload is evidence, the failed one included; only stored titles have receipts
+    assert archive.kinds().count("inbound-payload") == 3
+    assert archive.kinds().count("receipt") == 2
+    with pytest.raises(RuntimeError, match="disk full"):
+        receive_many(services, [Submission("greffe", poisoned, "greffe:x")])
 
-    def piece(n: int) -> Callable[[UnitOfWork], int]:
-        def work(uow: UnitOfWork) -> int:
-            if n == 2:
-                raise ValueError("bad piece")
-            return n * 10
 
-        return work
+def test_a_title_whose_validation_breaks_fails_alone(
+    services: IntakeServices, archive: FakeArchive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gateway.intake as intake
 
-    def first(uow: UnitOfWork) -> int:
-        gate.wait(5)  # hold the first transaction so that the others queue up behind it
-        return -1
+    real = intake.validate  # type: ignore[attr-defined]
 
-    def run(n: int) -> None:
-        started.wait()
-        try:
-            outcomes[n] = group.run(counting, piece(n))  # type: ignore[arg-type]
-        except ValueError as exc:
-            outcomes[n] = str(exc)
+    def validate(source: str, payload: bytes, **options: object) -> object:
+        if b"B00002" in payload:
+            raise KeyError("a bug")
+        return real(source, payload, **options)  # type: ignore[arg-type]
 
-    leader = threading.Thread(target=lambda: outcomes.setdefault(-1, group.run(counting, first)))  # type: ignore[arg-type]
-    leader.start()
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    gate.set()
-    leader.join()
-    for thread in threads:
-        thread.join()
-    assert outcomes == {-1: -1, 0: 0, 1: 10, 2: "bad piece", 3: 30}
-    assert counting.transactions <= 1 + 1 + 4  # the leader's, the group's, then each piece alone
+    monkeypatch.setattr(intake, "validate", validate)
+    prepared = prepare_many(services, [Submission("greffe", title(n), "greffe:x") for n in (1, 2, 3)])
+    answers = settle(services, prepared)
+    assert isinstance(answers[1], KeyError)
+    assert [a.outcome for a in answers if isinstance(a, IntakeResult)] == ["accepted"] * 2
+    assert archive.kinds().count("inbound-payload") == 3
+
+
+def test_an_idempotency_key_is_honoured_in_a_batch(services: IntakeServices, archive: FakeArchive) -> None:
+    first = receive(services, "greffe", title(1), sender="greffe:x", idempotency_key="k-1")
+    archived = len(archive.items)
+    prepared = prepare_many(
+        services,
+        [
+            Submission("greffe", title(1), "greffe:x", "k-1"),  # replay: the first receipt
+            Submission("greffe", title(2), "greffe:x", "k-1"),  # same key, other payload: refused
+            Submission("greffe", title(3), "greffe:x", "k-3"),
+        ],
+    )
+    replay, reused, other = settle(services, prepared)
+    assert isinstance(replay, IntakeResult)
+    assert replay.receipt == first.receipt
+    assert isinstance(reused, IdempotencyKeyReused)
+    assert isinstance(other, IntakeResult)
+    assert other.outcome == "accepted"
+    # the replay and the refusal archive nothing; the new title its payload, dossier and receipt
+    assert archive.kinds()[archived:] == ["inbound-payload", "canonical-dossier", "receipt"]
 
 
 def test_receipt_json_round_trips_in_stored_key_order(services: IntakeServices, store: MemoryStore) -> None:

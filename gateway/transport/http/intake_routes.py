@@ -1,24 +1,26 @@
 """Intake over HTTP (CONTRACT.md §4): the three transmission endpoints, receipts and dossiers.
 
-Each POST is `gateway.intake.receive` behind mutual TLS: the role comes from the client certificate,
-the sender's identity is the role and the certificate's SHA-256 fingerprint.
+Each POST is a transmission handed to `gateway.intake_queue.IntakeQueue` (intake in batches, the
+answer as `gateway.intake.receive` would give it) behind mutual TLS: the role comes from the client
+certificate, the sender's identity is the role and the certificate's SHA-256 fingerprint.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from lxml import etree
 
 from gateway.canonical.xml import to_element
 from gateway.domain.transmission import SourceKind
 from gateway.errors import NotFound
-from gateway.intake import IntakeResult, IntakeServices, receive
+from gateway.intake import IntakeResult, IntakeServices
+from gateway.intake_queue import IntakeQueue
 from gateway.problem import PROBLEM_MEDIA_TYPE
 from gateway.transport.http.deps import provide
 from gateway.transport.http.identity import Caller, Role, require_role
@@ -27,6 +29,7 @@ from gateway.transport.http.metrics import Metrics
 
 router = APIRouter(tags=["intake"])
 IntakeDep = Annotated[IntakeServices, Depends(provide(IntakeServices))]
+QueueDep = Annotated[IntakeQueue, Depends(provide(IntakeQueue))]
 XML_TYPES = ("application/xml", "text/xml")
 MEDIA_TYPES = {
     SourceKind.GREFFE: XML_TYPES,
@@ -91,13 +94,12 @@ def _answer(result: IntakeResult, metrics: Metrics, source: SourceKind) -> Respo
 
 
 async def _intake(
-    source: SourceKind, request: Request, intake: IntakeServices, caller: Caller, idempotency_key: str | None
+    source: SourceKind, request: Request, intake: IntakeQueue, caller: Caller, idempotency_key: str | None
 ) -> Response:
     check_media_type(request.headers.get("content-type"), MEDIA_TYPES[source])
     body = await request.body()
-    result = await run_in_threadpool(
-        receive, intake, source, body, sender=sender_of(caller), idempotency_key=idempotency_key
-    )
+    answer = intake.submit(source, body, sender=sender_of(caller), idempotency_key=idempotency_key)
+    result = await asyncio.wrap_future(answer)
     return _answer(result, _metrics(request), source)
 
 
@@ -122,7 +124,7 @@ _JSON_BODY = {
 )
 async def post_greffe(
     request: Request,
-    intake: IntakeDep,
+    intake: QueueDep,
     caller: Annotated[Caller, Depends(require_role(Role.GREFFE))],
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -138,7 +140,7 @@ async def post_greffe(
 )
 async def post_notaire(
     request: Request,
-    intake: IntakeDep,
+    intake: QueueDep,
     caller: Annotated[Caller, Depends(require_role(Role.NOTAIRE))],
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -154,7 +156,7 @@ async def post_notaire(
 )
 async def post_avocat(
     request: Request,
-    intake: IntakeDep,
+    intake: QueueDep,
     caller: Annotated[Caller, Depends(require_role(Role.AVOCAT))],
     idempotency_key: IdempotencyKey = None,
 ) -> Response:

@@ -1,0 +1,163 @@
+"""Concurrent transmissions taken in batches by one thread: how the HTTP server calls intake.
+
+Requests from the event loop (or any thread) are queued; one thread takes whatever is waiting as a
+batch, has it validated (`prepare_many`, in worker processes when given a pool) and settles it
+(`settle`: one transaction, one archive sync), then resolves each request's future with the
+receipt it would have had alone. While a batch is being stored, the next one is already being
+validated in the pool, so on a two-core machine the server process spends its time on HTTP and
+storage and the validation process on XML, rules and signatures.
+
+Why not a thread per request: each of them contends for the GIL with the event loop and with the
+others, and each pays its own wake-ups; under load that cost as much CPU as the intake itself.
+A batch is as large as the queue is when the thread comes back for more (at most `max_batch`), so
+a quiet server answers one title at a time without waiting, and a busy one shares its commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+
+from gateway.domain.transmission import SourceKind
+from gateway.intake import IntakeResult, IntakeServices, PreparedBatch, Submission, prepare_many, settle
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BATCH = 128
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    submission: Submission
+    answer: Future[IntakeResult]
+
+
+class IntakeQueue:
+    """`submit` a transmission, get a Future of its IntakeResult (or of the error it met)."""
+
+    def __init__(
+        self,
+        services: IntakeServices,
+        *,
+        executor: Executor | None = None,
+        max_batch: int = DEFAULT_MAX_BATCH,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self.services = services
+        self._executor = executor
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._closed = False
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._main, name="intake-queue", daemon=True)
+        self._thread.start()
+
+    def submit(
+        self,
+        source: SourceKind | str,
+        payload: bytes,
+        *,
+        sender: str,
+        idempotency_key: str | None = None,
+    ) -> Future[IntakeResult]:
+        answer: Future[IntakeResult] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the intake queue is closed")
+            self._queue.put(_Request(Submission(source, payload, sender, idempotency_key), answer))
+        return answer
+
+    def close(self, timeout: float | None = 60.0) -> None:
+        """Answer everything already submitted, then stop the thread (submit refuses from now on)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(None)
+        self._thread.join(timeout)
+
+    # --- the thread ------------------------------------------------------------------------
+
+    def _main(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # a bug here must not leave callers waiting forever
+            log.exception("the intake queue stopped")
+            with self._lock:
+                self._closed = True
+            stopped = RuntimeError("the intake queue stopped")
+            stopped.__cause__ = exc
+            while True:
+                try:
+                    request = self._queue.get_nowait()
+                except queue.Empty:
+                    return
+                if request is not None and request.answer.set_running_or_notify_cancel():
+                    request.answer.set_exception(stopped)
+
+    def _run(self) -> None:
+        current: tuple[list[_Request], PreparedBatch] | None = None
+        stopping = False
+        while True:
+            requests: list[_Request] = []
+            if not stopping:
+                requests, stopping = self._take(block=current is None)
+            following = self._prepare(requests)
+            if current is not None:
+                self._settle(*current)
+            current = following
+            if self._executor is None and current is not None:
+                # validated here already: nothing to overlap, answer at once
+                self._settle(*current)
+                current = None
+            if stopping and current is None:
+                return
+
+    def _take(self, *, block: bool) -> tuple[list[_Request], bool]:
+        """What is waiting (at least one request if `block`), and whether close() was called."""
+        taken: list[_Request] = []
+        while len(taken) < self._max_batch:
+            try:
+                request = self._queue.get(block=block and not taken)
+            except queue.Empty:
+                break
+            if request is None:
+                return taken, True
+            # a request whose caller gave up (its future cancelled) before we started is dropped
+            if request.answer.set_running_or_notify_cancel():
+                taken.append(request)
+        return taken, False
+
+    def _prepare(self, requests: list[_Request]) -> tuple[list[_Request], PreparedBatch] | None:
+        if not requests:
+            return None
+        try:
+            prepared = prepare_many(self.services, [r.submission for r in requests], executor=self._executor)
+        except BaseException as exc:  # e.g. the pool refuses work: fail these, keep serving
+            log.exception("could not start validating %d transmissions", len(requests))
+            for request in requests:
+                request.answer.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return None
+        return requests, prepared
+
+    def _settle(self, requests: list[_Request], prepared: PreparedBatch) -> None:
+        try:
+            answers = settle(self.services, prepared)
+        except BaseException as exc:  # the archive sync failed: nothing of the batch is answered
+            log.exception("a batch of %d transmissions failed", len(requests))
+            for request in requests:
+                request.answer.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for request, answer in zip(requests, answers, strict=True):
+            if isinstance(answer, Exception):
+                request.answer.set_exception(answer)
+            else:
+                request.answer.set_result(answer)

@@ -1,0 +1,214 @@
+"""IntakeQueue: concurrent transmissions settled in batches by one thread, each answered as alone."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import CancelledError, Future
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.errors import IdempotencyKeyReused
+from gateway.intake import IntakeResult, IntakeServices, receive, validation_pool
+from gateway.intake_queue import IntakeQueue
+from gateway.store import MemoryStore
+from gateway.store.memory import MemoryUnitOfWork
+from tests.fakes import FakeArchive
+from tests.unit.intake_support import INVALID, distinct_title, services_for
+
+
+def title(number: int) -> bytes:
+    return distinct_title(number, "Q")
+
+
+class GatedStore(MemoryStore):
+    """A MemoryStore whose write transactions wait for `gate` once `hold` is set (to queue work)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold = threading.Event()
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+        self.transactions = 0
+
+    def release(self) -> None:
+        self.hold.clear()
+        self.gate.set()
+
+    @contextmanager
+    def transaction(self) -> Iterator[MemoryUnitOfWork]:
+        self.transactions += 1
+        if self.hold.is_set():
+            self.entered.set()
+            assert self.gate.wait(10)
+        with super().transaction() as uow:
+            yield uow
+
+
+class FailingArchive(FakeArchive):
+    failing = True
+
+    def append_many(self, items: Sequence[Any]) -> list[Any]:
+        if self.failing:
+            raise OSError("archive disk full")
+        return super().append_many(items)
+
+
+@pytest.fixture
+def store() -> GatedStore:
+    return GatedStore()
+
+
+@pytest.fixture
+def archive() -> FakeArchive:
+    return FakeArchive()
+
+
+@pytest.fixture
+def services(dev_pki: Path, store: GatedStore, archive: FakeArchive) -> IntakeServices:
+    return services_for(dev_pki, store, archive)
+
+
+def hold_the_thread(queue: IntakeQueue, store: GatedStore) -> Future[IntakeResult]:
+    """Submit a first title and keep the queue's thread inside its transaction."""
+    store.hold.set()
+    first = queue.submit("greffe", title(0), sender="greffe:x")
+    assert store.entered.wait(10)
+    return first
+
+
+def test_waiting_titles_are_settled_as_one_batch_and_answered_as_alone(
+    services: IntakeServices, store: GatedStore, archive: FakeArchive
+) -> None:
+    queue = IntakeQueue(services)
+    try:
+        first = hold_the_thread(queue, store)
+        waiting = [queue.submit("greffe", p, sender="greffe:x") for p in (title(1), INVALID, title(1))]
+        store.release()
+        answers = [f.result(10) for f in (first, *waiting)]
+    finally:
+        queue.close()
+    assert [a.outcome for a in answers] == ["accepted", "accepted", "rejected", "duplicate"]
+    assert answers[3].receipt == answers[1].receipt
+    assert store.transactions == 2  # the first title's, then the three that waited, together
+    assert archive.kinds().count("inbound-payload") == 4
+
+
+def test_answers_match_receive_one_by_one(dev_pki: Path) -> None:
+    payloads = [title(1), INVALID, title(2), title(1)]
+    single = services_for(dev_pki, MemoryStore(), FakeArchive())
+    expected = [receive(single, "greffe", p, sender="greffe:x") for p in payloads]
+    queue = IntakeQueue(services_for(dev_pki, MemoryStore(), FakeArchive()))
+    try:
+        got = [f.result(10) for f in [queue.submit("greffe", p, sender="greffe:x") for p in payloads]]
+    finally:
+        queue.close()
+    assert [r.outcome for r in got] == [r.outcome for r in expected]
+    assert [r.receipt for r in got] == [r.receipt for r in expected]
+
+
+def test_with_a_validation_pool_the_next_batch_is_validated_while_one_is_stored(
+    services: IntakeServices, store: GatedStore
+) -> None:
+    with validation_pool(services, 1) as pool:
+        queue = IntakeQueue(services, executor=pool, max_batch=4)
+        try:
+            first = hold_the_thread(queue, store)
+            later = [queue.submit("greffe", title(n), sender="greffe:x") for n in range(1, 11)]
+            store.release()
+            answers = [f.result(30) for f in (first, *later)]
+        finally:
+            queue.close()
+    assert [a.outcome for a in answers] == ["accepted"] * 11
+    assert len({a.receipt["dossier_id"] for a in answers}) == 11
+    assert store.transactions <= 1 + 3  # batches of at most 4 after the first
+
+
+def test_an_idempotency_key_is_honoured(services: IntakeServices) -> None:
+    queue = IntakeQueue(services)
+    try:
+        first = queue.submit("greffe", title(1), sender="greffe:x", idempotency_key="k").result(10)
+        again = queue.submit("greffe", title(1), sender="greffe:x", idempotency_key="k").result(10)
+        reused = queue.submit("greffe", title(2), sender="greffe:x", idempotency_key="k")
+        with pytest.raises(IdempotencyKeyReused):
+            reused.result(10)
+    finally:
+        queue.close()
+    assert again.receipt == first.receipt
+
+
+def test_a_failed_archive_sync_fails_the_whole_batch_and_the_queue_goes_on(dev_pki: Path) -> None:
+    archive = FailingArchive()
+    queue = IntakeQueue(services_for(dev_pki, MemoryStore(), archive))
+    try:
+        with pytest.raises(OSError, match="archive disk full"):
+            queue.submit("greffe", title(1), sender="greffe:x").result(10)
+        archive.failing = False  # the disk has room again
+        assert queue.submit("greffe", title(2), sender="greffe:x").result(10).outcome == "accepted"
+    finally:
+        queue.close()
+
+
+def test_a_request_cancelled_before_its_batch_is_dropped(
+    services: IntakeServices, store: GatedStore, archive: FakeArchive
+) -> None:
+    queue = IntakeQueue(services)
+    try:
+        first = hold_the_thread(queue, store)
+        gone = queue.submit("greffe", title(1), sender="greffe:x")
+        kept = queue.submit("greffe", title(2), sender="greffe:x")
+        assert gone.cancel()  # its caller went away (an HTTP client disconnected)
+        store.release()
+        assert first.result(10).outcome == "accepted"
+        assert kept.result(10).outcome == "accepted"
+    finally:
+        queue.close()
+    with pytest.raises(CancelledError):
+        gone.result(0)
+    payloads = [item.blob for item in archive.items if item.kind == "inbound-payload"]
+    assert payloads == [title(0), title(2)]
+
+
+def test_close_answers_what_was_submitted_then_refuses(services: IntakeServices, store: GatedStore) -> None:
+    queue = IntakeQueue(services)
+    first = hold_the_thread(queue, store)
+    waiting = queue.submit("greffe", title(1), sender="greffe:x")
+    closing = threading.Thread(target=queue.close)
+    closing.start()
+    store.release()
+    closing.join(10)
+    assert not closing.is_alive()
+    assert (first.result(0).outcome, waiting.result(0).outcome) == ("accepted", "accepted")
+    with pytest.raises(RuntimeError, match="closed"):
+        queue.submit("greffe", title(2), sender="greffe:x")
+
+
+def test_if_the_thread_dies_no_caller_waits_forever(
+    services: IntakeServices, store: GatedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gateway.intake_queue as module
+
+    class Fatal(BaseException):
+        pass
+
+    def broken(*args: object, **kwargs: object) -> list[Any]:
+        raise Fatal("a bug in the queue")
+
+    queue = IntakeQueue(services)
+    first = hold_the_thread(queue, store)
+    waiting = queue.submit("greffe", title(1), sender="greffe:x")
+    monkeypatch.setattr(module, "settle", broken)
+    store.release()
+    assert first.result(10).outcome == "accepted"  # settled before the bug
+    with pytest.raises((Fatal, RuntimeError)):
+        waiting.result(10)
+    with pytest.raises(RuntimeError, match="closed"):
+        queue.submit("greffe", title(2), sender="greffe:x")
+
+
+def test_max_batch_must_be_positive(services: IntakeServices) -> None:
+    with pytest.raises(ValueError, match="max_batch"):
+        IntakeQueue(services, max_batch=0)
