@@ -51,6 +51,9 @@ def create_app(
         summary="Child-support titles in over mutual TLS; signed receipts out (CONTRACT.md §4).",
         docs_url=None,
         redoc_url=None,
+        # FastAPI's own OpenTelemetry hooks look up the global providers on every request; the
+        # gateway measures itself (/metrics, Prometheus), so they are off.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.gateway = AppState(
         authenticator=authenticator,
