@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from concurrent.futures import Executor, Future
+from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass
 
 from gateway.domain.transmission import SourceKind
@@ -52,6 +52,7 @@ class IntakeQueue:
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._closed = False
+        self._taken: list[_Request] = []  # taken from the queue by the thread, maybe not answered yet
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._main, name="intake-queue", daemon=True)
         self._thread.start()
@@ -91,13 +92,16 @@ class IntakeQueue:
                 self._closed = True
             stopped = RuntimeError("the intake queue stopped")
             stopped.__cause__ = exc
+            for request in self._taken:  # taken but not answered (e.g. the next batch, validated)
+                if not request.answer.done():
+                    request.answer.set_exception(stopped)
             while True:
                 try:
-                    request = self._queue.get_nowait()
+                    waiting = self._queue.get_nowait()
                 except queue.Empty:
                     return
-                if request is not None and request.answer.set_running_or_notify_cancel():
-                    request.answer.set_exception(stopped)
+                if waiting is not None and waiting.answer.set_running_or_notify_cancel():
+                    waiting.answer.set_exception(stopped)
 
     def _run(self) -> None:
         current: tuple[list[_Request], PreparedBatch] | None = None
@@ -106,6 +110,7 @@ class IntakeQueue:
             requests: list[_Request] = []
             if not stopping:
                 requests, stopping = self._take(block=current is None)
+            self._taken = [r for r in self._taken if not r.answer.done()] + requests
             following = self._prepare(requests)
             if current is not None:
                 self._settle(*current)
@@ -135,26 +140,38 @@ class IntakeQueue:
     def _prepare(self, requests: list[_Request]) -> tuple[list[_Request], PreparedBatch] | None:
         if not requests:
             return None
+        submissions = [r.submission for r in requests]
         try:
-            prepared = prepare_many(self.services, [r.submission for r in requests], executor=self._executor)
-        except BaseException as exc:  # e.g. the pool refuses work: fail these, keep serving
+            try:
+                prepared = prepare_many(self.services, submissions, executor=self._executor)
+            except BrokenExecutor:
+                # a validation process died: validate here from now on rather than fail every title
+                log.error("the validation processes are gone: titles are validated in the server process")
+                self._executor = None
+                prepared = prepare_many(self.services, submissions)
+        except BaseException as exc:  # fail these titles, keep serving
             log.exception("could not start validating %d transmissions", len(requests))
-            for request in requests:
-                request.answer.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
+            self._fail(requests, exc)
             return None
         return requests, prepared
+
+    def _fail(self, requests: list[_Request], exc: BaseException) -> None:
+        """Answer `requests` with `exc`; if it is fatal to the thread, refuse new work first."""
+        fatal = not isinstance(exc, Exception)
+        if fatal:
+            with self._lock:
+                self._closed = True
+        for request in requests:
+            request.answer.set_exception(exc)
+        if fatal:
+            raise exc
 
     def _settle(self, requests: list[_Request], prepared: PreparedBatch) -> None:
         try:
             answers = settle(self.services, prepared)
         except BaseException as exc:  # the archive sync failed: nothing of the batch is answered
             log.exception("a batch of %d transmissions failed", len(requests))
-            for request in requests:
-                request.answer.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
+            self._fail(requests, exc)
             return
         for request, answer in zip(requests, answers, strict=True):
             if isinstance(answer, Exception):

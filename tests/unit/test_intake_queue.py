@@ -13,6 +13,7 @@ import pytest
 
 from gateway.errors import IdempotencyKeyReused
 from gateway.intake import IntakeResult, IntakeServices, receive, validation_pool
+from gateway.intake import settle as intake_settle
 from gateway.intake_queue import IntakeQueue
 from gateway.store import MemoryStore
 from gateway.store.memory import MemoryUnitOfWork
@@ -212,3 +213,52 @@ def test_if_the_thread_dies_no_caller_waits_forever(
 def test_max_batch_must_be_positive(services: IntakeServices) -> None:
     with pytest.raises(ValueError, match="max_batch"):
         IntakeQueue(services, max_batch=0)
+
+
+def test_when_the_validation_process_dies_titles_are_validated_in_the_server(
+    services: IntakeServices,
+) -> None:
+    import os
+    import signal
+
+    with validation_pool(services, 1) as pool:
+        queue = IntakeQueue(services, executor=pool)
+        try:
+            assert queue.submit("greffe", title(1), sender="greffe:x").result(30).outcome == "accepted"
+            for pid in list(pool._processes):
+                os.kill(pid, signal.SIGKILL)
+            answers = [queue.submit("greffe", title(n), sender="greffe:x") for n in (2, 3)]
+            assert [a.result(30).outcome for a in answers] == ["accepted", "accepted"]
+            later = queue.submit("greffe", title(4), sender="greffe:x")
+            assert later.result(30).outcome == "accepted"
+        finally:
+            queue.close()
+
+
+def test_if_the_thread_dies_the_batch_already_validated_is_answered_too(
+    services: IntakeServices, store: GatedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gateway.intake_queue as module
+
+    class Fatal(BaseException):
+        pass
+
+    real = intake_settle
+    calls = 0
+
+    def settle_once(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise Fatal("a bug in the queue")
+        return real(*args)
+
+    monkeypatch.setattr(module, "settle", settle_once)
+    with validation_pool(services, 1) as pool:
+        queue = IntakeQueue(services, executor=pool, max_batch=2)
+        first = hold_the_thread(queue, store)
+        later = [queue.submit("greffe", title(n), sender="greffe:x") for n in range(1, 7)]
+        store.release()
+        assert first.result(30).outcome == "accepted"
+        for answer in later:  # every one of them is answered, none waits forever
+            assert answer.exception(30) is not None
