@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass
 
@@ -44,12 +45,15 @@ class IntakeQueue:
         *,
         executor: Executor | None = None,
         max_batch: int = DEFAULT_MAX_BATCH,
+        on_batch: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_batch(size)` is told the size of every batch settled (for metrics)."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self.services = services
         self._executor = executor
         self._max_batch = max_batch
+        self._on_batch = on_batch
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._closed = False
         self._taken: list[_Request] = []  # taken from the queue by the thread, maybe not answered yet
@@ -167,6 +171,8 @@ class IntakeQueue:
             raise exc
 
     def _settle(self, requests: list[_Request], prepared: PreparedBatch) -> None:
+        if self._on_batch is not None:
+            self._on_batch(len(requests))
         try:
             answers = settle(self.services, prepared)
         except BaseException as exc:  # the archive sync failed: nothing of the batch is answered

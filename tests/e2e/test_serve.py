@@ -58,6 +58,8 @@ def test_gateway_serve_answers_over_mutual_tls(e2e_pki: Path, tmp_path: Path, pr
             )
             assert posted.status_code == 201, posted.text
             assert len(children(proc.pid)) == int(processes or 1)  # the validation processes
+            metrics = client.get("/metrics").text
+            assert "gateway_intake_batch_size_count 1.0" in metrics
         assert (tmp_path / "var" / "gateway.sqlite3").is_file()
     finally:
         proc.send_signal(signal.SIGTERM)

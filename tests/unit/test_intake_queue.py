@@ -84,7 +84,8 @@ def hold_the_thread(queue: IntakeQueue, store: GatedStore) -> Future[IntakeResul
 def test_waiting_titles_are_settled_as_one_batch_and_answered_as_alone(
     services: IntakeServices, store: GatedStore, archive: FakeArchive
 ) -> None:
-    queue = IntakeQueue(services)
+    sizes: list[int] = []
+    queue = IntakeQueue(services, on_batch=sizes.append)
     try:
         first = hold_the_thread(queue, store)
         waiting = [queue.submit("greffe", p, sender="greffe:x") for p in (title(1), INVALID, title(1))]
@@ -95,6 +96,7 @@ def test_waiting_titles_are_settled_as_one_batch_and_answered_as_alone(
     assert [a.outcome for a in answers] == ["accepted", "accepted", "rejected", "duplicate"]
     assert answers[3].receipt == answers[1].receipt
     assert store.transactions == 2  # the first title's, then the three that waited, together
+    assert sizes == [1, 3]
     assert archive.kinds().count("inbound-payload") == 4
 
 

@@ -12,6 +12,7 @@ from gateway.transport.http.tls import ASGIApp
 
 # Intake is expected in tens of milliseconds; the buckets resolve the 100 ms p99 target.
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
 class Metrics:
@@ -38,6 +39,12 @@ class Metrics:
             ["source", "outcome", "code"],
             registry=self.registry,
         )
+        self._batches = Histogram(
+            "gateway_intake_batch_size",
+            "Titles stored in one transaction and archived with one sync (gateway.intake_queue).",
+            buckets=_BATCH_BUCKETS,
+            registry=self.registry,
+        )
 
     def observe_request(self, method: str, path: str, status: int, seconds: float) -> None:
         self._requests.labels(method, path, str(status)).inc()
@@ -52,6 +59,9 @@ class Metrics:
     def rejected(self, source: str, code: str) -> None:
         """One rejected transmission, labelled with its first error code (a stable, small set)."""
         self._intake.labels(source, "rejected", code).inc()
+
+    def intake_batch(self, size: int) -> None:
+        self._batches.observe(size)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -23,6 +23,7 @@ from gateway.intake_queue import IntakeQueue
 from gateway.store import SqlStore
 from gateway.transport.http.app import create_app
 from gateway.transport.http.identity import Authenticator, RoleMap, load_ca_certificates
+from gateway.transport.http.metrics import Metrics
 from gateway.transport.http.tls import server_config
 
 
@@ -139,9 +140,16 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
     validation = (
         validation_pool(gateway.intake, settings.intake_processes) if settings.intake_processes else None
     )
-    intake = IntakeQueue(gateway.intake, executor=validation, max_batch=settings.intake_max_batch)
+    metrics = Metrics()
+    intake = IntakeQueue(
+        gateway.intake,
+        executor=validation,
+        max_batch=settings.intake_max_batch,
+        on_batch=metrics.intake_batch,
+    )
     app = create_app(
         authenticator=authenticator,
+        metrics=metrics,
         readiness={"store": gateway.store.ping, "archive": directory_check(archive_dir)},
         services={
             IntakeServices: gateway.intake,
