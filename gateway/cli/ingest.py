@@ -37,17 +37,22 @@ def expand(files: tuple[str, ...], paths_from: TextIO | None) -> Iterator[str]:
                 yield line.rstrip("\r\n")
 
 
-def _answer_lines(results: list[IntakeResult]) -> tuple[str, bool]:
-    lines, rejected = [], False
+def _answer_lines(results: list[IntakeResult | Exception]) -> tuple[str, bool, bool]:
+    """One JSON line per title; and whether any was rejected, whether any failed to be stored."""
+    lines, rejected, failed = [], False, False
     for result in results:
-        if result.outcome == "rejected":
+        if isinstance(result, Exception):  # not the sender's fault: the title was not stored
+            failed = True
+            detail = f"{type(result).__name__}: {result}"
+            lines.append(json.dumps({"outcome": "failed", "detail": detail}, ensure_ascii=False))
+        elif result.outcome == "rejected":
             rejected = True
             lines.append(json.dumps(result.problem, ensure_ascii=False))
         else:
             lines.append(
                 json.dumps({"outcome": result.outcome, **result.signed_receipt()}, ensure_ascii=False)
             )
-    return "\n".join(lines), rejected
+    return "\n".join(lines), rejected, failed
 
 
 @main.command("ingest")
@@ -90,7 +95,8 @@ def ingest_command(
     durably; a title sent twice is one dossier, the second answer being the duplicate receipt.
 
     Exit 0 when every file is accepted (or a duplicate), 1 when any is rejected (its problem JSON,
-    with the signed rejection receipt, is printed instead)."""
+    with the signed rejection receipt, is printed instead), 2 when any could not be stored (its
+    line says `"outcome": "failed"` and why; the others of its batch are stored all the same)."""
     from gateway.bootstrap import build
     from gateway.config import Settings
     from gateway.errors import GatewayError
@@ -98,8 +104,7 @@ def ingest_command(
         PreparedBatch,
         Submission,
         prepare_many,
-        receive,
-        receive_prepared,
+        settle,
         validation_pool,
     )
 
@@ -111,18 +116,18 @@ def ingest_command(
     except GatewayError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc
     who = sender or f"cli:{source}"
-    rejected = False
+    rejected = failed = False
     paths = expand(files, paths_from)
     with gateway, ExitStack() as stack:
         pool: ProcessPoolExecutor | None = None
         prepared: PreparedBatch | None = None
 
         def finish() -> None:
-            nonlocal rejected, prepared
+            nonlocal rejected, failed, prepared
             if prepared is not None:
-                text, any_rejected = _answer_lines(receive_prepared(gateway.intake, prepared))
+                text, any_rejected, any_failed = _answer_lines(settle(gateway.intake, prepared))
                 click.echo(text)
-                rejected, prepared = rejected or any_rejected, None
+                rejected, failed, prepared = rejected or any_rejected, failed or any_failed, None
 
         while chunk := list(islice(paths, batch_size)):
             payloads = []
@@ -132,11 +137,6 @@ def ingest_command(
                 except OSError as exc:
                     finish()
                     raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
-            if len(payloads) == 1 and prepared is None:
-                text, any_rejected = _answer_lines([receive(gateway.intake, source, payloads[0], sender=who)])
-                click.echo(text)
-                rejected = rejected or any_rejected
-                continue
             if pool is None and jobs and len(payloads) >= MIN_POOLED:
                 pool = stack.enter_context(validation_pool(gateway.intake, jobs))
             # validation of this batch runs in the pool while the previous one is stored
@@ -146,7 +146,7 @@ def ingest_command(
             finish()
             prepared = following
         finish()
-    sys.exit(1 if rejected else 0)
+    sys.exit(2 if failed else 1 if rejected else 0)
 
 
 MIN_POOLED = 64  # below this a batch validates faster here than it ships to workers

@@ -6,6 +6,9 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
 from tests.integration.test_cli_intake import EXAMPLES, gateway
 
 GREFFE = (EXAMPLES / "greffe-1.xml").read_bytes()
@@ -62,3 +65,29 @@ def test_one_title_at_a_time_and_a_missing_file(tmp_path: Path, dev_pki: Path) -
     assert b"cannot read nope.xml" in missing.stderr
     nothing = gateway("ingest", "--source", "greffe", cwd=tmp_path, env=env)
     assert nothing.returncode == 2
+
+
+def test_a_title_that_cannot_be_stored_is_a_failed_line_and_exit_2(
+    tmp_path: Path, dev_pki: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gateway.intake as intake
+    from gateway.cli import main
+
+    real = intake.settle
+
+    def settle(services: intake.IntakeServices, prepared: intake.PreparedBatch) -> list[object]:
+        answers: list[object] = list(real(services, prepared))
+        answers[1] = OSError("disk full")  # as if storing the second title had failed alone
+        return answers
+
+    monkeypatch.setattr(intake, "settle", settle)
+    monkeypatch.setenv("GATEWAY_CERTS_DIR", str(dev_pki))
+    monkeypatch.setenv("GATEWAY_DATA_DIR", str(tmp_path / "var"))
+    for number in range(3):
+        (tmp_path / f"{number}.xml").write_bytes(title(100 + number))
+    files = [str(tmp_path / f"{n}.xml") for n in range(3)]
+    done = CliRunner().invoke(main, ["ingest", "--source", "greffe", "--jobs", "0", *files])
+    assert done.exit_code == 2, done.output
+    lines = [json.loads(line) for line in done.output.splitlines()]
+    assert [line["outcome"] for line in lines] == ["accepted", "failed", "accepted"]
+    assert lines[1]["detail"] == "OSError: disk full"
