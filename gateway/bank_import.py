@@ -6,8 +6,10 @@
 3. in ONE store transaction: stream it (validated against the official XSD while read), reconcile
    it with the debits SEPA out sent (gateway.payments.reconcile), record the debits' progress and
    every anomaly, publish `debit.settled|rejected|returned` per debit, then `arrears.changed` and
-   `asf.differential_computed` per dossier touched, and remember the report (idempotency); a report
-   that turns out invalid halfway rolls all of that back;
+   `asf.differential_computed` per dossier touched, and remember the report (idempotency: its key
+   is claimed first, so that the same report imported twice at once is applied once and reported
+   as a duplicate by the other import, as in sequence; gateway.store.bank); a report that turns
+   out invalid halfway rolls all of that back;
 4. return what it changed; a refused file raises a GatewayError (after being archived).
 """
 
@@ -89,7 +91,14 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
     from gateway.payments.ledger import build_ledger
     from gateway.payments.reconcile import CHANGES, OutcomeKind, Reconciler
     from gateway.sepa.reports import ReportHeader, detect_message, read_report
-    from gateway.store.bank import BankReportRow, SqlDebitBook, dossier_debits, record_anomaly, record_report
+    from gateway.store.bank import (
+        BankReportRow,
+        SqlDebitBook,
+        claim_report,
+        complete_report,
+        dossier_debits,
+        record_anomaly,
+    )
 
     at = now()
 
@@ -120,7 +129,10 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
     touched: dict[str, set[str]] = {}  # dossier -> periods changed by this report
     with gateway.store.transaction() as uow:
         conn = uow.connection
-        reconciler = Reconciler(SqlDebitBook(conn, report_key=key, now=at))
+        claimed = claim_report(
+            conn, BankReportRow(key, message, header.report_id, entry.blob_sha256, entry.seq, at, {})
+        )
+        reconciler = Reconciler(SqlDebitBook(conn, report_key=key, now=at, claimed=claimed))
         duplicate = False
         for outcome in reconciler.run(chain([header], records)):
             if outcome.kind is OutcomeKind.DUPLICATE_REPORT:
@@ -170,16 +182,5 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
             reconciler.summary, anomalies, sorted(touched),
         )  # fmt: skip
         if not duplicate:
-            record_report(
-                conn,
-                BankReportRow(
-                    key,
-                    message,
-                    header.report_id,
-                    entry.blob_sha256,
-                    result.archive_seq,
-                    at,
-                    result.to_json(),
-                ),
-            )
+            complete_report(conn, key, result.to_json())
     return result

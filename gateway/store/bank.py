@@ -5,6 +5,14 @@ bank said about them: `debit_progress` (state, money collected and returned, EPC
 imported reports (`bank_reports`, the idempotency key of a whole file) and the anomalies reported
 while reconciling (`bank_anomalies`). It also keeps `debits.status`/`reason` in step, since the
 payout run pays the debits whose status is `settled`. Used inside the caller's transaction.
+
+A report is claimed before it is reconciled: `claim_report` inserts its row first thing in the
+import's transaction with INSERT ... ON CONFLICT DO NOTHING on its key (as `create_once` does for
+dossiers, gateway.store.sql). On PostgreSQL (READ COMMITTED) a concurrent import of the same report
+waits on that insert until the first transaction ends, then finds its committed row: a duplicate,
+exactly as a second import in sequence (or, if the first rolled back, it claims the report and
+applies it itself). On SQLite the write transactions are serialised (BEGIN IMMEDIATE) anyway.
+`complete_report` then records the summary in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from gateway.payments.reconcile import DebitState, DebitStatus, ExpectedDebit, Outcome
 from gateway.store import schema
+from gateway.store.sql import _insert_ignoring_conflict
 
 # debits.status written by SEPA out when a debit is issued; everything else is ours.
 _ISSUED = "issued"
@@ -47,12 +56,16 @@ def _expected(row: Any) -> ExpectedDebit:
 
 
 class SqlDebitBook:
-    """`gateway.payments.reconcile.DebitBook` on one connection (inside the caller's transaction)."""
+    """`gateway.payments.reconcile.DebitBook` on one connection (inside the caller's transaction).
 
-    def __init__(self, conn: Connection, *, report_key: str, now: datetime) -> None:
+    `claimed`: this transaction holds the report's row already (`claim_report` inserted it), so
+    the report is not one seen before although its row is there."""
+
+    def __init__(self, conn: Connection, *, report_key: str, now: datetime, claimed: bool = False) -> None:
         self._conn = conn
         self._report_key = report_key
         self._now = now
+        self._claimed = claimed
 
     def get(self, end_to_end_id: str) -> ExpectedDebit | None:
         t = schema.debits
@@ -98,11 +111,13 @@ class SqlDebitBook:
         )
 
     def report_seen(self, key: str) -> bool:
+        if self._claimed and key == self._report_key:
+            return False
         r = schema.bank_reports
         return self._conn.execute(select(r.c.report_key).where(r.c.report_key == key)).first() is not None
 
     def remember_report(self, key: str) -> None:
-        """Recorded with its summary by `record_report`, at the end of the same transaction."""
+        """Claimed by `claim_report`, completed by `complete_report`, in the same transaction."""
 
 
 def _debit_status(debit: ExpectedDebit, status: DebitStatus) -> str:
@@ -114,17 +129,31 @@ def _debit_status(debit: ExpectedDebit, status: DebitStatus) -> str:
     return status.state.value
 
 
-def record_report(conn: Connection, row: BankReportRow) -> None:
+def claim_report(conn: Connection, row: BankReportRow) -> bool:
+    """Insert the report's row unless its key is there already; True when this transaction now
+    holds it (then apply the report), False when another import did (a duplicate). Call it first
+    in the transaction: on PostgreSQL it waits for a concurrent import of the same report to end."""
+    r = schema.bank_reports
+    inserted = conn.execute(
+        _insert_ignoring_conflict(conn, r, ["report_key"]).returning(r.c.report_key),
+        {
+            "report_key": row.report_key,
+            "message": row.message,
+            "report_id": row.report_id,
+            "file_sha256": row.file_sha256,
+            "archive_seq": row.archive_seq,
+            "imported_at": row.imported_at,
+            "summary_json": json.dumps(row.summary, sort_keys=True),
+        },
+    )
+    return inserted.first() is not None
+
+
+def complete_report(conn: Connection, report_key: str, summary: dict[str, Any]) -> None:
+    """Record what applying a claimed report did (its summary)."""
+    r = schema.bank_reports
     conn.execute(
-        insert(schema.bank_reports).values(
-            report_key=row.report_key,
-            message=row.message,
-            report_id=row.report_id,
-            file_sha256=row.file_sha256,
-            archive_seq=row.archive_seq,
-            imported_at=row.imported_at,
-            summary_json=json.dumps(row.summary, sort_keys=True),
-        )
+        update(r).where(r.c.report_key == report_key).values(summary_json=json.dumps(summary, sort_keys=True))
     )
 
 
