@@ -148,8 +148,13 @@ def receive_many(
 
     Per title the same as `receive`; for the batch, one transaction and one archive sync.
     `executor` (a process pool) validates the titles beside this process; see `prepare_many`.
+    Raises the first error a title met (the others are stored all the same); `settle` gives each.
     """
-    return receive_prepared(services, prepare_many(services, batch, executor=executor))
+    answers = settle(services, prepare_many(services, batch, executor=executor))
+    for answer in answers:
+        if isinstance(answer, Exception):
+            raise answer
+    return cast(list[IntakeResult], answers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +243,7 @@ def prepare_many(
 ) -> PreparedBatch:
     """Stamp a batch's reception and start validating it, in `executor` (`validation_pool`) if given.
 
-    A caller with many batches prepares the next one before it calls `receive_prepared` on the
+    A caller with many batches prepares the next one before it calls `settle` on the
     current one, so that validation (CPU in the workers) overlaps storage (this process).
     """
     items = [
@@ -262,15 +267,6 @@ def prepare_many(
         items,
         [executor.submit(_check_in_worker, args[i : i + step]) for i in range(0, len(args), step)],
     )
-
-
-def receive_prepared(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResult]:
-    """The rest of `receive_many` for a prepared batch; raises the first title's error, if any."""
-    answers = settle(services, prepared)
-    for answer in answers:
-        if isinstance(answer, Exception):
-            raise answer
-    return cast(list[IntakeResult], answers)
 
 
 def settle(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResult | Exception]:
