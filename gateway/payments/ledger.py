@@ -3,8 +3,34 @@
 Built from the dossier's debits and their reconciled progress (gateway.payments.reconcile). For every
 month that ends unpaid or partly paid, the ledger carries the differential ASF of L. 581-2 CSS
 (gateway.payments.asf) computed with the ASF amount in force on the 1st of that month, the EPC reason
-of the failure and the follow-up it calls for, so the back-office can act (notice to pay within 15
-days then forced recovery, R. 582-8 CSS; arrears recoverable up to 24 months).
+of the failure and the follow-up it calls for, so the back-office can act; arrears are recoverable up
+to 24 months.
+
+Follow-up deadlines (R. 582-8 CSS as summed up in DOMAIN.md "Payment cycle": "Unpaid month (rejected
+or returned debit): within 15 days a notice to pay within 15 days, then forced recovery"). For each
+unpaid or partly paid month that is not time-barred:
+
+- `failed_on`: the day the fund learned the month's shortfall, i.e. the day it imported the bank
+  report (pain.002 reject, camt.054 return or short credit) that last changed one of the month's
+  debits (`debit_progress.updated_at`, the same instant as the report's `bank_reports.imported_at`
+  and the `received_at` of its signed archive entry), as a date in metropolitan France like
+  `gateway.validation.transmission_day`. Not the report's CreDtTm nor an entry's booking date: those
+  are the bank's dates, from before the fund could know (the golden camt.054 of returns is created
+  on 12 Nov for entries booked on 5 Nov), and the store keeps neither. With a re-presentation the
+  month stays pending until the last debit's outcome, so the clock starts when the month's
+  shortfall became final;
+- `notice_due_by` = `failed_on` + 15 days: the last day to send the notice to pay;
+- `payment_due_by` = `notice_due_by` + 15 days: the end of the 15 days the notice gives the debtor,
+  counted from the latest day it may be sent (the ledger does not know when a notice was actually
+  sent; `follow_up` counts from that day when it is given);
+- `recovery_from` = `payment_due_by` + 1 day: the first day forced recovery may start if the debtor
+  has not paid.
+
+Calendar days: the texts say "jours" (décret 2022-259 counts "sept jours", "le soixantième jour"),
+never "jours ouvrés" or "ouvrables". We count a period from the day after the one that starts it,
+and do not extend one that ends on a week-end or holiday. Paid, pending and time-barred months carry
+no deadline; an unpaid month gets them whatever its reason's action (`retry`, `fix-data` too: the
+month is unpaid until a re-presentation succeeds, and a re-presentation makes it pending again).
 
 With several children the triple limit applies child by child: the cap is the sum over the children
 of min(pension of the child, ASF), compared with what the debtor paid for the month.
@@ -13,9 +39,10 @@ of min(pension of the child, ASF), compared with what the debtor paid for the mo
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from gateway.payments.amounts import asf_for
 from gateway.payments.asf import AdvanceKind, AsfAdvance, asf_advance
@@ -23,6 +50,48 @@ from gateway.payments.reconcile import OPEN, DebitState, DebitStatus, ExpectedDe
 from gateway.sepa.reports import reason_for
 
 MonthStatus = Literal["paid", "partly-paid", "unpaid", "pending"]
+
+#: Days to send the notice to pay once the fund knows a month is unpaid, then days the notice gives
+#: the debtor to pay before forced recovery (R. 582-8 CSS; DOMAIN.md "Payment cycle"). Calendar days.
+NOTICE_DAYS = 15
+PAYMENT_DAYS = 15
+#: The legal day of an import is its date in metropolitan France (as gateway.validation does).
+_PARIS = ZoneInfo("Europe/Paris")
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """The deadlines of an unpaid month (see the module docstring for the rule and its counting)."""
+
+    failed_on: date  # the fund learned the shortfall (bank report imported)
+    notice_due_by: date  # last day to send the notice to pay
+    payment_due_by: date  # last day the notice gives the debtor to pay
+    recovery_from: date  # first day of forced recovery if still unpaid
+
+    def to_json(self) -> dict[str, str]:
+        return {key: getattr(self, key).isoformat() for key in _FOLLOW_UP_KEYS}
+
+
+_FOLLOW_UP_KEYS = tuple(f.name for f in fields(FollowUp))
+
+
+def follow_up(failed_on: date, notice_sent_on: date | None = None) -> FollowUp:
+    """The deadlines counted from the day the fund learned of the failure, in calendar days.
+
+    The payment period runs from the day the notice was sent when known, else from the last day it
+    may be sent (the latest the debtor can be held to pay).
+
+    >>> follow_up(date(2026, 11, 6)).recovery_from  # notice by 21 Nov, payment by 6 Dec
+    datetime.date(2026, 12, 7)
+    """
+    notice_due_by = failed_on + timedelta(days=NOTICE_DAYS)
+    payment_due_by = (notice_sent_on or notice_due_by) + timedelta(days=PAYMENT_DAYS)
+    return FollowUp(failed_on, notice_due_by, payment_due_by, payment_due_by + timedelta(days=1))
+
+
+def legal_day(moment: datetime) -> date:
+    """The day an instant (an import time, timezone-aware) falls on in metropolitan France."""
+    return moment.astimezone(_PARIS).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +119,7 @@ class LedgerMonth:
     advance: AsfAdvance | None
     debits: tuple[str, ...]
     time_barred: bool = False  # more than 24 months before the ledger's date: no longer recoverable
+    follow_up: FollowUp | None = None  # unpaid or partly paid, not time-barred, import date known
 
     def to_json(self) -> dict[str, Any]:
         advance = None
@@ -60,6 +130,9 @@ class LedgerMonth:
                 "recoverable_cents": self.advance.recoverable_cents,
                 "asf_cents": self.advance.asf_cents,
             }
+        deadlines: dict[str, str | None] = dict.fromkeys(_FOLLOW_UP_KEYS)
+        if self.follow_up is not None:
+            deadlines.update(self.follow_up.to_json())
         return {
             "period": self.period,
             "due_cents": self.due_cents,
@@ -72,6 +145,7 @@ class LedgerMonth:
             "asf_advance": advance,
             "end_to_end_ids": list(self.debits),
             "time_barred": self.time_barred,
+            **deadlines,
         }
 
 
@@ -179,16 +253,31 @@ def time_barred(period: str, as_of: date) -> bool:
     return (as_of.year * 12 + as_of.month) - (year * 12 + month) > RECOVERY_MONTHS
 
 
+def with_follow_up(month: LedgerMonth, reported_at: Mapping[str, datetime]) -> LedgerMonth:
+    """`month` with its deadlines when it is unpaid or partly paid, not time-barred, and the import
+    time of the report that last changed one of its debits is known (the module docstring says why
+    that one)."""
+    if month.status not in ("unpaid", "partly-paid") or month.time_barred:
+        return month
+    known = [reported_at[e2e] for e2e in month.debits if e2e in reported_at]
+    if not known:
+        return month
+    return replace(month, follow_up=follow_up(legal_day(max(known))))
+
+
 def build_ledger(
     dossier_id: str,
     debits: Iterable[tuple[ExpectedDebit, DebitStatus]],
     terms: DossierTerms | None = None,
     *,
     as_of: date | None = None,
+    reported_at: Mapping[str, datetime] | None = None,
 ) -> Ledger:
     """The dossier's ledger from its debits and their statuses (other dossiers' debits are ignored).
 
-    With `as_of`, months more than 24 months old are marked time-barred and left out of the arrears."""
+    With `as_of`, months more than 24 months old are marked time-barred and left out of the arrears.
+    With `reported_at` (EndToEndId -> import time of the bank report that last changed the debit,
+    `debit_progress.updated_at`), unpaid and partly paid months carry their follow-up deadlines."""
     by_month: dict[str, list[tuple[ExpectedDebit, DebitStatus]]] = {}
     for debit, status in debits:
         if debit.dossier_id == dossier_id:
@@ -197,14 +286,19 @@ def build_ledger(
     months = tuple(month_of(period, by_month[period], chosen) for period in sorted(by_month))
     if as_of is not None:
         months = tuple(replace(m, time_barred=time_barred(m.period, as_of)) for m in months)
+    if reported_at is not None:
+        months = tuple(with_follow_up(m, reported_at) for m in months)
     return Ledger(dossier_id, months)
 
 
 def ledgers(
-    debits: Iterable[tuple[ExpectedDebit, DebitStatus]], terms: Mapping[str, DossierTerms] | None = None
+    debits: Iterable[tuple[ExpectedDebit, DebitStatus]],
+    terms: Mapping[str, DossierTerms] | None = None,
+    *,
+    reported_at: Mapping[str, datetime] | None = None,
 ) -> dict[str, Ledger]:
     """Every dossier's ledger at once (golden tests, summaries)."""
     pairs = list(debits)
     dossiers = sorted({debit.dossier_id for debit, _ in pairs})
     chosen = terms or {}
-    return {d: build_ledger(d, pairs, chosen.get(d)) for d in dossiers}
+    return {d: build_ledger(d, pairs, chosen.get(d), reported_at=reported_at) for d in dossiers}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
+from sqlalchemy import Connection, select
 
 from gateway.errors import ConfigurationError, NotFound
 from gateway.intake import IntakeServices
 from gateway.payments.ledger import build_ledger
+from gateway.store import schema
 from gateway.store.bank import dossier_debits
 from gateway.transport.http.deps import provide
 from gateway.transport.http.identity import Caller, Role, require_role
@@ -41,6 +44,10 @@ _EXAMPLE = {
             },
             "end_to_end_ids": ["DD202611-0A1B2C3D4E5F60718293A4B5"],
             "time_barred": False,
+            "failed_on": "2026-11-06",
+            "notice_due_by": "2026-11-21",
+            "payment_due_by": "2026-12-06",
+            "recovery_from": "2026-12-07",
         }
     ],
 }
@@ -54,7 +61,14 @@ _EXAMPLE = {
         "reason of a reject or return with its follow-up (`recover`, `fix-data`, `retry`), and for an "
         "unpaid or partly paid month the ASF advance of L. 581-2 CSS (full ASF on total default, else "
         "min(pension, ASF) minus what was paid, nothing under 15 €). Months more than 24 months old are "
-        "time-barred and left out of the arrears. Amounts in euro cents."
+        "time-barred and left out of the arrears. Amounts in euro cents.\n\n"
+        "Follow-up of an unpaid or partly paid month that is not time-barred (R. 582-8 CSS: a notice to "
+        "pay within 15 days, then forced recovery), as ISO dates in calendar days, else null: "
+        "`failed_on`, the day (Paris time) the gateway imported the bank report that left the month "
+        "unpaid (reject, return or short credit); `notice_due_by` = `failed_on` + 15 days, the last "
+        "day to send the notice to pay; `payment_due_by` = `notice_due_by` + 15 days, the end of the "
+        "15 days the notice gives the debtor when sent on its last day; `recovery_from` = "
+        "`payment_due_by` + 1 day, the first day forced recovery may start if the debtor has not paid."
     ),
     responses={
         200: {"content": {"application/json": {"example": _EXAMPLE}}},
@@ -69,5 +83,19 @@ def get_ledger(dossier_id: str, intake: IntakeDep, caller: BackOffice) -> JSONRe
         if connection is None:
             raise ConfigurationError("the ledger needs the SQL store", field="store")
         today = intake.clock().date()
-        ledger = build_ledger(dossier_id, dossier_debits(connection, dossier_id), as_of=today)
+        debits = dossier_debits(connection, dossier_id)
+        reported = _reported_at(connection, dossier_id)
+        ledger = build_ledger(dossier_id, debits, as_of=today, reported_at=reported)
     return JSONResponse(ledger.to_json())
+
+
+def _reported_at(connection: Connection, dossier_id: str) -> dict[str, datetime]:
+    """EndToEndId -> import time of the bank report that last changed the debit (`updated_at` is
+    written by `gateway.store.bank.SqlDebitBook.update` only when the state changes)."""
+    d, p = schema.debits, schema.debit_progress
+    query = (
+        select(p.c.end_to_end_id, p.c.updated_at)
+        .join(d, d.c.end_to_end_id == p.c.end_to_end_id)
+        .where(d.c.dossier_id == dossier_id)
+    )
+    return {row.end_to_end_id: row.updated_at for row in connection.execute(query)}

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -195,10 +195,20 @@ def _get(app: Any, url: str, role: str) -> httpx.Response:
     return asyncio.run(call())
 
 
+def _clock(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
 def test_back_office_reads_the_ledger_over_http(gateway: Gateway) -> None:
+    # each report imported on its own day: the rejects and credits on 6 Nov, the partial file on 7 Nov
+    # and the returns (MD06 for dos-0006, a week after its settlement) at 07:30 Paris on 13 Nov
+    imported = {
+        "camt054_v08_returns.xml": datetime(2026, 11, 13, 6, 30, tzinfo=UTC),
+        "camt054_v02_partial.xml": datetime(2026, 11, 7, 6, 0, tzinfo=UTC),
+    }
     with gateway:
         for name in REPLAY:
-            import_report(gateway, HERE / name, now=lambda: NOW)
+            import_report(gateway, HERE / name, now=_clock(imported.get(name, NOW)))
         app = create_app(authenticator=_HeaderAuthenticator(), services={IntakeServices: gateway.intake})
         answer = _get(app, "/v1/dossiers/dos-0006/ledger", "back-office")
         assert answer.status_code == 200, answer.text
@@ -215,5 +225,25 @@ def test_back_office_reads_the_ledger_over_http(gateway: Gateway) -> None:
             "action": "recover",
         }
         assert month["asf_advance"]["kind"] == "full"
+        # R. 582-8 CSS: notice within 15 days of the return's import, 15 days to pay, then recovery
+        assert (
+            month["failed_on"],
+            month["notice_due_by"],
+            month["payment_due_by"],
+            month["recovery_from"],
+        ) == (
+            "2026-11-13",
+            "2026-11-28",
+            "2026-12-13",
+            "2026-12-14",
+        )
+        short = _get(app, "/v1/dossiers/dos-0005/ledger", "back-office").json()["months"][0]
+        assert (short["status"], short["failed_on"], short["recovery_from"]) == (
+            "partly-paid",
+            "2026-11-06",
+            "2026-12-07",
+        )
+        paid = _get(app, "/v1/dossiers/dos-0001/ledger", "back-office").json()["months"][0]
+        assert (paid["status"], paid["failed_on"], paid["notice_due_by"]) == ("paid", None, None)
         assert _get(app, "/v1/dossiers/nope/ledger", "back-office").status_code == 404
         assert _get(app, "/v1/dossiers/dos-0006/ledger", "greffe").status_code == 403

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,15 @@ REPLAY = [
     "camt054_v02_partial.xml",
 ]
 ASF_2026 = 20178  # 201.78 €, in force since 2026-04-01 (gateway.payments.amounts)
+# When the gateway imports each report (the ledger's deadlines count from it): the morning after the
+# bank created it, except the status reports, fetched within the hour.
+IMPORTED = {
+    "pain002_v10_rejects.xml": datetime(2026, 11, 6, 6, 30, tzinfo=UTC),  # created 07:12 Paris
+    "pain002_v03_reject.xml": datetime(2026, 11, 6, 9, 0, tzinfo=UTC),  # created 09:30, 10:00 Paris
+    "camt054_v08_credits.xml": datetime(2026, 11, 5, 23, 30, tzinfo=UTC),  # 00:30 Paris on 6 Nov
+    "camt054_v08_returns.xml": datetime(2026, 11, 13, 6, 0, tzinfo=UTC),  # created 12 Nov 18:00
+    "camt054_v02_partial.xml": datetime(2026, 11, 7, 6, 0, tzinfo=UTC),  # created 6 Nov 18:00
+}
 
 
 def _book() -> MemoryDebitBook:
@@ -44,8 +54,19 @@ def _replay(book: MemoryDebitBook, names: list[str]) -> dict[str, list[Outcome]]
     return {name: reconcile(read_report(HERE / name), book)[0] for name in names}
 
 
-def _ledgers(book: MemoryDebitBook) -> dict[str, Ledger]:
-    return ledgers((debit, book.status(e2e)) for e2e, debit in book.debits.items())
+def _ledgers(book: MemoryDebitBook, reported_at: dict[str, datetime] | None = None) -> dict[str, Ledger]:
+    return ledgers(((debit, book.status(e2e)) for e2e, debit in book.debits.items()), reported_at=reported_at)
+
+
+def _reported_at(out: dict[str, list[Outcome]]) -> dict[str, datetime]:
+    """EndToEndId -> import time of the report that last changed the debit, as the SQL book records
+    it (`debit_progress.updated_at`): an outcome changes the debit when its state moves."""
+    return {
+        o.debit.end_to_end_id: IMPORTED[name]
+        for name, outcomes in out.items()
+        for o in outcomes
+        if o.debit is not None and o.after is not None and o.after is not o.before
+    }
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
@@ -97,7 +118,7 @@ def test_replay_gives_the_expected_outcomes() -> None:
 
 def test_replay_gives_the_expected_ledgers() -> None:
     book = _book()
-    _replay(book, REPLAY)
+    reported = _reported_at(_replay(book, REPLAY))
     got = {
         dossier: (
             m.status,
@@ -122,6 +143,35 @@ def test_replay_gives_the_expected_ledgers() -> None:
         "dos-0008": ("pending", 20000, 0, 20000, None, None),  # no final word from the bank yet
         # 190.00 of 200.00: the top-up would be 10.00 €, under the 15 € threshold
         "dos-0009": ("partly-paid", 20000, 19000, 1000, None, None),
+    }
+    follow_ups = {
+        dossier: None if m.follow_up is None else m.follow_up.to_json()
+        for dossier, ledger in _ledgers(book, reported).items()
+        for m in ledger.months
+    }
+
+    def dates(failed_on: str, notice: str, payment: str, recovery: str) -> dict[str, str]:
+        return {
+            "failed_on": failed_on,
+            "notice_due_by": notice,
+            "payment_due_by": payment,
+            "recovery_from": recovery,
+        }
+
+    # rejected by the pain.002 of 6 Nov (AM04 again in the returns of 13 Nov: a duplicate, no change)
+    from_6_nov = dates("2026-11-06", "2026-11-21", "2026-12-06", "2026-12-07")
+    assert follow_ups == {
+        "dos-0001": None,
+        "dos-0002": from_6_nov,
+        "dos-0003": from_6_nov,
+        "dos-0004": from_6_nov,  # MD07, pain.002.001.03 imported at 10:00 Paris
+        "dos-0005": from_6_nov,  # the short credit imported at 00:30 Paris on 6 Nov
+        "dos-0006": dates("2026-11-13", "2026-11-28", "2026-12-13", "2026-12-14"),  # MD06 after settlement
+        "dos-0007": None,
+        "dos-0008": None,  # pending
+        "dos-0009": dates(
+            "2026-11-07", "2026-11-22", "2026-12-07", "2026-12-08"
+        ),  # short, in the partial file
     }
     ledger = _ledgers(book)["dos-0004"]
     month = ledger.month("2026-11")
