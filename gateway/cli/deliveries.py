@@ -63,6 +63,8 @@ def deliver(once: bool) -> None:
 
     Safe to run as several replicas on PostgreSQL; `gateway serve` runs one too unless
     GATEWAY_DELIVER_IN_SERVE=false. SIGTERM or Ctrl-C stops it after the current attempt.
+    Pending deliveries of a subscription no longer configured (no worker served it for 5 minutes)
+    are dead-lettered unsent, as `subscription-removed`: see `gateway deliveries retry`.
     """
     import logging
 
@@ -89,7 +91,9 @@ def deliver(once: bool) -> None:
             raise click.ClickException(f"{exc.code}: {exc.message}") from exc
         if not worker.endpoints:
             click.echo("no webhook subscriptions configured (GATEWAY_WEBHOOKS): nothing to deliver", err=True)
-            return
+            if not worker.deliveries.has_pending():
+                return
+            # Pending deliveries of removed subscriptions: set them aside (subscription-removed).
         try:
             if once:
                 _emit(asdict(worker.drain()))
@@ -114,28 +118,51 @@ def deliveries() -> None:
     default=None,
     help="Only deliveries in this state.",
 )
+@click.option("--subscription", default=None, help="Only deliveries of this subscription id.")
 @click.option("--after", type=int, default=0, show_default=True, help="Only ids above this one (paging).")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
-def list_deliveries(status: str | None, after: int, limit: int) -> None:
-    """Print deliveries (ids, state, attempts, last error; never payloads) and counts per state."""
+def list_deliveries(status: str | None, subscription: str | None, after: int, limit: int) -> None:
+    """Print deliveries (ids, state, attempts, last error; never payloads) and counts per state.
+
+    A dead delivery whose last error starts with `subscription-removed` was never sent: its
+    subscription is no longer in GATEWAY_WEBHOOKS."""
     with _deliveries() as repo:
-        rows = repo.list_rows(status=status, after=after, limit=limit)
+        rows = repo.list_rows(status=status, subscription=subscription, after=after, limit=limit)
         _emit({"counts": repo.counts(), "deliveries": [asdict(r) for r in rows]})
 
 
 @deliveries.command()
 @click.option("--all-dead", is_flag=True, help="Re-queue every dead delivery.")
+@click.option(
+    "--subscription", default=None, help="Only dead deliveries of this subscription id (with --all-dead)."
+)
 @click.argument("ids", nargs=-1, type=int)
-def retry(all_dead: bool, ids: tuple[int, ...]) -> None:
+def retry(all_dead: bool, subscription: str | None, ids: tuple[int, ...]) -> None:
     """Re-queue dead deliveries (IDS, or --all-dead) with a fresh set of attempts.
 
+    Deliveries set aside as `subscription-removed` are delivered once their subscription is back
+    in GATEWAY_WEBHOOKS under the same id; re-queued while it is not, they are set aside again.
     Exit status 1 when one of the given IDS was not dead (unknown, pending or delivered).
     """
     if all_dead == bool(ids):
         raise click.UsageError("give delivery IDS or --all-dead (one of the two)")
+    if subscription is not None and not all_dead:
+        raise click.UsageError("--subscription goes with --all-dead")
     with _deliveries() as repo:
-        requeued = repo.requeue_dead(None if all_dead else list(ids), now=datetime.now(UTC))
+        requeued = repo.requeue_dead(
+            None if all_dead else list(ids), now=datetime.now(UTC), subscription=subscription
+        )
+        subscriptions = repo.subscriptions_of(requeued)
     _emit({"requeued": requeued})
+    configured = {sub.key for sub in _settings().webhooks}
+    for missing in sorted(subscriptions - configured):
+        # The id only when it was given one: an id defaulting to the URL may hold a token.
+        named = "a subscription named by its URL" if "://" in missing else f"subscription {missing!r}"
+        click.echo(
+            f"warning: {named} is not in GATEWAY_WEBHOOKS: its re-queued deliveries will be set aside"
+            " again (subscription-removed) unless a worker serves it",
+            err=True,
+        )
     left = sorted(set(ids) - set(requeued))
     if left:
         click.echo(f"not dead, left alone: {left}", err=True)

@@ -119,8 +119,12 @@ def background_from_settings(
     archive: EvidenceArchive,
     signer: DetachedSigner,
 ) -> BackgroundDelivery | None:
-    """The background worker `gateway serve` starts; None when disabled or nothing is subscribed."""
-    if not settings.deliver_in_serve or not settings.webhooks:
+    """The background worker `gateway serve` starts; None when disabled, or when nothing is
+    subscribed and no delivery is pending (with none subscribed, the worker still dead-letters the
+    pending deliveries of the subscriptions removed: `subscription-removed`)."""
+    if not settings.deliver_in_serve:
+        return None
+    if not settings.webhooks and not SqlDeliveries(store).has_pending():
         return None
     worker = worker_from_settings(settings, store=store, archive=archive, signer=signer)
     return BackgroundDelivery(worker, poll_seconds=settings.delivery_poll_seconds)

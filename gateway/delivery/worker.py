@@ -8,6 +8,12 @@ jitter, and dead-lettered after the last allowed attempt. A worker that dies mid
 nothing: its claim expires with the lease and another round posts the delivery again (at least
 once; receivers deduplicate on `webhook-id`).
 
+A subscription removed from GATEWAY_WEBHOOKS: about once a minute the worker stamps the
+subscriptions it serves and dead-letters, without posting them, the pending deliveries of a
+subscription no worker has stamped for `removal_grace` (reason `subscription-removed`; see
+gateway.store.deliveries). `gateway deliveries list --status dead` shows them; with the
+subscription back (same id), `gateway deliveries retry` delivers them.
+
 Logs carry ids, hosts and statuses only: event payloads hold personal data, URLs may hold tokens.
 """
 
@@ -75,6 +81,17 @@ class Endpoint:
 
 
 GONE = 410
+# How often a worker stamps the subscriptions it serves and looks for removed ones.
+HEARTBEAT = timedelta(minutes=1)
+MIN_REMOVAL_GRACE = timedelta(minutes=5)
+
+
+def removal_grace(lease: timedelta) -> timedelta:
+    """How long nobody must have served a subscription before its deliveries are set aside: well
+    over the longest gap between two stamps of a live worker (a minute, plus an attempt that may
+    last a lease), so that a replica still on the old settings during a rolling restart that adds
+    a subscription never takes it for a removed one."""
+    return max(MIN_REMOVAL_GRACE, 2 * (HEARTBEAT + lease))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,13 +124,14 @@ class RoundStats:
     retried: int = 0
     dead: int = 0
     lost: int = 0  # outcome not recorded: the lease ran out and another worker took it over
+    unsubscribed: int = 0  # dead-lettered unsent: their subscription is no longer configured
 
     @property
     def idle(self) -> bool:
         return self.queued_events == 0 and self.claimed == 0
 
     def add(self, other: RoundStats) -> None:
-        for name in ("queued_events", "claimed", "delivered", "retried", "dead", "lost"):
+        for name in ("queued_events", "claimed", "delivered", "retried", "dead", "lost", "unsubscribed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -154,6 +172,7 @@ class DeliveryWorker:
         clock: Clock = _utcnow,
         draw: Callable[[], float] = random.random,
         new_token: Callable[[], str] = _token,
+        grace: timedelta | None = None,
     ) -> None:
         self.deliveries = deliveries
         self.endpoints: Mapping[str, Endpoint] = {e.key: e for e in endpoints}
@@ -167,8 +186,42 @@ class DeliveryWorker:
         self._clock = clock
         self._draw = draw
         self._new_token = new_token
+        self.removal_grace = removal_grace(lease) if grace is None else grace
+        self._stamped_at: datetime | None = None
+        self._swept_at: datetime | None = None
 
     # --- one round ---------------------------------------------------------------------------
+
+    def _due(self, last: datetime | None, now: datetime) -> bool:
+        return last is None or now - last >= HEARTBEAT or now < last
+
+    def heartbeat(self) -> None:
+        """Stamp the subscriptions this worker serves (at most once per HEARTBEAT): alive."""
+        now = self._clock()
+        if self.endpoints and self._due(self._stamped_at, now):
+            self.deliveries.heartbeat(self.endpoints.keys(), now=now)
+            self._stamped_at = now
+
+    def set_aside_removed(self) -> int:
+        """Dead-letter, unsent, the pending deliveries of subscriptions nobody serves any more (at
+        most once per HEARTBEAT); returns how many."""
+        now = self._clock()
+        if not self._due(self._swept_at, now):
+            return 0
+        self._swept_at = now
+        ids = self.deliveries.set_aside_unsubscribed(
+            self.endpoints.keys(), now=now, silent_since=now - self.removal_grace
+        )
+        if ids:
+            # Ids only: a subscription's id is its URL unless given one, and URLs may hold tokens.
+            shown = ", ".join(map(str, ids[:20])) + (", ..." if len(ids) > 20 else "")
+            log.warning(
+                "%d pending deliveries of subscription(s) no longer configured dead-lettered unsent"
+                " (subscription-removed): %s",
+                len(ids),
+                shown,
+            )
+        return len(ids)
 
     def fan_out(self) -> int:
         """Queue deliveries for every new outbox event; returns how many events were read."""
@@ -189,6 +242,7 @@ class DeliveryWorker:
         """
         stats = RoundStats()
         for _ in range(self.batch_size):
+            self.heartbeat()  # an attempt may last a lease: stay stamped between them
             claimed = self.deliveries.claim(
                 self.endpoints.keys(),
                 now=self._clock(),
@@ -205,6 +259,8 @@ class DeliveryWorker:
 
     def run_once(self) -> RoundStats:
         stats = RoundStats(queued_events=self.fan_out())
+        self.heartbeat()
+        stats.unsubscribed = self.set_aside_removed()
         stats.add(self.deliver_due())
         return stats
 

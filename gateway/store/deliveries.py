@@ -21,6 +21,17 @@ then delivers them outside any transaction, then records the outcome:
 The fan-out reads the outbox after a per-subscription cursor (ids follow commit order, see
 gateway.store.sql) and inserts the deliveries and the new cursor in one transaction; the cursor row
 is locked meanwhile so that two workers do not read the same events at once.
+
+A subscription removed from the settings: its pending deliveries are nobody's to claim, and must
+neither wait forever nor go to a URL no longer configured. Every worker stamps the cursors of the
+subscriptions it serves (`heartbeat`, `webhook_cursors.updated_at`) about once a minute; a worker
+that finds pending deliveries of a subscription it does not serve, whose cursor no worker has
+stamped for a while (the grace covers a rolling restart that adds a subscription: the replicas
+still on the old settings must not take it for removed), dead-letters them without an attempt,
+with `last_error` starting `subscription-removed` (`set_aside_unsubscribed`). They are listed
+with the other dead ones; put the subscription back (same id) and `requeue_dead` delivers them.
+Rows are taken FOR UPDATE SKIP LOCKED and only when no lease holds them, and clearing the claim
+token fences a late worker, exactly as for claims.
 """
 
 from __future__ import annotations
@@ -41,6 +52,12 @@ PENDING: Final = "pending"
 DELIVERED: Final = "delivered"
 DEAD: Final = "dead"
 STATUSES: Final = (PENDING, DELIVERED, DEAD)
+# last_error of a delivery dead-lettered because its subscription is no longer configured.
+SUBSCRIPTION_REMOVED: Final = "subscription-removed"
+_REMOVED_ERROR: Final = (
+    f"{SUBSCRIPTION_REMOVED}: no worker serves this subscription (GATEWAY_WEBHOOKS); not sent."
+    " Add it back with the same id, then `gateway deliveries retry`"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +109,16 @@ class SubscriptionFilter:
 def _row(row: Row[tuple[object, ...]]) -> DeliveryRow:
     m = row._mapping
     return DeliveryRow(**{name: m[name] for name in DeliveryRow.__slots__})
+
+
+def _release(conn: Connection, ids: list[int], current: str, *, now: datetime, **values: object) -> None:
+    """Set `values` on the deliveries `ids` still in status `current`, and free them of any claim."""
+    d = schema.webhook_deliveries
+    conn.execute(
+        update(d)
+        .where(d.c.delivery_id.in_(ids), d.c.status == current)
+        .values(locked_until=None, claim_token=None, updated_at=now, **values)
+    )
 
 
 class SqlDeliveries:
@@ -155,6 +182,14 @@ class SqlDeliveries:
                 .values(last_event_id=events[-1].event_id, updated_at=now)
             )
             return len(events)
+
+    def heartbeat(self, subscriptions: Collection[str], *, now: datetime) -> None:
+        """Stamp the cursors of the subscriptions this worker serves: they are not removed ones.
+        One short transaction per cursor (a fan-out may hold it a moment): no lock waits on others."""
+        c = schema.webhook_cursors
+        for key in sorted(subscriptions):
+            with self._write() as conn, conn.begin():
+                conn.execute(update(c).where(c.c.subscription == key).values(updated_at=now))
 
     # --- claims and outcomes -------------------------------------------------------------------
 
@@ -310,32 +345,67 @@ class SqlDeliveries:
             )
             return result.rowcount == 1
 
+    def set_aside_unsubscribed(
+        self,
+        served: Collection[str],
+        *,
+        now: datetime,
+        silent_since: datetime,
+        batch: int = 500,
+    ) -> list[int]:
+        """Dead-letter, without any attempt, the pending deliveries of subscriptions that are not
+        in `served` and whose cursor nobody stamped since `silent_since` (or that have none); a
+        delivery under a lease is left to its worker. Returns the ids set aside (see the module)."""
+        d, c = schema.webhook_deliveries, schema.webhook_cursors
+        alive = select(c.c.subscription).where(c.c.updated_at >= silent_since)
+        due = select(d.c.delivery_id).where(
+            d.c.status == PENDING,
+            (d.c.locked_until.is_(None)) | (d.c.locked_until <= now),
+            d.c.subscription.not_in(alive),
+        )
+        if served:
+            due = due.where(d.c.subscription.not_in(sorted(served)))
+        due = due.order_by(d.c.delivery_id).limit(batch)
+        if self._postgres:
+            due = due.with_for_update(skip_locked=True, of=d)
+        set_aside: list[int] = []
+        while True:
+            with self._write() as conn, conn.begin():
+                ids = list(conn.execute(due).scalars())
+                if ids:
+                    unsent = {"status": DEAD, "last_status_code": None, "last_error": _REMOVED_ERROR}
+                    _release(conn, ids, PENDING, now=now, **unsent)
+            set_aside += ids
+            if len(ids) < batch:
+                return set_aside
+
+    def has_pending(self) -> bool:
+        """Whether any delivery is pending (a worker with no subscription still has work then)."""
+        d = schema.webhook_deliveries
+        with self._engine.connect() as conn, conn.begin():
+            found = conn.execute(select(d.c.delivery_id).where(d.c.status == PENDING).limit(1)).first()
+        return found is not None
+
     # --- operations ----------------------------------------------------------------------------
 
-    def requeue_dead(self, delivery_ids: Sequence[int] | None, *, now: datetime) -> list[int]:
-        """Make dead deliveries pending again with a fresh set of attempts; `None`: every dead one.
-        Returns the ids re-queued (ids that are not dead are left alone)."""
+    def requeue_dead(
+        self, delivery_ids: Sequence[int] | None, *, now: datetime, subscription: str | None = None
+    ) -> list[int]:
+        """Make dead deliveries pending again with a fresh set of attempts; `None`: every dead one
+        (of `subscription` when given). Returns the ids re-queued (ids that are not dead, or not of
+        that subscription, are left alone)."""
         d = schema.webhook_deliveries
         condition = d.c.status == DEAD
         if delivery_ids is not None:
             if not delivery_ids:
                 return []
             condition = condition & d.c.delivery_id.in_(list(delivery_ids))
+        if subscription is not None:
+            condition = condition & (d.c.subscription == subscription)
         with self._write() as conn, conn.begin():
             ids = sorted(conn.execute(select(d.c.delivery_id).where(condition)).scalars())
             if ids:
-                conn.execute(
-                    update(d)
-                    .where(d.c.delivery_id.in_(ids), d.c.status == DEAD)
-                    .values(
-                        status=PENDING,
-                        attempts=0,
-                        next_attempt_at=now,
-                        locked_until=None,
-                        claim_token=None,
-                        updated_at=now,
-                    )
-                )
+                _release(conn, ids, DEAD, now=now, status=PENDING, attempts=0, next_attempt_at=now)
         return ids
 
     def list_rows(
@@ -355,6 +425,15 @@ class SqlDeliveries:
             query = query.where(d.c.subscription == subscription)
         with self._engine.connect() as conn, conn.begin():
             return [_row(r) for r in conn.execute(query)]
+
+    def subscriptions_of(self, delivery_ids: Sequence[int]) -> set[str]:
+        """The subscriptions these deliveries belong to."""
+        if not delivery_ids:
+            return set()
+        d = schema.webhook_deliveries
+        query = select(d.c.subscription).where(d.c.delivery_id.in_(list(delivery_ids))).distinct()
+        with self._engine.connect() as conn, conn.begin():
+            return set(conn.execute(query).scalars())
 
     def get(self, delivery_id: int) -> DeliveryRow | None:
         d = schema.webhook_deliveries

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from gateway.delivery.sender import SendResult
-from gateway.delivery.worker import DeliveryWorker
+from gateway.delivery.worker import DeliveryWorker, RoundStats
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import SqlStore, open_sql_store
 from tests.fakes import FakeArchive
@@ -86,33 +86,40 @@ def stores(url: str) -> Iterator[list[SqlStore]]:
         store.close()
 
 
-def test_replicas_never_post_one_delivery_twice_at_once(stores: list[SqlStore]) -> None:
-    add_events(stores[0], [f"DOS-{n % DOSSIERS}" for n in range(EVENTS)])
-    receiver = Receiver()
+def run_replicas(stores: list[SqlStore], receiver: Receiver, *, rounds: int) -> list[RoundStats]:
+    """One real-time worker per store, started at once, each draining `rounds` times; their stats."""
     workers: list[DeliveryWorker] = [
         make_worker(
             store, clock=lambda: datetime.now(UTC), sender=receiver.sender(f"w{i}"), archive=FakeArchive()
         )
         for i, store in enumerate(stores)
     ]
-    barrier = threading.Barrier(WORKERS)
+    barrier = threading.Barrier(len(workers))
+    totals = [RoundStats() for _ in workers]
     errors: list[BaseException] = []
 
-    def run(worker: DeliveryWorker) -> None:
+    def run(worker: DeliveryWorker, total: RoundStats) -> None:
         try:
             barrier.wait()
-            for _ in range(3):  # a replica that found nothing claimable keeps polling a little
-                worker.drain()
+            for _ in range(rounds):
+                total.add(worker.drain())
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+    threads = [threading.Thread(target=run, args=pair) for pair in zip(workers, totals, strict=True)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-
     assert errors == []
+    return totals
+
+
+def test_replicas_never_post_one_delivery_twice_at_once(stores: list[SqlStore]) -> None:
+    add_events(stores[0], [f"DOS-{n % DOSSIERS}" for n in range(EVENTS)])
+    receiver = Receiver()
+    # A replica that found nothing claimable keeps polling a little.
+    run_replicas(stores, receiver, rounds=3)
     assert receiver.overlaps == []
     posted = Counter(event for event, _ in receiver.started)
     # Leases never ran out here, so at-least-once is even exactly once.

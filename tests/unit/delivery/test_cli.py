@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -229,3 +229,67 @@ def test_retry_policy_defaults_come_from_settings(tmp_path: Path) -> None:
         worker.sender.close()
     finally:
         store.close()
+
+
+GONE_URL = "https://gone.example/in"
+BOTH = json.dumps(
+    [{"url": URL, "secret": SECRET, "id": "bo"}, {"url": GONE_URL, "secret": SECRET, "id": "gone"}]
+)
+
+
+@respx.mock
+def test_deliveries_of_a_removed_subscription_are_listed_and_replayed_once_it_is_back(
+    env: dict[str, str], db: SqlStore
+) -> None:
+    add_events(db, ["DOS-1", "DOS-2"])
+    # Queued for both subscriptions an hour ago; then `gone` left the settings.
+    an_hour_ago = FakeClock(datetime.now(UTC) - timedelta(hours=1))
+    fan_out = make_worker(db, clock=an_hour_ago, endpoints=[endpoint(), endpoint("gone", GONE_URL)])
+    fan_out.fan_out()
+    fan_out.sender.close()
+    respx.post(URL).mock(return_value=httpx.Response(200))
+    gone = respx.post(GONE_URL).mock(return_value=httpx.Response(200))
+
+    code, out, _ = run(env, "deliver", "--once")
+    assert code == 0
+    assert json.loads(out) | {"delivered": 2, "unsubscribed": 2} == json.loads(out)
+    assert gone.call_count == 0
+    code, out, _ = run(env, "deliveries", "list", "--status", "dead", "--subscription", "gone")
+    listed = json.loads(out)
+    assert listed["counts"] == {"pending": 0, "delivered": 2, "dead": 2}
+    assert [d["last_error"].split(":")[0] for d in listed["deliveries"]] == ["subscription-removed"] * 2
+
+    # Re-queued while still removed: a warning, and the next worker sets them aside again.
+    code, out, err = run(env, "deliveries", "retry", "--all-dead", "--subscription", "gone")
+    assert (code, json.loads(out)) == (0, {"requeued": [3, 4]})
+    assert "subscription 'gone' is not in GATEWAY_WEBHOOKS" in err
+    code, _, err = run(env, "deliveries", "retry", "--subscription", "gone", "3")
+    assert (code, "--subscription goes with --all-dead" in err) == (2, True)
+
+    with_gone = env | {"GATEWAY_WEBHOOKS": BOTH}
+    code, out, _ = run(with_gone, "deliver", "--once")
+    assert (code, json.loads(out)["delivered"]) == (0, 2)
+    assert gone.call_count == 2
+    assert SqlDeliveries(db).counts() == {"pending": 0, "delivered": 4, "dead": 0}
+
+
+def test_without_any_subscription_pending_deliveries_are_still_set_aside(
+    env: dict[str, str], db: SqlStore, tmp_path: Path
+) -> None:
+    add_events(db, ["DOS-1"])
+    an_hour_ago = FakeClock(datetime.now(UTC) - timedelta(hours=1))
+    fan_out = make_worker(db, clock=an_hour_ago)
+    fan_out.fan_out()
+    fan_out.sender.close()
+    none = settings(webhooks=[])
+    nowhere = FakeArchive()
+    background = background_from_settings(none, store=db, archive=nowhere, signer=FakeSigner())
+    assert background is not None  # the only subscription was removed: its deliveries are not forgotten
+    background.worker.sender.close()
+
+    code, out, err = run(env | {"GATEWAY_WEBHOOKS": "[]"}, "deliver", "--once")
+    assert code == 0
+    assert "no webhook subscriptions" in err
+    assert json.loads(out)["unsubscribed"] == 1
+    assert SqlDeliveries(db).counts() == {"pending": 0, "delivered": 0, "dead": 1}
+    assert background_from_settings(none, store=db, archive=nowhere, signer=FakeSigner()) is None
