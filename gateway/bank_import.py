@@ -96,6 +96,7 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
         SqlDebitBook,
         claim_report,
         complete_report,
+        debit_report_times,
         dossier_debits,
         record_anomaly,
     )
@@ -160,7 +161,11 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
                 if not duplicate:
                     record_anomaly(conn, key, outcome, at)
         for dossier_id, periods in sorted(touched.items()):
-            ledger = build_ledger(dossier_id, dossier_debits(conn, dossier_id))
+            ledger = build_ledger(
+                dossier_id,
+                dossier_debits(conn, dossier_id),
+                reported_at=debit_report_times(conn, dossier_id),
+            )
             publish(
                 uow.events,
                 ARREARS_CHANGED,

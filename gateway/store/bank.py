@@ -191,6 +191,18 @@ def dossier_debits(conn: Connection, dossier_id: str) -> Iterator[tuple[Expected
         yield _expected(row), status
 
 
+def debit_report_times(conn: Connection, dossier_id: str) -> dict[str, datetime]:
+    """EndToEndId -> import time of the bank report that last changed the debit (`updated_at` is
+    written by `SqlDebitBook.update` only when the state changes): the ledger's `failed_on`."""
+    d, p = schema.debits, schema.debit_progress
+    query = (
+        select(p.c.end_to_end_id, p.c.updated_at)
+        .join(d, d.c.end_to_end_id == p.c.end_to_end_id)
+        .where(d.c.dossier_id == dossier_id)
+    )
+    return {row.end_to_end_id: row.updated_at for row in conn.execute(query)}
+
+
 def report_keys(conn: Connection) -> list[str]:
     r = schema.bank_reports
     return [row.report_key for row in conn.execute(select(r.c.report_key).order_by(r.c.imported_at))]

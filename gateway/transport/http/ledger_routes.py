@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection, select
 
 from gateway.errors import ConfigurationError, NotFound
 from gateway.intake import IntakeServices
 from gateway.payments.ledger import build_ledger
-from gateway.store import schema
-from gateway.store.bank import dossier_debits
+from gateway.store.bank import debit_report_times, dossier_debits
 from gateway.transport.http.deps import provide
 from gateway.transport.http.identity import Caller, Role, require_role
 
@@ -84,18 +81,6 @@ def get_ledger(dossier_id: str, intake: IntakeDep, caller: BackOffice) -> JSONRe
             raise ConfigurationError("the ledger needs the SQL store", field="store")
         today = intake.clock().date()
         debits = dossier_debits(connection, dossier_id)
-        reported = _reported_at(connection, dossier_id)
+        reported = debit_report_times(connection, dossier_id)
         ledger = build_ledger(dossier_id, debits, as_of=today, reported_at=reported)
     return JSONResponse(ledger.to_json())
-
-
-def _reported_at(connection: Connection, dossier_id: str) -> dict[str, datetime]:
-    """EndToEndId -> import time of the bank report that last changed the debit (`updated_at` is
-    written by `gateway.store.bank.SqlDebitBook.update` only when the state changes)."""
-    d, p = schema.debits, schema.debit_progress
-    query = (
-        select(p.c.end_to_end_id, p.c.updated_at)
-        .join(d, d.c.end_to_end_id == p.c.end_to_end_id)
-        .where(d.c.dossier_id == dossier_id)
-    )
-    return {row.end_to_end_id: row.updated_at for row in connection.execute(query)}

@@ -105,6 +105,17 @@ def test_import_replay_publishes_events_and_builds_the_ledger(gateway: Gateway) 
         differential = [d for t, d in events if t == "asf.differential_computed" and d is not None]
         assert sorted(set(differential)) == ["dos-0002", "dos-0003", "dos-0004", "dos-0005", "dos-0006"]
         with gateway.store.read() as uow:
+            payloads = [json.loads(e.payload_json) for e in uow.events.read_after(0, 10_000)]
+        unpaid = [
+            month
+            for payload in payloads
+            if payload.get("dossier_id") == "dos-0002" and "months" in payload
+            for month in payload["months"]
+            if month["status"] == "unpaid"
+        ]
+        assert unpaid  # arrears.changed says by when the notice to pay must go (imported on NOW)
+        assert (unpaid[-1]["failed_on"], unpaid[-1]["notice_due_by"]) == ("2026-11-06", "2026-11-21")
+        with gateway.store.read() as uow:
             ledger = build_ledger("dos-0005", dossier_debits(uow.connection, "dos-0005"))
             month = ledger.month("2026-11")
             assert (month.status, month.paid_cents) == ("partly-paid", 12000)
