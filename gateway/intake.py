@@ -281,12 +281,17 @@ def settle(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResu
     batch, items = prepared.batch, prepared.items
     checks = _checks_of(services, prepared)
     answers: list[IntakeResult | Exception | None] = [None] * len(items)
+    keys: dict[tuple[str, str], str] = {}  # the keys of this batch: (sender, key) -> payload SHA-256
     for n, item in enumerate(items):
-        if item.idempotency_key is not None:
-            try:
-                answers[n] = _replay(services, item.sender, item.idempotency_key, item.payload_sha)
-            except GatewayError as exc:
-                answers[n] = exc
+        if item.idempotency_key is None:
+            continue
+        key = (item.sender, item.idempotency_key)
+        try:
+            if keys.setdefault(key, item.payload_sha) != item.payload_sha:
+                raise _key_reused()
+            answers[n] = _replay(services, item.sender, item.idempotency_key, item.payload_sha)
+        except GatewayError as exc:
+            answers[n] = exc
     pending = [n for n, answer in enumerate(answers) if answer is None]
     outcomes: dict[int, _Acceptance | _Rejection] = {}
     for n in pending:
@@ -502,10 +507,7 @@ def _replay(services: IntakeServices, sender: str, key: str, payload_sha: str) -
         if row is None:
             return None
         if row.payload_sha256 not in (None, payload_sha):
-            raise IdempotencyKeyReused(
-                "this Idempotency-Key was already used with a different payload",
-                field="Idempotency-Key",
-            )
+            raise _key_reused()
         receipt = uow.receipts.get(row.receipt_id)
     if receipt is None:  # pragma: no cover - the key is stored with its receipt
         return None
@@ -517,6 +519,12 @@ def _replay(services: IntakeServices, sender: str, key: str, payload_sha: str) -
     doc["receipt"] = result.receipt
     doc["signature"] = base64.b64encode(result.signature).decode("ascii")
     return IntakeResult("rejected", result.receipt, result.signature, error=error, problem=doc)
+
+
+def _key_reused() -> IdempotencyKeyReused:
+    return IdempotencyKeyReused(
+        "this Idempotency-Key was already used with a different payload", field="Idempotency-Key"
+    )
 
 
 def rejection_error(receipt: Mapping[str, Any]) -> GatewayError:

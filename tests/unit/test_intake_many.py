@@ -236,3 +236,22 @@ def test_receipt_json_round_trips_in_stored_key_order(services: IntakeServices, 
     assert row is not None
     assert json.loads(row.receipt_json) == result.receipt
     assert row.receipt_json.encode() == receipt_bytes(result.receipt)
+
+
+def test_one_idempotency_key_twice_in_a_batch(services: IntakeServices) -> None:
+    prepared = prepare_many(
+        services,
+        [
+            Submission("greffe", title(7), "greffe:x", "k-7"),
+            Submission("greffe", title(7), "greffe:x", "k-7"),  # the sender's retry, in the same batch
+            Submission("greffe", title(8), "greffe:x", "k-7"),  # the same key for another title
+            Submission("greffe", title(8), "greffe:y", "k-7"),  # another sender's key: its own
+        ],
+    )
+    first, retry, reused, other = settle(services, prepared)
+    assert isinstance(first, IntakeResult)
+    assert isinstance(retry, IntakeResult)
+    assert (first.outcome, retry.outcome, retry.receipt) == ("accepted", "duplicate", first.receipt)
+    assert isinstance(reused, IdempotencyKeyReused)
+    assert isinstance(other, IntakeResult)
+    assert other.outcome == "accepted"
