@@ -146,6 +146,60 @@ print(json.dumps({
 """
 
 
+OPEN_SCRIPT = """
+import json, os, random, resource, sys, time
+from pathlib import Path
+from gateway.archive import Archive
+
+folder, samples = Path(sys.argv[1]), int(sys.argv[2])
+def rss_mb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+before = rss_mb()
+began = time.perf_counter()
+archive = Archive(folder, fsync=False)
+opened = time.perf_counter() - began
+after = rss_mb()
+rng = random.Random(11)
+entries = [archive.entry(rng.randrange(archive.size)) for _ in range(samples)]
+timings = []
+for entry in entries:
+    t0 = time.perf_counter()
+    archive.blob(entry.blob_sha256)
+    timings.append(time.perf_counter() - t0)
+index = archive._packs.index  # before the persisted index: a dict
+find = index.find if hasattr(index, "find") else index.get
+missing = [os.urandom(32) for _ in range(samples)]
+miss_timings = []
+for digest in missing:
+    t0 = time.perf_counter()
+    find(digest)
+    miss_timings.append(time.perf_counter() - t0)
+archive.close()
+timings.sort()
+miss_timings.sort()
+print(json.dumps({
+    "entries": archive.size, "open_s": opened, "rss_before_open_mb": before, "rss_after_open_mb": after,
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "blob_get_mean_us": sum(timings) / len(timings) * 1e6,
+    "blob_get_p99_us": timings[int(len(timings) * 0.99)] * 1e6,
+    "index_miss_mean_us": sum(miss_timings) / len(miss_timings) * 1e6,
+}))
+"""
+
+
+def bench_open(folder: Path, samples: int) -> dict[str, Any]:
+    """Open the archive in a fresh process: seconds, resident memory, `blob()` and index-miss times."""
+    done = subprocess.run(
+        [sys.executable, "-c", OPEN_SCRIPT, str(folder), str(samples)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return {key: round(value, 3) if isinstance(value, float) else value for key, value in result.items()}
+
+
 def bench_verify(folder: Path, ca: Path, workers: int) -> dict[str, Any]:
     # a fresh process, as `gateway archive verify` runs: forking this fat benchmark process
     # into the workers would be measured too
@@ -209,6 +263,14 @@ def main() -> None:
     parser.add_argument("--append-fsync", type=int, default=10_000)
     parser.add_argument("--verify", type=int, default=1_000_000)
     parser.add_argument("--checkpoint-every", type=int, default=1000)
+    parser.add_argument(
+        "--open",
+        type=int,
+        default=0,
+        metavar="N",
+        help="open the verify archive N times in fresh processes (the first one builds the pack index "
+        "of a generated archive): open time, RSS, blob() latency",
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
         "--layout", choices=["packs", "files"], default="packs", help="how the verify archive stores blobs"
@@ -246,6 +308,8 @@ def main() -> None:
                 folder.mkdir()
                 generated = generate(folder, signer, args.verify, args.checkpoint_every, args.layout)
                 results["generate_s"] = round(generated, 1)
+            if args.open:
+                results["open"] = [bench_open(folder, 2000) for _ in range(args.open)]
             results["verify"] = {"layout": args.layout, **bench_verify(folder, pki.ca.cert, args.workers)}
             results["inclusion_proof"] = bench_proofs(folder, signer, 2000)
         usage = resource.getrusage(resource.RUSAGE_SELF)

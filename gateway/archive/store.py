@@ -3,6 +3,8 @@
 Folder layout (`Settings().effective_archive_dir`, default `var/archive`):
 
     packs/00000000.pack   blobs and signatures up to 64 KiB, appended as records (see packs.py)
+    packs/index.log       their index: SHA-256 -> pack, offset, length, one entry per record, and
+    packs/index-*.run     the same entries sorted, in runs (see packindex.py); derived, checked on use
     blobs/ab/ab12...      bigger blobs, one read-only file each named by its SHA-256; archives
                           written before packs existed hold every blob so, and still open and verify
     blobs/tmp/            big files being streamed in (append_file), renamed into place
@@ -13,9 +15,10 @@ Folder layout (`Settings().effective_archive_dir`, default `var/archive`):
 
 Append order makes a crash leave the whole entry or none: big blob files (written, renamed, one
 sync for the group's: syncfs(2), or an fsync per file and folder), then under the lock the group's
-small blobs not stored yet (one write to the current pack + one fdatasync), then the group's journal
-records (one write + one fsync = the acknowledgement), then the index cache. A blob is found by its
-SHA-256 in the packs' in-memory index first, then as a file.
+small blobs not stored yet (one write to the current pack + one fdatasync, then one write of their
+index entries, not synced), then the group's journal records (one write + one fsync = the
+acknowledgement), then the index cache. A blob is found by its SHA-256 in the pack index first
+(checked against the record header and its SHA-256), then as a file.
 Concurrent appenders of a process share those syncs (group commit, see group.py); bulk callers
 hand a whole batch to `append_many`. Blobs without a record are harmless leftovers; a record
 without its LF, or a torn last pack record, is cut off on the next open.

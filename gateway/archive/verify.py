@@ -1,14 +1,20 @@
 """Verify an archive folder from scratch: every record, blob, root, checkpoint signature.
 
-Nothing derived is trusted (index.bin is ignored): the journal is re-hashed record by record, every
-pack record is re-hashed and checked to be where its header says (packs.py), every blob file named
-by a record and not found in a pack is re-hashed, the Merkle root is recomputed at each checkpoint's size and
-compared with the signed root, each checkpoint's CMS and note signatures are checked against the
-trusted CA, and consecutive checkpoints are checked consistent (RFC 9162 §2.1.4).
+Nothing derived is trusted (index.bin and the pack index are not used to find anything): the
+journal is re-hashed record by record, every pack record is re-hashed and checked to be where its
+header says (packs.py), and what the scan finds is kept as 20 bytes a blob (`PackedDigests`);
+every blob file named by a record and not found in a pack is re-hashed, the Merkle root is
+recomputed at each checkpoint's size and compared with the signed root, each checkpoint's CMS
+and note signatures are checked against the trusted CA, and consecutive checkpoints are checked
+consistent (RFC 9162 §2.1.4).
 
 What it catches: a changed byte anywhere in a record or blob, a deleted, inserted or reordered
 record (sequence numbers and the signed roots), a missing, moved or cut pack record or blob file,
-and records removed from the end when a checkpoint covered them. Records appended after the latest
+and records removed from the end when a checkpoint covered them. The pack index (packindex.py) is
+compared with what the scan found: an entry that differs, a good record without its entry, or a
+run that is not the sorted entries of its stretch of the log is a problem when the packs are intact
+(a note when damaged packs explain it); an index cut short at its end is what a crash leaves (the
+log is not synced), a note, indexed again on the next open. Records appended after the latest
 checkpoint are protected by their checksums only until the next checkpoint signs them: sign
 checkpoints often (`checkpoint_every`).
 An incomplete last line, or an incomplete last record of the last pack, is an interrupted, never
@@ -32,17 +38,17 @@ from gateway.archive.checkpoint import Checkpoint, verify_checkpoint
 from gateway.archive.errors import ArchiveCorrupt
 from gateway.archive.journal import check_record, iter_lines
 from gateway.archive.merkle import HASH_SIZE, MerkleTree, ProofError, verify_consistency
-from gateway.archive.packs import scan_packs
+from gateway.archive.packs import PackedDigests, survey_packs
 from gateway.archive.store import CHECKPOINTS
 
 PARALLEL_THRESHOLD_BYTES = 4 << 20  # below this, forking costs more than it saves
 
-# what the pack scan found, for the workers: digest -> (pack, offset, length), digest -> damage
-_PACKED: dict[bytes, tuple[int, int, int]] = {}
+# what the pack scan found, for the workers: the good records, digest -> damage
+_PACKED = PackedDigests([])
 _DAMAGED: dict[bytes, str] = {}
 
 
-def _set_packs(packed: dict[bytes, tuple[int, int, int]], damaged: dict[bytes, str]) -> None:
+def _set_packs(packed: PackedDigests, damaged: dict[bytes, str]) -> None:
     # a worker initializer: forked workers inherit the dicts without pickling them
     global _PACKED, _DAMAGED
     _PACKED, _DAMAGED = packed, damaged
@@ -86,7 +92,7 @@ def verify_archive(
         report.problems.append(f"{journal}: no journal (not an archive folder)")
         return report
     # the packs first, in this process: the workers look each named blob up in what it found
-    packed, damaged, pack_problems, pack_notes = scan_packs(directory / "packs")
+    packed, damaged, pack_problems, pack_notes = survey_packs(directory / "packs")
     chunks = _chunks(journal, workers or os.cpu_count() or 1)
     blobs = str(directory / "blobs")
     jobs = [(str(journal), start, end, first, blobs) for start, end, first in chunks]
@@ -95,7 +101,7 @@ def verify_archive(
         try:
             results = [_scan_chunk(*jobs[0])]
         finally:
-            _set_packs({}, {})
+            _set_packs(PackedDigests([]), {})
     else:
         # fork: cheap from the CLI; a big caller pays for copying itself (see bench/README.md)
         count = min(len(jobs), workers or os.cpu_count() or 1)
@@ -211,9 +217,9 @@ class _BlobReader:
 
     def check(self, digest: str, size: int | None) -> str | None:
         raw = bytes.fromhex(digest)
-        where = _PACKED.get(raw)
-        if where is not None:
-            return "has the wrong size" if size is not None and where[2] != size else None
+        length = _PACKED.length(raw)
+        if length is not None:
+            return "has the wrong size" if size is not None and length != size else None
         problem = self._check_file(digest, size)
         if problem == "is missing" and raw in _DAMAGED:
             return _DAMAGED[raw]

@@ -46,30 +46,36 @@ def start_writer(folder: Path, pki: DevPki, tag: str, limit: str) -> subprocess.
     )  # fmt: skip
 
 
+def kill_after_acknowledged(writer: subprocess.Popen[str], count: int, acknowledged: dict[int, str]) -> None:
+    """Read `count` "<seq> <blob sha256>" lines into `acknowledged`, then `kill -9` the writer."""
+    assert writer.stdout is not None
+    deadline = time.monotonic() + 30
+    seen = 0
+    while seen < count and time.monotonic() < deadline:
+        line = writer.stdout.readline()
+        if not line:
+            break
+        seq_text, blob_digest = line.split()
+        assert int(seq_text) not in acknowledged
+        acknowledged[int(seq_text)] = blob_digest
+        seen += 1
+    os.kill(writer.pid, signal.SIGKILL)  # the real `kill -9`, wherever it is
+    writer.wait(timeout=10)
+    stderr = writer.stderr.read() if writer.stderr else ""
+    writer.stdout.close()
+    if writer.stderr:
+        writer.stderr.close()
+    assert writer.returncode == -signal.SIGKILL, stderr
+    assert seen == count, stderr
+
+
 def test_kill_9_in_the_middle_of_appends_loses_nothing_acknowledged(tmp_path: Path, dev_pki: Path) -> None:
     pki = DevPki(dev_pki)
     folder = tmp_path / "archive"
     anchors = load_trust_anchors(pki.ca.cert)
     acknowledged: dict[int, str] = {}
     for round_number, kill_after in enumerate((37, 61, 90)):
-        writer = start_writer(folder, pki, f"r{round_number}", "-")
-        assert writer.stdout is not None
-        deadline = time.monotonic() + 30
-        seen = 0
-        while seen < kill_after and time.monotonic() < deadline:
-            line = writer.stdout.readline()
-            if not line:
-                break
-            seq_text, blob_digest = line.split()
-            acknowledged[int(seq_text)] = blob_digest
-            seen += 1
-        os.kill(writer.pid, signal.SIGKILL)  # the real `kill -9`, wherever it is
-        writer.wait(timeout=10)
-        assert writer.returncode == -signal.SIGKILL
-        assert seen == kill_after, writer.stderr.read() if writer.stderr else ""
-        writer.stdout.close()
-        if writer.stderr:
-            writer.stderr.close()
+        kill_after_acknowledged(start_writer(folder, pki, f"r{round_number}", "-"), kill_after, acknowledged)
 
         # verify straight after the crash, before any writer repaired anything
         report = verify_archive(folder, trust_anchors=anchors)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from gateway.archive.packs import HEADER, MAGIC, PACK_MAX_BLOB, pack_name
 from gateway.archive.store import BlobSync, NewEntry
 from gateway.pki import DevPki
 from gateway.signing import Signer, load_trust_anchors
+from tests.integration.test_archive_crash import kill_after_acknowledged
 
 # Threads append single entries and batches forever; "<seq> <blob sha256>" once acknowledged.
 WRITER = """
@@ -130,24 +129,8 @@ def test_kill_9_during_group_commits_loses_nothing_acknowledged(
             stderr=subprocess.PIPE,
             text=True,
         )  # fmt: skip
-        assert writer.stdout is not None
-        deadline = time.monotonic() + 30
-        seen = 0
-        while seen < kill_after and time.monotonic() < deadline:
-            line = writer.stdout.readline()
-            if not line:
-                break
-            seq_text, digest = line.split()
-            assert int(seq_text) not in acknowledged
-            acknowledged[int(seq_text)] = digest
-            seen += 1
-        os.kill(writer.pid, signal.SIGKILL)  # mid-group: blobs written, records half written...
-        writer.wait(timeout=10)
-        stderr = writer.stderr.read() if writer.stderr else ""
-        writer.stdout.close()
-        if writer.stderr:
-            writer.stderr.close()
-        assert seen == kill_after, stderr
+        # killed mid-group: blobs written, records half written...
+        kill_after_acknowledged(writer, kill_after, acknowledged)
 
         report = verify_archive(folder, trust_anchors=anchors)
         assert report.ok, report.problems
@@ -226,7 +209,7 @@ def test_small_blobs_go_to_one_pack_and_are_stored_once(tmp_path: Path, pki: Dev
         )
         big = archive.append("receipt", b"x" * (PACK_MAX_BLOB + 1))
         assert {archive.blob(e.blob_sha256) for e in entries} == {f"r{i}".encode() for i in range(50)}
-    assert [p.name for p in (folder / "packs").iterdir()] == [pack_name(0)]
+    assert [p.name for p in (folder / "packs").glob("*.pack")] == [pack_name(0)]
     stored = (folder / "packs" / pack_name(0)).read_bytes()
     assert stored.count(MAGIC) == 51  # 50 distinct payloads + one signature
     assert [p.name for p in (folder / "blobs").rglob("*") if p.is_file()] == [big.blob_sha256]
@@ -242,13 +225,13 @@ def test_packs_roll_over_and_another_process_sees_new_packs(
     folder = tmp_path / "archive"
     with Archive(folder) as first, Archive(folder) as second:
         written = [first.append("receipt", f"{i}".encode() * 100) for i in range(10)]
-        assert len(list((folder / "packs").iterdir())) > 3
+        assert len(list((folder / "packs").glob("*.pack"))) > 3
         assert [second.blob(e.blob_sha256) for e in written] == [f"{i}".encode() * 100 for i in range(10)]
         again = second.append("receipt", b"0" * 100)  # already packed by `first`: not stored twice
         assert again.blob_sha256 == written[0].blob_sha256
         second.append("receipt", b"new")
         assert first.append("receipt", b"new").seq == 12
-    stored = b"".join(p.read_bytes() for p in (folder / "packs").iterdir())
+    stored = b"".join(p.read_bytes() for p in (folder / "packs").glob("*.pack"))
     assert stored.count(MAGIC) == 11
     report = verify_archive(folder, trust_anchors=load_trust_anchors(pki.ca.cert))
     assert report.ok, report.problems

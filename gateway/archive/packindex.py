@@ -1,0 +1,309 @@
+"""The persisted pack index: SHA-256 -> (pack, offset, length) without a dict of every blob.
+
+`packs/index.log`: one 48-byte entry per pack record, in the order records were appended
+
+    SHA-256 (32 bytes) | pack number (u32) | offset of the record's header (u64) | data length (u32)
+
+written with one `pwrite` per group, after the group's pack records are synced (so an entry only
+ever names synced bytes) and before its journal records. It is not synced itself: a crash can lose
+its last entries, and opening then indexes the records past the last entry again from the pack
+(re-hashing only that tail). Opening checks the log from its tail: a torn last entry, or entries
+whose record header is not where they say (past a pack's end after a power cut), are cut.
+
+`packs/index-SSSSSSSSSSSS-EEEEEEEEEEEE.run`: the log entries [S, E) sorted by SHA-256, then every
+`STRIDE`-th entry's first 8 bytes (u64), then a Bloom filter of 16 bits per entry (three bits
+taken from the SHA-256 itself): the only parts kept in memory. The runs are the complete,
+aligned blocks of `SPAN << k` entries of the log, like the subtrees of a Merkle tree: when a block
+of `SPAN` entries fills, it is sorted into a run and merged with its equal-sized neighbour, and so
+on (a binary counter). The entries after the last block (fewer than `SPAN`) are in a dict. So a
+lookup costs one dict probe plus, per run (at most log2(n / SPAN)), three filter bits and, if they
+are set, a bisect over the samples and one `pread` of `STRIDE` entries; memory is the dict (at most
+`SPAN` entries, ≈ 7 MB) plus ≈ 2.1 bytes per blob for the samples and filters (a dict of every blob
+took ≈ 210); opening reads the log's last entry, the runs' samples and filters.
+
+Nothing here is trusted: a run or log entry is derived data, and whatever it says is checked
+against the record header at the offset (and the data against its SHA-256) before it is used
+(packs.py). `verify` recomputes everything from the packs and reports an index that differs.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import re
+import struct
+import sys
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+ENTRY = struct.Struct(">32sIQI")
+ENTRY_SIZE = ENTRY.size  # 48
+LOG_NAME = "index.log"
+SPAN = 1 << 15
+STRIDE = 64
+RUN_MAGIC = b"GWPX"
+RUN_VERSION = 1
+RUN_HEADER = struct.Struct(">4sIQQ8x")  # magic, version, first entry, end entry: 32 bytes
+_RUN_NAME = re.compile(r"index-(\d{12})-(\d{12})\.run")
+_CHUNK = 1 << 20
+
+Where = tuple[int, int, int]  # (pack, header offset, data length)
+
+
+def run_name(start: int, end: int) -> str:
+    return f"index-{start:012d}-{end:012d}.run"
+
+
+def canonical_runs(count: int) -> list[tuple[int, int]]:
+    """The runs that cover the first `count` log entries: complete aligned blocks, biggest first."""
+    blocks = count // SPAN
+    runs: list[tuple[int, int]] = []
+    start = 0
+    for bit in reversed(range(blocks.bit_length())):
+        if blocks >> bit & 1:
+            size = SPAN << bit
+            runs.append((start, start + size))
+            start += size
+    return runs
+
+
+def filter_bits(count: int) -> int:
+    """Bits of a run's filter: a power of two, at least 16 per entry (false positives ≈ 0.3 %)."""
+    return max(64, 1 << (count * 16 - 1).bit_length())
+
+
+def filter_probes(digest: bytes, mask: int) -> tuple[int, int, int]:
+    # the SHA-256 is uniform already: three bit positions straight from its bytes 16 to 31
+    bits = int.from_bytes(digest[16:32], "big")
+    return bits & mask, bits >> 40 & mask, bits >> 80 & mask
+
+
+def split_entries(data: bytes) -> list[bytes]:
+    return [data[i : i + ENTRY_SIZE] for i in range(0, len(data) - ENTRY_SIZE + 1, ENTRY_SIZE)]
+
+
+def iter_file_entries(fd: int, start: int, end: int) -> Iterator[bytes]:
+    """The 48-byte entries of a file between two byte offsets, read 1 MiB at a time."""
+    step = _CHUNK // ENTRY_SIZE * ENTRY_SIZE
+    position = start
+    while position < end:
+        data = os.pread(fd, min(step, end - position), position)
+        if not data:
+            return
+        yield from split_entries(data)
+        position += len(data)
+
+
+class Run:
+    """One sorted run, open for lookups; only its samples and its filter are in memory."""
+
+    __slots__ = ("bloom", "count", "end", "fd", "mask", "samples", "start")
+
+    def __init__(self, fd: int, start: int, end: int, samples: array[int], bloom: bytes) -> None:
+        self.fd, self.start, self.end, self.samples, self.bloom = fd, start, end, samples, bloom
+        self.count = end - start
+        self.mask = len(bloom) * 8 - 1
+
+    @classmethod
+    def open(cls, path: Path, start: int, end: int) -> Run | None:
+        """The run in `path` if its header and size are those of [start, end), else None."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        count = end - start
+        samples_size = -(-count // STRIDE) * 8
+        bloom_size = filter_bits(count) // 8
+        body = RUN_HEADER.size + count * ENTRY_SIZE
+        head = os.pread(fd, RUN_HEADER.size, 0)
+        if (
+            os.fstat(fd).st_size != body + samples_size + bloom_size
+            or len(head) != RUN_HEADER.size
+            or RUN_HEADER.unpack(head) != (RUN_MAGIC, RUN_VERSION, start, end)
+        ):
+            os.close(fd)
+            return None
+        samples = array("Q")
+        samples.frombytes(os.pread(fd, samples_size, body))
+        if sys.byteorder == "little":
+            samples.byteswap()
+        return cls(fd, start, end, samples, os.pread(fd, bloom_size, body + samples_size))
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def find(self, digest: bytes) -> bytes | None:
+        """The entry for `digest`, or None: the filter, then one bisect and one read of `STRIDE` entries."""
+        bloom = self.bloom
+        for bit in filter_probes(digest, self.mask):
+            if not bloom[bit >> 3] >> (bit & 7) & 1:
+                return None
+        key = int.from_bytes(digest[:8], "big")
+        samples = self.samples
+        last = bisect_right(samples, key)  # windows whose first entry is <= key
+        if last == 0:
+            return None
+        first = max(bisect_left(samples, key) - 1, 0)
+        lo, hi = first * STRIDE, min(last * STRIDE, self.count)
+        data = os.pread(self.fd, (hi - lo) * ENTRY_SIZE, RUN_HEADER.size + lo * ENTRY_SIZE)
+        found = data.find(digest)
+        while found >= 0:
+            if found % ENTRY_SIZE == 0:
+                return data[found : found + ENTRY_SIZE]
+            found = data.find(digest, found + 1)
+        return None
+
+    def entries(self) -> Iterator[bytes]:
+        return iter_file_entries(self.fd, RUN_HEADER.size, RUN_HEADER.size + self.count * ENTRY_SIZE)
+
+
+def write_run(root: Path, start: int, end: int, entries: Iterable[bytes], *, fsync: bool) -> Run:
+    """Write the sorted `entries` of [start, end) as a run file (temp file, sync, rename)."""
+    name = run_name(start, end)
+    tmp = root / f".{name}.tmp-{os.getpid()}"
+    samples = bytearray()
+    bloom = bytearray(filter_bits(end - start) // 8)
+    mask = len(bloom) * 8 - 1
+    written = 0
+    with tmp.open("wb") as out:
+        out.write(RUN_HEADER.pack(RUN_MAGIC, RUN_VERSION, start, end))
+        batch: list[bytes] = []
+        for entry in entries:
+            if written % STRIDE == 0:
+                samples += entry[:8]
+            for bit in filter_probes(entry, mask):
+                bloom[bit >> 3] |= 1 << (bit & 7)
+            batch.append(entry)
+            written += 1
+            if len(batch) >= 1 << 14:
+                out.write(b"".join(batch))
+                batch.clear()
+        out.write(b"".join(batch))
+        if written != end - start:
+            raise ValueError(f"run {name}: {written} entries for {end - start}")
+        out.write(samples)
+        out.write(bloom)
+        out.flush()
+        if fsync:
+            os.fsync(out.fileno())
+    os.replace(tmp, root / name)
+    run = Run.open(root / name, start, end)
+    if run is None:  # pragma: no cover - we just wrote it
+        raise OSError(f"run {name} unreadable after writing")
+    return run
+
+
+class PackIndex:
+    """`index.log` and its runs; every method but `find` runs with the archive lock held."""
+
+    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+        self.root = root
+        self.fsync = fsync
+        path = root / LOG_NAME
+        self.existed = path.exists()
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        self.count = 0  # entries known
+        self.covered = 0  # entries in runs
+        self.runs: list[Run] = []
+        self.recent: dict[bytes, Where] = {}  # the entries [covered, count)
+        self._recent_end = 0
+        self._retired: list[Run] = []  # replaced runs a lookup in another thread may still read
+
+    def close(self) -> None:
+        for run in (*self.runs, *self._retired):
+            run.close()
+        self.runs, self._retired = [], []
+        os.close(self.fd)
+
+    def on_disk(self) -> int:
+        """Complete entries in the log file; a torn last entry (a writer killed in pwrite) is cut."""
+        size = os.fstat(self.fd).st_size
+        if size % ENTRY_SIZE:
+            os.ftruncate(self.fd, size - size % ENTRY_SIZE)
+        return size // ENTRY_SIZE
+
+    def read(self, start: int, end: int) -> bytes:
+        return os.pread(self.fd, (end - start) * ENTRY_SIZE, start * ENTRY_SIZE) if end > start else b""
+
+    def entry(self, number: int) -> tuple[bytes, int, int, int]:
+        digest, pack, offset, length = ENTRY.unpack(self.read(number, number + 1))
+        return digest, pack, offset, length
+
+    def truncate(self, count: int) -> None:
+        os.ftruncate(self.fd, count * ENTRY_SIZE)
+        self.count = min(self.count, count)
+
+    def append(self, entries: bytes) -> None:
+        """Add entries at the end (not synced: see the module docstring); `settle` indexes them."""
+        if entries:
+            if os.pwrite(self.fd, entries, self.count * ENTRY_SIZE) != len(entries):
+                raise OSError("short write to the pack index (disk full?)")
+            self.count += len(entries) // ENTRY_SIZE
+
+    def find(self, digest: bytes) -> Where | None:
+        where = self.recent.get(digest)  # before the runs: `settle` moves entries recent -> runs
+        if where is not None:
+            return where
+        for run in self.runs:
+            entry = run.find(digest)
+            if entry is not None:
+                _digest, pack, offset, length = ENTRY.unpack(entry)
+                return pack, offset, length
+        return None
+
+    def settle(self) -> None:
+        """Bring the runs and the recent entries up to `count` (lock held)."""
+        target = canonical_runs(self.count)
+        covered = target[-1][1] if target else 0
+        if covered != self.covered:
+            if self.fsync and covered > self.covered:
+                os.fdatasync(self.fd)  # a run never covers log entries a crash could lose
+            have = {(run.start, run.end): run for run in self.runs}
+            retired, self._retired = self._retired, []
+            runs = [self._run(start, end, have) for start, end in target]
+            self._sweep(set(target))
+            for run in retired:
+                run.close()
+            self._retired += have.values()
+            self.runs = runs
+            self.covered = covered
+            self._recent_end = covered
+            self.recent = self._entries_dict(covered, self.count)
+        elif self._recent_end < self.count:
+            self.recent.update(self._entries_dict(self._recent_end, self.count))
+        self._recent_end = self.count
+
+    def _entries_dict(self, start: int, end: int) -> dict[bytes, Where]:
+        data = self.read(start, end)
+        found: dict[bytes, Where] = {}
+        for offset in range(0, len(data), ENTRY_SIZE):
+            digest, pack, at, length = ENTRY.unpack_from(data, offset)
+            found.setdefault(digest, (pack, at, length))
+        return found
+
+    def _run(self, start: int, end: int, have: dict[tuple[int, int], Run]) -> Run:
+        run = have.pop((start, end), None) or Run.open(self.root / run_name(start, end), start, end)
+        if run is not None:
+            return run
+        if end - start <= SPAN:
+            entries = split_entries(self.read(start, end))
+            entries.sort()
+            return write_run(self.root, start, end, entries, fsync=self.fsync)
+        middle = (start + end) // 2
+        left, right = self._run(start, middle, have), self._run(middle, end, have)
+        try:
+            return write_run(
+                self.root, start, end, heapq.merge(left.entries(), right.entries()), fsync=self.fsync
+            )
+        finally:
+            self._retired += [left, right]
+
+    def _sweep(self, keep: set[tuple[int, int]]) -> None:
+        # runs merged into bigger ones, runs past a log cut short, temp files of a crashed writer
+        for name in os.listdir(self.root):
+            match = _RUN_NAME.fullmatch(name)
+            stale = match is not None and (int(match.group(1)), int(match.group(2))) not in keep
+            if stale or (name.startswith(".index-") and ".run.tmp-" in name):
+                (self.root / name).unlink(missing_ok=True)
