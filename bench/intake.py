@@ -31,11 +31,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from http_service import CLIENT_KINDS, ClientKind, drive, free_port, open_load, tls_context, wait_ready
+from postgres import Postgres, throwaway_postgres
 
 from gateway.pki import init_dev_pki
 
@@ -149,10 +151,16 @@ async def post_titles(
     }
 
 
-def bench_http(clients: int, seconds: float, workers: int, client: ClientKind = "raw") -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
+def bench_http(
+    clients: int, seconds: float, workers: int, client: ClientKind = "raw", *, postgres: bool = False
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp, ExitStack() as stack:
         root = Path(tmp)
         env = environment(root)
+        database: Postgres | None = None
+        if postgres:
+            database = stack.enter_context(throwaway_postgres())
+            env["GATEWAY_DATABASE_URL"] = database.url
         port = free_port()
         command = [sys.executable, "-c", ENTRY, "serve", "--port", str(port)]
         if workers > 1:
@@ -163,6 +171,7 @@ def bench_http(clients: int, seconds: float, workers: int, client: ClientKind = 
             wait_ready(url, root / "certs")
             client_before = _cpu(resource.RUSAGE_SELF)
             server_before = _tree_cpu(server.pid)
+            database_before = _tree_cpu(database.pid) if database else 0.0
             result = asyncio.run(
                 post_titles(url, root / "certs", clients=clients, seconds=seconds, client=client)
             )
@@ -175,10 +184,14 @@ def bench_http(clients: int, seconds: float, workers: int, client: ClientKind = 
             result["server_cpu_seconds"] = round(server_cpu, 1)
             result["client_cpu_ms_per_request"] = round(client_cpu * 1000 / requests, 2)
             result["server_cpu_ms_per_request"] = round(server_cpu * 1000 / requests, 2)
+            if database is not None:  # PostgreSQL shares the cores too
+                database_cpu = _tree_cpu(database.pid) - database_before
+                result["postgres_cpu_ms_per_request"] = round(database_cpu * 1000 / requests, 2)
         finally:
             server.terminate()
             server.wait(timeout=30)
         result["workers"] = workers
+        result["database"] = "postgresql" if postgres else "sqlite"
         result["archive_entries"] = _archive_entries(root / "var" / "archive")
         return result
 
@@ -251,11 +264,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--client", choices=CLIENT_KINDS, default="raw", help="http: load generator")
+    parser.add_argument(
+        "--postgres", action="store_true", help="http: a throwaway PostgreSQL (fsync on) instead of SQLite"
+    )
     args = parser.parse_args()
     if args.which in ("ingest", "all"):
         print(json.dumps(bench_ingest(args.titles, args.batch, args.jobs)), flush=True)
     if args.which in ("http", "all"):
-        print(json.dumps(bench_http(args.clients, args.seconds, args.workers, args.client)), flush=True)
+        print(
+            json.dumps(
+                bench_http(args.clients, args.seconds, args.workers, args.client, postgres=args.postgres)
+            ),
+            flush=True,
+        )
     if args.which == "sign-archive":
         print(json.dumps(bench_sign_archive(args.megabytes)), flush=True)
 
