@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     # (0: in the server process itself); requests are taken in batches of at most intake_max_batch
     intake_processes: int = Field(default=1, ge=0, le=64)
     intake_max_batch: int = Field(default=128, ge=1, le=10_000)
+    intake_max_batch_bytes: int = Field(default=32 * 1024 * 1024, ge=1)
     # container allocations between two young-generation garbage collections in `gateway serve`
     # (CPython's default, 700, made collections so frequent that they set the latency tail)
     gc_young_threshold: int = Field(default=20_000, ge=100)

@@ -9,7 +9,8 @@ storage and the validation process on XML, rules and signatures.
 
 Why not a thread per request: each of them contends for the GIL with the event loop and with the
 others, and each pays its own wake-ups; under load that cost as much CPU as the intake itself.
-A batch is as large as the queue is when the thread comes back for more (at most `max_batch`), so
+A batch is as large as the queue is when the thread comes back for more (at most `max_batch`
+titles and `max_batch_bytes` of payloads, which may carry the judgment as a PDF), so
 a quiet server answers one title at a time without waiting, and a busy one shares its commits.
 """
 
@@ -28,6 +29,7 @@ from gateway.intake import IntakeResult, IntakeServices, PreparedBatch, Submissi
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BATCH = 128
+DEFAULT_MAX_BATCH_BYTES = 32 * 1024 * 1024  # titles may carry their judgment as a PDF
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class IntakeQueue:
         *,
         executor: Executor | None = None,
         max_batch: int = DEFAULT_MAX_BATCH,
+        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
         """`on_batch(size)` is told the size of every batch settled (for metrics)."""
@@ -53,6 +56,8 @@ class IntakeQueue:
         self.services = services
         self._executor = executor
         self._max_batch = max_batch
+        self._max_batch_bytes = max_batch_bytes
+        self._held: _Request | None = None  # taken, but for the next batch (see _take)
         self._on_batch = on_batch
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._closed = False
@@ -96,7 +101,8 @@ class IntakeQueue:
                 self._closed = True
             stopped = RuntimeError("the intake queue stopped")
             stopped.__cause__ = exc
-            for request in self._taken:  # taken but not answered (e.g. the next batch, validated)
+            held = [self._held] if self._held is not None else []
+            for request in [*self._taken, *held]:  # taken but not answered (the next batch...)
                 if not request.answer.done():
                     request.answer.set_exception(stopped)
             while True:
@@ -112,8 +118,9 @@ class IntakeQueue:
         stopping = False
         while True:
             requests: list[_Request] = []
-            if not stopping:
-                requests, stopping = self._take(block=current is None)
+            if not stopping or self._held is not None:
+                requests, stop_seen = self._take(block=current is None and not stopping)
+                stopping = stopping or stop_seen
             self._taken = [r for r in self._taken if not r.answer.done()] + requests
             following = self._prepare(requests)
             if current is not None:
@@ -123,22 +130,37 @@ class IntakeQueue:
                 # validated here already: nothing to overlap, answer at once
                 self._settle(*current)
                 current = None
-            if stopping and current is None:
+            if stopping and current is None and self._held is None:
                 return
 
     def _take(self, *, block: bool) -> tuple[list[_Request], bool]:
-        """What is waiting (at least one request if `block`), and whether close() was called."""
+        """What is waiting (at least one request if `block`), and whether close() was called.
+
+        At most `max_batch` titles and `max_batch_bytes` of payloads (but always one): a request
+        that would go over is held for the next batch.
+        """
         taken: list[_Request] = []
+        total = 0
         while len(taken) < self._max_batch:
-            try:
-                request = self._queue.get(block=block and not taken)
-            except queue.Empty:
+            if self._held is not None:
+                request, self._held = self._held, None
+            else:
+                try:
+                    waiting = self._queue.get(block=block and not taken)
+                except queue.Empty:
+                    break
+                if waiting is None:
+                    return taken, True
+                # a request whose caller gave up (its future cancelled) before we started is dropped
+                if not waiting.answer.set_running_or_notify_cancel():
+                    continue
+                request = waiting
+            size = len(request.submission.payload)
+            if taken and total + size > self._max_batch_bytes:
+                self._held = request
                 break
-            if request is None:
-                return taken, True
-            # a request whose caller gave up (its future cancelled) before we started is dropped
-            if request.answer.set_running_or_notify_cancel():
-                taken.append(request)
+            taken.append(request)
+            total += size
         return taken, False
 
     def _prepare(self, requests: list[_Request]) -> tuple[list[_Request], PreparedBatch] | None:

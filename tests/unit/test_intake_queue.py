@@ -264,3 +264,19 @@ def test_if_the_thread_dies_the_batch_already_validated_is_answered_too(
         assert first.result(30).outcome == "accepted"
         for answer in later:  # every one of them is answered, none waits forever
             assert answer.exception(30) is not None
+
+
+def test_a_batch_stops_at_max_batch_bytes_and_the_next_title_waits_for_the_next_batch(
+    services: IntakeServices, store: GatedStore
+) -> None:
+    sizes: list[int] = []
+    two_titles = 2 * len(title(1)) + 10
+    queue = IntakeQueue(services, max_batch_bytes=two_titles, on_batch=sizes.append)
+    first = hold_the_thread(queue, store)
+    later = [queue.submit("greffe", title(n), sender="greffe:x") for n in range(1, 6)]
+    closing = threading.Thread(target=queue.close)  # closing with a title held: it is answered too
+    closing.start()
+    store.release()
+    closing.join(10)
+    assert [a.result(0).outcome for a in (first, *later)] == ["accepted"] * 6
+    assert sizes == [1, 2, 2, 1]

@@ -145,6 +145,7 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
         gateway.intake,
         executor=validation,
         max_batch=settings.intake_max_batch,
+        max_batch_bytes=settings.intake_max_batch_bytes,
         on_batch=metrics.intake_batch,
     )
     app = create_app(
