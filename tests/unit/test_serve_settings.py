@@ -13,6 +13,7 @@ from gateway.cli import main
     [
         ("GATEWAY_INTAKE_PROCESSES", "-1"),
         ("GATEWAY_INTAKE_MAX_BATCH", "0"),
+        ("GATEWAY_INTAKE_MAX_BATCH_BYTES", "0"),
         ("GATEWAY_GC_YOUNG_THRESHOLD", "ten"),
         ("GATEWAY_PORT", "https"),
     ],
