@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from gateway.archive import Archive, ArchiveEntry
+from gateway.archive import Archive, ArchiveEntry, NewEntry
 from gateway.archive.blobs import sha256_hex
 from gateway.archive.journal import INDEX_RECORD, encode_record
 from gateway.archive.packs import HEADER, MAGIC, pack_name
@@ -40,17 +40,25 @@ def payload(i: int) -> bytes:
     return f"<TransmissionGreffe><ReferenceEnvoi>RG-{i:09d}</ReferenceEnvoi></TransmissionGreffe>".encode()
 
 
+def rss_mb() -> float:
+    """This process's resident memory now (ru_maxrss is the peak)."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
 def bench_append(folder: Path, signer: Signer, count: int, *, fsync: bool) -> dict[str, Any]:
     start_clock = datetime.now(UTC)
     with Archive(folder, signer=signer, fsync=fsync) as archive:
         signature = signer.sign_detached(b"x")  # signing cost is not the archive's
         latencies = []
+        rss_before = rss_mb()
         began = time.perf_counter()
         for i in range(count):
             t0 = time.perf_counter()
             archive.append("inbound-payload", payload(i), signature=signature, metadata={"i": str(i)})
             latencies.append(time.perf_counter() - t0)
         elapsed = time.perf_counter() - began
+        rss_growth = rss_mb() - rss_before
         t0 = time.perf_counter()
         archive.checkpoint()
         checkpoint_s = time.perf_counter() - t0
@@ -63,7 +71,35 @@ def bench_append(folder: Path, signer: Signer, count: int, *, fsync: bool) -> di
         "appends_per_s": round(count / elapsed),
         "p50_ms": round(latencies[len(latencies) // 2] * 1000, 3),
         "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 3),
+        "max_ms": round(latencies[-1] * 1000, 3),
         "checkpoint_ms": round(checkpoint_s * 1000, 2),
+        # the Merkle tree's 64 bytes a leaf, plus whatever the pack index keeps per blob
+        "rss_growth_mb": round(rss_growth, 1),
+    }
+
+
+def bench_append_many(folder: Path, batches: int, size: int) -> dict[str, Any]:
+    """`append_many` batches with fsync, as batch intake does: distinct payload and 1.5 KB signature."""
+    with Archive(folder) as archive:
+        timings = []
+        rss_before = rss_mb()
+        for b in range(batches):
+            items = [
+                NewEntry("inbound-payload", payload(b * size + i) * 8, os.urandom(1500), {"i": str(i)})
+                for i in range(size)
+            ]
+            t0 = time.perf_counter()
+            archive.append_many(items)
+            timings.append(time.perf_counter() - t0)
+        rss_growth = rss_mb() - rss_before
+    entries = batches * size
+    return {
+        "batches": batches,
+        "batch_size": size,
+        "us_per_entry": round(sum(timings) / entries * 1e6, 1),
+        "entries_per_s": round(entries / sum(timings)),
+        "slowest_batch_ms": round(max(timings) * 1000, 1),
+        "rss_growth_mb": round(rss_growth, 1),
     }
 
 
@@ -261,8 +297,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--append", type=int, default=100_000)
     parser.add_argument("--append-fsync", type=int, default=10_000)
+    parser.add_argument(
+        "--append-many", type=int, default=0, metavar="BATCHES", help="append_many batches of 500, fsync on"
+    )
     parser.add_argument("--verify", type=int, default=1_000_000)
     parser.add_argument("--checkpoint-every", type=int, default=1000)
+    parser.add_argument(
+        "--drop-index",
+        action="store_true",
+        help="delete the verify archive's pack index first: the first --open builds it from the packs",
+    )
     parser.add_argument(
         "--open",
         type=int,
@@ -302,12 +346,19 @@ def main() -> None:
         if args.append:
             results["append_no_fsync"] = bench_append(work / "a2", signer, args.append, fsync=False)
             shutil.rmtree(work / "a2")
+        if args.append_many:
+            shutil.rmtree(work / "a3", ignore_errors=True)
+            results["append_many_fsync"] = bench_append_many(work / "a3", args.append_many, 500)
+            shutil.rmtree(work / "a3")
         if args.verify:
             folder = work / "v"
             if not (folder / "journal.log").exists():
                 folder.mkdir()
                 generated = generate(folder, signer, args.verify, args.checkpoint_every, args.layout)
                 results["generate_s"] = round(generated, 1)
+            if args.drop_index:
+                for index_file in (folder / "packs").glob("index*"):
+                    index_file.unlink()
             if args.open:
                 results["open"] = [bench_open(folder, 2000) for _ in range(args.open)]
             results["verify"] = {"layout": args.layout, **bench_verify(folder, pki.ca.cert, args.workers)}

@@ -193,8 +193,8 @@ class Journal:
         os.close(self._fd)
         os.close(self._index_fd)
 
-    def recover(self) -> list[bytes]:
-        """Bring index and journal into agreement; cut a torn tail. Returns every leaf hash."""
+    def recover(self) -> bytes:
+        """Bring index and journal into agreement; cut a torn tail. Returns every leaf hash, joined."""
         size = os.fstat(self._fd).st_size
         index = _read_all(self._index_fd)
         count = len(index) // INDEX_RECORD
@@ -208,17 +208,17 @@ class Journal:
             else:
                 count = 0  # the cache is stale or damaged: rebuild it from the journal
         leaves = self._rehash(index, count, end)
-        if len(leaves) != count:
-            leaves, count, end = [], 0, 0  # index and journal disagree: check all records
+        if len(leaves) != count * HASH_SIZE:
+            leaves, count, end = bytearray(), 0, 0  # index and journal disagree: check all records
         self.count, self.end = count, end
         self._truncate_index()
-        leaves += self.catch_up(size)
-        return leaves
+        leaves += b"".join(self.catch_up(size))
+        return bytes(leaves)
 
-    def _rehash(self, index: bytes, count: int, end: int) -> list[bytes]:
+    def _rehash(self, index: bytes, count: int, end: int) -> bytearray:
         # the gateway never signs a root over bytes it has not hashed itself: re-hash every
         # record (cheap: no JSON) and check it against its checksum; repair the index cache
-        leaves: list[bytes] = []
+        leaves = bytearray()  # 32 bytes a record, not an object each (1M records: 32 MB, not 100)
         fresh = bytearray()
         for seq, (offset, line) in enumerate(iter_lines(self.path, 0, end)):
             digest = leaf_hash(line[65:-1])
@@ -228,9 +228,9 @@ class Journal:
                     f"{where}: damaged (run `gateway archive verify`); refusing to sign over it",
                     field=where,
                 )
-            leaves.append(digest)
+            leaves += digest
             fresh += offset.to_bytes(8, "big") + digest
-        if len(leaves) == count and fresh != index[: len(fresh)]:
+        if len(leaves) == count * HASH_SIZE and fresh != index[: len(fresh)]:
             os.pwrite(self._index_fd, bytes(fresh), 0)
         return leaves
 

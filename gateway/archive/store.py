@@ -150,7 +150,7 @@ class Archive:
         self._checkpoints_end = 0
         try:
             with self._locked():
-                self._tree = MerkleTree(self._journal.recover())
+                self._tree = MerkleTree.from_leaf_bytes(self._journal.recover())
                 self._packs.recover()
                 self._read_checkpoints()
         except BaseException:
