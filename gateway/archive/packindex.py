@@ -23,7 +23,9 @@ took ≈ 210); opening reads the log's last entry, the runs' samples and filters
 
 Nothing here is trusted: a run or log entry is derived data, and whatever it says is checked
 against the record header at the offset (and the data against its SHA-256) before it is used
-(packs.py). `verify` recomputes everything from the packs and reports an index that differs.
+(packs.py). `verify` recomputes everything from the packs and reports an index that differs. The
+filters only spare a writer's duplicate check its reads: `get` looks again without them before
+answering "not here", so a wrong filter can cost a second copy of a blob, never hide one.
 """
 
 from __future__ import annotations
@@ -163,12 +165,13 @@ class Run:
     def close(self) -> None:
         os.close(self.fd)
 
-    def find(self, digest: bytes) -> bytes | None:
+    def find(self, digest: bytes, *, filtered: bool = True) -> bytes | None:
         """The entry for `digest`, or None: the filter, then one bisect and one read of `STRIDE` entries."""
-        bloom = self.bloom
-        for bit in filter_probes(digest, self.mask):
-            if not bloom[bit >> 3] >> (bit & 7) & 1:
-                return None
+        if filtered:
+            bloom = self.bloom
+            for bit in filter_probes(digest, self.mask):
+                if not bloom[bit >> 3] >> (bit & 7) & 1:
+                    return None
         key = int.from_bytes(digest[:8], "big")
         samples = self.samples
         last = bisect_right(samples, key)  # windows whose first entry is <= key
@@ -244,6 +247,7 @@ class PackIndex:
         self.runs: list[Run] = []
         self.recent: dict[bytes, Where] = {}  # the entries [covered, count)
         self._recent_end = 0
+        self._last: tuple[int, tuple[bytes, int, int, int]] | None = None  # (number, entry) read last
         self._retired: list[Run] = []  # replaced runs a lookup in another thread may still read
 
     def close(self) -> None:
@@ -266,8 +270,17 @@ class PackIndex:
         digest, pack, offset, length = ENTRY.unpack(self.read(number, number + 1))
         return digest, pack, offset, length
 
+    def last(self) -> tuple[bytes, int, int, int] | None:
+        """The last entry (remembered from `append`: no read per group)."""
+        if not self.count:
+            return None
+        if self._last is None or self._last[0] != self.count - 1:
+            self._last = (self.count - 1, self.entry(self.count - 1))
+        return self._last[1]
+
     def truncate(self, count: int) -> None:
         os.ftruncate(self.fd, count * ENTRY_SIZE)
+        self._last = None
         self.count = min(self.count, count)
 
     def append(self, entries: bytes) -> None:
@@ -275,14 +288,23 @@ class PackIndex:
         if entries:
             if os.pwrite(self.fd, entries, self.count * ENTRY_SIZE) != len(entries):
                 raise OSError("short write to the pack index (disk full?)")
-            self.count += len(entries) // ENTRY_SIZE
+            before, self.count = self.count, self.count + len(entries) // ENTRY_SIZE
+            digest, pack, offset, length = ENTRY.unpack_from(entries, len(entries) - ENTRY_SIZE)
+            self._last = (self.count - 1, (digest, pack, offset, length))
+            if self._recent_end == before and before // SPAN == self.count // SPAN:
+                # still short of a new run: into the dict straight away, not read back by `settle`
+                for at in range(0, len(entries), ENTRY_SIZE):
+                    digest, pack, offset, length = ENTRY.unpack_from(entries, at)
+                    self.recent.setdefault(digest, (pack, offset, length))
+                self._recent_end = self.count
 
-    def find(self, digest: bytes) -> Where | None:
+    def find(self, digest: bytes, *, filtered: bool = True) -> Where | None:
+        """Where the log says `digest` is; `filtered=False` does not trust the runs' filters."""
         where = self.recent.get(digest)  # before the runs: `settle` moves entries recent -> runs
         if where is not None:
             return where
         for run in self.runs:
-            entry = run.find(digest)
+            entry = run.find(digest, filtered=filtered)
             if entry is not None:
                 _digest, pack, offset, length = ENTRY.unpack(entry)
                 return pack, offset, length

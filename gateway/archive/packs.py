@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import mmap
+import operator
 import os
 import re
 import struct
@@ -44,8 +45,7 @@ from gateway.archive.packindex import (
     PackIndex,
     Run,
     canonical_runs,
-    filter_probes,
-    iter_file_entries,
+    iter_file_chunks,
     run_name,
 )
 
@@ -298,21 +298,18 @@ def survey_packs(root: Path) -> tuple[PackedDigests, dict[bytes, str], list[str]
 
 
 def _run_holds(run: Run, total: int) -> bool:
-    """Whether a run's entries are sorted, sum to `total` (its log stretch's), and its samples and
-    filter are the ones they make (a changed filter or sample would hide entries from lookups)."""
-    previous, found = b"", 0
+    """Whether a run's entries are sorted, sum to `total` (its log stretch's), and its samples are
+    theirs (a changed sample would steer lookups away). Its filter is not checked: a wrong one can
+    only make a writer store a blob a second time (`get` does not use it), never hide one."""
+    previous, found, at = b"", 0, 0
     samples = array("Q")
-    bloom = bytearray(len(run.bloom))
-    for number, entry in enumerate(run.entries()):
-        if entry <= previous:
+    for chunk in run.chunks():
+        if not (previous < chunk[0] and all(map(operator.lt, chunk, chunk[1:]))):
             return False
-        found += int.from_bytes(entry, "big")
-        if number % STRIDE == 0:
-            samples.append(int.from_bytes(entry[:8], "big"))
-        for bit in filter_probes(entry, run.mask):
-            bloom[bit >> 3] |= 1 << (bit & 7)
-        previous = entry
-    return found == total and samples == run.samples and bloom == run.bloom
+        found += sum(map(int.from_bytes, chunk))
+        samples.extend(int.from_bytes(entry[:8], "big") for entry in chunk[-at % STRIDE :: STRIDE])
+        previous, at = chunk[-1], at + len(chunk)
+    return found == total and samples == run.samples
 
 
 class _IndexCheck:
@@ -384,10 +381,10 @@ class _IndexCheck:
             self.unindexed_packs.add(number)
 
     def _sum(self, start: int, end: int) -> int:
-        total = 0
-        for entry in iter_file_entries(self.fd, start * ENTRY_SIZE, end * ENTRY_SIZE):
-            total += int.from_bytes(entry, "big")
-        return total
+        return sum(
+            sum(map(int.from_bytes, chunk))
+            for chunk in iter_file_chunks(self.fd, start * ENTRY_SIZE, end * ENTRY_SIZE)
+        )
 
     def finish(self, last_pack: int | None) -> tuple[list[str], list[str]]:
         notes: list[str] = []
@@ -511,9 +508,10 @@ class PackStore:
         index.settle()
 
     def _logged_end(self) -> tuple[int, int] | None:
-        if not self.index.count:
+        last = self.index.last()
+        if last is None:
             return None
-        _digest, pack, offset, length = self.index.entry(self.index.count - 1)
+        _digest, pack, offset, length = last
         return pack, offset + HEADER.size + length
 
     def _names_a_record(self, entry: tuple[bytes, int, int, int]) -> bool:
@@ -657,7 +655,8 @@ class PackStore:
 
     def get(self, digest: bytes) -> bytes | None:
         """The blob's bytes checked against their record header and SHA-256, or None if unindexed."""
-        where = self.index.find(digest)
+        # the filters only ever save a writer's lookups: a blob they miss is looked for without them
+        where = self.index.find(digest) or self.index.find(digest, filtered=False)
         if where is None:
             return None
         return self._read(digest, where, strict=True)
