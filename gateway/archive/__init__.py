@@ -11,6 +11,8 @@ verify_archive(folder, trust_anchors=load_trust_anchors(ca_file))
 Folder layout (store.py): blobs up to 64 KiB are records in append-only `packs/NNNNNNNN.pack`
 (packs.py; since 2026-11-23), bigger ones a file each under `blobs/ab/...`. Archives written before
 packs keep every blob as a file: they still open, verify and grow (new small blobs go to packs).
+The packs' index (SHA-256 -> pack, offset, length) is persisted beside them (packindex.py:
+`packs/index.log` and sorted runs), checked on every use; an archive without one is indexed once.
 """
 
 from gateway.archive.checkpoint import DEFAULT_ORIGIN, Checkpoint, verify_checkpoint
