@@ -312,6 +312,8 @@ class PackIndex:
 
     def settle(self) -> None:
         """Bring the runs and the recent entries up to `count` (lock held)."""
+        if self.count // SPAN * SPAN == self.covered and self._recent_end == self.count:
+            return  # the usual group: `append` has put its entries in the dict already
         target = canonical_runs(self.count)
         covered = target[-1][1] if target else 0
         if covered != self.covered:

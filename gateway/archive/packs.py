@@ -551,7 +551,8 @@ class PackStore:
             if size < start:
                 message = f"{pack_name(number)} shrank to {size} bytes below {start}"
                 raise ArchiveCorrupt(message, field="packs")
-            last = not (self.root / pack_name(number + 1)).exists()
+            # a writer only starts a new pack past PACK_LIMIT: below it, no need to look for one
+            last = size < PACK_LIMIT or not os.path.exists(os.path.join(self.root, pack_name(number + 1)))
             end = size
             if size > start:
                 relaxed: int | None = None
