@@ -239,9 +239,7 @@ class PackIndex:
     def __init__(self, root: Path, *, fsync: bool = True) -> None:
         self.root = root
         self.fsync = fsync
-        path = root / LOG_NAME
-        self.existed = path.exists()
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        self.fd = os.open(root / LOG_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
         self.count = 0  # entries known
         self.covered = 0  # entries in runs
         self.runs: list[Run] = []

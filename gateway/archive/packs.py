@@ -318,10 +318,10 @@ class _IndexCheck:
     def __init__(self, root: Path) -> None:
         self.root = root
         path = root / LOG_NAME
-        self.present = path.exists()
-        self.fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC) if self.present else -1
-        size = os.fstat(self.fd).st_size if self.present else 0
+        self.fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC) if path.exists() else -1
+        size = os.fstat(self.fd).st_size if self.fd >= 0 else 0
         self.count, self.torn = divmod(size, ENTRY_SIZE)
+        self.present = self.count > 0  # an empty log: an index never built, as if absent
         self.position = 0
         self.problem: str | None = None
         self.unindexed = 0  # good records past the log's end
@@ -477,9 +477,9 @@ class PackStore:
         """
         index = self.index
         count = index.on_disk()
-        if not index.existed:
-            index.truncate(0)
-            self._index_tails(None, strict=True)  # an archive older than the index: no tail is new
+        if not count:
+            # an archive older than the index (or one whose index was deleted): no tail is new
+            self._index_tails(None, strict=True)
         else:
             claimed = None
             if count:
