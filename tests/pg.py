@@ -9,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,26 +64,25 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return cmd
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    bindir = find_pg_bindir()
-    if bindir is None:
-        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
+@contextmanager
+def running_cluster(bindir: Path, *, durable: bool) -> Iterator[tuple[int, Path]]:
+    """initdb + pg_ctl start in a temp folder on a free port; yields (port, data folder), then stops
+    the server and removes the folder. `durable=False` turns fsync and its kin off (tests)."""
     root = Path(tempfile.mkdtemp(prefix="gateway-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, user="postgres", group="postgres")
     data, log = root / "data", root / "server.log"
     port = free_port()
     initdb = [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]
+    quick = [] if durable else ["--no-sync"]
     subprocess.run(
-        _as_postgres([*initdb, "-E", "UTF8", "--no-sync", "--no-instructions"]),
+        _as_postgres([*initdb, "-E", "UTF8", *quick, "--no-instructions"]),
         check=True,
         capture_output=True,
     )
-    options = (
-        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        " -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
-    )
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=100"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     ctl = str(bindir / "pg_ctl")
     subprocess.run(
         _as_postgres([ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "start"]),
@@ -90,14 +90,23 @@ def postgres_server() -> Iterator[PostgresServer]:
         capture_output=True,
     )
     try:
-        yield PostgresServer(port, itertools.count())
+        yield port, data
     finally:
         subprocess.run(
-            _as_postgres([ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]),
+            _as_postgres([ctl, "-D", str(data), "-m", "immediate" if not durable else "fast", "-w", "stop"]),
             check=False,
             capture_output=True,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    bindir = find_pg_bindir()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
+    with running_cluster(bindir, durable=False) as (port, _data):
+        yield PostgresServer(port, itertools.count())
 
 
 @pytest.fixture
