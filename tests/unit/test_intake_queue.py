@@ -280,3 +280,33 @@ def test_a_batch_stops_at_max_batch_bytes_and_the_next_title_waits_for_the_next_
     closing.join(10)
     assert [a.result(0).outcome for a in (first, *later)] == ["accepted"] * 6
     assert sizes == [1, 2, 2, 1]
+
+
+def test_one_batch_may_mix_the_three_sources(
+    services: IntakeServices, store: GatedStore, archive: FakeArchive
+) -> None:
+    examples = Path(__file__).resolve().parents[2] / "schemas" / "examples"
+    sizes: list[int] = []
+    queue = IntakeQueue(services, on_batch=sizes.append)
+    try:
+        first = hold_the_thread(queue, store)
+        mixed = [
+            queue.submit(source, (examples / name).read_bytes(), sender=f"{source}:x")
+            for source, name in (
+                ("notaire", "notaire-1.xml"),
+                ("avocat", "avocat-1.json"),
+                ("greffe", "greffe-1.xml"),
+            )
+        ]
+        store.release()
+        answers = [a.result(10) for a in mixed]
+    finally:
+        queue.close()
+    assert first.result(0).outcome == "accepted"
+    assert sizes == [1, 3]
+    assert [(a.outcome, a.receipt["source"], a.receipt["sender"]) for a in answers] == [
+        ("accepted", "notaire", "notaire:x"),
+        ("accepted", "avocat", "avocat:x"),
+        ("accepted", "greffe", "greffe:x"),
+    ]
+    assert len({a.receipt["dossier_id"] for a in answers}) == 3
