@@ -26,6 +26,7 @@ import json
 import logging
 import multiprocessing
 import secrets
+import signal
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -214,6 +215,9 @@ TITLES_PER_TASK = 25
 def _init_worker(signer: SignerPort) -> None:
     global _worker_signer  # noqa: PLW0603 - one per worker process, set once at its start
     _worker_signer = signer
+    # Ctrl-C reaches the whole process group: the parent decides when the pool stops, so that a
+    # validation process does not die with a traceback in the middle of a graceful shutdown
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _check_in_worker(jobs: list[tuple[SourceKind, bytes, datetime, int]]) -> list[_Checked]:

@@ -71,10 +71,12 @@ def _serve_one(
     delivery = service.delivery if deliver else None
     if delivery is not None:
         delivery.start()  # webhook pushes beside the HTTP server (GATEWAY_DELIVER_IN_SERVE)
-    # uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it found:
-    # with the default one the process would die before the `finally` below (worker stopped,
-    # archive checkpointed); with this one the process ends through the `finally`, exit status 0.
+    # uvicorn shuts down gracefully on SIGTERM and SIGINT (Ctrl-C), then raises the signal again
+    # with the handler it found: with the defaults the process would die before the `finally`
+    # below (worker stopped, archive checkpointed) or end in a KeyboardInterrupt; with this one it
+    # ends through the `finally`, exit status 0.
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    signal.signal(signal.SIGINT, _exit_cleanly)
     try:
         uvicorn.Server(service.config).run(sockets=sockets)
     finally:

@@ -68,3 +68,40 @@ def test_gateway_serve_answers_over_mutual_tls(e2e_pki: Path, tmp_path: Path, pr
         if proc.stdout:
             proc.stdout.close()
     assert proc.returncode == 0, output  # queue drained, validation processes stopped, archive closed
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_stops_every_process_cleanly(e2e_pki: Path, tmp_path: Path, workers: str) -> None:
+    """Ctrl-C signals the whole process group: server(s) and validation processes alike."""
+    port = free_port()
+    env = {**os.environ, "GATEWAY_CERTS_DIR": str(e2e_pki), "GATEWAY_DATA_DIR": str(tmp_path / "var")}
+    entry = "from gateway.cli import main; main()"
+    command = [sys.executable, "-c", entry, "serve", "--port", str(port), "--workers", workers]
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        with httpx.Client(
+            base_url=f"https://localhost:{port}", verify=tls_context(e2e_pki, "greffe")
+        ) as client:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.ConnectError:
+                    pass
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                assert time.monotonic() < deadline, "gateway serve did not start"
+                time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        output = proc.stdout.read().decode() if proc.stdout else ""
+        if proc.stdout:
+            proc.stdout.close()
+    assert proc.returncode == 0, output
+    assert "Traceback" not in output, output
