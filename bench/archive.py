@@ -103,6 +103,48 @@ def bench_append_many(folder: Path, batches: int, size: int) -> dict[str, Any]:
     }
 
 
+def bench_boundary(source: Path, folder: Path, margin: int) -> dict[str, Any]:
+    """Appends (fsync off, one new pack record each) to a copy of the verify archive across the next
+    power-of-two count of pack-index entries, where every run merges into one: the longest stalls."""
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(source, folder)
+    with Archive(folder, fsync=False) as archive:
+        index = archive._packs.index
+        start = index.count
+        boundary = 1 << start.bit_length()
+        latencies: list[float] = []
+        crossed_at = installed_at = None
+        i = 0
+        began = time.perf_counter()
+        while index.count < boundary + margin:
+            t0 = time.perf_counter()
+            archive.append("inbound-payload", f"boundary-{i}-".encode() + payload(i))
+            latencies.append(time.perf_counter() - t0)
+            if crossed_at is None and index.count >= boundary:
+                crossed_at = i
+            if crossed_at is not None and installed_at is None and index.covered >= boundary:
+                installed_at = i
+            i += 1
+        elapsed = time.perf_counter() - began
+    shutil.rmtree(folder)
+    ordered = sorted(latencies)
+    return {
+        "entries_before": start,
+        "boundary": boundary,
+        "appends": len(latencies),
+        "seconds": round(elapsed, 2),
+        "max_ms": round(ordered[-1] * 1000, 1),
+        "p99_ms": round(ordered[int(len(ordered) * 0.99)] * 1000, 3),
+        "p999_ms": round(ordered[int(len(ordered) * 0.999)] * 1000, 3),
+        "over_10ms": sum(t > 0.01 for t in latencies),
+        "over_100ms": sum(t > 0.1 for t in latencies),
+        # appends between the one that filled the block and the one that found the merge installed
+        "appends_until_installed": None
+        if installed_at is None or crossed_at is None
+        else installed_at - crossed_at,
+    }
+
+
 def generate(folder: Path, signer: Signer, count: int, checkpoint_every: int, layout: str) -> float:
     """Write a `count`-entry archive straight to disk, with a checkpoint every N entries."""
     began = time.perf_counter()
@@ -315,6 +357,14 @@ def main() -> None:
         help="open the verify archive N times in fresh processes (the first one builds the pack index "
         "of a generated archive): open time, RSS, blob() latency",
     )
+    parser.add_argument(
+        "--boundary",
+        type=int,
+        default=0,
+        metavar="MARGIN",
+        help="append to a copy of the verify archive across its next power-of-two index size, and "
+        "MARGIN entries past it: the longest append stalls while the runs merge",
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument(
         "--layout", choices=["packs", "files"], default="packs", help="how the verify archive stores blobs"
@@ -361,6 +411,8 @@ def main() -> None:
                     index_file.unlink()
             if args.open:
                 results["open"] = [bench_open(folder, 2000) for _ in range(args.open)]
+            if args.boundary:
+                results["boundary"] = bench_boundary(folder, work / "b", args.boundary)
             results["verify"] = {"layout": args.layout, **bench_verify(folder, pki.ca.cert, args.workers)}
             results["inclusion_proof"] = bench_proofs(folder, signer, 2000)
         usage = resource.getrusage(resource.RUSAGE_SELF)

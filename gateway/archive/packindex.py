@@ -21,6 +21,20 @@ are set, a bisect over the samples and one `pread` of `STRIDE` entries; memory i
 `SPAN` entries, ≈ 7 MB) plus ≈ 2.1 bytes per blob for the samples and filters (a dict of every blob
 took ≈ 210); opening reads the log's last entry, the runs' samples and filters.
 
+Merges run beside the writers, not under the archive lock (a merge into 8M entries takes seconds):
+log entries never change once appended, so a background thread (`_Merge`, one at a time) writes
+the new runs from the installed ones and the log (temp file, sync, rename), under
+`packs/merge.lock`, a flock that lets one process merge at a time (the others then open what it
+wrote, and a killed merger's lock goes with it). Meanwhile lookups use the older runs and the
+recent entries, the dict growing past `SPAN`; the next `settle` (under the archive lock) installs
+the result: the new runs, then a dict of the entries past them, swapped in as two assignments. A
+writer `BEHIND` blocks behind waits for the merge (and merges itself if still behind), which
+bounds the dict (≈ 28 MB). Runs only ever appear whole (renamed once synced); run files inside a
+newer one, past the log's end, or a crashed merger's temp files are deleted by the next merger
+(a process that still reads one keeps its descriptor). Opening installs the runs on disk that cover
+the log from its start, whoever wrote them, and merges the rest; a clean close finishes the merges
+due, so verify finds every run the log calls for (it checks every run file there, older ones too).
+
 Nothing here is trusted: a run or log entry is derived data, and whatever it says is checked
 against the record header at the offset (and the data against its SHA-256) before it is used
 (packs.py). `verify` recomputes everything from the packs and reports an index that differs. The
@@ -30,10 +44,14 @@ answering "not here", so a wrong filter can cost a second copy of a blob, never 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
 import struct
 import sys
+import threading
+import weakref
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
@@ -43,11 +61,13 @@ ENTRY = struct.Struct(">32sIQI")
 ENTRY_SIZE = ENTRY.size  # 48
 LOG_NAME = "index.log"
 SPAN = 1 << 15
+BEHIND = 4  # blocks of recent entries a writer lets wait for a background merge before it waits too
+MERGE_LOCK = "merge.lock"
 STRIDE = 64
 RUN_MAGIC = b"GWPX"
 RUN_VERSION = 1
 RUN_HEADER = struct.Struct(">4sIQQ8x")  # magic, version, first entry, end entry: 32 bytes
-_RUN_NAME = re.compile(r"index-(\d{12})-(\d{12})\.run")
+RUN_NAME = re.compile(r"index-(\d{12})-(\d{12})\.run")
 _CHUNK = 1 << 20
 
 Where = tuple[int, int, int]  # (pack, header offset, data length)
@@ -233,26 +253,66 @@ def write_run(root: Path, start: int, end: int, chunks: Iterable[list[bytes]], *
     return run
 
 
+class _Merge:
+    """A merge in a background thread: the runs for [0, goal) and the recent entries after them."""
+
+    def __init__(self, index: PackIndex) -> None:
+        self.index = index
+        self.result: tuple[list[Run], int, dict[bytes, Where], int] | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._work, name="pack-index-merge", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        try:
+            self.result = self.index.build()
+        except BaseException as exc:  # handed to the next `settle`, which merges again
+            self.error = exc
+        finally:
+            self.done.set()
+
+
 class PackIndex:
-    """`index.log` and its runs; every method but `find` runs with the archive lock held."""
+    """`index.log` and its runs; `find` and `build` run without the archive lock, the rest with it."""
 
     def __init__(self, root: Path, *, fsync: bool = True) -> None:
         self.root = root
         self.fsync = fsync
         self.fd = os.open(root / LOG_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
         self.count = 0  # entries known
-        self.covered = 0  # entries in runs
-        self.runs: list[Run] = []
+        self.covered = 0  # entries in the installed runs
+        self.runs: list[Run] = []  # aligned blocks covering [0, covered), biggest first
         self.recent: dict[bytes, Where] = {}  # the entries [covered, count)
         self._recent_end = 0
         self._last: tuple[int, tuple[bytes, int, int, int]] | None = None  # (number, entry) read last
         self._retired: list[Run] = []  # replaced runs a lookup in another thread may still read
+        self._merge: _Merge | None = None
+        self._lock_fd: int | None = None  # packs/merge.lock while `build` holds it
+        _OPEN.add(self)
+
+    def _forked(self) -> None:
+        # in a child forked while a merge ran: the merge's thread is not here, and its copy of the
+        # merge lock's descriptor would hold the lock for as long as this process lives
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+        self._merge = None
 
     def close(self) -> None:
-        for run in (*self.runs, *self._retired):
-            run.close()
-        self.runs, self._retired = [], []
-        os.close(self.fd)
+        """Finish the merges due (a clean close leaves every run of the log on disk), then close."""
+        try:
+            with contextlib.suppress(OSError):  # derived data: the next open merges what is missing
+                if self._merge is not None:
+                    self._merge.thread.join()
+                    self._install(self._merge)
+                if self.covered < self.count // SPAN * SPAN:
+                    self._install_built(self.build())
+        finally:
+            for run in (*self.runs, *self._retired):
+                run.close()
+            self.runs, self._retired = [], []
+            os.close(self.fd)
 
     def on_disk(self) -> int:
         """Complete entries in the log file; a torn last entry (a writer killed in pwrite) is cut."""
@@ -289,16 +349,17 @@ class PackIndex:
             before, self.count = self.count, self.count + len(entries) // ENTRY_SIZE
             digest, pack, offset, length = ENTRY.unpack_from(entries, len(entries) - ENTRY_SIZE)
             self._last = (self.count - 1, (digest, pack, offset, length))
-            if self._recent_end == before and before // SPAN == self.count // SPAN:
-                # still short of a new run: into the dict straight away, not read back by `settle`
+            if self._recent_end == before:
+                # into the dict straight away, not read back by `settle`
+                recent = self.recent
                 for at in range(0, len(entries), ENTRY_SIZE):
                     digest, pack, offset, length = ENTRY.unpack_from(entries, at)
-                    self.recent.setdefault(digest, (pack, offset, length))
+                    recent.setdefault(digest, (pack, offset, length))
                 self._recent_end = self.count
 
     def find(self, digest: bytes, *, filtered: bool = True) -> Where | None:
         """Where the log says `digest` is; `filtered=False` does not trust the runs' filters."""
-        where = self.recent.get(digest)  # before the runs: `settle` moves entries recent -> runs
+        where = self.recent.get(digest)  # before the runs: `_install` sets the runs, then the dict
         if where is not None:
             return where
         for run in self.runs:
@@ -309,28 +370,105 @@ class PackIndex:
         return None
 
     def settle(self) -> None:
-        """Bring the runs and the recent entries up to `count` (lock held)."""
-        if self.count // SPAN * SPAN == self.covered and self._recent_end == self.count:
-            return  # the usual group: `append` has put its entries in the dict already
-        target = canonical_runs(self.count)
-        covered = target[-1][1] if target else 0
-        if covered != self.covered:
-            if self.fsync and covered > self.covered:
+        """Bring the runs and the recent entries up to `count` (lock held): quick, merges are not.
+
+        A merge that finished in the background is installed; a new one is started when a block
+        of `SPAN` entries filled; meanwhile the recent entries wait in the dict, and only a writer
+        `BEHIND` blocks behind (or opening an archive whose runs are missing) merges here.
+        """
+        merge = self._merge
+        if merge is not None and merge.done.is_set():
+            self._install(merge)
+        goal = self.count // SPAN * SPAN
+        if self.covered < goal:
+            if not self.runs and self._merge is None:
+                self._adopt(goal)  # opening: the runs already on disk, whoever merged them
+            if self._merge is None and self.covered < goal:
+                self._merge = _Merge(self)
+            if self.count - self.covered > SPAN * BEHIND and self._merge is not None:
+                self._merge.thread.join()  # far behind: wait rather than let the dict grow
+                self._install(self._merge)
+            if self.count - self.covered > SPAN * BEHIND:
+                self._install_built(self.build())
+        if self._recent_end < self.count:
+            self.recent.update(self._entries_dict(self._recent_end, self.count))
+            self._recent_end = self.count
+
+    def build(self) -> tuple[list[Run], int, dict[bytes, Where], int]:
+        """(runs covering [0, goal), goal, the entries [goal, end) as a dict, end), goal and end read now.
+
+        Runs without the archive lock, beside the writers: log entries below `count` never change,
+        and the installed runs stay open until the next `_install`. Under `packs/merge.lock`: one
+        merger at a time across processes, the others then open what it wrote.
+        """
+        lock = self._lock_fd = os.open(self.root / MERGE_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            goal = self.count // SPAN * SPAN
+            if self.fsync:
                 os.fdatasync(self.fd)  # a run never covers log entries a crash could lose
             have = {(run.start, run.end): run for run in self.runs}
-            retired, self._retired = self._retired, []
-            runs = [self._run(start, end, have) for start, end in target]
-            self._sweep(set(target))
-            for run in retired:
-                run.close()
-            self._retired += have.values()
-            self.runs = runs
-            self.covered = covered
-            self._recent_end = covered
-            self.recent = self._entries_dict(covered, self.count)
-        elif self._recent_end < self.count:
-            self.recent.update(self._entries_dict(self._recent_end, self.count))
+            made: list[Run] = []  # the runs opened or written here
+            runs: list[Run] = []
+            try:
+                runs = [self._run(start, end, have, made) for start, end in canonical_runs(goal)]
+            finally:
+                for run in made:  # pieces merged into bigger runs: no lookup reads them
+                    if not any(run is kept for kept in runs):
+                        run.close()
+            self._sweep(runs)
+        finally:
+            self._lock_fd = None
+            os.close(lock)  # and with it the flock
+        end = self.count
+        return runs, goal, self._entries_dict(goal, end), end
+
+    def _install(self, merge: _Merge) -> None:
+        self._merge = None
+        if merge.result is not None:
+            self._install_built(merge.result)
+
+    def _install_built(self, built: tuple[list[Run], int, dict[bytes, Where], int]) -> None:
+        runs, covered, recent, end = built
+        if covered < self.covered:  # pragma: no cover - a merge never goes back
+            for run in runs:
+                if not any(run is kept for kept in self.runs):
+                    run.close()
+            return
+        if end < self.count:
+            recent.update(self._entries_dict(end, self.count))
+        retired, self._retired = self._retired, [r for r in self.runs if not any(r is n for n in runs)]
+        # the runs first, then the dict: a lookup in another thread sees every entry either way
+        self.runs = runs
+        self.covered = covered
+        self.recent = recent
         self._recent_end = self.count
+        for run in retired:
+            run.close()
+
+    def _adopt(self, goal: int) -> None:
+        """Install the run files on disk that cover the log from its start (opening the archive)."""
+        spans: dict[int, list[int]] = {}
+        for name in os.listdir(self.root):
+            match = RUN_NAME.fullmatch(name)
+            if match is not None:
+                start, end = int(match.group(1)), int(match.group(2))
+                if end <= goal and _aligned(start, end):
+                    spans.setdefault(start, []).append(end)
+        runs: list[Run] = []
+        covered = 0
+        while covered in spans:
+            for end in sorted(spans[covered], reverse=True):
+                run = Run.open(self.root / run_name(covered, end), covered, end)
+                if run is not None:
+                    runs.append(run)
+                    covered = end
+                    break
+            else:
+                break
+        if runs:
+            self.runs, self.covered = runs, covered
+            self.recent, self._recent_end = {}, covered
 
     def _entries_dict(self, start: int, end: int) -> dict[bytes, Where]:
         data = self.read(start, end)
@@ -340,27 +478,52 @@ class PackIndex:
             found.setdefault(digest, (pack, at, length))
         return found
 
-    def _run(self, start: int, end: int, have: dict[tuple[int, int], Run]) -> Run:
-        run = have.pop((start, end), None) or Run.open(self.root / run_name(start, end), start, end)
+    def _run(self, start: int, end: int, have: dict[tuple[int, int], Run], made: list[Run]) -> Run:
+        run = have.get((start, end))
         if run is not None:
             return run
-        if end - start <= SPAN:
-            entries = split_entries(self.read(start, end))
-            entries.sort()
-            return write_run(self.root, start, end, [entries], fsync=self.fsync)
-        middle = (start + end) // 2
-        left, right = self._run(start, middle, have), self._run(middle, end, have)
-        try:
-            return write_run(
-                self.root, start, end, merge_chunks(left.chunks(), right.chunks()), fsync=self.fsync
-            )
-        finally:
-            self._retired += [left, right]
+        run = Run.open(self.root / run_name(start, end), start, end)
+        if run is None:
+            if end - start <= SPAN:
+                entries = split_entries(self.read(start, end))
+                entries.sort()
+                run = write_run(self.root, start, end, [entries], fsync=self.fsync)
+            else:
+                middle = (start + end) // 2
+                left, right = self._run(start, middle, have, made), self._run(middle, end, have, made)
+                chunks = merge_chunks(left.chunks(), right.chunks())
+                run = write_run(self.root, start, end, chunks, fsync=self.fsync)
+        made.append(run)
+        return run
 
-    def _sweep(self, keep: set[tuple[int, int]]) -> None:
-        # runs merged into bigger ones, runs past a log cut short, temp files of a crashed writer
+    def _sweep(self, runs: list[Run]) -> None:
+        # (merge lock held) runs inside bigger ones, runs past the log (cut short), a crashed merger's
+        # temp files; a process that still has one installed keeps reading it through its descriptor
+        logged = os.fstat(self.fd).st_size // ENTRY_SIZE
+        keep = {(run.start, run.end) for run in runs}
         for name in os.listdir(self.root):
-            match = _RUN_NAME.fullmatch(name)
-            stale = match is not None and (int(match.group(1)), int(match.group(2))) not in keep
-            if stale or (name.startswith(".index-") and ".run.tmp-" in name):
+            match = RUN_NAME.fullmatch(name)
+            if match is not None:
+                start, end = int(match.group(1)), int(match.group(2))
+                inside = any(run.start <= start and end <= run.end for run in runs)
+                stale = end > logged or ((start, end) not in keep and inside)
+            else:
+                stale = name.startswith(".index-") and ".run.tmp-" in name
+            if stale:
                 (self.root / name).unlink(missing_ok=True)
+
+
+_OPEN: weakref.WeakSet[PackIndex] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for index in list(_OPEN):
+        index._forked()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def _aligned(start: int, end: int) -> bool:
+    size = end - start
+    return size >= SPAN and size % SPAN == 0 and (size // SPAN).bit_count() == 1 and start % size == 0

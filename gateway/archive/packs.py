@@ -41,6 +41,7 @@ from gateway.archive.packindex import (
     ENTRY,
     ENTRY_SIZE,
     LOG_NAME,
+    RUN_NAME,
     STRIDE,
     PackIndex,
     Run,
@@ -411,14 +412,23 @@ class _IndexCheck:
             )
             return [f"{self.problem} ({rebuild})"], notes
         problems: list[str] = []
-        for start, end in self.runs:
+        # every run on disk (a merge may have left older runs beside a newer one), and every one due
+        found = set[tuple[int, int]]()
+        for name in os.listdir(self.root):
+            match = RUN_NAME.fullmatch(name)
+            if match is not None:
+                found.add((int(match.group(1)), int(match.group(2))))
+        for start, end in sorted(found | set(self.runs)):
             name = run_name(start, end)
+            if end > self.count:
+                notes.append(f"packs/{name}: covers entries past the log's end (deleted by the next merge)")
+                continue
             run = Run.open(self.root / name, start, end)
             if run is None:
                 if (self.root / name).exists():
                     problems.append(f"packs/{name}: malformed (delete it: the next open rebuilds it)")
-                else:
-                    notes.append(f"packs/{name}: missing (rebuilt on the next open)")
+                elif (start, end) in self.runs:
+                    notes.append(f"packs/{name}: missing (merged by the next writer)")
                 continue
             try:
                 if _run_holds(run, self._sum(start, end)):
