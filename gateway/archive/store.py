@@ -5,6 +5,7 @@ Folder layout (`Settings().effective_archive_dir`, default `var/archive`):
     packs/00000000.pack   blobs and signatures up to 64 KiB, appended as records (see packs.py)
     packs/index.log       their index: SHA-256 -> pack, offset, length, one entry per record, and
     packs/index-*.run     the same entries sorted, in runs (see packindex.py); derived, checked on use
+    packs/merge.lock      flock(2) target: one process merges runs at a time, beside the writers
     blobs/ab/ab12...      bigger blobs, one read-only file each named by its SHA-256; archives
                           written before packs existed hold every blob so, and still open and verify
     blobs/tmp/            big files being streamed in (append_file), renamed into place
