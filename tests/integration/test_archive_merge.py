@@ -222,3 +222,24 @@ def test_verify_checks_an_older_run_left_beside_a_newer_one(
     report = verify_archive(folder, trust_anchors=anchors)
     assert not report.ok
     assert any(f"{run_name(0, GATED)}: not the sorted log entries 0 to 15" in p for p in report.problems)
+
+
+def test_a_failed_background_merge_fails_no_append_and_is_merged_again(
+    tmp_path: Path, anchors: list[x509.Certificate], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = packindex.write_run
+    failures: list[tuple[int, int]] = []
+
+    def failing_once(root: Path, start: int, end: int, chunks: object, *, fsync: bool) -> packindex.Run:
+        if end - start >= GATED and not failures:
+            failures.append((start, end))
+            raise OSError(28, "No space left on device")
+        return real(root, start, end, chunks, fsync=fsync)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(packindex, "write_run", failing_once)
+    folder = tmp_path / "archive"
+    with Archive(folder) as archive:
+        digests = [archive.append("receipt", f"e-{i}".encode()).blob_sha256 for i in range(3 * GATED)]
+        assert all(archive.blob(d) == f"e-{i}".encode() for i, d in enumerate(digests))
+    assert failures == [(0, GATED)]  # and the next merge (at the latest the close's) made the runs
+    clean(folder, anchors)
