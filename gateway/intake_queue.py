@@ -194,7 +194,10 @@ class IntakeQueue:
 
     def _settle(self, requests: list[_Request], prepared: PreparedBatch) -> None:
         if self._on_batch is not None:
-            self._on_batch(len(requests))
+            try:
+                self._on_batch(len(requests))
+            except Exception:  # metrics must never stop intake
+                log.exception("on_batch failed")
         try:
             answers = settle(self.services, prepared)
         except BaseException as exc:  # the archive sync failed: nothing of the batch is answered

@@ -310,3 +310,15 @@ def test_one_batch_may_mix_the_three_sources(
         ("accepted", "greffe", "greffe:x"),
     ]
     assert len({a.receipt["dossier_id"] for a in answers}) == 3
+
+
+def test_a_failing_batch_observer_does_not_stop_intake(services: IntakeServices) -> None:
+    def broken(size: int) -> None:
+        raise ValueError("metrics backend down")
+
+    queue = IntakeQueue(services, on_batch=broken)
+    try:
+        answers = [queue.submit("greffe", title(n), sender="greffe:x").result(10) for n in (1, 2)]
+    finally:
+        queue.close()
+    assert [a.outcome for a in answers] == ["accepted", "accepted"]
