@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,27 @@ import uvicorn
 from fastapi import FastAPI
 
 from gateway.transport.http.tls import server_config
+
+
+def wait_until_ready(
+    client: httpx.Client, proc: subprocess.Popen[bytes], *, seconds: float = 30
+) -> httpx.Response:
+    """Poll GET /readyz of a `gateway serve` subprocess until it answers 200; fail at once if the
+    process died (with what it printed), or after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            answer = client.get("/readyz")
+            if answer.status_code == 200:
+                return answer
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            stream = proc.stdout or proc.stderr
+            printed = stream.read().decode(errors="replace") if stream else ""
+            raise AssertionError(f"gateway serve exited with {proc.returncode}: {printed}")
+        assert time.monotonic() < deadline, "gateway serve did not become ready"
+        time.sleep(0.1)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

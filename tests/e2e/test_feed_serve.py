@@ -17,7 +17,7 @@ import httpx
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import open_sql_store
 from gateway.webhooks_verify import verify
-from tests.e2e.harness import free_port, tls_context
+from tests.e2e.harness import free_port, tls_context, wait_until_ready
 from tests.unit.delivery.support import SECRET, add_events
 
 
@@ -57,15 +57,7 @@ def test_serve_pushes_outbox_events_and_serves_the_feed(e2e_pki: Path, tmp_path:
         with httpx.Client(
             base_url=f"https://localhost:{port}", verify=tls_context(e2e_pki, "backoffice")
         ) as client:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    assert client.get("/readyz").status_code == 200
-                    break
-                except httpx.ConnectError:
-                    assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-                    assert time.monotonic() < deadline, "gateway serve did not start"
-                    time.sleep(0.1)
+            wait_until_ready(client, proc)
             store = open_sql_store(database, migrate=False)
             add_events(store, ["DOS-1"])  # as any service committing a change would
 

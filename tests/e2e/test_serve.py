@@ -6,13 +6,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.harness import free_port, tls_context
+from tests.e2e.harness import free_port, tls_context, wait_until_ready
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "greffe-1.xml"
 
@@ -39,16 +38,7 @@ def test_gateway_serve_answers_over_mutual_tls(e2e_pki: Path, tmp_path: Path, pr
         with httpx.Client(
             base_url=f"https://localhost:{port}", verify=tls_context(e2e_pki, "greffe")
         ) as client:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    ready = client.get("/readyz")
-                    break
-                except httpx.ConnectError:
-                    assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-                    assert time.monotonic() < deadline, "gateway serve did not start"
-                    time.sleep(0.1)
-            assert ready.status_code == 200
+            ready = wait_until_ready(client, proc)
             assert ready.json()["checks"] == {"store": "ok", "archive": "ok"}
             assert client.get("/v1/whoami").json()["role"] == "greffe"
             posted = client.post(
@@ -84,16 +74,7 @@ def test_ctrl_c_stops_every_process_cleanly(e2e_pki: Path, tmp_path: Path, worke
         with httpx.Client(
             base_url=f"https://localhost:{port}", verify=tls_context(e2e_pki, "greffe")
         ) as client:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.ConnectError:
-                    pass
-                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-                assert time.monotonic() < deadline, "gateway serve did not start"
-                time.sleep(0.1)
+            wait_until_ready(client, proc)
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)
     finally:

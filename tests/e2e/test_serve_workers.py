@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import httpx
 
 from gateway.archive import verify_archive
 from gateway.signing import load_trust_anchors
-from tests.e2e.harness import free_port, tls_context
+from tests.e2e.harness import free_port, tls_context, wait_until_ready
 
 EXAMPLE = (Path(__file__).resolve().parents[2] / "schemas" / "examples" / "greffe-1.xml").read_bytes()
 
@@ -36,16 +35,7 @@ def test_two_workers_accept_concurrent_titles_once_each_and_stop_cleanly(
     url = f"https://localhost:{port}"
     try:
         with httpx.Client(base_url=url, verify=tls_context(e2e_pki, "greffe"), timeout=30) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                assert time.monotonic() < deadline, "gateway serve --workers 2 did not start"
-                time.sleep(0.1)
+            wait_until_ready(client, proc)
 
         def post(number: int) -> tuple[int, dict[str, object]]:
             # a client per thread: several connections, so both workers take some
