@@ -125,11 +125,7 @@ def receive(
     idempotency_key: str | None = None,
 ) -> IntakeResult:
     """Take one transmission from an authenticated sender; always answer a signed receipt."""
-    submission = Submission(source, payload, sender, idempotency_key)
-    (answer,) = settle(services, prepare_many(services, [submission]))
-    if isinstance(answer, Exception):
-        raise answer
-    return answer
+    return receive_many(services, [Submission(source, payload, sender, idempotency_key)])[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,8 +256,7 @@ def prepare_many(
         )
         for t in batch
     ]
-    limit = services.max_bytes
-    args = [(i.source, t.payload, i.received_at, limit) for t, i in zip(batch, items, strict=True)]
+    args = _jobs(services, batch, items)
     if executor is None:
         return PreparedBatch(batch, items, [_check(services.signer, *a) for a in args])
     # tasks of a few dozen titles: one future and one pickling round trip per title cost too much
@@ -271,6 +266,15 @@ def prepare_many(
         items,
         [executor.submit(_check_in_worker, args[i : i + step]) for i in range(0, len(args), step)],
     )
+
+
+def _jobs(
+    services: IntakeServices, batch: Sequence[Submission], items: Sequence[_Item]
+) -> list[tuple[SourceKind, bytes, datetime, int]]:
+    """What `_check` takes for each title (here or in a validation process)."""
+    return [
+        (i.source, t.payload, i.received_at, services.max_bytes) for t, i in zip(batch, items, strict=True)
+    ]
 
 
 def settle(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResult | Exception]:
@@ -338,14 +342,12 @@ def _checks_of(services: IntakeServices, prepared: PreparedBatch) -> list[_Check
         try:
             part = check.result()
         except BrokenExecutor:
-            part = [
-                _check(services.signer, item.source, submission.payload, item.received_at, services.max_bytes)
-                for submission, item in zip(
-                    prepared.batch[done : done + TITLES_PER_TASK],
-                    prepared.items[done : done + TITLES_PER_TASK],
-                    strict=True,
-                )
-            ]
+            jobs = _jobs(
+                services,
+                prepared.batch[done : done + TITLES_PER_TASK],
+                prepared.items[done : done + TITLES_PER_TASK],
+            )
+            part = [_check(services.signer, *job) for job in jobs]
             log.error("a validation process died: %d titles validated in the server process", len(part))
         checks += part
         done += len(part)
