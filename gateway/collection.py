@@ -8,6 +8,12 @@ the official XSD and signed before the transaction commits, so a run leaves eith
 valid, signed file and its debits, or neither. Archive, bank channel and the `file.emitted` event
 follow. A dossier whose data the EPC rules refuse (e.g. a holder name with characters outside the
 SEPA set that cannot be transliterated) is left out and reported, not allowed to stop the run.
+
+The amount is the sum of the children's dues for the month (gateway.payments.dues: each child from
+its own effective date, revalued, prorated for a month covered in part). A dossier whose month needs
+an index value nobody has is held (`index-missing`): not debited, listed in `held`, and debited by a
+later run of the same month once the index is imported. Each revaluation a debit applies for the
+first time is recorded and published (`pension.revalued`, gateway.revalued).
 """
 
 from __future__ import annotations
@@ -23,13 +29,18 @@ from typing import Any
 from gateway.domain.money import to_cents
 from gateway.emission import emit_and_record
 from gateway.errors import Issue
+from gateway.payments.dues import ChildDue, child_dues
+from gateway.payments.indices import IndexSource
 from gateway.payments.mandates import DebtorAccount, Mandate
-from gateway.payments.schedule import Collectable, DueDebit, due_debit
+from gateway.payments.revaluation import IndexMissing
+from gateway.payments.schedule import Collectable, DueDebit, due_debit, scheduled_day
+from gateway.revalued import record_revaluations
 from gateway.sepa import rules as sepa_rules
 from gateway.sepa.ids import mandate_reference, payment_info_id
 from gateway.sepa.ids import message_id as make_message_id
 from gateway.sepa.model import Amendment, DirectDebit, Fund, MessageHeader, Pain008Version, SequenceType
 from gateway.sepa.pain008 import write_pain008
+from gateway.store.indices import SqlIndices
 from gateway.store.payments import DebitRow, MandateRow, SqlPayments
 from gateway.store.ports import DossierRow
 from gateway.store.sql import SqlStore
@@ -51,19 +62,21 @@ class RunReport:
     total_cents: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     refused: list[Issue] = field(default_factory=list)
+    held: list[Issue] = field(default_factory=list)  # months held: an index value is missing
+    revalued: int = 0  # `pension.revalued` events published
     channel_ref: str | None = None
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
+    def hold(self, dossier_id: str, missing: IndexMissing) -> None:
+        self.held.append(Issue(missing.code, f"dossiers[{dossier_id}].{missing.field}", missing.message))
+        self.skip("held: index missing")
+
 
 def remittance(dossier_id: str, period: str) -> str:
     # No personal data: the dossier id and the month are enough for the debtor and the bank.
     return f"PENSION ALIMENTAIRE {period} DOSSIER {dossier_id}"
-
-
-def _effective_date(dossier: dict[str, Any]) -> date:
-    return min(date.fromisoformat(c["effective_date"]) for c in dossier["children"])
 
 
 def mandate_for(
@@ -92,14 +105,26 @@ def mandate_for(
     )
 
 
-def collectable(dossier: DossierRow, data: dict[str, Any], mandate: MandateRow) -> Collectable:
+def collectable(
+    dossier: DossierRow, data: dict[str, Any], mandate: MandateRow, dues: tuple[ChildDue, ...] | None = None
+) -> Collectable:
+    """The dossier as the schedule needs it. With the month's `dues`, the amount is their sum and
+    the dates are theirs (the dues already stop at the end date); a pension that starts after the
+    month's collection day is collected on its first day rather than before it is owed."""
     amendment = Amendment(**mandate.pending_amendment) if mandate.pending_amendment else None
-    return Collectable(
+    total = to_cents(Decimal(data["monthly_total"]))
+    start = min(date.fromisoformat(c["effective_date"]) for c in data["children"])
+    end = date.fromisoformat(data["end_date"]) if data["end_date"] else None
+    day = mandate.collection_day
+    if dues is not None:
+        total, end = sum(d.due_cents for d in dues), None
+        start = min((d.owed_from for d in dues if d.owed_from is not None), default=start)
+    found = Collectable(
         dossier_id=dossier.dossier_id,
-        monthly_total_cents=to_cents(Decimal(data["monthly_total"])),
-        collection_day=mandate.collection_day,
-        effective_date=_effective_date(data),
-        end_date=date.fromisoformat(data["end_date"]) if data["end_date"] else None,
+        monthly_total_cents=total,
+        collection_day=day,
+        effective_date=start,
+        end_date=end,
         mandate=Mandate(
             mandate.reference,
             mandate.signed_on,
@@ -109,6 +134,11 @@ def collectable(dossier: DossierRow, data: dict[str, Any], mandate: MandateRow) 
         chosen_day=mandate.chosen_day,
         amendment=amendment,
     )
+    if dues:
+        nominal = scheduled_day(dues[0].period, found)
+        if nominal < start and (nominal.year, nominal.month) == (start.year, start.month):
+            found = replace(found, collection_day=start.day)
+    return found
 
 
 def amendment_json(amendment: Amendment | None) -> str | None:
@@ -133,9 +163,17 @@ def direct_debit(row: DebitRow) -> DirectDebit:
 
 
 def _issue_debits(
-    payments: SqlPayments, *, period: str, msg_id: str, now: datetime, report: RunReport, progress: Progress
+    payments: SqlPayments,
+    *,
+    period: str,
+    msg_id: str,
+    now: datetime,
+    report: RunReport,
+    progress: Progress,
+    indices: IndexSource,
+    debited: list[tuple[str, dict[str, Any], tuple[ChildDue, ...]]],
 ) -> None:
-    """Schedule and record the period's debits."""
+    """Schedule and record the period's debits; `debited` gets each debited dossier's dues."""
     for page in payments.dossier_pages():
         ids = [d.dossier_id for d in page]
         issued = payments.issued_periods(ids, period)
@@ -151,7 +189,12 @@ def _issue_debits(
             if mandate is None:
                 report.skip("no debtor bank details")
                 continue
-            due: DueDebit | None = due_debit(period, collectable(dossier, data, mandate))
+            try:
+                dues = child_dues(data, period, indices)
+            except IndexMissing as missing:
+                report.hold(dossier.dossier_id, missing)
+                continue
+            due: DueDebit | None = due_debit(period, collectable(dossier, data, mandate, dues))
             if due is None:
                 report.skip("nothing due this period")
                 continue
@@ -186,6 +229,7 @@ def _issue_debits(
             )
             report.count += 1
             report.total_cents += due.amount_cents
+            debited.append((dossier.dossier_id, data, dues))
         payments.add_debits(rows)
 
 
@@ -208,9 +252,18 @@ def run_debits(
         payments = SqlPayments(uow.connection)
         run = payments.count_files("pain.008", period) + 1
         msg_id = make_message_id(f"{period}#{run}", "DD", created_at.date())
+        indices_repo = SqlIndices(uow.connection)
+        indices = indices_repo.index_source()
+        debited: list[tuple[str, dict[str, Any], tuple[ChildDue, ...]]] = []
         _issue_debits(
-            payments, period=period, msg_id=msg_id, now=created_at, report=report, progress=progress
-        )
+            payments, period=period, msg_id=msg_id, now=created_at, report=report, progress=progress,
+            indices=indices, debited=debited,
+        )  # fmt: skip
+        for dossier_id, data, dues in debited:
+            report.revalued += record_revaluations(
+                indices_repo, uow.events, dossier_id=dossier_id, dossier=data, dues=dues,
+                indices=indices, at=created_at,
+            )  # fmt: skip
         if report.count == 0:
             return report
 

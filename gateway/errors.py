@@ -78,6 +78,10 @@ class Code(StrEnum):
     RECONCILE_DUPLICATE = "reconcile-duplicate"  # warning: same fact reported twice, nothing changed
     RECONCILE_UNEXPECTED_STATUS = "reconcile-unexpected-status"  # warning: e.g. a reject after settlement
     RECONCILE_DUPLICATE_REPORT = "reconcile-duplicate-report"  # warning: the whole report was seen before
+    # revaluation and index values (issue 11): docs/revaluation.md
+    INDEX_MISSING = "index-missing"  # a month held: an index value its revaluation needs is unknown
+    INDEX_FILE_INVALID = "index-file-invalid"  # `gateway indices import`: not an INSEE series export
+    INVALID_PERIOD = "invalid-period"  # a month that is not YYYY-MM, or a range that ends before it starts
 
 
 Severity = Literal["error", "warning"]

@@ -25,6 +25,7 @@ DEBIT_REJECTED: Final = "debit.rejected"
 DEBIT_RETURNED: Final = "debit.returned"
 ARREARS_CHANGED: Final = "arrears.changed"
 ASF_DIFFERENTIAL_COMPUTED: Final = "asf.differential_computed"
+PENSION_REVALUED: Final = "pension.revalued"  # once per child and revaluation (docs/revaluation.md)
 
 # Add types here; never rename one: back-office systems and webhook subscriptions match on them.
 EVENT_TYPES: Final = frozenset(
@@ -36,6 +37,7 @@ EVENT_TYPES: Final = frozenset(
         DEBIT_RETURNED,
         ARREARS_CHANGED,
         ASF_DIFFERENTIAL_COMPUTED,
+        PENSION_REVALUED,
     }
 )
 

@@ -248,3 +248,36 @@ bank_anomalies = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     sqlite_autoincrement=True,
 )
+
+# --- revaluation (issue 11): migration 0006_indices ------------------------------------------------
+
+# Index values imported by operators (`gateway indices import`), shared by every replica; the
+# values shipped as package data are under them (gateway.payments.indices). Values are decimal
+# text: exact on every backend.
+index_values = Table(
+    "index_values",
+    metadata,
+    Column("series", String(64), primary_key=True),  # INSEE-<idBank>
+    Column("period", String(7), primary_key=True),  # YYYY-MM
+    Column("value", String(24), nullable=False),
+    Column("source", Text(), nullable=False),
+    Column("imported_at", UtcDateTime(), nullable=False),
+)
+
+# One row per revaluation applied to a child's amount: `pension.revalued` is published once, when
+# its row is inserted (by the collection run that first debits the new amount).
+revaluations = Table(
+    "revaluations",
+    metadata,
+    Column("dossier_id", String(64), ForeignKey("dossiers.dossier_id"), primary_key=True),
+    Column("child", Integer(), primary_key=True),
+    Column("revalued_on", Date(), primary_key=True),
+    Column("old_cents", BigInteger(), nullable=True),  # None when the previous amount was held
+    Column("new_cents", BigInteger(), nullable=False),
+    Column("series", String(64), nullable=False),
+    Column("base_value", String(24), nullable=False),
+    Column("base_period", String(7), nullable=True),
+    Column("value", String(24), nullable=False),
+    Column("value_period", String(7), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+)

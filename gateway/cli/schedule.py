@@ -1,0 +1,40 @@
+"""`gateway schedule DOSSIER --from --to`: what a dossier owes per month and per child."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from gateway.cli import main
+
+
+@main.command("schedule")
+@click.argument("dossier_id")
+@click.option("--from", "start", required=True, help="First month, YYYY-MM.")
+@click.option("--to", "end", required=True, help="Last month, YYYY-MM (included).")
+def schedule_command(dossier_id: str, start: str, end: str) -> None:
+    """Print DOSSIER's schedule as JSON, the document of `GET /v1/dossiers/{id}/schedule`: per
+    month and per child the amount due after revaluation, with the index values used, or the
+    month held (`index-missing`) when one is not known. Exit 1 with one line on a bad month or an
+    unknown dossier."""
+    from gateway.bootstrap import build
+    from gateway.config import Settings
+    from gateway.errors import GatewayError
+    from gateway.payments.schedule_view import period_range, schedule_json
+    from gateway.store.indices import SqlIndices
+    from gateway.store.payments import SqlPayments
+
+    try:
+        period_range(start, end)
+        gw = build(Settings())
+        with gw, gw.store.read() as uow:
+            row = SqlPayments(uow.connection).dossier(dossier_id)
+            if row is None:
+                raise click.ClickException(f"not-found (dossier_id): no dossier {dossier_id}")
+            indices = SqlIndices(uow.connection).index_source()
+            document = schedule_json(json.loads(row.canonical_json), start, end, indices)
+    except GatewayError as exc:
+        param = {"from": "--from", "to": "--to"}.get(exc.field, exc.field)
+        raise click.ClickException(f"{exc.code} ({param}): {exc.message}") from None
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))

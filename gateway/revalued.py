@@ -1,0 +1,82 @@
+"""`pension.revalued`: recorded and published once per child and revaluation (docs/revaluation.md).
+
+The collection run calls `record_revaluations` for each dossier it debits, in its transaction: a
+child's due computed with a revaluation not recorded yet gets its row (gateway.store.indices) and
+its event, with the amount before and after, the base and new index values with their months and
+the revaluation date. Running the month again, or a later month at the same amount, finds the row
+and publishes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from gateway.events import PENSION_REVALUED, publish
+from gateway.payments.dues import ChildDue
+from gateway.payments.indices import IndexSource
+from gateway.payments.revaluation import IndexMissing, clause_of, revaluation_dates, revalued_on
+from gateway.store.indices import RevaluationRow, SqlIndices
+from gateway.store.ports import EventRepository
+
+
+def amount_before(dossier: Mapping[str, Any], due: ChildDue, indices: IndexSource) -> int | None:
+    """The child's monthly amount before the revaluation `due` was computed with: the previous
+    revaluation's, or the title's; None when that one cannot be computed (an index is missing)."""
+    assert due.index is not None
+    child = dossier["children"][due.child]
+    clause = clause_of(child, date.fromisoformat(dossier["title"]["date"]))
+    earlier = [d for d in revaluation_dates(clause, due.index.revalued_on) if d < due.index.revalued_on]
+    if not earlier:
+        return due.title_cents
+    try:
+        return revalued_on(due.title_cents, clause, earlier[-1], indices, field="").cents
+    except IndexMissing:
+        return None
+
+
+def record_revaluations(
+    indices_repo: SqlIndices,
+    events: EventRepository,
+    *,
+    dossier_id: str,
+    dossier: Mapping[str, Any],
+    dues: Iterable[ChildDue],
+    indices: IndexSource,
+    at: datetime,
+) -> int:
+    """Record and publish the revaluations `dues` apply that were not recorded yet; how many."""
+    published = 0
+    for due in dues:
+        use = due.index
+        if use is None:
+            continue
+        old = amount_before(dossier, due, indices)
+        row = RevaluationRow(
+            dossier_id=dossier_id, child=due.child, revalued_on=use.revalued_on, old_cents=old,
+            new_cents=use.revalued_cents, series=use.series, base_value=use.base_value,
+            base_period=use.base_period, value=use.value, value_period=use.value_period, recorded_at=at,
+        )  # fmt: skip
+        if not indices_repo.record_revaluation(row):
+            continue
+        publish(
+            events,
+            PENSION_REVALUED,
+            {
+                "dossier_id": dossier_id,
+                "child": due.child,
+                "revalued_on": use.revalued_on.isoformat(),
+                "first_period": due.period,
+                "title_cents": due.title_cents,
+                "old_cents": old,
+                "new_cents": use.revalued_cents,
+                "series": use.series,
+                "base_index": {"value": str(use.base_value), "period": use.base_period},
+                "new_index": {"value": str(use.value), "period": use.value_period},
+            },
+            at=at,
+            dossier_id=dossier_id,
+        )
+        published += 1
+    return published
