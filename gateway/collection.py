@@ -30,7 +30,7 @@ from gateway.domain.money import to_cents
 from gateway.emission import emit_and_record
 from gateway.errors import Issue
 from gateway.payments.dues import ChildDue, child_dues
-from gateway.payments.indices import IndexSource
+from gateway.payments.indices import IndexSource, IndexTable
 from gateway.payments.mandates import DebtorAccount, Mandate
 from gateway.payments.revaluation import IndexMissing
 from gateway.payments.schedule import Collectable, DueDebit, due_debit, scheduled_day
@@ -245,15 +245,18 @@ def run_debits(
     channel: BankChannel,
     version: Pain008Version = Pain008Version.V08,
     progress: Progress = lambda _n: None,
+    base_indices: IndexTable | None = None,
 ) -> RunReport:
-    """Collect `period` (YYYY-MM): at most one debit per dossier and period, ever."""
+    """Collect `period` (YYYY-MM): at most one debit per dossier and period, ever.
+
+    `base_indices`: the index values under the imported ones (default: the shipped ones)."""
     report = RunReport()
     with store.transaction() as uow:
         payments = SqlPayments(uow.connection)
         run = payments.count_files("pain.008", period) + 1
         msg_id = make_message_id(f"{period}#{run}", "DD", created_at.date())
         indices_repo = SqlIndices(uow.connection)
-        indices = indices_repo.index_source()
+        indices = indices_repo.index_source(base_indices)
         debited: list[tuple[str, dict[str, Any], tuple[ChildDue, ...]]] = []
         _issue_debits(
             payments, period=period, msg_id=msg_id, now=created_at, report=report, progress=progress,

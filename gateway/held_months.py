@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 
 from gateway.payments.dues import HeldDue, child_schedule
+from gateway.payments.indices import IndexTable
 from gateway.store.indices import SqlIndices
 from gateway.store.payments import SqlPayments
 from gateway.store.sql import SqlStore
@@ -40,11 +41,12 @@ class HeldMonth:
         }
 
 
-def held_months(store: SqlStore, period: str) -> list[HeldMonth]:
-    """Every accepted dossier's child whose `period` is held for want of an index value."""
+def held_months(store: SqlStore, period: str, base_indices: IndexTable | None = None) -> list[HeldMonth]:
+    """Every accepted dossier's child whose `period` is held for want of an index value
+    (`base_indices`: the values under the imported ones, default the shipped ones)."""
     found: list[HeldMonth] = []
     with store.read() as uow:
-        indices = SqlIndices(uow.connection).index_source()
+        indices = SqlIndices(uow.connection).index_source(base_indices)
         for page in SqlPayments(uow.connection).dossier_pages():
             for dossier in page:
                 for item in child_schedule(json.loads(dossier.canonical_json), period, indices):

@@ -54,9 +54,9 @@ class SqlIndices:
             query = query.where(t.c.series == series_key(series))
         return [IndexValue(r.series, r.period, Decimal(r.value), r.source) for r in self._conn.execute(query)]
 
-    def index_source(self) -> IndexTable:
-        """Shipped values, with the imported ones over them."""
-        return shipped_table().over(self.imported())
+    def index_source(self, base: IndexTable | None = None) -> IndexTable:
+        """The imported values over `base` (default: the values shipped with the gateway)."""
+        return (base if base is not None else shipped_table()).over(self.imported())
 
     def save(self, values: Iterable[IndexValue], *, at: datetime) -> ImportCounts:
         """Insert new values, replace changed ones (a corrected publication), count the rest."""
