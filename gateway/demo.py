@@ -29,6 +29,7 @@ from gateway.bank_simulator import answer_collection
 from gateway.bootstrap import Gateway, bank_channel, fund
 from gateway.collection import RunReport, run_debits
 from gateway.config import Settings
+from gateway.demo_revaluation import revaluation_step
 from gateway.domain.money import format_euros
 from gateway.intake import receipt_bytes
 from gateway.payout import run_credits
@@ -93,6 +94,7 @@ def run_demo(workdir: Path, echo: Echo) -> int:
         ok &= _intake_steps(base, certs, today, echo)
         ok &= _back_office_steps(base, certs, echo)
         ok &= _money_steps(base, certs, settings, service.gateway, today=today, echo=echo)
+        ok &= revaluation_step(lambda role: _client(base, certs, role), echo)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

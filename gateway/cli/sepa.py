@@ -30,6 +30,8 @@ def _report(report: Any) -> None:
                 "sent_to": report.channel_ref,
                 "skipped": report.skipped,
                 "refused": [i.as_dict() for i in report.refused],
+                "held": [i.as_dict() for i in getattr(report, "held", [])],  # index-missing months
+                "revalued": getattr(report, "revalued", 0),  # pension.revalued events published
             },
             indent=2,
         )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+import calendar
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from gateway.demo import as_if_sent_today, run_demo
+from gateway.demo import EXAMPLES_DAY, as_if_sent_today, run_demo
+from gateway.domain.money import format_euros
+from gateway.payments.dues import prorated
 
 
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
@@ -19,7 +22,16 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "2 SDD Core debits" in text
     assert "unpaid, reason AM04" in text
     assert "ASF to advance to the creditor 201.78 EUR" in text  # full ASF on total default, 2026 table
-    assert "1 SEPA credit transfer (purpose ALMY) of 350.00 EUR" in text
+    # the lawyer's two children at 175.00 each, from the examples' effective date moved to today: the
+    # first month is owed for its days (art. 1074-4 II 5° CPC, gateway.payments.dues)
+    effective = date(2026, 12, 1) + (datetime.now(UTC).date() - EXAMPLES_DAY)
+    month_days = calendar.monthrange(effective.year, effective.month)[1]
+    paid = 2 * prorated(17500, month_days - effective.day + 1, month_days)
+    assert f"1 SEPA credit transfer (purpose ALMY) of {format_euros(paid)} EUR" in text
+    # L. 582-1 I CSS: 150.00 × 117.16 / 113.86 -> 154.35; the judge's clause, to the euro: 185.00
+    assert "2024-04: child 0 185.00 (INSEE-001763852 2023-11 117.33 / title 113.86)" in text
+    assert "child 1 154.35 (INSEE-001763852 2024-01 117.16 / 2023-01 113.86)" in text
+    assert "2025-04: held ['index-missing']" in text
 
 
 def test_examples_are_moved_to_today_but_birth_dates_stay() -> None:
