@@ -125,7 +125,7 @@ def missing_command(period: str | None, as_json: bool) -> None:
 
     month = period or datetime.now(UTC).strftime("%Y-%m")
     if not is_period(month):
-        raise click.BadParameter("a month is YYYY-MM (01 to 12)", param_hint="--period")
+        raise click.ClickException("invalid-period (--period): a month is YYYY-MM (01 to 12)")
     try:
         gw = build(Settings())
     except GatewayError as exc:

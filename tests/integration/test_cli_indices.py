@@ -68,4 +68,5 @@ def test_schedule_and_held_months(tmp_path: Path, dev_pki: Path) -> None:
     assert unknown.returncode == 1
     assert "not-found" in unknown.stderr.decode()
     period = gateway("indices", "missing", "--period", "2027-1", cwd=tmp_path, env=env)
-    assert period.returncode == 2
+    assert period.returncode == 1
+    assert period.stderr.decode().strip() == "Error: invalid-period (--period): a month is YYYY-MM (01 to 12)"
