@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.payments.dues import ChildDue, HeldDue, child_dues, child_schedule, month_bounds, prorated
 from gateway.payments.indices import IndexTable, IndexValue
@@ -134,3 +136,22 @@ def test_an_imported_value_releases_the_held_month() -> None:
 def test_bad_period() -> None:
     with pytest.raises(ValueError, match="YYYY-MM"):
         month_bounds("2026-13")
+
+
+@given(
+    st.integers(min_value=1, max_value=10_000_000),
+    st.integers(min_value=28, max_value=31),
+    st.data(),
+)
+def test_proration_is_bounded_monotone_and_splits_within_a_cent(
+    monthly: int, month_days: int, data: st.DataObject
+) -> None:
+    # art. 1074-4 II 5° and 9° CPC read day by day: never more than the month, never less for more
+    # days, and a month split between two dates (start, end) adds up to the monthly amount ± 1 cent
+    days = data.draw(st.integers(min_value=0, max_value=month_days))
+    assert 0 <= prorated(monthly, days, month_days) <= monthly
+    if days < month_days:
+        assert prorated(monthly, days, month_days) <= prorated(monthly, days + 1, month_days)
+    assert prorated(monthly, month_days, month_days) == monthly
+    split = prorated(monthly, days, month_days) + prorated(monthly, month_days - days, month_days)
+    assert abs(split - monthly) <= 1
