@@ -122,6 +122,8 @@ def child_schedule(
         if start > last:
             continue
         owed_from, owed_to = max(first, start), min(last, end) if end is not None else last
+        if owed_to < owed_from:  # a child whose pension would start after the title ends
+            continue
         title_cents = to_cents(Decimal(child["monthly_amount"]))
         field = f"children[{position}].indexation"
         try:

@@ -62,6 +62,11 @@ def test_the_end_date_is_the_last_day_owed() -> None:
     assert child_dues(one, "2024-07") == ()
 
 
+def test_a_child_starting_after_the_end_date_owes_nothing() -> None:
+    one = dossier(child("100.00", "2023-04-01"), child("80.00", "2024-06-20"), end="2024-06-10")
+    assert cents(child_dues(one, "2024-06")) == [(0, 3333)]
+
+
 def test_proration_rounds_half_up_to_the_cent() -> None:
     assert prorated(10001, 15, 30) == 5001  # 5000.5 -> 5001
     assert prorated(10000, 31, 31) == 10000
