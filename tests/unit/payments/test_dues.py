@@ -160,3 +160,36 @@ def test_proration_is_bounded_monotone_and_splits_within_a_cent(
     assert prorated(monthly, month_days, month_days) == monthly
     split = prorated(monthly, days, month_days) + prorated(monthly, month_days - days, month_days)
     assert abs(split - monthly) <= 1
+
+
+DAYS = st.dates(min_value=date(2023, 1, 1), max_value=date(2025, 12, 31))
+
+
+@given(
+    st.lists(st.tuples(st.integers(min_value=1, max_value=500_000), DAYS), min_size=1, max_size=4),
+    st.one_of(st.none(), DAYS),
+    DAYS,
+)
+def test_any_dossier_owes_between_nothing_and_the_monthly_amount(
+    children: list[tuple[int, date]], end: date | None, day: date
+) -> None:
+    # art. 1074-4 II 5° and 9° CPC: per child, never negative, never more than its monthly amount,
+    # nothing before its effective date or after the end date
+    data = dossier(
+        *(child(f"{amount / 100:.2f}", start.isoformat()) for amount, start in children),
+        end=end.isoformat() if end else None,
+    )
+    period = f"{day:%Y-%m}"
+    first, last = month_bounds(period)
+    for due in child_dues(data, period):
+        amount, start = children[due.child]
+        assert 0 <= due.due_cents <= amount == due.title_cents
+        assert due.owed_from is not None
+        assert due.owed_to is not None
+        assert max(first, start) == due.owed_from <= due.owed_to <= (min(last, end) if end else last)
+    owing = {
+        i
+        for i, (_, start) in enumerate(children)
+        if start <= last and (end is None or end >= max(first, start))
+    }
+    assert {due.child for due in child_dues(data, period)} == owing
