@@ -58,6 +58,9 @@ def import_command(files: tuple[Path, ...]) -> None:
         repo = SqlIndices(uow.connection)
         for path, series_list in parsed:
             for series in series_list:
+                if not series.values:
+                    click.echo(f"{path.name}: {series.series}: no published value, nothing imported")
+                    continue
                 counts = repo.save(series.values, at=now)
                 first, last = series.values[0].period, series.values[-1].period
                 click.echo(
@@ -75,7 +78,7 @@ def list_command(series: str | None, as_json: bool) -> None:
     from gateway.bootstrap import build
     from gateway.config import Settings
     from gateway.errors import GatewayError
-    from gateway.payments.indices import series_key, shipped_values
+    from gateway.payments.indices import IndexTable, series_key, shipped_values
     from gateway.store.indices import SqlIndices
 
     try:
@@ -86,8 +89,6 @@ def list_command(series: str | None, as_json: bool) -> None:
         imported = SqlIndices(uow.connection).imported(series)
     origin = {(v.series, v.period): "shipped" for v in shipped_values()}
     origin.update({(v.series, v.period): "imported" for v in imported})
-    from gateway.payments.indices import IndexTable
-
     table = IndexTable(shipped_values()).over(imported)
     wanted = series_key(series) if series else None
     for value in table:
