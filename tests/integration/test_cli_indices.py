@@ -39,6 +39,19 @@ def test_import_list_and_refusals(tmp_path: Path, dev_pki: Path) -> None:
     assert refused.returncode == 1
     (line,) = refused.stderr.decode().strip().splitlines()
     assert line.startswith("Error: bad.csv: index-file-invalid (line 4): ")
+    # two series side by side, the second with nothing published yet
+    two = tmp_path / "two.csv"
+    two.write_text(
+        '"Libellé";"A";"Codes";"B";"Codes"\n"idBank";"001763852";"";"001759970";""\n'
+        '"Période";"";"";"";""\n"2024-10";"118.83";"A";"";""\n',
+        encoding="utf-8",
+    )
+    both = gateway("indices", "import", str(two), cwd=tmp_path, env=env)
+    assert both.returncode == 0, both.stderr
+    assert both.stdout.decode().splitlines() == [
+        "two.csv: INSEE-001763852 2024-10..2024-10: 1 values, 0 added, 0 changed, 1 unchanged",
+        "two.csv: INSEE-001759970: no published value, nothing imported",
+    ]
     missing = gateway("indices", "import", str(tmp_path / "nope.csv"), cwd=tmp_path, env=env)
     assert missing.returncode == 1
     assert "index-file-invalid" in missing.stderr.decode()
