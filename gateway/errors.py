@@ -78,6 +78,11 @@ class Code(StrEnum):
     RECONCILE_DUPLICATE = "reconcile-duplicate"  # warning: same fact reported twice, nothing changed
     RECONCILE_UNEXPECTED_STATUS = "reconcile-unexpected-status"  # warning: e.g. a reject after settlement
     RECONCILE_DUPLICATE_REPORT = "reconcile-duplicate-report"  # warning: the whole report was seen before
+    # signed mandates and payout accounts (issue 11): what the back-office records, and what waits
+    MANDATE_PENDING = "mandate-pending"  # no signed mandate yet: not debited, listed
+    NO_PAYOUT_ACCOUNT = "no-payout-account"  # no recorded payout account: not paid, listed
+    INVALID_DEBIT_DAY = "invalid-debit-day"
+    INVALID_MANDATE_METHOD = "invalid-mandate-method"
 
 
 Severity = Literal["error", "warning"]

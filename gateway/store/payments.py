@@ -24,9 +24,12 @@ SETTLED = ("settled", "settled-partial")
 
 @dataclass(frozen=True, slots=True)
 class MandateRow:
+    """A dossier's mandate: `pending` (account pre-filled, never debited) until the back-office
+    records the debtor's signature (`signed`, with `signed_on` and `method`): gateway.mandate_changes."""
+
     dossier_id: str
     reference: str
-    signed_on: date
+    signed_on: date | None
     debtor_name: str
     iban: str
     bic: str | None
@@ -35,6 +38,9 @@ class MandateRow:
     first_collection_done: bool
     pending_amendment: dict[str, Any] | None
     updated_at: datetime
+    status: str = "signed"  # pending, signed
+    method: str | None = None  # paper, electronic
+    amended_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +107,11 @@ class SqlPayments:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+
+    @property
+    def connection(self) -> Connection:
+        """The transaction's connection, for the repositories that share it (gateway.store.mandates)."""
+        return self._conn
 
     # --- dossiers to collect from ------------------------------------------------------------
 
