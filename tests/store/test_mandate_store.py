@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (IBAN literals read best unbroken)
 """Mandates (pending or signed), payout accounts and the waiting list on SQLite and PostgreSQL,
 and migration 0005_mandates turning the mandates made from the parents' consent into pending ones."""
 
