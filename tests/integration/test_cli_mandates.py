@@ -131,3 +131,11 @@ def test_sepa_mandate_account_as_typed_prints_no_traceback(tmp_path: Path, dev_p
         assert len(done.stderr.splitlines()) == 1, done.stderr
     assert unknown.stderr.strip() == f"error: not-found (dossier_id): no such dossier: {UNKNOWN}"
     assert bad_iban.stderr.startswith("error: not-found")  # the dossier is looked up first
+
+
+def test_the_collection_summary_lists_the_dossiers_waiting_by_reason(dossier_id: str) -> None:
+    done = run("sepa", "debits", "--period", "2026-12")
+    assert done.exit_code == 0, done.output
+    summary = json.loads(done.stdout)
+    assert summary["transactions"] == 0
+    assert summary["waiting"] == {"mandate-pending": {"count": 1, "dossiers": [dossier_id]}}
