@@ -34,7 +34,7 @@ from gateway.sepa.ids import payment_info_id
 from gateway.sepa.model import Amendment, DirectDebit, Fund, MessageHeader, Pain008Version, SequenceType
 from gateway.sepa.pain008 import write_pain008
 from gateway.store.mandates import SqlMandates
-from gateway.store.payments import DebitRow, MandateRow, SqlPayments
+from gateway.store.payments import STATUS_SIGNED, DebitRow, MandateRow, SqlPayments
 from gateway.store.ports import DossierRow
 from gateway.store.sql import SqlStore
 from gateway.transport.bank import BankChannel
@@ -93,7 +93,7 @@ def signed(mandate: MandateRow | None) -> MandateRow | None:
     """The mandate if the debtor signed it: a pending one (the title's bank details, the parents'
     consent of art. R. 582-4-1 CSS) is never debited (EPC016: the debtor signs before the first
     collection, AT-25)."""
-    if mandate is None or mandate.status != "signed" or mandate.signed_on is None:
+    if mandate is None or mandate.status != STATUS_SIGNED or mandate.signed_on is None:
         return None
     return mandate
 

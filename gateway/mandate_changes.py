@@ -23,19 +23,20 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gateway.collection import MANDATE_PENDING, NO_PAYOUT_ACCOUNT
 from gateway.errors import Code, NotFound, RuleViolation
 from gateway.events import MANDATE_AMENDED, MANDATE_SIGNED, PAYOUT_ACCOUNT_RECORDED, publish
 from gateway.payments.mandate_form import Account, Signature, check_account, check_signature
 from gateway.payments.mandates import DebtorAccount, Mandate, change_account
 from gateway.sepa.ids import mandate_reference
 from gateway.store.mandates import PayoutAccountRow, SqlMandates
+from gateway.store.payments import STATUS_PENDING as PENDING
+from gateway.store.payments import STATUS_SIGNED as SIGNED
 from gateway.store.payments import MandateRow, SqlPayments
 from gateway.store.ports import DossierRow
 from gateway.store.sql import SqlStore, SqlUnitOfWork
 
 PARIS = ZoneInfo("Europe/Paris")  # the fund's calendar: a signature dated today in Paris is today
-PENDING, SIGNED = "pending", "signed"
-MANDATE_PENDING, NO_PAYOUT_ACCOUNT = str(Code.MANDATE_PENDING), str(Code.NO_PAYOUT_ACCOUNT)
 
 
 @dataclass(frozen=True, slots=True)

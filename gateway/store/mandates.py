@@ -13,9 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from gateway.store import schema
-
-PAGE = 1000
-SIGNED = "signed"
+from gateway.store.payments import PAGE, STATUS_SIGNED
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +73,7 @@ class SqlMandates:
                     and_(
                         d.c.status == "accepted",
                         d.c.dossier_id > last,
-                        or_(m.c.status.is_(None), m.c.status != SIGNED, p.c.dossier_id.is_(None)),
+                        or_(m.c.status.is_(None), m.c.status != STATUS_SIGNED, p.c.dossier_id.is_(None)),
                     )
                 )
                 .order_by(d.c.dossier_id)
@@ -88,7 +86,7 @@ class SqlMandates:
                     dossier_id=r.dossier_id,
                     received_at=r.received_at,
                     canonical_json=r.canonical_json,
-                    mandate_signed=r.status == SIGNED,
+                    mandate_signed=r.status == STATUS_SIGNED,
                     payout_recorded=r.recorded_at is not None,
                 )
                 for r in rows

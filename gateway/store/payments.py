@@ -18,6 +18,8 @@ from gateway.store import schema
 from gateway.store.ports import DossierRow
 
 PAGE = 1000
+# A mandate's status: pending until the back-office records the debtor's signature (docs/mandates.md).
+STATUS_PENDING, STATUS_SIGNED = "pending", "signed"  # a mandate's status
 # A debit the bank settled in full, or for less than instructed (gateway.store.bank).
 SETTLED = ("settled", "settled-partial")
 
@@ -38,7 +40,7 @@ class MandateRow:
     first_collection_done: bool
     pending_amendment: dict[str, Any] | None
     updated_at: datetime
-    status: str = "signed"  # pending, signed
+    status: str = STATUS_SIGNED  # STATUS_PENDING or STATUS_SIGNED
     method: str | None = None  # paper, electronic
     amended_on: date | None = None
 
