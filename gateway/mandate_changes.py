@@ -178,17 +178,16 @@ def _signed(dossier_id: str, before: MandateRow | None, signature: Signature, no
     )
 
 
-def _amended(row: MandateRow, account: Account, *, day: int, on: date, now: datetime) -> MandateRow:
-    """The mandate `row` (already used by a collection) on `account`: same reference and date of
-    signature; the next debit carries the amendment (EPC130-08 AT-24, gateway.payments.mandates).
-    An earlier change not yet collected keeps its original details: the bank knows the mandate as
-    it was at the last collection."""
+def _amended(
+    row: MandateRow, account: Account, *, last_debited: DebtorAccount, day: int, on: date, now: datetime
+) -> MandateRow:
+    """The mandate `row` (already collected on) on `account`: same reference and date of signature;
+    the next debit carries the amendment from the account its bank last debited (EPC130-08 AT-24,
+    gateway.payments.mandates), so several changes between two collections amend from the last
+    collected account, and a change back to it amends nothing."""
     assert row.signed_on is not None
-    before = Mandate(row.reference, row.signed_on, DebtorAccount(row.debtor_name, row.iban, row.bic))
+    before = Mandate(row.reference, row.signed_on, last_debited)
     after, amendment = change_account(before, DebtorAccount(account.holder, account.iban, account.bic))
-    pending = row.pending_amendment
-    if amendment is not None:
-        pending = pending or asdict(amendment)
     moved = (after.account.iban, after.account.bic) != (row.iban, row.bic)
     return replace(
         row,
@@ -196,10 +195,15 @@ def _amended(row: MandateRow, account: Account, *, day: int, on: date, now: date
         iban=after.account.iban,
         bic=after.account.bic,
         chosen_day=day,
-        pending_amendment=pending,
+        pending_amendment=asdict(amendment) if amendment is not None else None,
         amended_on=on if moved else row.amended_on,
         updated_at=now,
     )
+
+
+def _last_debited(uow: SqlUnitOfWork, row: MandateRow) -> DebtorAccount:
+    found = SqlMandates(uow.connection).last_debited_account(row.dossier_id)
+    return DebtorAccount(*found) if found is not None else DebtorAccount(row.debtor_name, row.iban, row.bic)
 
 
 def _same(a: MandateRow, b: MandateRow) -> bool:
@@ -250,8 +254,9 @@ def sign_mandate(
         )
         if used and before is not None:
             after = _amended(
-                before, signature.account, day=signature.debit_day, on=signature.signed_on, now=now
-            )
+                before, signature.account, last_debited=_last_debited(uow, before),
+                day=signature.debit_day, on=signature.signed_on, now=now,
+            )  # fmt: skip
         else:
             after = _signed(dossier_id, before, signature, now)
         return _save_mandate(uow, data, before, after, now)
@@ -274,7 +279,10 @@ def change_debtor_account(
             )
         account = check_account(holder or row.debtor_name, iban, bic)
         if row.first_collection_done:
-            after = _amended(row, account, day=row.chosen_day, on=fund_today(now), now=now)
+            after = _amended(
+                row, account, last_debited=_last_debited(uow, row), day=row.chosen_day,
+                on=fund_today(now), now=now,
+            )  # fmt: skip
         else:  # never collected on: the bank has not seen the mandate, nothing to amend
             after = replace(
                 row, debtor_name=account.holder, iban=account.iban, bic=account.bic, updated_at=now

@@ -59,6 +59,17 @@ class SqlMandates:
         if done.rowcount == 0:
             self._conn.execute(insert(t).values(**values))
 
+    def last_debited_account(self, dossier_id: str) -> tuple[str, str, str | None] | None:
+        """(holder, IBAN, BIC) of the dossier's latest debit: the mandate as its bank last saw it."""
+        t = schema.debits
+        row = self._conn.execute(
+            select(t.c.debtor_name, t.c.debtor_iban, t.c.debtor_bic)
+            .where(t.c.dossier_id == dossier_id)
+            .order_by(t.c.created_at.desc(), t.c.period.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else (row.debtor_name, row.debtor_iban, row.debtor_bic)
+
     def waiting_pages(self, *, page: int = PAGE) -> Iterator[list[WaitingRow]]:
         """Accepted dossiers lacking a signed mandate or a payout account, a page at a time, in
         dossier id order (keyset paging: a national list is never read whole)."""

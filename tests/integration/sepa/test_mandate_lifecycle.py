@@ -232,3 +232,25 @@ def test_refusals_name_the_dossier_or_the_field(env: tuple[Env, str]) -> None:
     with pytest.raises(NotFound):
         record_payout_account(gw.store, "DOS-AAAAAAAAAAAAAAAA", **PAYEE, now=SIGNED_AT)
     assert show_mandate(gw.store, dossier_id)["status"] == "pending"  # nothing was recorded
+
+
+def test_several_changes_between_two_debits_amend_from_the_account_last_debited(env: tuple[Env, str]) -> None:
+    gw, dossier_id = env
+    sign(gw, dossier_id, DEBTOR, on="2026-11-24")
+    gw.debits("2027-01")  # the bank now knows DEBTOR's account
+
+    def change(iban: str, bic: str) -> dict[str, object] | None:
+        return change_debtor_account(gw.store, dossier_id, iban=iban, bic=bic, holder=None, now=SIGNED_AT)
+
+    same_bank = change("FR7630006000000001987654327", "AGRIFRPP")
+    assert same_bank == {
+        "original_mandate_id": None,
+        "original_debtor_iban": DEBTOR["iban"],
+        "new_debtor_agent": False,
+    }
+    # then to another bank before any debit: from the bank's view, the account left AGRIFRPP
+    assert change(NEW_BANK["iban"], NEW_BANK["bic"]) == {
+        "original_mandate_id": None, "original_debtor_iban": None, "new_debtor_agent": True
+    }  # fmt: skip
+    assert change(DEBTOR["iban"], DEBTOR["bic"]) is None  # back to the account last debited: nothing to amend
+    assert b"AmdmntInd" not in Path(str(gw.debits("2027-02").channel_ref)).read_bytes()
