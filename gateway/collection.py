@@ -147,7 +147,7 @@ def _issue_debits(
     for page in payments.dossier_pages():
         ids = [d.dossier_id for d in page]
         issued = payments.issued_periods(ids, period)
-        mandates = payments.mandates(ids)
+        mandates = payments.mandates(ids, for_update=True)
         payout_accounts = SqlMandates(payments.connection).payout_accounts(ids)
         rows: list[DebitRow] = []
         for dossier in page:

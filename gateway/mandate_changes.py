@@ -48,7 +48,7 @@ class Recorded:
 
 
 @dataclass(frozen=True, slots=True)
-class Waiting:
+class WaitingDossier:
     """A dossier the collection or the payout leaves out, and why (`mandate-pending`,
     `no-payout-account`); `prefilled`: the title brought the debtor's bank details."""
 
@@ -77,11 +77,24 @@ def _dossier(uow: SqlUnitOfWork, dossier_id: str) -> tuple[DossierRow, dict[str,
     return row, json.loads(row.canonical_json)
 
 
+def _locked_dossier(uow: SqlUnitOfWork, dossier_id: str) -> dict[str, Any]:
+    """The dossier, locked until the transaction ends (PostgreSQL; SQLite serialises writers):
+    two records for one dossier at once apply one after the other, never both from the same
+    stale read."""
+    SqlMandates(uow.connection).lock_dossier(dossier_id)
+    return _dossier(uow, dossier_id)[1]
+
+
 def _title_account(data: dict[str, Any], party: str) -> dict[str, Any] | None:
     account = data[party].get("bank_account")
     if account is None:
         return None
     return {"holder": account["holder"], "iban": account["iban"], "bic": account["bic"]}
+
+
+def _locked_mandate(uow: SqlUnitOfWork, dossier_id: str) -> MandateRow | None:
+    """The mandate, read after a collection run that holds it has committed (PostgreSQL)."""
+    return SqlPayments(uow.connection).mandates([dossier_id], for_update=True).get(dossier_id)
 
 
 # --- views (what GET answers and the events carry) ---------------------------------------------
@@ -238,8 +251,8 @@ def sign_mandate(
     """Record the mandate the debtor signed (or, on a mandate already collected on, the signed
     change of account). Raises NotFound for an unknown dossier, RuleViolation for bad input."""
     with store.transaction() as uow:
-        _, data = _dossier(uow, dossier_id)
-        before = SqlPayments(uow.connection).mandate(dossier_id)
+        data = _locked_dossier(uow, dossier_id)
+        before = _locked_mandate(uow, dossier_id)
         used = before is not None and before.status == SIGNED and before.first_collection_done
         signature = check_signature(
             holder=holder,
@@ -268,8 +281,8 @@ def change_debtor_account(
     """The debtor moved the collections to another account, signed today: the mandate stays and
     the next debit carries the amendment. Returns the pending amendment (or None)."""
     with store.transaction() as uow:
-        _, data = _dossier(uow, dossier_id)
-        row = SqlPayments(uow.connection).mandate(dossier_id)
+        data = _locked_dossier(uow, dossier_id)
+        row = _locked_mandate(uow, dossier_id)
         if row is None or row.status != SIGNED:
             raise RuleViolation(
                 f"dossier {dossier_id} has no signed mandate yet: record the debtor's signature "
@@ -299,7 +312,7 @@ def record_payout_account(
 ) -> Recorded:
     """Record the account the creditor parent is paid on (payouts go there and nowhere else)."""
     with store.transaction() as uow:
-        _, data = _dossier(uow, dossier_id)
+        data = _locked_dossier(uow, dossier_id)
         account = check_account(holder, iban, bic)
         book = SqlMandates(uow.connection)
         before = book.payout_account(dossier_id)
@@ -324,7 +337,7 @@ def _in_force(data: dict[str, Any], today: date) -> bool:
     return end is None or date.fromisoformat(end) >= today
 
 
-def waiting(store: SqlStore, *, today: date) -> Iterator[Waiting]:
+def waiting(store: SqlStore, *, today: date) -> Iterator[WaitingDossier]:
     """Accepted dossiers still in force without a signed mandate (`mandate-pending`) or without a
     payout account (`no-payout-account`), in dossier id order, streamed."""
     with store.read() as uow:
@@ -342,4 +355,4 @@ def waiting(store: SqlStore, *, today: date) -> Iterator[Waiting]:
                     if missing
                 )
                 prefilled = _title_account(data, "debtor") is not None
-                yield Waiting(row.dossier_id, reasons, row.received_at, prefilled)
+                yield WaitingDossier(row.dossier_id, reasons, row.received_at, prefilled)

@@ -44,6 +44,11 @@ class SqlMandates:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
+    def lock_dossier(self, dossier_id: str) -> None:
+        """SELECT ... FOR UPDATE on the dossier's row (nothing on SQLite, whose writers are serial)."""
+        t = schema.dossiers
+        self._conn.execute(select(t.c.dossier_id).where(t.c.dossier_id == dossier_id).with_for_update())
+
     def payout_accounts(self, dossier_ids: Sequence[str]) -> dict[str, PayoutAccountRow]:
         t = schema.payout_accounts
         rows = self._conn.execute(select(t).where(t.c.dossier_id.in_(list(dossier_ids)))).all()

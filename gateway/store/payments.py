@@ -145,9 +145,13 @@ class SqlPayments:
 
     # --- mandates ------------------------------------------------------------------------------
 
-    def mandates(self, dossier_ids: Sequence[str]) -> dict[str, MandateRow]:
+    def mandates(self, dossier_ids: Sequence[str], *, for_update: bool = False) -> dict[str, MandateRow]:
+        """The mandates of `dossier_ids`; `for_update` locks them until the transaction ends
+        (PostgreSQL), so that a signature or an amendment recorded meanwhile waits for the run
+        instead of being overwritten by it."""
         t = schema.mandates
-        rows = self._conn.execute(select(t).where(t.c.dossier_id.in_(list(dossier_ids)))).all()
+        query = select(t).where(t.c.dossier_id.in_(list(dossier_ids)))
+        rows = self._conn.execute(query.with_for_update() if for_update else query).all()
         return {r.dossier_id: _mandate(r) for r in rows}
 
     def mandate(self, dossier_id: str) -> MandateRow | None:

@@ -4,13 +4,18 @@ and migration 0005_mandates turning the mandates made from the parents' consent 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from alembic import command
 from sqlalchemy import insert, select, text
 
+from gateway.mandate_changes import sign_mandate
 from gateway.store import SqlStore, create_engine_from_url, open_sql_store, schema
 from gateway.store.mandates import PayoutAccountRow, SqlMandates
 from gateway.store.migrate import alembic_config, current_revision
@@ -18,6 +23,7 @@ from gateway.store.payments import MandateRow, SqlPayments
 from gateway.store.ports import DossierRow
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+LATER = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 
 def dossier(n: int) -> DossierRow:
@@ -123,3 +129,71 @@ def test_migration_0005_makes_consent_mandates_pending(sql_url: str) -> None:
         assert current_revision(engine) is not None
     finally:
         engine.dispose()
+
+
+def _titled(store: SqlStore, n: int) -> str:
+    data = {
+        "title": {"date": "2026-11-16"},
+        "debtor": {"bank_account": None},
+        "creditor": {"bank_account": None},
+    }
+    row = replace(dossier(n), dedupe_key=f"titled-{n}", canonical_json=json.dumps(data))
+    with store.transaction() as uow:
+        uow.dossiers.create_once(row)
+    return row.dossier_id
+
+
+IBANS = ["FR7630006000011234567890189", "FR1420041010050500013M02606", "FR7630004000031234567890143"]
+
+
+def test_signatures_recorded_at_once_apply_one_after_the_other(store: SqlStore) -> None:
+    dossier_id = _titled(store, 10)
+    barrier = threading.Barrier(len(IBANS))
+
+    def put(iban: str) -> bool:
+        barrier.wait()
+        return sign_mandate(
+            store, dossier_id, holder="M. Julien Martin", iban=iban, bic=None, signed_on="2026-11-24",
+            method="paper", debit_day=10, now=LATER,
+        ).changed  # fmt: skip
+
+    with ThreadPoolExecutor(len(IBANS)) as pool:
+        changed = list(pool.map(put, IBANS))  # no insert collides with another: no error
+    assert all(changed)
+    with store.read() as uow:
+        final = SqlPayments(uow.connection).mandate(dossier_id)
+        signed = [e for e in uow.events.read_after(0, 100) if e.type == "mandate.signed"]
+    assert final is not None
+    assert final.iban in IBANS
+    assert len(signed) == len(IBANS)
+
+
+def test_a_signature_recorded_during_a_collection_is_not_overwritten_by_it(store: SqlStore) -> None:
+    dossier_id = _titled(store, 11)
+    sign_mandate(store, dossier_id, holder="M. Julien Martin", iban=IBANS[0], bic=None,
+                 signed_on="2026-11-24", method="paper", debit_day=10, now=LATER)  # fmt: skip
+    running = threading.Event()
+
+    def collection() -> None:  # what run_debits does with a mandate it debits
+        with store.transaction() as uow:
+            payments = SqlPayments(uow.connection)
+            found = payments.mandates([dossier_id], for_update=True)[dossier_id]
+            running.set()
+            time.sleep(0.3)
+            payments.save_mandate(replace(found, first_collection_done=True))
+
+    thread = threading.Thread(target=collection)
+    thread.start()
+    running.wait(5)
+    # the debtor moved to another bank meanwhile: recorded after the run, as an amendment
+    amended = sign_mandate(store, dossier_id, holder="M. Julien Martin", iban=IBANS[1], bic=None,
+                           signed_on="2026-11-25", method="paper", debit_day=10, now=LATER)  # fmt: skip
+    thread.join()
+    assert amended.view["first_collection_done"] is True
+    assert amended.view["pending_amendment"] == {
+        "original_mandate_id": None, "original_debtor_iban": None, "new_debtor_agent": True
+    }  # fmt: skip
+    with store.read() as uow:
+        final = SqlPayments(uow.connection).mandate(dossier_id)
+    assert final is not None
+    assert (final.iban, final.first_collection_done) == (IBANS[1], True)
