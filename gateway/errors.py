@@ -5,6 +5,7 @@
     ├── PayloadTooLarge               over the configured size limit
     ├── SchemaViolation               well-formed but not valid against the source's schema
     ├── RuleViolation                 a legal or banking rule refuses the content
+    │   └── RecordViolation           ... of what the back-office records (a mandate, an account)
     ├── AuthenticationError           no or unknown client certificate (unknown-role)
     ├── ForbiddenRole                 known role, not allowed here (forbidden-role)
     ├── IdempotencyKeyReused          an Idempotency-Key sent again with another payload
@@ -146,6 +147,10 @@ class SchemaViolation(GatewayError):
 
 class RuleViolation(GatewayError):
     default_code = "rule-violation"
+
+
+class RecordViolation(RuleViolation):
+    """A rule refuses what the back-office records for a dossier (a mandate, a payout account)."""
 
 
 class AuthenticationError(GatewayError):

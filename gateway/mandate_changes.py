@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.collection import MANDATE_PENDING, NO_PAYOUT_ACCOUNT
-from gateway.errors import Code, NotFound, RuleViolation
+from gateway.errors import Code, NotFound, RecordViolation
 from gateway.events import MANDATE_AMENDED, MANDATE_SIGNED, PAYOUT_ACCOUNT_RECORDED, publish
 from gateway.payments.mandate_form import Account, Signature, check_account, check_signature
 from gateway.payments.mandates import DebtorAccount, Mandate, change_account
@@ -249,7 +249,7 @@ def sign_mandate(
     now: datetime,
 ) -> Recorded:
     """Record the mandate the debtor signed (or, on a mandate already collected on, the signed
-    change of account). Raises NotFound for an unknown dossier, RuleViolation for bad input."""
+    change of account). Raises NotFound for an unknown dossier, RecordViolation for bad input."""
     with store.transaction() as uow:
         data = _locked_dossier(uow, dossier_id)
         before = _locked_mandate(uow, dossier_id)
@@ -284,7 +284,7 @@ def change_debtor_account(
         data = _locked_dossier(uow, dossier_id)
         row = _locked_mandate(uow, dossier_id)
         if row is None or row.status != SIGNED:
-            raise RuleViolation(
+            raise RecordViolation(
                 f"dossier {dossier_id} has no signed mandate yet: record the debtor's signature "
                 "first (gateway mandates sign)",
                 code=Code.MANDATE_PENDING,

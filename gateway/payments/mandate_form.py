@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal, cast
 
-from gateway.errors import Code, Issue, RuleViolation
+from gateway.errors import Code, Issue, RecordViolation
 from gateway.payments.schedule import CHOSEN_DAYS
 from gateway.sepa import rules as sepa_rules
 
@@ -67,10 +67,10 @@ def account_issues(holder: str, iban: str, bic: str | None) -> tuple[Account, li
 
 
 def check_account(holder: str, iban: str, bic: str | None) -> Account:
-    """The account, or RuleViolation listing every problem (a payout account is only this)."""
+    """The account, or RecordViolation listing every problem (a payout account is only this)."""
     account, issues = account_issues(holder, iban, bic)
     if issues:
-        raise RuleViolation.from_issues(issues)
+        raise RecordViolation.from_issues(issues)
     return account
 
 
@@ -104,7 +104,7 @@ def check_signature(
     today: date,
     not_before: date | None = None,
 ) -> Signature:
-    """A signed mandate (or amendment) as recorded, or RuleViolation listing every problem.
+    """A signed mandate (or amendment) as recorded, or RecordViolation listing every problem.
 
     `today` is the fund's date (Paris); `not_before` is the mandate's own signature date when the
     form amends one (an amendment is signed after the mandate it amends)."""
@@ -121,5 +121,5 @@ def check_signature(
             Issue(Code.INVALID_DEBIT_DAY, "debit_day", "debit day must be 1, 10 or 15 (the debtor's choice)")
         )
     if issues or day is None:
-        raise RuleViolation.from_issues(issues)
+        raise RecordViolation.from_issues(issues)
     return Signature(account, day, cast(Method, method), chosen)

@@ -134,3 +134,4 @@ def test_unknown_dossiers_other_roles_and_bad_payout_accounts_are_refused(
     )
     assert problem(bad) == (422, {("invalid-iban", "iban")})
     assert "30004000031234567890144" not in bad.text  # the problem never quotes the account
+    assert bad.json()["title"] == "The record breaks a rule"
