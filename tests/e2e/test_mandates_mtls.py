@@ -11,14 +11,7 @@ from typing import Any
 
 import pytest
 
-from gateway.archive.store import Archive
-from gateway.delivery.feed import EventFeed
-from gateway.intake import IntakeServices
-from gateway.intake_queue import IntakeQueue
-from gateway.signing import Signer
-from gateway.store import open_sql_store
-from gateway.transport.http import Authenticator, RoleMap, create_app
-from tests.e2e.harness import Clients, running_server
+from tests.e2e.harness import Clients, served_gateway
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "greffe-1.xml"
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # the fund's today: 2026-11-25 in Paris
@@ -35,17 +28,7 @@ PAYEE = {"holder": "Mme Claire Durand", "iban": "FR7630004000031234567890143", "
 
 @pytest.fixture
 def served(tmp_path: Path, dev_pki: Path) -> Iterator[tuple[Clients, str]]:
-    store = open_sql_store(f"sqlite:///{tmp_path / 'gw.sqlite3'}")
-    signer = Signer.from_files(dev_pki / "signer.pem", dev_pki / "signer-key.pem")
-    archive = Archive(tmp_path / "archive", signer=signer)
-    intake = IntakeServices(store=store, signer=signer, archive=archive, clock=lambda: NOW)
-    queue = IntakeQueue(intake)
-    app = create_app(
-        authenticator=Authenticator(RoleMap()),
-        services={IntakeServices: intake, IntakeQueue: queue, EventFeed: EventFeed(store)},
-    )
-    with running_server(app, dev_pki) as base_url:
-        clients = Clients(base_url, dev_pki)
+    with served_gateway(tmp_path, dev_pki, now=NOW) as (clients, _, _):
         posted = clients.as_("greffe").post(
             "/v1/greffe/transmissions",
             content=EXAMPLE.read_bytes(),
@@ -53,10 +36,6 @@ def served(tmp_path: Path, dev_pki: Path) -> Iterator[tuple[Clients, str]]:
         )
         assert posted.status_code == 201, posted.text
         yield clients, posted.json()["receipt"]["dossier_id"]
-        clients.close()
-    queue.close()
-    archive.close()
-    store.close()
 
 
 def test_the_back_office_records_a_signature_and_a_payout_account(served: tuple[Clients, str]) -> None:
