@@ -5,6 +5,7 @@
     ├── PayloadTooLarge               over the configured size limit
     ├── SchemaViolation               well-formed but not valid against the source's schema
     ├── RuleViolation                 a legal or banking rule refuses the content
+    │   └── RecordViolation           ... of what the back-office records (a mandate, an account)
     ├── AuthenticationError           no or unknown client certificate (unknown-role)
     ├── ForbiddenRole                 known role, not allowed here (forbidden-role)
     ├── IdempotencyKeyReused          an Idempotency-Key sent again with another payload
@@ -78,6 +79,11 @@ class Code(StrEnum):
     RECONCILE_DUPLICATE = "reconcile-duplicate"  # warning: same fact reported twice, nothing changed
     RECONCILE_UNEXPECTED_STATUS = "reconcile-unexpected-status"  # warning: e.g. a reject after settlement
     RECONCILE_DUPLICATE_REPORT = "reconcile-duplicate-report"  # warning: the whole report was seen before
+    # signed mandates and payout accounts (issue 11): what the back-office records, and what waits
+    MANDATE_PENDING = "mandate-pending"  # no signed mandate yet: not debited, listed
+    NO_PAYOUT_ACCOUNT = "no-payout-account"  # no recorded payout account: not paid, listed
+    INVALID_DEBIT_DAY = "invalid-debit-day"
+    INVALID_MANDATE_METHOD = "invalid-mandate-method"
     # revaluation and index values (issue 11): docs/revaluation.md
     INDEX_MISSING = "index-missing"  # a month held: an index value its revaluation needs is unknown
     INDEX_FILE_INVALID = "index-file-invalid"  # `gateway indices import`: not an INSEE series export
@@ -145,6 +151,10 @@ class SchemaViolation(GatewayError):
 
 class RuleViolation(GatewayError):
     default_code = "rule-violation"
+
+
+class RecordViolation(RuleViolation):
+    """A rule refuses what the back-office records for a dossier (a mandate, a payout account)."""
 
 
 class AuthenticationError(GatewayError):

@@ -11,6 +11,7 @@ from gateway.cli import (  # noqa: F401
     demo,
     indices,
     ingest,
+    mandates,
     schedule,
     sepa,
     validate,

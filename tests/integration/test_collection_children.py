@@ -18,6 +18,7 @@ from gateway.store import SqlStore, open_sql_store
 from gateway.store.payments import SqlPayments
 from gateway.transport.bank import FolderChannel
 from tests.fakes import FakeArchive
+from tests.support.mandates import sign_as_prefilled
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "avocat-1.json"
 RECEIVED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -40,6 +41,9 @@ class Env:
         text = text.replace('"date_effet": "2026-12-01"', f'"date_effet": "{second}"', 1)
         result = receive(self.intake, "avocat", text.encode(), sender="test")
         assert result.outcome == "accepted", result.problem
+        # the debtor signs a mandate on the account the title brought (docs/mandates.md)
+        dossier_id = str(result.receipt["dossier_id"])
+        sign_as_prefilled(self.store, dossier_id, signed_on=RECEIVED.date(), now=RECEIVED)
 
     def debits(self, period: str) -> RunReport:
         return run_debits(

@@ -30,6 +30,7 @@ from gateway.store.indices import SqlIndices
 from gateway.transport.bank import FolderChannel
 from tests.fakes import FakeArchive
 from tests.pg import postgres_server, postgres_url
+from tests.support.mandates import sign_as_prefilled
 
 __all__ = ["postgres_server", "postgres_url"]
 
@@ -63,6 +64,8 @@ class Env:
         result = receive(intake, "notaire", notary_title_of_2023(), sender="test")
         assert result.outcome == "accepted", result.problem
         self.dossier_id = str(result.receipt["dossier_id"])
+        # the debtor signs a mandate on the account the title brought (docs/mandates.md)
+        sign_as_prefilled(store, self.dossier_id, signed_on=RECEIVED.date(), now=RECEIVED)
 
     def debits(self, period: str, base: IndexTable | None = None) -> RunReport:
         return run_debits(

@@ -13,6 +13,7 @@ from gateway.transport.http import (
     health,
     intake_routes,
     ledger_routes,
+    mandate_routes,
     schedule_routes,
     whoami,
 )
@@ -70,9 +71,14 @@ def create_app(
     )
     install_problem_handlers(app)
     routers = (
-        health.router, whoami.router, intake_routes.router, feed_routes.router, ledger_routes.router,
+        health.router,
+        whoami.router,
+        intake_routes.router,
+        feed_routes.router,
+        ledger_routes.router,
+        mandate_routes.router,
         schedule_routes.router,
-    )  # fmt: skip
+    )
     for router in (*routers, *extra_routers):
         app.include_router(router)
     # Outermost last: metrics see every answer, 413s from the size limit included.

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_indices"
-down_revision = "0004_bank_reports"
+down_revision = "0005_mandates"  # re-chained after main brought 0005_mandates (both were on 0004)
 branch_labels = None
 depends_on = None
 
