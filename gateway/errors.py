@@ -30,7 +30,10 @@ class Code(StrEnum):
     PAYLOAD_TOO_LARGE = "payload-too-large"
     TITLE_KIND_NOT_ALLOWED = "title-kind-not-allowed"
     INTERMEDIATION_EXCLUDED = "intermediation-excluded"
+    # Retired 2026-12 (docs/contract-changelog.md): never emitted any more; a joint refusal with the
+    # violence flag is accepted with the warning `joint-refusal-set-aside` (art. 373-2-2 II C. civ.).
     VIOLENCE_WITH_JOINT_REFUSAL = "violence-with-joint-refusal"
+    JOINT_REFUSAL_SET_ASIDE = "joint-refusal-set-aside"  # warning
     BEFORE_GENERALISATION = "before-generalisation"
     TOTALS_MISMATCH = "totals-mismatch"
     INVALID_AMOUNT = "invalid-amount"
