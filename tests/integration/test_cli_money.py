@@ -11,11 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.cli import main
-from gateway.payments.reconcile import DebitState, DebitStatus, ExpectedDebit
+from gateway.payments.reconcile import DebitState, DebitStatus
 from gateway.store import SqlStore, open_sql_store
-from gateway.store.bank import SqlDebitBook
-from gateway.store.payments import DebitRow, SqlPayments
 from gateway.store.ports import DossierRow
+from tests.support.debits import add_answered_debit
 
 NOW = datetime(2026, 12, 11, 7, 0, tzinfo=UTC)
 DOSSIER = "DOS-TWOCHILDREN"
@@ -99,39 +98,14 @@ def _seed_two_children(store: SqlStore) -> None:
             {"effective_date": "2026-11-01", "monthly_amount": "150.00"},
         ],
     }
-    e2e = "DD202612-TWOCHILDREN"
     with store.transaction() as uow:
         uow.dossiers.create_once(
             DossierRow(DOSSIER, "key", "greffe", "test", "ref", NOW, json.dumps(dossier), "accepted")
         )
-        SqlPayments(uow.connection).add_debits(
-            [
-                DebitRow(
-                    e2e,
-                    DOSSIER,
-                    "2026-12",
-                    33000,
-                    date(2026, 12, 10),
-                    "FRST",
-                    "M-1",
-                    date(2026, 11, 20),
-                    "DEBITEUR",
-                    "FR7630006000011234567890189",
-                    None,
-                    None,
-                    "MSG-1",
-                    "PI-1",
-                    "issued",
-                    None,
-                    NOW,
-                )
-            ]
-        )
-        book = SqlDebitBook(uow.connection, report_key="pain.002:R-1", now=NOW)
-        book.update(
-            ExpectedDebit(e2e, DOSSIER, "2026-12", 33000, "MSG-1", "PI-1"),
-            DebitStatus(DebitState.REJECTED, reason="AM04"),
-        )
+    rejected = DebitStatus(DebitState.REJECTED, reason="AM04")
+    add_answered_debit(
+        store, DOSSIER, "2026-12", 33000, collection_date=date(2026, 12, 10), status=rejected, at=NOW
+    )
 
 
 def test_ledger_per_child_and_month(env: dict[str, str]) -> None:

@@ -128,6 +128,18 @@ def test_import_replay_publishes_events_and_builds_the_ledger(gateway: Gateway) 
             if month["status"] == "unpaid"
         ]
         assert unpaid  # arrears.changed says by when the notice to pay must go (imported on NOW)
+        # the ASF event carries the per-child figures: dos-0006's two children, one full ASF each
+        asf_events = [
+            p for p in payloads if p.get("dossier_id") == "dos-0006" and "children" in p and "period" in p
+        ]
+        assert [
+            (c["due_cents"], c["asf_complement_cents"], c["recoverable_cents"])
+            for c in asf_events[-1]["children"]
+        ] == [
+            (15000, 20199, 15000),
+            (10000, 20199, 10000),
+        ]
+        assert asf_events[-1]["asf_complement_cents"] == 2 * 20199
         assert (unpaid[-1]["failed_on"], unpaid[-1]["notice_due_by"]) == ("2026-11-06", "2026-11-21")
         with gateway.store.read() as uow:
             inputs = ledger_inputs(uow.connection, "dos-0005")
