@@ -3,26 +3,14 @@ back-office reads one full ASF per child (L. 523-1 I 4° CSS); other roles may n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
-
-import pytest
 
 from gateway.payments.reconcile import DebitState, DebitStatus
-from tests.e2e.harness import Clients, running_server
-from tests.e2e.test_intake_e2e import JSON, NOW, PATHS, Gateway, example
+from tests.e2e.harness import Clients
+from tests.e2e.test_intake_e2e import JSON, NOW, PATHS, Gateway, example, served
 from tests.support.debits import add_answered_debit
 
-
-@pytest.fixture
-def served(tmp_path: Path, dev_pki: Path) -> Iterator[tuple[Gateway, Clients]]:
-    gw = Gateway(f"sqlite:///{tmp_path / 'gw.sqlite3'}", tmp_path, dev_pki)
-    with running_server(gw.app, dev_pki) as base_url:
-        clients = Clients(base_url, dev_pki)
-        yield gw, clients
-        clients.close()
-    gw.close()
+__all__ = ["served"]  # the fixture: the intake tests' gateway served over mutual TLS
 
 
 def test_back_office_reads_one_asf_per_child_over_mtls(served: tuple[Gateway, Clients]) -> None:
