@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gateway.cli.serve  # noqa: F401
 from gateway.cli import (  # noqa: F401
+    amounts,
     archive,
     bank,
     certs,
@@ -11,6 +12,7 @@ from gateway.cli import (  # noqa: F401
     demo,
     indices,
     ingest,
+    ledger,
     mandates,
     schedule,
     sepa,

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_indices"
-down_revision = "0005_mandates"  # re-chained after main brought 0005_mandates (both were on 0004)
+down_revision = "0007_amounts"  # re-chained after main (0005_mandates, 0007_amounts): one head
 branch_labels = None
 depends_on = None
 
