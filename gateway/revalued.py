@@ -10,11 +10,11 @@ and publishes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from gateway.events import PENSION_REVALUED, publish
-from gateway.payments.dues import ChildDue
+from gateway.payments.dues import ChildDue, title_date_of
 from gateway.payments.indices import IndexSource
 from gateway.payments.revaluation import IndexMissing, clause_of, revaluation_dates, revalued_on
 from gateway.store.indices import RevaluationRow, SqlIndices
@@ -26,7 +26,7 @@ def amount_before(dossier: Mapping[str, Any], due: ChildDue, indices: IndexSourc
     revaluation's, or the title's; None when that one cannot be computed (an index is missing)."""
     assert due.index is not None
     child = dossier["children"][due.child]
-    clause = clause_of(child, date.fromisoformat(dossier["title"]["date"]))
+    clause = clause_of(child, title_date_of(dossier))
     earlier = [d for d in revaluation_dates(clause, due.index.revalued_on) if d < due.index.revalued_on]
     if not earlier:
         return due.title_cents

@@ -98,6 +98,12 @@ def _index_use(revalued: Revalued) -> IndexUse:
     )
 
 
+def title_date_of(dossier: Mapping[str, Any]) -> date | None:
+    """The title's date (`title.date`), None when the document has none (not a whole dossier)."""
+    title = dossier.get("title") or {}
+    return date.fromisoformat(title["date"]) if title.get("date") else None
+
+
 def prorated(monthly_cents: int, days: int, month_days: int) -> int:
     """`monthly_cents` for `days` of a month of `month_days` days, rounded half up to the cent."""
     if days >= month_days:
@@ -115,7 +121,7 @@ def child_schedule(
     end = date.fromisoformat(dossier["end_date"]) if dossier.get("end_date") else None
     if end is not None and end < first:
         return ()
-    title_date = date.fromisoformat(dossier["title"]["date"])
+    title_date = title_date_of(dossier)
     found: list[ChildDue | HeldDue] = []
     for position, child in enumerate(dossier["children"]):
         start = date.fromisoformat(child["effective_date"])

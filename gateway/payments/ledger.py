@@ -45,6 +45,7 @@ from gateway.payments.follow_up import (
     follow_up,
     legal_day,
 )
+from gateway.payments.indices import IndexSource
 from gateway.payments.prescription import is_prescribed, prescription_date
 from gateway.payments.reconcile import OPEN, DebitState, DebitStatus, ExpectedDebit
 from gateway.sepa.reports import reason_for
@@ -68,9 +69,10 @@ MonthStatus = Literal["paid", "partly-paid", "unpaid", "pending"]
 DuesOf = Callable[[str], Sequence[ChildDue]]
 
 
-def dossier_dues(dossier: Mapping[str, Any]) -> DuesOf:
-    """The children's dues of a canonical dossier (its JSON form), month by month."""
-    return lambda period: child_dues(dossier, period)
+def dossier_dues(dossier: Mapping[str, Any], indices: IndexSource | None = None) -> DuesOf:
+    """The children's dues of a canonical dossier (its JSON form), month by month; `indices`: the
+    store's index values (gateway.store.indices), default the shipped ones (docs/revaluation.md)."""
+    return lambda period: child_dues(dossier, period, indices)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ instalment already due keeps its amount.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -117,13 +118,17 @@ def anniversary(day: date, years: int) -> date:
         return date(year, 2, 28)
 
 
-def clause_of(child: dict[str, Any], title_date: date) -> Clause:
-    """The clause of a canonical dossier's child (`children[i]`), with the title's date."""
+def clause_of(child: Mapping[str, Any], title_date: date | None) -> Clause:
+    """The clause of a canonical dossier's child (`children[i]`), with the title's date. Without a
+    title date (not a whole canonical dossier: a test's or a tool's terms) a silent clause has no
+    anniversary, so nothing is revalued."""
     indexation = child.get("indexation")
     mode = IndexationMode(indexation["mode"]) if indexation else IndexationMode.SILENT
     if mode is IndexationMode.EXCLUDED:
         return Clause(mode)
     if mode is IndexationMode.SILENT:
+        if title_date is None:
+            return Clause(mode, series=SILENT_SERIES)
         return Clause(
             mode,
             series=SILENT_SERIES,

@@ -15,11 +15,13 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from gateway.payments.amounts import AmountsTable
+from gateway.payments.indices import IndexTable
 from gateway.payments.ledger import Ledger, build_ledger, dossier_dues
 from gateway.payments.reconcile import DebitStatus, ExpectedDebit
 from gateway.store import schema
 from gateway.store.amounts import amounts_table
 from gateway.store.bank import debit_report_times, dossier_debits
+from gateway.store.indices import SqlIndices
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +32,13 @@ class LedgerInputs:
     reported_at: dict[str, datetime]
     due_on: dict[str, date]
     table: AmountsTable
+    indices: IndexTable | None = None  # the store's index values: the collection's (docs/revaluation.md)
 
     def ledger(self, *, as_of: date | None) -> Ledger:
         return build_ledger(
             self.dossier_id,
             self.debits,
-            dossier_dues(self.dossier),
+            dossier_dues(self.dossier, self.indices),
             table=self.table,
             as_of=as_of,
             reported_at=self.reported_at,
@@ -63,6 +66,7 @@ def ledger_inputs(conn: Connection, dossier_id: str) -> LedgerInputs | None:
         debit_report_times(conn, dossier_id),
         collection_dates(conn, dossier_id),
         amounts_table(conn),
+        SqlIndices(conn).index_source(),
     )
 
 

@@ -94,6 +94,12 @@ def test_a_title_without_a_clause_is_treated_as_silent() -> None:
     assert cents(child_dues(one, "2024-04")) == [(0, 15435)]
 
 
+def test_terms_without_a_title_date_have_no_anniversary() -> None:
+    # not a whole canonical dossier (a tool's or a test's terms): a silent clause cannot be dated
+    terms = {"children": [child("150.00", "2023-04-01", None)], "end_date": None}
+    assert cents(child_dues(terms, "2030-04")) == [(0, 15000)]
+
+
 def test_an_anniversary_on_the_first_applies_to_that_month() -> None:
     # title of 2023-03-01: base 2023-01 (113.86); anniversary 2024-03-01 applies to March 2024
     one = dossier(child("150.00", "2023-04-01", SILENT), title="2023-03-01")
