@@ -32,7 +32,7 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # the example's dates are recen
 def served(tmp_path: Path, dev_pki: Path) -> Iterator[tuple[Clients, Any, Archive]]:
     store = open_sql_store(f"sqlite:///{tmp_path / 'gw.sqlite3'}")
     signer = Signer.from_files(dev_pki / "signer.pem", dev_pki / "signer-key.pem")
-    archive = Archive(tmp_path / "archive", signer=signer)
+    archive = Archive(store, tmp_path / "archive", signer=signer)
     intake = IntakeServices(store=store, signer=signer, archive=archive, clock=lambda: NOW)
     queue = IntakeQueue(intake)
     app = create_app(
