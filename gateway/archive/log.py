@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import Connection, Insert, Table, func, select, update
+from sqlalchemy import Connection, Insert, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.archive.checkpoint import Checkpoint
@@ -79,6 +79,14 @@ def read_entries(conn: Connection, start: int, end: int) -> Iterator[tuple[int, 
         start = stop
 
 
+_ONE_LEAF = select(schema.archive_entries.c.leaf).where(schema.archive_entries.c.seq == bindparam("seq"))
+
+
+def read_leaf(conn: Connection, seq: int) -> bytes | None:
+    leaf = conn.execute(_ONE_LEAF, {"seq": seq}).scalar()
+    return None if leaf is None else bytes(leaf)
+
+
 def entry_count(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(schema.archive_entries)).scalar() or 0)
 
@@ -93,10 +101,18 @@ def latest_checkpoint_size(conn: Connection) -> int:
     return int(value or 0)
 
 
-def read_checkpoints(conn: Connection) -> list[Checkpoint]:
+def latest_checkpoint(conn: Connection) -> Checkpoint | None:
+    found = read_checkpoints(conn, latest=True)
+    return found[0] if found else None
+
+
+def read_checkpoints(conn: Connection, *, latest: bool = False) -> list[Checkpoint]:
+    """Every checkpoint, smallest tree first (or only the latest one)."""
     t = schema.archive_checkpoints
+    query = select(t.c.size, t.c.note, t.c.cms)
+    query = query.order_by(t.c.size.desc()).limit(1) if latest else query.order_by(t.c.size)
     found = []
-    for size, note, cms in conn.execute(select(t.c.size, t.c.note, t.c.cms).order_by(t.c.size)):
+    for size, note, cms in conn.execute(query):
         where = f"checkpoint {size}"
         checkpoint = Checkpoint.from_note(note, bytes(cms), where=where)
         if checkpoint.size != size:

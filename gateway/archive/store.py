@@ -20,6 +20,7 @@ import base64
 import hashlib
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -142,6 +143,7 @@ class Archive:
         self._owns_store = owns_store
         self._tree = MerkleTree()
         self._tree_lock = threading.Lock()
+        self._latest: tuple[Checkpoint | None, float] = (None, 0.0)
 
     @classmethod
     def open(cls, url: str, blob_dir: Path, **options: Any) -> Archive:
@@ -327,10 +329,10 @@ class Archive:
 
     def entry(self, seq: int) -> ArchiveEntry:
         with self.store.read() as uow:
-            rows = list(log.read_entries(uow.connection, seq, seq + 1)) if seq >= 0 else []
-        if not rows:
+            leaf = log.read_leaf(uow.connection, seq)
+        if leaf is None:
             raise NotFound(f"no archive entry {seq}", field="seq")
-        return decode_leaf(rows[0][1], seq)
+        return decode_leaf(leaf, seq)
 
     def blob(self, digest: str) -> bytes:
         """The bytes of a blob or signature, checked against their SHA-256."""
@@ -348,19 +350,23 @@ class Archive:
             return log.read_checkpoints(uow.connection)
 
     def latest_checkpoint(self) -> Checkpoint | None:
-        found = self.checkpoints()
-        return found[-1] if found else None
+        with self.store.read() as uow:
+            return log.latest_checkpoint(uow.connection)
 
     def inclusion_proof(self, seq: int, *, checkpoint: Checkpoint | None = None) -> InclusionProof:
         """Prove entry `seq` against `checkpoint` (default: the latest one, if it covers it)."""
-        entry = self.entry(seq)
-        if checkpoint is None:
-            checkpoint = self.latest_checkpoint()
-            if checkpoint is None or checkpoint.size <= seq:
-                raise NotFound(
-                    f"entry {seq} is not covered by a checkpoint yet (run `gateway archive checkpoint`)",
-                    field="seq",
-                )
+        with self.store.read() as uow:
+            found = log.read_leaf(uow.connection, seq)
+            if checkpoint is None:
+                checkpoint = self._recent_checkpoint(uow.connection, seq)
+        if found is None:
+            raise NotFound(f"no archive entry {seq}", field="seq")
+        entry = decode_leaf(found, seq)
+        if checkpoint is None or checkpoint.size <= seq:
+            raise NotFound(
+                f"entry {seq} is not covered by a checkpoint yet (run `gateway archive checkpoint`)",
+                field="seq",
+            )
         tree = self._tree_at(checkpoint.size)
         with self._tree_lock:
             if checkpoint.root != tree.root(checkpoint.size):
@@ -372,6 +378,14 @@ class Archive:
                 )
             path = tree.inclusion_proof(seq, checkpoint.size)
         return InclusionProof(entry, leaf, path, checkpoint)
+
+    def _recent_checkpoint(self, conn: Connection, seq: int) -> Checkpoint | None:
+        # the latest checkpoint, read again when the one kept is over a second old or too small
+        kept, at = self._latest
+        if kept is None or kept.size <= seq or time.monotonic() - at > 1.0:
+            kept, at = log.latest_checkpoint(conn), time.monotonic()
+            self._latest = (kept, at)
+        return kept
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """RFC 9162 §2.1.4 proof that the tree of size `first` is a prefix of size `second`."""
