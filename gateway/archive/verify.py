@@ -13,19 +13,29 @@ hashes only until the next checkpoint signs them (a note says how many).
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, create_engine, select
 
 from gateway.archive import log
 from gateway.archive.blobs import BlobStore
 from gateway.archive.checkpoint import Checkpoint, verify_checkpoint
 from gateway.archive.errors import ArchiveCorrupt
 from gateway.archive.journal import check_leaf
-from gateway.archive.merkle import MerkleTree, ProofError, leaf_hash, verify_consistency, verify_inclusion
+from gateway.archive.merkle import (
+    HASH_SIZE,
+    MerkleTree,
+    ProofError,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
 from gateway.store import schema
 
 
@@ -58,28 +68,90 @@ class VerifyReport:
 
 
 def verify_archive(
-    conn: Connection, blobs: BlobStore, *, trust_anchors: Sequence[x509.Certificate]
+    conn: Connection,
+    blobs: BlobStore,
+    *,
+    trust_anchors: Sequence[x509.Certificate],
+    workers: int | None = None,
 ) -> VerifyReport:
-    """Check everything the archive holds, read through `conn` (one read transaction)."""
+    """Check everything the archive holds, read through `conn` (one read transaction).
+
+    `workers` processes (default: one per core) share the entries; each reads its slice through a
+    connection of its own (committed entries below the sequencing row never change)."""
     report = VerifyReport()
-    stored = _blob_rows(conn, report)
-    leaves = bytearray()
-    seen: set[str] = set()
     head = log.head_size(conn)
-    seq = 0
-    for row_seq, leaf, stored_hash in log.read_entries(conn, 0, max(head, _max_seq(conn) + 1)):
+    end = max(head, _max_seq(conn) + 1)
+    stored = _blob_rows(conn, report)
+    count = max(1, min(workers or os.cpu_count() or 1, end // PARALLEL_MIN_ENTRIES))
+    if count == 1:
+        slices = [_scan(conn, blobs, stored, 0, end)]
+    else:
+        global _JOB  # noqa: PLW0603 - what forked workers inherit instead of pickling it
+        _JOB = (conn.engine.url.render_as_string(hide_password=False), blobs, stored)
+        bounds = [end * i // (count * 4) for i in range(count * 4 + 1)]
+        context = multiprocessing.get_context("fork")
+        try:
+            with ProcessPoolExecutor(count, mp_context=context) as pool:
+                slices = list(pool.map(_scan_in_worker, bounds[:-1], bounds[1:]))
+        finally:
+            _JOB = None
+    leaves = bytearray()
+    for part in slices:
+        report.problems += part.problems
+        report.blobs += part.blobs
+        leaves += part.leaves
+        if part.problems:
+            break  # later slices cannot be trusted past a broken entry
+    seq = len(leaves) // HASH_SIZE
+    if not report.problems and seq != head:
+        report.problems.append(f"the log holds {seq} entries but {head} were committed: entries are missing")
+    tree = MerkleTree.from_leaf_bytes(bytes(leaves))
+    report.entries, report.root = tree.size, tree.root().hex()
+    _check_checkpoints(log.read_checkpoints(conn), tree, trust_anchors, report)
+    return report
+
+
+PARALLEL_MIN_ENTRIES = 50_000  # below this per process, forking costs more than it saves
+_JOB: tuple[str, BlobStore, dict[str, int]] | None = None
+
+
+@dataclass(slots=True)
+class _Slice:
+    leaves: bytes
+    blobs: int
+    problems: list[str]
+
+
+def _scan_in_worker(start: int, end: int) -> _Slice:
+    assert _JOB is not None
+    url, blobs, stored = _JOB
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return _scan(conn, blobs, stored, start, end)
+    finally:
+        engine.dispose()
+
+
+def _scan(conn: Connection, blobs: BlobStore, stored: dict[str, int], start: int, end: int) -> _Slice:
+    """Check the entries start <= seq < end: leaf hashes, form, sequence numbers, their blobs."""
+    leaves = bytearray()
+    problems: list[str] = []
+    seen: set[str] = set()
+    seq = start
+    for row_seq, leaf, stored_hash in log.read_entries(conn, start, end):
         where = f"archive entry {seq}"
         if row_seq != seq:
-            report.problems.append(f"{where} is missing (entries deleted)")
+            problems.append(f"{where} is missing (entries deleted)")
             break
         digest = leaf_hash(leaf)
         if digest != stored_hash:
-            report.problems.append(f"{where}: leaf hash mismatch (changed bytes)")
+            problems.append(f"{where}: leaf hash mismatch (changed bytes)")
             break
         try:
             raw = check_leaf(leaf, seq)
         except ArchiveCorrupt as exc:
-            report.problems.append(exc.message)
+            problems.append(exc.message)
             break
         leaves += digest
         for name, size in ((raw["blob"], raw["size"]), (raw["sig"], None)):
@@ -87,14 +159,11 @@ def verify_archive(
                 seen.add(name)
                 problem = _blob_problem(name, size, stored, blobs)
                 if problem:
-                    report.problems.append(f"{where}: blob {name} {problem}")
+                    problems.append(f"{where}: blob {name} {problem}")
         seq += 1
-    if not report.problems and seq != head:
-        report.problems.append(f"the log holds {seq} entries but {head} were committed: entries are missing")
-    tree = MerkleTree.from_leaf_bytes(bytes(leaves))
-    report.entries, report.blobs, report.root = tree.size, len(seen), tree.root().hex()
-    _check_checkpoints(log.read_checkpoints(conn), tree, trust_anchors, report)
-    return report
+    if not problems and seq < end and start < end:
+        problems.append(f"archive entry {seq} is missing (entries deleted)")
+    return _Slice(bytes(leaves), len(seen), problems)
 
 
 def _max_seq(conn: Connection) -> int:

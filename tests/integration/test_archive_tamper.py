@@ -70,7 +70,7 @@ def test_deleted_entries_and_changed_or_missing_blobs(
 ) -> None:
     sql(archive, "DELETE FROM archive_entries WHERE seq = 10")
     report = verified(archive, dev_pki / "ca.pem")
-    assert report.problems[0] == "the log holds 10 entries but 11 were committed: entries are missing"
+    assert report.problems[0] == "archive entry 10 is missing (entries deleted)"
     sql(archive, "DELETE FROM archive_entries WHERE seq = 5")
     assert verified(archive, dev_pki / "ca.pem").problems[0] == "archive entry 5 is missing (entries deleted)"
 
@@ -95,3 +95,26 @@ def test_an_entry_too_big_for_a_tile_bundle_is_refused(archive: Archive) -> None
     assert caught.value.field == "metadata"
     assert "n" * 20 not in caught.value.message  # the message never quotes what was sent
     assert archive.size == 11
+
+
+def test_verify_in_worker_processes_finds_the_same(
+    archive: Archive, dev_pki: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.archive import verify as verify_module
+    from gateway.signing import load_trust_anchors
+
+    monkeypatch.setattr(verify_module, "PARALLEL_MIN_ENTRIES", 2)
+    anchors = load_trust_anchors(dev_pki / "ca.pem")
+
+    def run() -> verify_module.VerifyReport:
+        with archive.store.read() as uow:
+            return verify_module.verify_archive(
+                uow.connection, archive.blobs, trust_anchors=anchors, workers=2
+            )
+
+    intact = run()
+    assert intact.ok, intact.problems
+    assert (intact.entries, intact.root) == (11, archive.root(11).hex())
+    leaf = archive.entry(8).leaf_data().replace(b'"n":"8"', b'"n":"Z"')
+    sql(archive, "UPDATE archive_entries SET leaf = :leaf WHERE seq = 8", leaf=leaf)
+    assert run().problems[0] == "archive entry 8: leaf hash mismatch (changed bytes)"
