@@ -264,10 +264,10 @@ class Archive:
         with self.store.transaction() as uow:
             conn = uow.connection
             size = log.claim_sequence(conn, 0)  # waits for appenders in flight; then it is stable
-            checkpoints = log.read_checkpoints(conn)
-            if checkpoints and checkpoints[-1].size == size:
-                return checkpoints[-1]
-            checkpoint = self._sign(conn, size, checkpoints[-1] if checkpoints else None)
+            latest = log.latest_checkpoint(conn)
+            if latest is not None and latest.size == size:
+                return latest
+            checkpoint = self._sign(conn, size, latest)
             log.insert_checkpoint(conn, checkpoint)
             return checkpoint
 
@@ -275,8 +275,7 @@ class Archive:
         if self.signer is None:  # pragma: no cover - callers check
             raise ConfigurationError("the archive has no signer: cannot sign a checkpoint")
         if previous is None:
-            found = log.read_checkpoints(conn)
-            previous = found[-1] if found else None
+            previous = log.latest_checkpoint(conn)
         with self._tree_lock:
             self._catch_up(conn, size)
             if (

@@ -158,6 +158,8 @@ def test_two_replicas_on_one_postgresql_take_10000_titles_into_one_log(
 
 
 @pytest.mark.slow
+# a server killed during a TLS handshake leaves the client's half-open socket to the collector
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
 def test_kill_9_under_load_never_splits_a_dossier_from_its_evidence(
     postgres_url: str, e2e_pki: Path, tmp_path: Path
 ) -> None:
@@ -166,7 +168,7 @@ def test_kill_9_under_load_never_splits_a_dossier_from_its_evidence(
     chance = random.Random(15)
     first_receipt: dict[int, str] = {}  # title -> the receipt id it was first answered with
     sent: set[int] = set()
-    cut = 0  # requests the kill left without an answer
+    cut = total = 0  # requests the kill left without an answer, requests sent
     for round_ in range(20):
         new = range(round_ * 150, round_ * 150 + 150)
         resends = chance.sample(sorted(sent), min(50, len(sent)))
@@ -180,6 +182,7 @@ def test_kill_9_under_load_never_splits_a_dossier_from_its_evidence(
             results = [(n, f.result()) for n, f in futures]
         poster.close()
         sent.update(work)
+        total += len(work)
         for n, answer in results:
             if answer is None:
                 cut += 1
@@ -187,7 +190,7 @@ def test_kill_9_under_load_never_splits_a_dossier_from_its_evidence(
             assert answer[0] in (200, 201), answer
             receipt_id = answer[1]["receipt"]["receipt_id"]
             assert first_receipt.setdefault(n, receipt_id) == receipt_id, n  # the first receipt
-    assert 0 < cut < len(sent), cut  # the kills did land under load, and titles got through
+    assert 0 < cut < total, (cut, total)  # the kills did land under load, and titles got through
     # every title once more, on a fresh server: answered, each with the receipt it first had
     with serving(env, e2e_pki) as (url, _proc), ThreadPoolExecutor(8) as pool:
         final = list(pool.map(lambda n: (n, poster.post(url, title(n))), sorted(sent)))
