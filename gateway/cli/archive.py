@@ -42,8 +42,10 @@ _CA = click.option(
 @contextmanager
 def _opened(database: str | None, directory: Path | None, *, signed: bool = False) -> Iterator[Archive]:
     from gateway.archive.store import Archive
+    from sqlalchemy.exc import SQLAlchemyError
+
     from gateway.config import Settings
-    from gateway.errors import GatewayError
+    from gateway.errors import ConfigurationError, GatewayError
     from gateway.signing import Signer
 
     settings = Settings()
@@ -51,7 +53,13 @@ def _opened(database: str | None, directory: Path | None, *, signed: bool = Fals
         signer = Signer.from_settings(settings) if signed else None
         folder = directory if directory is not None else settings.effective_archive_dir
         url = database or settings.effective_database_url
-        with Archive.open(url, folder / "blobs", signer=signer) as archive:
+        try:
+            opened = Archive.open(url, folder / "blobs", signer=signer)
+        except (SQLAlchemyError, OSError) as exc:  # the URL is not quoted: it may hold a password
+            raise ConfigurationError(
+                f"cannot open the archive's database ({type(exc).__name__})", field="database"
+            ) from exc
+        with opened as archive:
             yield archive
     except GatewayError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc

@@ -351,3 +351,13 @@ def test_any_append_and_checkpoint_pattern_verifies_and_proves(
         report = verified(store, dev_pki / "ca.pem")
         assert report.ok, report.problems
         assert (report.entries, report.checkpoints) == (sum(sizes), len(sizes))
+
+
+def test_cli_with_a_database_it_cannot_open_says_so_in_one_line(tmp_path: Path) -> None:
+    done = CliRunner().invoke(main, ["archive", "verify", "--database", "nosuch://user:s3cret@db/x"])
+    assert done.exit_code == 1
+    assert (
+        done.output.strip()
+        == "Error: configuration-error: cannot open the archive's database (NoSuchModuleError)"
+    )
+    assert "s3cret" not in done.output
