@@ -41,9 +41,9 @@ _CA = click.option(
 
 @contextmanager
 def _opened(database: str | None, directory: Path | None, *, signed: bool = False) -> Iterator[Archive]:
-    from gateway.archive.store import Archive
     from sqlalchemy.exc import SQLAlchemyError
 
+    from gateway.archive.store import Archive
     from gateway.config import Settings
     from gateway.errors import ConfigurationError, GatewayError
     from gateway.signing import Signer
