@@ -313,10 +313,14 @@ def settle(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResu
     ]
     for n, result in zip(outcomes, _store_all(services, work), strict=True):
         answers[n] = result
-    # a title that met an error alone: its payload is archived all the same, as evidence
+    # a title that met an error alone (answered as such, nothing stored): its payload is archived
+    # all the same, as evidence, when the archive can take it; the others are answered anyway
     failed = [n for n in pending if isinstance(answers[n], Exception)]
     if failed:
-        services.archive.append_many([_payload_entry(batch[n], items[n], checks[n]) for n in failed])
+        try:
+            services.archive.append_many([_payload_entry(batch[n], items[n], checks[n]) for n in failed])
+        except Exception:
+            log.exception("archiving the payloads of %d titles that failed was not possible", len(failed))
     assert all(answer is not None for answer in answers)
     return cast(list[IntakeResult | Exception], answers)
 
