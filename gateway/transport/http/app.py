@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from gateway.transport.http import (
+    archive_routes,
     feed_routes,
     health,
     intake_routes,
@@ -76,6 +77,7 @@ def create_app(
         intake_routes.router,
         feed_routes.router,
         ledger_routes.router,
+        archive_routes.router,
         mandate_routes.router,
         schedule_routes.router,
     )

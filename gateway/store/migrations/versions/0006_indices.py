@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_indices"
-down_revision = "0007_amounts"  # re-chained after main (0005_mandates, 0007_amounts): one head
+down_revision = "0009_archive_log"  # main's head when merged (assigned: after 0004_bank_reports)
 branch_labels = None
 depends_on = None
 
