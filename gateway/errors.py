@@ -1,7 +1,8 @@
 """The gateway's error tree, with stable machine-readable codes (no HTTP statuses here).
 
     GatewayError                      base: carries one or more Issues (code, field, message)
-    ├── MalformedPayload              not well-formed XML/JSON, bad encoding, wrong media type
+    ├── MalformedPayload              not well-formed XML/JSON, bad encoding
+    │   └── UnsupportedMediaType      a media type the path does not take
     ├── PayloadTooLarge               over the configured size limit
     ├── SchemaViolation               well-formed but not valid against the source's schema
     ├── RuleViolation                 a legal or banking rule refuses the content
@@ -11,7 +12,9 @@
     ├── NotFound                      no such dossier, receipt, entry...
     └── ConfigurationError            settings, keys or certificates missing or wrong
 
-HTTP statuses are chosen at the edge (gateway.transport.http), from the class and the code.
+Elsewhere: ArchiveCorrupt (gateway.archive.errors), InvalidSignature (gateway.signing),
+BankChannelError (gateway.transport.bank). HTTP statuses are chosen at the edge, in the one table
+of gateway.problem, from the error's kind (its class's `default_code`); a kind not there is a 500.
 """
 
 from __future__ import annotations
@@ -78,6 +81,11 @@ class Code(StrEnum):
     RECONCILE_DUPLICATE = "reconcile-duplicate"  # warning: same fact reported twice, nothing changed
     RECONCILE_UNEXPECTED_STATUS = "reconcile-unexpected-status"  # warning: e.g. a reject after settlement
     RECONCILE_DUPLICATE_REPORT = "reconcile-duplicate-report"  # warning: the whole report was seen before
+    # kinds of error (a class's default code) that only the HTTP status table needs by name
+    RULE_VIOLATION = "rule-violation"
+    IDEMPOTENCY_KEY_REUSED = "idempotency-key-reused"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type"  # its issues say malformed-payload
+    BANK_CHANNEL_FAILED = "bank-channel-failed"
 
 
 Severity = Literal["error", "warning"]
@@ -140,7 +148,7 @@ class SchemaViolation(GatewayError):
 
 
 class RuleViolation(GatewayError):
-    default_code = "rule-violation"
+    default_code: str = Code.RULE_VIOLATION  # `str`: a subclass may name its own kind
 
 
 class AuthenticationError(GatewayError):
@@ -154,7 +162,13 @@ class ForbiddenRole(GatewayError):
 class IdempotencyKeyReused(GatewayError):
     """An Idempotency-Key already used by this sender for another payload (IETF httpapi draft: 422)."""
 
-    default_code = "idempotency-key-reused"
+    default_code = Code.IDEMPOTENCY_KEY_REUSED
+
+
+class UnsupportedMediaType(MalformedPayload):
+    """A body in a media type the path does not take: its issues say malformed-payload (415)."""
+
+    default_code = Code.UNSUPPORTED_MEDIA_TYPE
 
 
 class NotFound(GatewayError):

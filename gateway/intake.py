@@ -47,7 +47,6 @@ from gateway.errors import (
     RuleViolation,
     SchemaViolation,
 )
-from gateway.problem import problem
 from gateway.safeparse import DEFAULT_MAX_BYTES
 from gateway.store.ports import DossierRow, IdempotencyRow, NewEvent, ReceiptRow, Store, UnitOfWork
 from gateway.validation import Validated, validate
@@ -95,8 +94,7 @@ class IntakeResult:
     outcome: Outcome
     receipt: dict[str, Any]
     signature: bytes
-    error: GatewayError | None = None
-    problem: dict[str, Any] | None = None
+    error: GatewayError | None = None  # a rejection's; the entry points turn it into a problem
     dossier: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -521,10 +519,7 @@ def _replay(services: IntakeServices, sender: str, key: str, payload_sha: str) -
     if result.receipt.get("status") != "rejected":
         return result
     error = rejection_error(result.receipt)
-    doc = problem(error)
-    doc["receipt"] = result.receipt
-    doc["signature"] = base64.b64encode(result.signature).decode("ascii")
-    return IntakeResult("rejected", result.receipt, result.signature, error=error, problem=doc)
+    return IntakeResult("rejected", result.receipt, result.signature, error=error)
 
 
 def _key_reused() -> IdempotencyKeyReused:
@@ -562,10 +557,7 @@ def _rejection(services: IntakeServices, item: _Item, exc: GatewayError) -> _Rej
     }
     body = receipt_bytes(receipt)
     signature = services.signer.sign_detached(body)
-    doc = problem(exc, warnings=warnings)
-    doc["receipt"] = receipt
-    doc["signature"] = base64.b64encode(signature).decode("ascii")
-    return _Rejection(IntakeResult("rejected", receipt, signature, error=exc, problem=doc), body)
+    return _Rejection(IntakeResult("rejected", receipt, signature, error=exc), body)
 
 
 def _store_rejection(uow: UnitOfWork, item: _Item, rejection: _Rejection) -> None:

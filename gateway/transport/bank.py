@@ -15,11 +15,11 @@ from typing import BinaryIO, Protocol
 
 import httpx
 
-from gateway.errors import GatewayError
+from gateway.errors import Code, GatewayError
 
 
 class BankChannelError(GatewayError):
-    default_code = "bank-channel-failed"
+    default_code = Code.BANK_CHANNEL_FAILED
 
 
 class BankChannel(Protocol):

@@ -10,11 +10,11 @@ from fastapi import APIRouter, FastAPI
 
 from gateway.transport.http import feed_routes, health, intake_routes, ledger_routes, whoami
 from gateway.transport.http.deps import provide
+from gateway.transport.http.error_handlers import ErrorShield, install_problem_handlers
 from gateway.transport.http.health import ReadinessChecks
 from gateway.transport.http.identity import Authenticator
 from gateway.transport.http.limits import BodySizeLimit
 from gateway.transport.http.metrics import Metrics, MetricsMiddleware
-from gateway.transport.http.problems import ErrorShield, install_problem_handlers
 
 DEFAULT_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 

@@ -8,13 +8,9 @@ from typing import Any
 
 from fastapi import Request
 
-from gateway.errors import Code, MalformedPayload, PayloadTooLarge
-from gateway.problem import PROBLEM_MEDIA_TYPE, problem
+from gateway.errors import Code, PayloadTooLarge, UnsupportedMediaType
+from gateway.problem import PROBLEM_MEDIA_TYPE, problem, status_for
 from gateway.transport.http.tls import ASGIApp
-
-
-class UnsupportedMediaType(MalformedPayload):
-    """A body in a media type the path does not take: code malformed-payload, status 415."""
 
 
 def check_media_type(content_type: str | None, accepted: Collection[str]) -> None:
@@ -65,7 +61,7 @@ class BodySizeLimit:
                 except ValueError:
                     declared = -1
                 if declared > self.limit:
-                    await _send_problem(send, scope, _too_large(self.limit), 413)
+                    await _send_problem(send, scope, _too_large(self.limit))
                     return
         seen = 0
         exceeded = False
@@ -88,7 +84,7 @@ class BodySizeLimit:
                 # parses a declared body), the answer is 413.
                 if message["type"] == "http.response.start" and not started:
                     started = True
-                    await _send_problem(send, scope, _too_large(self.limit), 413)
+                    await _send_problem(send, scope, _too_large(self.limit))
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -99,13 +95,12 @@ class BodySizeLimit:
         except PayloadTooLarge as exc:
             if started:
                 raise
-            await _send_problem(send, scope, exc, 413)
+            await _send_problem(send, scope, exc)
 
 
-async def _send_problem(
-    send: Any, scope: MutableMapping[str, Any], error: PayloadTooLarge, status: int
-) -> None:
-    body = json.dumps(problem(error, status=status, instance=scope.get("path"))).encode()
+async def _send_problem(send: Any, scope: MutableMapping[str, Any], error: PayloadTooLarge) -> None:
+    status = status_for(error)
+    body = json.dumps(problem(error, instance=scope.get("path"))).encode()
     await send(
         {
             "type": "http.response.start",
