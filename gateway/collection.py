@@ -36,7 +36,7 @@ from gateway.store.sql import SqlStore
 from gateway.transport.bank import BankChannel
 
 DEFAULT_CHOSEN_DAY = (
-    10  # when neither the title nor the debtor chose: the 10th (DOMAIN.md: 1st, 10th or 15th)
+    10  # when neither the title nor the debtor chose: the 10th (docs/payment-cycle.md "Debit days")
 )
 Progress = Callable[[int], None]
 

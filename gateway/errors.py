@@ -26,7 +26,7 @@ from typing import Literal
 
 
 class Code(StrEnum):
-    """Stable error and warning codes (CONTRACT.md §5). Add codes; never rename one."""
+    """Stable error and warning codes (docs/rules.md "Codes"). Add codes; never rename one."""
 
     MALFORMED_PAYLOAD = "malformed-payload"
     SCHEMA_VIOLATION = "schema-violation"

@@ -1,6 +1,6 @@
 """The one dated table of the amounts the law indexes on the BMAF (ASF, penalty, RSA), in euro cents.
 
-Every amount the gateway uses comes from `TABLE` (DOMAIN.md "Money: amounts to keep in one dated
+Every amount the gateway uses comes from `TABLE` (docs/payment-cycle.md "Ledger and ASF": amounts in one dated
 table"); nothing else in the code writes an amount as a literal. A row applies from its `since` date
 (the yearly revaluation on 1 April, art. L. 551-1 and D. 521-1 CSS) until the next row.
 
@@ -24,7 +24,7 @@ from datetime import date
 
 from gateway.errors import Code, ConfigurationError
 
-#: Differential ASF below this is not paid (DOMAIN.md "Differential ASF": "not paid when under 15 €").
+#: Differential ASF below this is not paid (docs/payment-cycle.md "Ledger and ASF": not paid under 15 €).
 ASF_DIFFERENTIAL_MIN_CENTS = 1500
 
 
@@ -41,7 +41,7 @@ class AmountsRow:
     asf_one_parent_net_cents: int | None = None  # net of 0.5 % CRDS, when the source gives it
 
 
-#: Oldest first. Sources: DOMAIN.md amounts table (CNAF circulars on the yearly revaluation).
+#: Oldest first. Sources: docs/payment-cycle.md "Ledger and ASF" (CNAF circulars on the yearly revaluation).
 TABLE: tuple[AmountsRow, ...] = (
     AmountsRow(date(2024, 4, 1), 46644, 19684, 26237, 11700, 63571, asf_one_parent_net_cents=19585),
     AmountsRow(date(2025, 4, 1), 47437, 20018, 26683, 11900, 64652),

@@ -6,7 +6,7 @@ month that ends unpaid or partly paid, the ledger carries the differential ASF o
 of the failure and the follow-up it calls for, so the back-office can act; arrears are recoverable up
 to 24 months.
 
-Follow-up deadlines (R. 582-8 CSS as summed up in DOMAIN.md "Payment cycle": "Unpaid month (rejected
+Follow-up deadlines (R. 582-8 CSS, docs/payment-cycle.md "Unpaid months": "Unpaid month (rejected
 or returned debit): within 15 days a notice to pay within 15 days, then forced recovery"). For each
 unpaid or partly paid month that is not time-barred:
 
@@ -52,7 +52,7 @@ from gateway.sepa.reports import reason_for
 MonthStatus = Literal["paid", "partly-paid", "unpaid", "pending"]
 
 #: Days to send the notice to pay once the fund knows a month is unpaid, then days the notice gives
-#: the debtor to pay before forced recovery (R. 582-8 CSS; DOMAIN.md "Payment cycle"). Calendar days.
+#: the debtor to pay before forced recovery (R. 582-8 CSS; docs/payment-cycle.md "Unpaid months"). Days.
 NOTICE_DAYS = 15
 PAYMENT_DAYS = 15
 #: The legal day of an import is its date in metropolitan France (as gateway.validation does).
@@ -243,7 +243,7 @@ def month_of(
     )
 
 
-#: Arrears are recoverable for 24 months (L. 581-2 CSS; DOMAIN.md "Payment cycle").
+#: Arrears are recoverable for 24 months (L. 581-2 CSS; docs/payment-cycle.md "Unpaid months").
 RECOVERY_MONTHS = 24
 
 

@@ -48,7 +48,7 @@ def create_app(
     app = FastAPI(
         title="IFPA gateway",
         version="1",
-        summary="Child-support titles in over mutual TLS; signed receipts out (CONTRACT.md §4).",
+        summary="Child-support titles in over mutual TLS; signed receipts out (docs/http-api.md).",
         docs_url=None,
         redoc_url=None,
         # FastAPI's own OpenTelemetry hooks look up the global providers on every request; the

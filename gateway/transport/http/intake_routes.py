@@ -1,4 +1,4 @@
-"""Intake over HTTP (CONTRACT.md §4): the three transmission endpoints, receipts and dossiers.
+"""Intake over HTTP (docs/http-api.md "Endpoints"): the three transmission endpoints, receipts and dossiers.
 
 Each POST is a transmission handed to `gateway.intake_queue.IntakeQueue` (intake in batches, the
 answer as `gateway.intake.receive` would give it) behind mutual TLS: the role comes from the client

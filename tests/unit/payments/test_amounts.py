@@ -19,7 +19,7 @@ from gateway.payments.amounts import (
 
 
 def test_today_amounts_from_domain_table() -> None:
-    # DOMAIN.md: from 2026-04-01, BMAF 478.16, ASF 201.78 / 268.97, penalty 120, RSA 651.69
+    # the 2026 row as recorded: from 2026-04-01, BMAF 478.16, ASF 201.78 / 268.97, penalty 120, RSA 651.69
     day = date(2026, 11, 23)
     assert bmaf_for(day) == 47816
     assert asf_for(day) == 20178
