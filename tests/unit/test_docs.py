@@ -8,6 +8,7 @@ must be one of that page's headings. Every page of `docs/` is listed in its inde
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -111,3 +112,32 @@ def test_every_setting_is_documented_in_operations() -> None:
         f"GATEWAY_{name.upper()}" for name in Settings.model_fields if f"GATEWAY_{name.upper()}" not in page
     ]
     assert missing == [], 'add to docs/operations.md "Settings": ' + ", ".join(missing)
+
+
+def _layout() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split("## Layout", 1)[1].split("```", 2)[1]
+
+
+def test_every_path_in_the_readme_layout_exists() -> None:
+    layout = _layout()
+    paths = re.findall(r"^((?:gateway|schemas|docs|tests|bench)/\S*)", layout, re.MULTILINE)
+    paths += re.findall(r"\bgateway/[\w/]+\.py\b", layout)
+    assert len(paths) > 20
+    assert [p for p in paths if not (ROOT / p).exists()] == []
+
+
+@pytest.mark.parametrize(
+    ("words", "module", "name"),
+    [
+        ("rules/scope.py", "gateway.domain.rules.scope", "intermediation_not_excluded"),
+        ("rules/dates.py", "gateway.domain.rules.dates", "DEADLINE_DAYS"),
+        ("pain008.py", "gateway.sepa.pain008", "write_pain008"),
+        ("gateway/webhooks_verify.py", "gateway.webhooks_verify", "sign"),
+    ],
+)
+def test_the_readme_layout_says_where_the_landmarks_live(words: str, module: str, name: str) -> None:
+    # a newcomer's four questions (issue 13): violence with a joint refusal, the 7-day deadline,
+    # the pain.008 writer, where a webhook is signed
+    assert words in _layout()
+    assert hasattr(importlib.import_module(module), name)
