@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import re
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +124,20 @@ def test_internal_error_says_nothing_of_the_failure() -> None:
         "errors": [],
         "instance": "/v1/x",
     }
+
+
+def test_only_the_entry_points_choose_statuses() -> None:
+    # Services raise errors and return results; HTTP statuses and problem documents belong to
+    # the HTTP edge and the command line (issue 13: "HTTP statuses live in the service layer").
+    imports_problem = re.compile(
+        r"^\s*(?:from gateway\.problem import|from gateway import problem|import gateway\.problem)", re.M
+    )
+    package = Path(__file__).resolve().parents[2] / "gateway"
+    edges = (package / "cli", package / "transport" / "http", package / "problem.py")
+    offenders = [
+        str(path.relative_to(package))
+        for path in sorted(package.rglob("*.py"))
+        if not any(path == edge or edge in path.parents for edge in edges)
+        and imports_problem.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
