@@ -88,6 +88,17 @@ class Code(StrEnum):
     BANK_CHANNEL_FAILED = "bank-channel-failed"
 
 
+#: Codes whose mere presence says that violence was alleged (art. 1074-4 II 10° CPC: a non-detailed
+#: flag, personal data). They travel in receipts and dossiers, never in logs next to an id
+#: (docs/rules.md "Privacy of the violence flag"). The first one is retired, kept for old receipts.
+REVEALS_VIOLENCE = frozenset({"violence-with-joint-refusal", "joint-refusal-set-aside"})
+
+
+def loggable_code(code: str) -> str:
+    """`code`, or a mask when the code alone would reveal the violence flag."""
+    return "[masked]" if code in REVEALS_VIOLENCE else code
+
+
 Severity = Literal["error", "warning"]
 
 

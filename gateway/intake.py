@@ -46,6 +46,7 @@ from gateway.errors import (
     PayloadTooLarge,
     RuleViolation,
     SchemaViolation,
+    loggable_code,
 )
 from gateway.safeparse import DEFAULT_MAX_BYTES
 from gateway.store.ports import DossierRow, IdempotencyRow, NewEvent, ReceiptRow, Store, UnitOfWork
@@ -482,7 +483,7 @@ def _store_acceptance(uow: UnitOfWork, item: _Item, acceptance: _Acceptance) -> 
         dossier_id,
         receipt_id,
         item.payload_sha[:16],
-        [w.code for w in validated.warnings],
+        [loggable_code(w.code) for w in validated.warnings],
     )
     return IntakeResult("accepted", receipt, acceptance.signature, dossier=dossier)
 
@@ -575,7 +576,7 @@ def _store_rejection(uow: UnitOfWork, item: _Item, rejection: _Rejection) -> Non
         item.source.value,
         receipt_id,
         item.payload_sha[:16],
-        [(e["code"], e["field"]) for e in result.receipt["errors"]],
+        [(loggable_code(e["code"]), e["field"]) for e in result.receipt["errors"]],
     )
 
 
