@@ -9,10 +9,10 @@ status. How a caller reads these documents: docs/http-api.md "Errors".
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gateway.errors import Code, GatewayError
+from gateway.errors import Code, GatewayError, Issue
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:fr:ifpa:problem:"
@@ -56,11 +56,15 @@ def title_for(error: GatewayError) -> str:
     return _entry(error)[1]
 
 
-def problem(error: GatewayError, *, instance: str | None = None) -> dict[str, Any]:
-    """The problem+json document of an error, listing every error issue (warnings apart)."""
+def problem(
+    error: GatewayError, *, instance: str | None = None, warnings: Sequence[Issue] | None = None
+) -> dict[str, Any]:
+    """The problem+json document of an error: every error issue, and the warnings (by default the
+    error's own warning issues)."""
     code = error.code
     errors = [i.as_dict() for i in error.issues if i.severity == "error"]
-    warnings = [i.as_dict() for i in error.issues if i.severity == "warning"]
+    found = [i for i in error.issues if i.severity == "warning"] if warnings is None else warnings
+    listed = [w.as_dict() for w in found]
     count = len(errors)
     detail = error.message if count <= 1 else f"{count} errors; the first: {error.message}"
     doc: dict[str, Any] = {
@@ -72,8 +76,8 @@ def problem(error: GatewayError, *, instance: str | None = None) -> dict[str, An
     }
     if instance:
         doc["instance"] = instance
-    if warnings:
-        doc["warnings"] = warnings
+    if listed:
+        doc["warnings"] = listed
     return doc
 
 

@@ -141,3 +141,10 @@ def test_only_the_entry_points_choose_statuses() -> None:
         and imports_problem.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_problem_lists_the_warnings_it_is_given() -> None:
+    late = Issue(Code.LATE_TRANSMISSION, "Decision/Date", "late", "warning")
+    doc = problem(SchemaViolation("missing", field="Decision"), warnings=[late])
+    assert doc["warnings"] == [late.as_dict()]
+    assert "warnings" not in problem(SchemaViolation("missing", field="Decision"), warnings=[])
