@@ -54,6 +54,11 @@ class Code(StrEnum):
     MISSING_ATTACHMENT = "missing-attachment"  # warning
     NOT_FOUND = "not-found"
     CONFIGURATION = "configuration-error"
+    # kinds of error (a class's default code) that only the HTTP status table needs by name
+    RULE_VIOLATION = "rule-violation"
+    IDEMPOTENCY_KEY_REUSED = "idempotency-key-reused"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type"  # its issues say malformed-payload
+    BANK_CHANNEL_FAILED = "bank-channel-failed"
     # signing and archive (gateway.signing, gateway.archive)
     SIGNATURE_INVALID = "signature-invalid"
     ARCHIVE_CORRUPT = "archive-corrupt"
@@ -81,22 +86,6 @@ class Code(StrEnum):
     RECONCILE_DUPLICATE = "reconcile-duplicate"  # warning: same fact reported twice, nothing changed
     RECONCILE_UNEXPECTED_STATUS = "reconcile-unexpected-status"  # warning: e.g. a reject after settlement
     RECONCILE_DUPLICATE_REPORT = "reconcile-duplicate-report"  # warning: the whole report was seen before
-    # kinds of error (a class's default code) that only the HTTP status table needs by name
-    RULE_VIOLATION = "rule-violation"
-    IDEMPOTENCY_KEY_REUSED = "idempotency-key-reused"
-    UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type"  # its issues say malformed-payload
-    BANK_CHANNEL_FAILED = "bank-channel-failed"
-
-
-#: Codes whose mere presence says that violence was alleged (art. 1074-4 II 10° CPC: a non-detailed
-#: flag, personal data). They travel in receipts and dossiers, never in logs next to an id
-#: (docs/rules.md "Privacy of the violence flag"). The first one is retired, kept for old receipts.
-REVEALS_VIOLENCE = frozenset({"violence-with-joint-refusal", "joint-refusal-set-aside"})
-
-
-def loggable_code(code: str) -> str:
-    """`code`, or a mask when the code alone would reveal the violence flag."""
-    return "[masked]" if code in REVEALS_VIOLENCE else code
 
 
 Severity = Literal["error", "warning"]
@@ -159,7 +148,7 @@ class SchemaViolation(GatewayError):
 
 
 class RuleViolation(GatewayError):
-    default_code: str = Code.RULE_VIOLATION  # `str`: a subclass may name its own kind
+    default_code = "rule-violation"
 
 
 class AuthenticationError(GatewayError):
@@ -173,7 +162,7 @@ class ForbiddenRole(GatewayError):
 class IdempotencyKeyReused(GatewayError):
     """An Idempotency-Key already used by this sender for another payload (IETF httpapi draft: 422)."""
 
-    default_code = Code.IDEMPOTENCY_KEY_REUSED
+    default_code = "idempotency-key-reused"
 
 
 class UnsupportedMediaType(MalformedPayload):
@@ -196,3 +185,14 @@ def errors_only(issues: Sequence[Issue]) -> list[Issue]:
 
 def warnings_only(issues: Sequence[Issue]) -> list[Issue]:
     return [i for i in issues if i.severity == "warning"]
+
+
+#: Codes whose mere presence says that violence was alleged (art. 1074-4 II 10° CPC: a non-detailed
+#: flag, personal data). They travel in receipts and dossiers, never in logs next to an id
+#: (docs/rules.md "Privacy of the violence flag"). The first one is retired, kept for old receipts.
+REVEALS_VIOLENCE = frozenset({"violence-with-joint-refusal", "joint-refusal-set-aside"})
+
+
+def loggable_code(code: str) -> str:
+    """`code`, or a mask when the code alone would reveal the violence flag."""
+    return "[masked]" if code in REVEALS_VIOLENCE else code

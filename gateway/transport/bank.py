@@ -15,11 +15,11 @@ from typing import BinaryIO, Protocol
 
 import httpx
 
-from gateway.errors import Code, GatewayError
+from gateway.errors import GatewayError
 
 
 class BankChannelError(GatewayError):
-    default_code = Code.BANK_CHANNEL_FAILED
+    default_code = "bank-channel-failed"
 
 
 class BankChannel(Protocol):
