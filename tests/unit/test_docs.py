@@ -25,7 +25,8 @@ _DESIGN = "|".join(name + r"\.md" for name in ("CONTRACT", "DOMAIN", "ARCHITECTU
 OUTSIDE = re.compile(
     rf"\b(?:{_DESIGN})|\bCONTRACT\s*§|\.\./shared\b|\bshared/(?:design|seeds)\b|/work/(?:shared|wt|main)\b"
 )
-DOCS_CITATION = re.compile(r'\bdocs/([a-z0-9-]+\.md)(?:,? "([^"\n]+)")?')
+# `docs/x.md` or `../docs/x.md`, not a URL's `.../docs/x.md`; a quoted section may follow
+DOCS_CITATION = re.compile(r'(?:(?<=\.\./)|(?<![\w/.-]))docs/([a-z0-9-]+\.md)(?:,? "([^"\n]+)")?')
 
 
 def _files() -> list[Path]:
