@@ -6,6 +6,7 @@
     ├── PayloadTooLarge               over the configured size limit
     ├── SchemaViolation               well-formed but not valid against the source's schema
     ├── RuleViolation                 a legal or banking rule refuses the content
+    │   └── RecordViolation           ... of what the back-office records (a mandate, an account)
     ├── AuthenticationError           no or unknown client certificate (unknown-role)
     ├── ForbiddenRole                 known role, not allowed here (forbidden-role)
     ├── IdempotencyKeyReused          an Idempotency-Key sent again with another payload
@@ -56,6 +57,7 @@ class Code(StrEnum):
     CONFIGURATION = "configuration-error"
     # kinds of error (a class's default code) that only the HTTP status table needs by name
     RULE_VIOLATION = "rule-violation"
+    RECORD_VIOLATION = "record-violation"
     IDEMPOTENCY_KEY_REUSED = "idempotency-key-reused"
     UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type"  # its issues say malformed-payload
     BANK_CHANNEL_FAILED = "bank-channel-failed"
@@ -86,6 +88,11 @@ class Code(StrEnum):
     RECONCILE_DUPLICATE = "reconcile-duplicate"  # warning: same fact reported twice, nothing changed
     RECONCILE_UNEXPECTED_STATUS = "reconcile-unexpected-status"  # warning: e.g. a reject after settlement
     RECONCILE_DUPLICATE_REPORT = "reconcile-duplicate-report"  # warning: the whole report was seen before
+    # signed mandates and payout accounts (issue 11): what the back-office records, and what waits
+    MANDATE_PENDING = "mandate-pending"  # no signed mandate yet: not debited, listed
+    NO_PAYOUT_ACCOUNT = "no-payout-account"  # no recorded payout account: not paid, listed
+    INVALID_DEBIT_DAY = "invalid-debit-day"
+    INVALID_MANDATE_METHOD = "invalid-mandate-method"
 
 
 Severity = Literal["error", "warning"]
@@ -149,6 +156,12 @@ class SchemaViolation(GatewayError):
 
 class RuleViolation(GatewayError):
     default_code = "rule-violation"
+
+
+class RecordViolation(RuleViolation):
+    """A rule refuses what the back-office records for a dossier (a mandate, a payout account)."""
+
+    default_code = Code.RECORD_VIOLATION
 
 
 class AuthenticationError(GatewayError):

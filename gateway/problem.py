@@ -28,6 +28,7 @@ STATUSES: Mapping[str, tuple[int, str]] = {
     Code.SCHEMA_VIOLATION: (400, "Schema violation"),
     Code.PAYLOAD_TOO_LARGE: (413, "Payload too large"),
     Code.RULE_VIOLATION: (422, "The title breaks a rule"),
+    Code.RECORD_VIOLATION: (422, "The record breaks a rule"),
     Code.IDEMPOTENCY_KEY_REUSED: (422, "Idempotency-Key already used for another payload"),
     Code.UNKNOWN_ROLE: (401, "Client certificate missing or unknown"),
     Code.FORBIDDEN_ROLE: (403, "Role not allowed here"),
