@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from gateway.errors import Code, GatewayError, Issue, MalformedPayload, NotFound
-from gateway.problem import INTERNAL_ERROR, PROBLEM_MEDIA_TYPE, TYPE_BASE, internal_error, problem, status_for
+from gateway.problem import PROBLEM_MEDIA_TYPE, TYPE_BASE, internal_error, problem, status_for
 from gateway.transport.http.tls import ASGIApp
 
 log = logging.getLogger(__name__)
@@ -108,18 +108,20 @@ class ErrorShield:
             log.error("unexpected %s on %s\n%s", type(exc).__name__, scope.get("path"), where)
             if started:
                 return  # the answer is under way: the client sees a cut connection
-            body = json.dumps(internal_error(str(scope.get("path", "")))).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": INTERNAL_ERROR,
-                    "headers": [
-                        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_problem(send, internal_error(str(scope.get("path", ""))))
+
+
+async def send_problem(send: Any, doc: Mapping[str, Any], *, close: bool = False) -> None:
+    """Answer with a problem document at the ASGI level, where FastAPI's handlers do not reach.
+
+    `close`: the rest of the request body is not read, so the connection cannot be reused.
+    """
+    body = json.dumps(doc).encode()
+    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": doc["status"], "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, MutableMapping
 from typing import Any
 
 from fastapi import Request
 
 from gateway.errors import Code, PayloadTooLarge, UnsupportedMediaType
-from gateway.problem import PROBLEM_MEDIA_TYPE, problem, status_for
+from gateway.problem import problem
+from gateway.transport.http.error_handlers import send_problem
 from gateway.transport.http.tls import ASGIApp
 
 
@@ -99,18 +99,4 @@ class BodySizeLimit:
 
 
 async def _send_problem(send: Any, scope: MutableMapping[str, Any], error: PayloadTooLarge) -> None:
-    status = status_for(error)
-    body = json.dumps(problem(error, instance=scope.get("path"))).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-                # The rest of the body is not read: the connection cannot be reused.
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_problem(send, problem(error, instance=scope.get("path")), close=True)
