@@ -7,7 +7,7 @@ gateway: EPC rules + streaming write (pain.008.001.08) + streaming XSD validatio
 detached CMS signature (RFC 5652, the key of a gateway.signing.Signer with an ephemeral
 self-signed P-256 certificate, the file hashed in chunks: see sign_file_detached).
 sepaxml: the same data through sepaxml.SepaDD (pain.008.001.02, its default), validation off
-(its xmlschema validation aborts beyond ~55k debits, ARCHITECTURE.md).
+(its xmlschema validation aborts beyond ~55k debits, docs/payment-cycle.md "SEPA files").
 
 Prints one JSON line: {"transactions", "seconds", "peak_rss_mb", "file", ...}.
 """

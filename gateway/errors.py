@@ -1,7 +1,8 @@
 """The gateway's error tree, with stable machine-readable codes (no HTTP statuses here).
 
     GatewayError                      base: carries one or more Issues (code, field, message)
-    ├── MalformedPayload              not well-formed XML/JSON, bad encoding, wrong media type
+    ├── MalformedPayload              not well-formed XML/JSON, bad encoding
+    │   └── UnsupportedMediaType      a media type the path does not take
     ├── PayloadTooLarge               over the configured size limit
     ├── SchemaViolation               well-formed but not valid against the source's schema
     ├── RuleViolation                 a legal or banking rule refuses the content
@@ -12,7 +13,9 @@
     ├── NotFound                      no such dossier, receipt, entry...
     └── ConfigurationError            settings, keys or certificates missing or wrong
 
-HTTP statuses are chosen at the edge (gateway.transport.http), from the class and the code.
+Elsewhere: ArchiveCorrupt (gateway.archive.errors), InvalidSignature (gateway.signing),
+BankChannelError (gateway.transport.bank). HTTP statuses are chosen at the edge, in the one table
+of gateway.problem, from the error's kind (its class's `default_code`); a kind not there is a 500.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Literal
 
 
 class Code(StrEnum):
-    """Stable error and warning codes (CONTRACT.md §5). Add codes; never rename one."""
+    """Stable error and warning codes (docs/rules.md "Codes"). Add codes; never rename one."""
 
     MALFORMED_PAYLOAD = "malformed-payload"
     SCHEMA_VIOLATION = "schema-violation"
@@ -55,6 +58,12 @@ class Code(StrEnum):
     MISSING_ATTACHMENT = "missing-attachment"  # warning
     NOT_FOUND = "not-found"
     CONFIGURATION = "configuration-error"
+    # kinds of error (a class's default code) that only the HTTP status table needs by name
+    RULE_VIOLATION = "rule-violation"
+    RECORD_VIOLATION = "record-violation"
+    IDEMPOTENCY_KEY_REUSED = "idempotency-key-reused"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type"  # its issues say malformed-payload
+    BANK_CHANNEL_FAILED = "bank-channel-failed"
     # signing and archive (gateway.signing, gateway.archive)
     SIGNATURE_INVALID = "signature-invalid"
     ARCHIVE_CORRUPT = "archive-corrupt"
@@ -166,6 +175,8 @@ class RuleViolation(GatewayError):
 class RecordViolation(RuleViolation):
     """A rule refuses what the back-office records for a dossier (a mandate, a payout account)."""
 
+    default_code = Code.RECORD_VIOLATION
+
 
 class AuthenticationError(GatewayError):
     default_code = Code.UNKNOWN_ROLE
@@ -179,6 +190,12 @@ class IdempotencyKeyReused(GatewayError):
     """An Idempotency-Key already used by this sender for another payload (IETF httpapi draft: 422)."""
 
     default_code = "idempotency-key-reused"
+
+
+class UnsupportedMediaType(MalformedPayload):
+    """A body in a media type the path does not take: its issues say malformed-payload (415)."""
+
+    default_code = Code.UNSUPPORTED_MEDIA_TYPE
 
 
 class NotFound(GatewayError):
@@ -195,3 +212,14 @@ def errors_only(issues: Sequence[Issue]) -> list[Issue]:
 
 def warnings_only(issues: Sequence[Issue]) -> list[Issue]:
     return [i for i in issues if i.severity == "warning"]
+
+
+#: Codes whose mere presence says that violence was alleged (art. 1074-4 II 10° CPC: a non-detailed
+#: flag, personal data). They travel in receipts and dossiers, never in logs next to an id
+#: (docs/rules.md "Privacy of the violence flag"). The first one is retired, kept for old receipts.
+REVEALS_VIOLENCE = frozenset({"violence-with-joint-refusal", "joint-refusal-set-aside"})
+
+
+def loggable_code(code: str) -> str:
+    """`code`, or a mask when the code alone would reveal the violence flag."""
+    return "[masked]" if code in REVEALS_VIOLENCE else code

@@ -46,8 +46,8 @@ from gateway.errors import (
     PayloadTooLarge,
     RuleViolation,
     SchemaViolation,
+    loggable_code,
 )
-from gateway.problem import problem
 from gateway.safeparse import DEFAULT_MAX_BYTES
 from gateway.store.ports import DossierRow, IdempotencyRow, NewEvent, ReceiptRow, Store, UnitOfWork
 from gateway.validation import Validated, validate
@@ -91,8 +91,7 @@ class IntakeResult:
     outcome: Outcome
     receipt: dict[str, Any]
     signature: bytes
-    error: GatewayError | None = None
-    problem: dict[str, Any] | None = None
+    error: GatewayError | None = None  # a rejection's; the entry points turn it into a problem
     dossier: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
@@ -506,7 +505,7 @@ def _store_acceptance(uow: UnitOfWork, item: _Item, acceptance: _Acceptance) -> 
         dossier_id,
         receipt_id,
         item.payload_sha[:16],
-        [w.code for w in validated.warnings],
+        [loggable_code(w.code) for w in validated.warnings],
     )
     return IntakeResult("accepted", receipt, acceptance.signature, dossier=dossier)
 
@@ -543,10 +542,7 @@ def _replay(services: IntakeServices, sender: str, key: str, payload_sha: str) -
     if result.receipt.get("status") != "rejected":
         return result
     error = rejection_error(result.receipt)
-    doc = problem(error)
-    doc["receipt"] = result.receipt
-    doc["signature"] = base64.b64encode(result.signature).decode("ascii")
-    return IntakeResult("rejected", result.receipt, result.signature, error=error, problem=doc)
+    return IntakeResult("rejected", result.receipt, result.signature, error=error)
 
 
 def _key_reused() -> IdempotencyKeyReused:
@@ -584,10 +580,7 @@ def _rejection(services: IntakeServices, item: _Item, exc: GatewayError) -> _Rej
     }
     body = receipt_bytes(receipt)
     signature = services.signer.sign_detached(body)
-    doc = problem(exc, warnings=warnings)
-    doc["receipt"] = receipt
-    doc["signature"] = base64.b64encode(signature).decode("ascii")
-    return _Rejection(IntakeResult("rejected", receipt, signature, error=exc, problem=doc), body)
+    return _Rejection(IntakeResult("rejected", receipt, signature, error=exc), body)
 
 
 def _store_rejection(uow: UnitOfWork, item: _Item, rejection: _Rejection) -> None:
@@ -605,7 +598,7 @@ def _store_rejection(uow: UnitOfWork, item: _Item, rejection: _Rejection) -> Non
         item.source.value,
         receipt_id,
         item.payload_sha[:16],
-        [(e["code"], e["field"]) for e in result.receipt["errors"]],
+        [(loggable_code(e["code"]), e["field"]) for e in result.receipt["errors"]],
     )
 
 

@@ -1,7 +1,7 @@
 """The payout run: pay each creditor parent what was actually collected, by SEPA credit transfer.
 
 `gateway sepa credits --date YYYY-MM-DD` calls `run_credits`. A payout covers one settled debit
-(never one merely issued: the fund pays what it received, DOMAIN.md "Payment cycle") collected
+(never one merely issued: the fund pays what it received, docs/payment-cycle.md "Payouts") collected
 before the execution date, the day after at the earliest; one payout per debit, ever. It goes to
 the creditor's payout account as the back-office recorded it (gateway.mandate_changes), never to
 the bank details a title brought: a dossier without one is listed (`no-payout-account`) and paid

@@ -1,10 +1,10 @@
-"""Development PKI: a CA, TLS server, signer and per-role client certificates (CONTRACT.md §8).
+"""Development PKI: a CA, TLS server, signer and per-role client certificates (docs/operations.md).
 
 Never for production: production keys are mounted at run time (see certs/README.md). Keys are EC
 P-256 (fast to generate, accepted by OpenSSL, xmlsec1 and Python's ssl module) and certificates use
 ECDSA with SHA-256.
 
-Besides the CONTRACT §8 files, `ca-key.pem` and `untrusted-ca-key.pem` are written so that a later
+Besides the files of docs/operations.md, `ca-key.pem` and `untrusted-ca-key.pem` are written so that a later
 run can issue a missing certificate (or a test can issue an extra one) under the same CA.
 """
 
@@ -53,7 +53,7 @@ class CertPair:
 
 @dataclass(frozen=True, slots=True)
 class DevPki:
-    """Where `init_dev_pki` puts each file in a directory (CONTRACT.md §8 names)."""
+    """Where `init_dev_pki` puts each file in a directory (docs/operations.md names)."""
 
     directory: Path
 

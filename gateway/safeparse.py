@@ -43,7 +43,8 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
     check_size(data, max_bytes)
     if not data.strip():
         raise MalformedPayload("the payload is empty")
-    # UTF-8 only (CONTRACT.md): this also keeps UTF-16/32 documents from slipping past the scan below.
+    # UTF-8 only (docs/contract.md "Conventions"): this also keeps UTF-16/32 documents from slipping
+    # past the scan below.
     if b"\x00" in data:
         raise MalformedPayload("the XML must be encoded in UTF-8 (NUL bytes found)")
     try:

@@ -11,7 +11,7 @@ from gateway.pki import init_dev_pki
 
 @pytest.fixture(scope="session")
 def dev_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh `gateway certs init` directory (CONTRACT.md §8 files), shared by the session's tests."""
+    """A fresh `gateway certs init` directory (files: docs/operations.md), shared by the session's tests."""
     directory = tmp_path_factory.mktemp("pki") / "dev"
     init_dev_pki(directory)
     return directory

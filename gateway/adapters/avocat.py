@@ -1,4 +1,4 @@
-"""Avocat adapter: the lawyers' JSON (CONTRACT.md §3, R. 582-4-1 CSS; title kinds 3 and 6) -> Transmission."""
+"""Avocat adapter: lawyers' JSON (docs/contract.md "Avocat"; R. 582-4-1 CSS; kinds 3, 6) -> Transmission."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Greffe adapter: `urn:fr:ifpa:greffe:1` XML (CONTRACT.md §1, art. 1074-4 CPC) -> Transmission."""
+"""Greffe adapter: `urn:fr:ifpa:greffe:1` XML (docs/contract.md "Greffe", art. 1074-4 CPC) -> Transmission."""
 
 from __future__ import annotations
 

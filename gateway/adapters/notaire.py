@@ -1,4 +1,4 @@
-"""Notaire adapter: `urn:fr:ifpa:notaire:1` XML (CONTRACT.md §2, R. 582-4-1 CSS) -> Transmission."""
+"""Notaire adapter: notaire XML (docs/contract.md "Notaire"; R. 582-4-1 CSS) -> Transmission."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""The canonical dossier message (CONTRACT.md §6): built from a transmission, as JSON and as XML."""
+"""The canonical dossier message (docs/contract.md "Canonical dossier"): from a transmission, JSON and XML."""

@@ -32,7 +32,7 @@ def _fold(text: str | None) -> str:
 
 
 def dedupe_key(t: Transmission) -> str:
-    """What makes two sends the same title (DOMAIN.md "Duplicates"): source, court or office,
+    """What makes two sends the same title (docs/rules.md "Duplicates"): source, court or office,
     minute or reference, date. A greffe's title is its minute at its court: a new ReferenceEnvoi
     for the same minute is still the same decision."""
     title = t.title

@@ -1,4 +1,4 @@
-"""The `gateway` command line: thin commands that call the services (CONTRACT.md §7)."""
+"""The `gateway` command line: thin commands that call the services (docs/contract.md, last section)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`gateway certs ...`: the development PKI (CONTRACT.md §8)."""
+"""`gateway certs ...`: the development PKI (docs/operations.md "Keys and certificates")."""
 
 from __future__ import annotations
 

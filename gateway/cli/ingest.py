@@ -16,6 +16,7 @@ import click
 
 from gateway.cli import main
 from gateway.cli.validate import SOURCES, read_input
+from gateway.problem import rejection_problem
 
 if TYPE_CHECKING:
     from gateway.intake import IntakeResult
@@ -47,7 +48,9 @@ def _answer_lines(results: list[IntakeResult | Exception]) -> tuple[str, bool, b
             lines.append(json.dumps({"outcome": "failed", "detail": detail}, ensure_ascii=False))
         elif result.outcome == "rejected":
             rejected = True
-            lines.append(json.dumps(result.problem, ensure_ascii=False))
+            assert result.error is not None
+            problem = rejection_problem(result.error, result.receipt, result.signature)
+            lines.append(json.dumps(problem, ensure_ascii=False))
         else:
             lines.append(
                 json.dumps({"outcome": result.outcome, **result.signed_receipt()}, ensure_ascii=False)

@@ -54,8 +54,7 @@ def validate_command(source: str, today: datetime | None, file: str) -> None:
     try:
         result = validate(source, data, received_at=received_at)
     except GatewayError as exc:
-        warnings = [i for i in exc.issues if i.severity == "warning"]
-        dump(problem(exc, warnings=warnings))
+        dump(problem(exc))
         sys.exit(1)
     dump(result.dossier)
 

@@ -1,7 +1,7 @@
 """SDD mandates of the fund: one per dossier, deterministic reference, amendment detection.
 
 The fund is the creditor (its ICS in settings), the debtor parent signs one mandate per dossier
-(DOMAIN.md "Payment cycle"). When the debtor's account changes, the mandate stays the same and
+(docs/payment-cycle.md "Mandates"). When the debtor's account changes, the mandate stays the same and
 the next collection carries the amendment (EPC130-08 AT-24):
 - new account at the same bank  -> the original IBAN (`OrgnlDbtrAcct/Id/IBAN`);
 - new account at another bank   -> `SMNDA` in the original debtor account (EPC130-08 IG v9.0+);

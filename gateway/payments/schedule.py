@@ -1,6 +1,6 @@
 """Which debits are due for a period (month): amounts, dates, sequence types, idempotency.
 
-For each collectable dossier and a period `YYYY-MM` (DOMAIN.md "Payment cycle"):
+For each collectable dossier and a period `YYYY-MM` (docs/payment-cycle.md "Debit days"):
 - the day is the one fixed by the title, else the 1st, 10th or 15th chosen by the debtor,
   clamped to the month's last day (31 -> 30 in November), then moved to the next TARGET
   business day (gateway.payments.calendar);

@@ -5,7 +5,7 @@ Streaming, constant memory, two engines with the same verdict:
   the engine of `xmllint --stream --schema`, used when `libxml2.so.2` is installed;
 - lxml otherwise: `etree.iterparse(..., schema=...)` validates while parsing, and each
   transaction element is cleared as soon as it is complete.
-Both are libxml2, ~45x faster than xmlschema (ARCHITECTURE.md). `ValidatingSink` validates the
+Both are libxml2, ~45x faster than xmlschema (docs/payment-cycle.md). `ValidatingSink` validates the
 bytes of a file while they are written, in a thread (libxml2 runs without the GIL). The schemas
 and their origin: `schemas/iso20022/README.md`.
 """

@@ -1,4 +1,4 @@
-"""`gateway validate` and `gateway ingest` as a user runs them (CONTRACT.md §7), in a subprocess."""
+"""`gateway validate` and `gateway ingest` as a user runs them (docs/contract.md), in a subprocess."""
 
 from __future__ import annotations
 

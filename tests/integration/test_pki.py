@@ -1,4 +1,4 @@
-"""The dev PKI: CONTRACT §8 files, chains OpenSSL accepts, idempotence, key file modes."""
+"""The dev PKI: docs/operations.md files, chains OpenSSL accepts, idempotence, key file modes."""
 
 from __future__ import annotations
 

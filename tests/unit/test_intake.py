@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.errors import IdempotencyKeyReused
+from gateway.errors import IdempotencyKeyReused, MalformedPayload, RuleViolation
 from gateway.intake import IntakeServices, receipt_bytes, receive
 from gateway.signing import Signer, verify_detached
 from gateway.store import MemoryStore
@@ -94,10 +94,9 @@ def test_rule_violation_gets_problem_and_signed_rejection(
     data = example("greffe-1.xml").replace(b"<TypeTitre>1</TypeTitre>", b"<TypeTitre>4</TypeTitre>")
     result = receive(services, "greffe", data, sender="greffe:test")
     assert result.outcome == "rejected"
-    assert result.problem is not None
-    assert result.problem["status"] == 422
-    assert {"code": "title-kind-not-allowed", "field": "Decision/TypeTitre"} in [
-        {k: e[k] for k in ("code", "field")} for e in result.problem["errors"]
+    assert isinstance(result.error, RuleViolation)  # the edge answers 422 (tests/unit/test_problem.py)
+    assert ("title-kind-not-allowed", "Decision/TypeTitre") in [
+        (i.code, i.field) for i in result.error.issues
     ]
     assert result.receipt["status"] == "rejected"
     assert result.receipt["dossier_id"] is None
@@ -110,8 +109,8 @@ def test_rule_violation_gets_problem_and_signed_rejection(
 
 def test_malformed_payload_is_400_and_archived(services: IntakeServices, archive: FakeArchive) -> None:
     result = receive(services, "greffe", b"<TransmissionGreffe", sender="greffe:test")
-    assert result.problem is not None
-    assert (result.problem["status"], result.problem["errors"][0]["code"]) == (400, "malformed-payload")
+    assert isinstance(result.error, MalformedPayload)
+    assert result.error.code == "malformed-payload"
     assert archive.items[0].blob == b"<TransmissionGreffe"
 
 
@@ -129,6 +128,6 @@ def test_idempotent_replay_of_a_rejection_answers_the_same_problem(services: Int
     replay = receive(services, "greffe", b"not xml", sender="greffe:t", idempotency_key="x")
     assert replay.outcome == "rejected"
     assert replay.receipt == first.receipt
-    assert replay.problem is not None
-    assert first.problem is not None
-    assert replay.problem["status"] == first.problem["status"] == 400
+    assert isinstance(replay.error, MalformedPayload)
+    assert isinstance(first.error, MalformedPayload)
+    assert replay.error.issues == first.error.issues

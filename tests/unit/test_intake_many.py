@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.errors import IdempotencyKeyReused
+from gateway.errors import IdempotencyKeyReused, MalformedPayload, RuleViolation
 from gateway.intake import (
     IntakeResult,
     IntakeServices,
@@ -65,12 +65,10 @@ def test_a_batch_accepts_dedupes_and_rejects_each_title_as_receive_would(
     for result in results:
         verify_detached(result.signature, receipt_bytes(result.receipt), ca_file=dev_pki / "ca.pem")
     malformed, refused = results[3], results[4]
-    assert malformed.problem is not None
-    assert (malformed.problem["status"], malformed.problem["errors"][0]["code"]) == (400, "malformed-payload")
-    assert refused.problem is not None
-    assert refused.problem["status"] == 422
+    assert isinstance(malformed.error, MalformedPayload)
+    assert malformed.error.code == "malformed-payload"
+    assert isinstance(refused.error, RuleViolation)
     assert refused.receipt["status"] == "rejected"
-    assert refused.problem["receipt"] == refused.receipt
     with store.read() as uow:
         assert [e.type for e in uow.events.read_after(0, 10)] == ["dossier.accepted"] * 3
         assert uow.receipts.get("RCT-0003") is None  # the duplicate's unused receipt is not kept
@@ -97,9 +95,7 @@ def test_batch_answers_are_identical_to_one_by_one_answers(
     results = receive_many(batch, [Submission("greffe", p, "greffe:x") for p in payloads])
     assert [r.outcome for r in results] == [r.outcome for r in expected]
     assert [r.receipt for r in results] == [r.receipt for r in expected]
-    assert [r.problem and r.problem["errors"] for r in results] == [
-        r.problem and r.problem["errors"] for r in expected
-    ]
+    assert [r.error and r.error.issues for r in results] == [r.error and r.error.issues for r in expected]
     assert [r.dossier for r in results] == [r.dossier for r in expected]
     assert sorted(one_archive.kinds()) == sorted(many_archive.kinds())
     assert {i.blob for i in one_archive.items if i.kind != "inbound-payload"} == {

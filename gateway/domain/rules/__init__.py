@@ -1,4 +1,4 @@
-"""The legal and banking rules of DOMAIN.md, each a named rule with a stable code and a legal source.
+"""The legal and banking rules of docs/rules.md, each a named rule with a stable code and a legal source.
 
 `check(transmission, today)` runs every rule and returns every issue found (errors and warnings),
 never only the first. Rules report canonical field paths (`children[1].monthly_amount`); the

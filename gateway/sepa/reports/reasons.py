@@ -6,7 +6,7 @@ address formats that are invalid or no longer supported); the EPC "Guidance on r
 SCT R-transactions" for the credit-transfer codes; the codes themselves are the ISO 20022
 ExternalStatusReason1Code / ExternalReturnReason1Code lists.
 
-`action` says what the back-office does with the month (DOMAIN.md "Payment cycle"):
+`action` says what the back-office does with the month (docs/payment-cycle.md "Bank reports"):
 - `recover`: the debtor did not pay (no funds, refusal, dispute): notice to pay within 15 days, then
   forced recovery (R. 582-8 CSS), ASF advanced to the creditor meanwhile;
 - `fix-data`: our mandate or bank details are wrong or obsolete: correct them, then re-present;

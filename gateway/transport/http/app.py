@@ -19,11 +19,11 @@ from gateway.transport.http import (
     whoami,
 )
 from gateway.transport.http.deps import provide
+from gateway.transport.http.error_handlers import ErrorShield, install_problem_handlers
 from gateway.transport.http.health import ReadinessChecks
 from gateway.transport.http.identity import Authenticator
 from gateway.transport.http.limits import BodySizeLimit
 from gateway.transport.http.metrics import Metrics, MetricsMiddleware
-from gateway.transport.http.problems import ErrorShield, install_problem_handlers
 
 DEFAULT_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 
@@ -57,7 +57,7 @@ def create_app(
     app = FastAPI(
         title="IFPA gateway",
         version="1",
-        summary="Child-support titles in over mutual TLS; signed receipts out (CONTRACT.md §4).",
+        summary="Child-support titles in over mutual TLS; signed receipts out (docs/http-api.md).",
         docs_url=None,
         redoc_url=None,
         # FastAPI's own OpenTelemetry hooks look up the global providers on every request; the
@@ -88,6 +88,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, limit=max_payload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.gateway.metrics)
     _declare_mutual_tls(app)
+    _declare_problems(app)
     return app
 
 
@@ -106,6 +107,67 @@ def _declare_mutual_tls(app: FastAPI) -> None:
                 ),
             }
             schema["security"] = [{"mutualTLS": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+_ISSUE_SCHEMA = {
+    "type": "object",
+    "required": ["code", "field", "message"],
+    "properties": {
+        "code": {"type": "string", "description": "stable code (docs/rules.md)"},
+        "field": {"type": "string", "description": "path of the field in the sender's own format"},
+        "message": {"type": "string", "description": "for people; never quotes the value sent"},
+    },
+}
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details; a refused transmission adds its signed rejection receipt",
+    "required": ["type", "title", "status", "detail", "errors"],
+    "properties": {
+        "type": {"type": "string", "examples": ["urn:fr:ifpa:problem:totals-mismatch"]},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/Issue"}},
+        "warnings": {"type": "array", "items": {"$ref": "#/components/schemas/Issue"}},
+        "receipt": {"type": "object"},
+        "signature": {"type": "string", "contentEncoding": "base64"},
+    },
+}
+
+
+def _declare_problems(app: FastAPI) -> None:
+    """Say in the OpenAPI document what errors really are: problem+json, and 400 for bad parameters.
+
+    FastAPI declares a 422 "Validation Error" on every route with parameters, but the gateway
+    answers a malformed parameter with a 400 `malformed-payload` problem (gateway.problem).
+    """
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = plain()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                components.pop(name, None)
+            components["Issue"] = _ISSUE_SCHEMA
+            components["Problem"] = _PROBLEM_SCHEMA
+            problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    answers = operation.get("responses", {})
+                    if answers.get("422", {}).get("description") == "Validation Error":
+                        del answers["422"]
+                        answers.setdefault(
+                            "400", {"description": "a malformed parameter (malformed-payload)"}
+                        )
+                    for status, answer in answers.items():
+                        if status[0] in "45":  # a body a route declares itself stays (readiness)
+                            answer.setdefault("content", problem)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -1,4 +1,4 @@
-"""The back-office pull feed over HTTP (CONTRACT.md §4): `GET /v1/feed?after={cursor}&limit={n}`."""
+"""The back-office pull feed over HTTP (docs/http-api.md "Feed"): `GET /v1/feed?after={cursor}&limit={n}`."""
 
 from __future__ import annotations
 

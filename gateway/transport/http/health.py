@@ -32,7 +32,7 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     summary="Readiness: the store and the archive are reachable",
-    responses={503: {"description": "a dependency is unreachable"}},
+    responses={503: {"description": "a dependency is unreachable", "content": {"application/json": {}}}},
 )
 async def readyz(request: Request) -> JSONResponse:
     checks: ReadinessChecks = request.app.state.gateway.readiness

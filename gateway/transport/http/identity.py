@@ -35,7 +35,7 @@ _CALLER_CACHE_SIZE = 4096  # distinct client certificates remembered (cleared wh
 
 
 class Role(StrEnum):
-    """The callers of the gateway (CONTRACT.md §4)."""
+    """The callers of the gateway (docs/http-api.md "Roles")."""
 
     GREFFE = "greffe"
     AVOCAT = "avocat"

@@ -1,4 +1,4 @@
-"""Intake over HTTP (CONTRACT.md §4): the three transmission endpoints, receipts and dossiers.
+"""Intake over HTTP (docs/http-api.md "Endpoints"): the three transmission endpoints, receipts and dossiers.
 
 Each POST is a transmission handed to `gateway.intake_queue.IntakeQueue` (intake in batches, the
 answer as `gateway.intake.receive` would give it) behind mutual TLS: the role comes from the client
@@ -21,7 +21,7 @@ from gateway.domain.transmission import SourceKind
 from gateway.errors import NotFound
 from gateway.intake import IntakeResult, IntakeServices
 from gateway.intake_queue import IntakeQueue
-from gateway.problem import PROBLEM_MEDIA_TYPE
+from gateway.problem import PROBLEM_MEDIA_TYPE, rejection_problem
 from gateway.transport.http.deps import provide
 from gateway.transport.http.identity import Caller, Role, require_role
 from gateway.transport.http.limits import check_media_type
@@ -77,13 +77,10 @@ def sender_of(caller: Caller) -> str:
 
 def _answer(result: IntakeResult, metrics: Metrics, source: SourceKind) -> Response:
     if result.outcome == "rejected":
-        assert result.problem is not None
-        metrics.rejected(
-            source.value, str(result.problem["errors"][0]["code"] if result.problem["errors"] else "")
-        )
-        return JSONResponse(
-            result.problem, status_code=result.problem["status"], media_type=PROBLEM_MEDIA_TYPE
-        )
+        assert result.error is not None
+        problem = rejection_problem(result.error, result.receipt, result.signature)
+        metrics.rejected(source.value, str(problem["errors"][0]["code"] if problem["errors"] else ""))
+        return JSONResponse(problem, status_code=problem["status"], media_type=PROBLEM_MEDIA_TYPE)
     if result.outcome == "duplicate":
         metrics.duplicate(source.value)
     else:

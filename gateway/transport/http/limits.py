@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, MutableMapping
 from typing import Any
 
 from fastapi import Request
 
-from gateway.errors import Code, MalformedPayload, PayloadTooLarge
-from gateway.problem import PROBLEM_MEDIA_TYPE, problem
+from gateway.errors import Code, PayloadTooLarge, UnsupportedMediaType
+from gateway.problem import problem
+from gateway.transport.http.error_handlers import send_problem
 from gateway.transport.http.tls import ASGIApp
-
-
-class UnsupportedMediaType(MalformedPayload):
-    """A body in a media type the path does not take: code malformed-payload, status 415."""
 
 
 def check_media_type(content_type: str | None, accepted: Collection[str]) -> None:
@@ -65,7 +61,7 @@ class BodySizeLimit:
                 except ValueError:
                     declared = -1
                 if declared > self.limit:
-                    await _send_problem(send, scope, _too_large(self.limit), 413)
+                    await _send_problem(send, scope, _too_large(self.limit))
                     return
         seen = 0
         exceeded = False
@@ -88,7 +84,7 @@ class BodySizeLimit:
                 # parses a declared body), the answer is 413.
                 if message["type"] == "http.response.start" and not started:
                     started = True
-                    await _send_problem(send, scope, _too_large(self.limit), 413)
+                    await _send_problem(send, scope, _too_large(self.limit))
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -99,23 +95,8 @@ class BodySizeLimit:
         except PayloadTooLarge as exc:
             if started:
                 raise
-            await _send_problem(send, scope, exc, 413)
+            await _send_problem(send, scope, exc)
 
 
-async def _send_problem(
-    send: Any, scope: MutableMapping[str, Any], error: PayloadTooLarge, status: int
-) -> None:
-    body = json.dumps(problem(error, status=status, instance=scope.get("path"))).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                (b"content-length", str(len(body)).encode()),
-                # The rest of the body is not read: the connection cannot be reused.
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _send_problem(send: Any, scope: MutableMapping[str, Any], error: PayloadTooLarge) -> None:
+    await send_problem(send, problem(error, instance=scope.get("path")), close=True)

@@ -1,7 +1,8 @@
-"""RFC 9457 problem+json answers: the one exception handler where errors meet HTTP statuses.
+"""The HTTP edge's exception handlers: every error leaves as an RFC 9457 problem+json answer.
 
-Statuses come from gateway.problem (shared with the command line); the HTTP edge only adds the
-cases that exist nowhere else: 415 for a wrong media type and the framework's own errors.
+Statuses come from the one table in gateway.problem (shared with the command line); the handlers
+only add the framework's own errors (404 of an unknown path, 405...). Anything else, a
+GatewayError of a kind nobody mapped or any other exception, is a 500 problem, never a 4xx.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,25 +19,18 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from gateway.errors import Code, GatewayError, Issue, MalformedPayload, NotFound
-from gateway.problem import PROBLEM_MEDIA_TYPE, TYPE_BASE, UNSUPPORTED_MEDIA_TYPE, problem, status_for
-from gateway.transport.http.limits import UnsupportedMediaType
+from gateway.problem import PROBLEM_MEDIA_TYPE, TYPE_BASE, internal_error, problem, status_for
 from gateway.transport.http.tls import ASGIApp
 
 log = logging.getLogger(__name__)
 
 
-def http_status(error: GatewayError) -> int:
-    if isinstance(error, UnsupportedMediaType):
-        return UNSUPPORTED_MEDIA_TYPE
-    return status_for(error)
-
-
 def problem_response(
     error: GatewayError, *, instance: str | None = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    status = http_status(error)
+    status = status_for(error)
     return JSONResponse(
-        problem(error, status=status, instance=instance),
+        problem(error, instance=instance),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,
@@ -80,28 +74,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The message may quote personal data from the payload: log the class and where, not the text.
     log.error("unexpected %s on %s", type(exc).__name__, request.url.path, exc_info=False)
-    body = {
-        "type": TYPE_BASE + "internal-error",
-        "title": "Internal error",
-        "status": 500,
-        "detail": "the gateway failed to process the request",
-        "errors": [],
-        "instance": request.url.path,
-    }
-    return JSONResponse(body, status_code=500, media_type=PROBLEM_MEDIA_TYPE)
-
-
-def _internal_error_body(path: str) -> bytes:
-    return json.dumps(
-        {
-            "type": TYPE_BASE + "internal-error",
-            "title": "Internal error",
-            "status": 500,
-            "detail": "the gateway failed to process the request",
-            "errors": [],
-            "instance": path,
-        }
-    ).encode()
+    body = internal_error(request.url.path)
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE)
 
 
 class ErrorShield:
@@ -134,18 +108,20 @@ class ErrorShield:
             log.error("unexpected %s on %s\n%s", type(exc).__name__, scope.get("path"), where)
             if started:
                 return  # the answer is under way: the client sees a cut connection
-            body = _internal_error_body(str(scope.get("path", "")))
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_problem(send, internal_error(str(scope.get("path", ""))))
+
+
+async def send_problem(send: Any, doc: Mapping[str, Any], *, close: bool = False) -> None:
+    """Answer with a problem document at the ASGI level, where FastAPI's handlers do not reach.
+
+    `close`: the rest of the request body is not read, so the connection cannot be reused.
+    """
+    body = json.dumps(doc).encode()
+    headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": doc["status"], "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def install_problem_handlers(app: FastAPI) -> None:
