@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -62,6 +63,7 @@ dossiers = Table(
     Column("canonical_json", Text(), nullable=False),
     Column("status", String(32), nullable=False),
     UniqueConstraint("dedupe_key", name="uq_dossiers_dedupe_key"),
+    Index("ix_dossiers_received_at", "received_at"),  # 0010_console_audit
 )
 
 receipts = Table(
@@ -72,6 +74,14 @@ receipts = Table(
     Column("receipt_json", Text(), nullable=False),
     Column("signature", LargeBinary(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_receipts_created_at", "created_at"),  # 0010_console_audit
+    Index(
+        "ix_receipts_refused",
+        "created_at",
+        "receipt_id",
+        sqlite_where=text("dossier_id IS NULL"),
+        postgresql_where=text("dossier_id IS NULL"),
+    ),
 )
 
 idempotency_keys = Table(
@@ -246,5 +256,25 @@ bank_anomalies = Table(
     Column("amount_cents", BigInteger(), nullable=True),
     Column("note", Text(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# --- the operators' console (issue 16): migration 0010_console_audit ------------------------------
+
+# Every console action: who (the operator's certificate), when, what, on what, and how it ended;
+# `archive_seq` is the signed copy of the same record in the archive.
+console_audit = Table(
+    "console_audit",
+    metadata,
+    Column("audit_id", EventId, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("operator_subject", String(512), nullable=False),
+    Column("operator_fingerprint", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(256), nullable=False),
+    Column("outcome", String(64), nullable=False),
+    Column("details_json", Text(), nullable=False),
+    Column("archive_seq", BigInteger(), nullable=True),
+    Index("ix_console_audit_action", "action", "audit_id"),
     sqlite_autoincrement=True,
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from gateway.console import routes as console_routes
 from gateway.transport.http import feed_routes, health, intake_routes, ledger_routes, whoami
 from gateway.transport.http.deps import provide
 from gateway.transport.http.health import ReadinessChecks
@@ -62,7 +63,14 @@ def create_app(
         services=dict(services or {}),
     )
     install_problem_handlers(app)
-    routers = (health.router, whoami.router, intake_routes.router, feed_routes.router, ledger_routes.router)
+    routers = (
+        health.router,
+        whoami.router,
+        intake_routes.router,
+        feed_routes.router,
+        ledger_routes.router,
+        console_routes.router,  # /console/: HTML for the operator role, not in the OpenAPI document
+    )
     for router in (*routers, *extra_routers):
         app.include_router(router)
     # Outermost last: metrics see every answer, 413s from the size limit included.
@@ -84,7 +92,7 @@ def _declare_mutual_tls(app: FastAPI) -> None:
                 "type": "mutualTLS",
                 "description": (
                     "A client certificate from the gateway's CA; its role (greffe, avocat, "
-                    "notaire, back-office) decides which paths it may call."
+                    "notaire, back-office, operator) decides which paths it may call."
                 ),
             }
             schema["security"] = [{"mutualTLS": []}]
