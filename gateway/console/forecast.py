@@ -75,7 +75,7 @@ class Forecast:
     """The last `NextCollection`, refreshed in the background when older than `max_age`."""
 
     def __init__(
-        self, store: SqlStore, *, clock: Callable[[], datetime], max_age: timedelta = timedelta(minutes=10)
+        self, store: SqlStore, *, clock: Callable[[], datetime], max_age: timedelta = timedelta(minutes=30)
     ) -> None:
         self._store = store
         self._clock = clock

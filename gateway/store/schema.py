@@ -20,7 +20,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -63,7 +62,8 @@ dossiers = Table(
     Column("canonical_json", Text(), nullable=False),
     Column("status", String(32), nullable=False),
     UniqueConstraint("dedupe_key", name="uq_dossiers_dedupe_key"),
-    Index("ix_dossiers_received_at", "received_at"),  # 0010_console_audit
+    Index("ix_dossiers_received_source", "received_at", "source_kind"),  # 0010_console_audit
+    Index("ix_dossiers_status", "status"),  # 0010_console_audit
 )
 
 receipts = Table(
@@ -74,14 +74,7 @@ receipts = Table(
     Column("receipt_json", Text(), nullable=False),
     Column("signature", LargeBinary(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
-    Index("ix_receipts_created_at", "created_at"),  # 0010_console_audit
-    Index(
-        "ix_receipts_refused",
-        "created_at",
-        "receipt_id",
-        sqlite_where=text("dossier_id IS NULL"),
-        postgresql_where=text("dossier_id IS NULL"),
-    ),
+    Index("ix_receipts_dossier_created", "dossier_id", "created_at", "receipt_id"),  # 0010_console_audit
 )
 
 idempotency_keys = Table(
@@ -127,6 +120,7 @@ webhook_deliveries = Table(
     UniqueConstraint("subscription", "event_id", name="uq_webhook_deliveries_subscription_event"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     Index("ix_webhook_deliveries_dossier", "subscription", "dossier_id", "event_id"),
+    Index("ix_webhook_deliveries_subscription_status", "subscription", "status", "attempts"),  # 0010
     sqlite_autoincrement=True,
 )
 
@@ -180,6 +174,7 @@ debits = Table(
     Column("reason", String(8), nullable=True),  # EPC/ISO reason code of a reject or return
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("dossier_id", "period", name="uq_debits_dossier_period"),
+    Index("ix_debits_message_status", "message_id", "status"),  # 0010_console_audit
 )
 
 payment_files = Table(
@@ -215,6 +210,7 @@ credits = Table(
     Column("status", String(16), nullable=False),  # issued, settled, rejected, returned
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("debit_end_to_end_id", name="uq_credits_debit"),
+    Index("ix_credits_message_status", "message_id", "status"),  # 0010_console_audit
 )
 
 # --- bank reports in (issue 6): migration 0004_bank_reports --------------------------------------
@@ -242,6 +238,7 @@ debit_progress = Table(
     Column("reason", String(8), nullable=True),  # EPC reason code of the last reject or return
     Column("report_key", String(80), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_debit_progress_report_reason", "report_key", "reason"),  # 0010_console_audit
 )
 
 bank_anomalies = Table(
