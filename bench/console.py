@@ -13,7 +13,10 @@
 3. times the next-collection forecast apart: it reads every dossier, so it runs in a background
    thread off the request path (gateway/console/forecast.py) and is not a page.
 
-Prints one JSON line per page ({"page", "p50_ms", "max_ms"}) and a summary.
+Prints one JSON line per page ({"page", "p50_ms", "p90_ms", "max_ms", "cpu_p50_ms", "cpu_max_ms"})
+and a summary. `*_ms` are wall times; `cpu_*` the CPU time this process spent on the request (the
+app and the in-process client together: an upper bound of the server's CPU, independent of what
+else runs on the machine).
 """
 
 from __future__ import annotations
@@ -344,11 +347,12 @@ def main() -> None:
             assert path is not None
             answer = client.get(path)
             assert answer.status_code == 200, (name, answer.status_code, answer.text[:300])
-            times = []
+            times, cpu = [], []
             for _ in range(args.runs):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 answer = client.get(path)
                 times.append((time.perf_counter() - t) * 1000)
+                cpu.append((time.process_time() - c) * 1000)
                 assert answer.status_code == 200
             worst = max(worst, *times)
             if args.profile == name:

@@ -44,11 +44,14 @@ def grouped_bars(
     series: Sequence[Series],
     width: int = 640,
     height: int = 220,
+    counts: bool = False,
 ) -> Markup:
-    """An SVG grouped bar chart of `series` (one value per category)."""
+    """An SVG grouped bar chart of `series` (one value per category); `counts`: whole-number ticks."""
     left, right, top, bottom = 56, 12, 12, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = _nice_max(max((v for s in series for v in s.values), default=0.0))
+    if counts:
+        peak = float(-(-int(peak) // 4) * 4)  # four steps of a whole number
     slots = max(len(categories), 1)
     slot_w = plot_w / slots
     bar_w = max(min(slot_w * 0.8 / max(len(series), 1), 40.0), 1.0)

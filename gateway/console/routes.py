@@ -205,6 +205,7 @@ def dashboard(request: Request, caller: Operator, services: Console) -> HTMLResp
             Series(t("accepted"), [month[s]["accepted"] for s in sources]),
             Series(t("rejected"), [month[s]["rejected"] for s in sources]),
         ],
+        counts=True,
     )
     archive = services.archive
     return render(
@@ -220,7 +221,7 @@ def dashboard(request: Request, caller: Operator, services: Console) -> HTMLResp
         month=month,
         chart=chart,
         forecast=services.forecast.current(),
-        mandates=queries.mandate_counts(services.store),
+        mandates=services.recent("mandates", lambda: queries.mandate_counts(services.store)),
         mandate_extra=[],
         dead=queries.dead_count(services.store),
         archive_size=archive.size,

@@ -120,7 +120,7 @@ webhook_deliveries = Table(
     UniqueConstraint("subscription", "event_id", name="uq_webhook_deliveries_subscription_event"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     Index("ix_webhook_deliveries_dossier", "subscription", "dossier_id", "event_id"),
-    Index("ix_webhook_deliveries_subscription_status", "subscription", "status", "attempts"),  # 0010
+    Index("ix_webhook_deliveries_status_subscription", "status", "subscription", "attempts"),  # 0010
     sqlite_autoincrement=True,
 )
 
