@@ -367,7 +367,10 @@ def main() -> None:
                     {
                         "page": name,
                         "p50_ms": round(statistics.median(times), 1),
+                        "p90_ms": round(sorted(times)[int(len(times) * 0.9) - 1], 1),
                         "max_ms": round(max(times), 1),
+                        "cpu_p50_ms": round(statistics.median(cpu), 1),
+                        "cpu_max_ms": round(max(cpu), 1),
                     }
                 )
             )
