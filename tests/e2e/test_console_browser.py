@@ -141,6 +141,9 @@ def test_operator_scenario(world: tuple[Seeded, str, Path], tmp_path: Path) -> N
         for path, name in (("/console/collections", "collections"), ("/console/archive?seq=0", "archive")):
             driver.get(base + path)
             _page_ok(driver, name)
+        driver.get(base + "/console/refused?code=NOT+A+CODE")
+        assert "invalid-input" in driver.find_element(By.CSS_SELECTOR, "[role=alert]").text
+        _page_ok(driver, "refused action page")
         driver.get(base + "/console/audit")
         audit = driver.find_element(By.ID, "audit").text
         assert "deliveries.retry" in audit
