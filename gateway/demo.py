@@ -185,9 +185,42 @@ class _Runs:
         )  # fmt: skip
 
 
+def _mandate_steps(base: str, certs: Path, today: date, echo: Echo) -> bool:
+    """The back-office records the mandates the debtors signed and the creditors' payout accounts
+    for the dossiers whose title brought bank details (a pre-fill, never a signature); the
+    greffe's dossier, without any, waits (`mandate-pending`)."""
+    with _client(base, certs, "backoffice") as client:
+        events = client.get("/v1/feed", params={"after": "0", "limit": 10}).json().get("events", [])
+        ok, signed, waiting = True, [], []
+        for dossier_id in [e["dossier_id"] for e in events if e["type"] == "dossier.accepted"]:
+            mandate = client.get(f"/v1/dossiers/{dossier_id}/mandate").json()
+            if mandate["account"] is None:
+                waiting.append(dossier_id)
+                continue
+            form = {
+                **mandate["account"],
+                "signed_on": today.isoformat(),
+                "method": "electronic",
+                "debit_day": 10,
+            }
+            answer = client.put(f"/v1/dossiers/{dossier_id}/mandate", json=form)
+            payee = client.get(f"/v1/dossiers/{dossier_id}/payout-account").json()["account"]
+            paid_to = client.put(f"/v1/dossiers/{dossier_id}/payout-account", json=payee)
+            ok &= answer.status_code == 200 and paid_to.status_code == 200
+            signed.append(f"{dossier_id} {answer.json().get('status')} on {today}")
+    echo(
+        "   the back-office records the mandates the debtors signed (PUT /v1/dossiers/{id}/mandate) "
+        f"and the creditors' payout accounts: {', '.join(signed)}; {', '.join(waiting)} (no bank "
+        "details yet) waits: mandate-pending"
+    )
+    return ok and len(signed) == 2
+
+
 def _money_steps(base: str, certs: Path, settings: Settings, gw: Gateway, *, today: date, echo: Echo) -> bool:
     """Collect the first month due, let a stand-in bank reject one debit and credit the other,
     reconcile, show the arrears ledger with its ASF advance, and pay the creditor collected for."""
+    if not _mandate_steps(base, certs, today, echo):
+        return False
     effective = date(2026, 12, 1) + (today - EXAMPLES_DAY)  # the examples' shifted effective date
     runs = _Runs(gw, settings, datetime.now(UTC))
     period = f"{effective:%Y-%m}"
@@ -198,7 +231,7 @@ def _money_steps(base: str, certs: Path, settings: Settings, gw: Gateway, *, tod
     echo(
         f"7. the fund collects {period}: {collection.count} SDD Core debits, "
         f"{format_euros(collection.total_cents)} EUR, one pain.008 validated, signed and dropped at "
-        f"{collection.channel_ref} (greffe title: no bank details, {collection.skipped})"
+        f"{collection.channel_ref} (left out: {collection.skipped})"
     )
     if collection.file is None or collection.count != 2:
         return False
@@ -206,8 +239,8 @@ def _money_steps(base: str, certs: Path, settings: Settings, gw: Gateway, *, tod
         recorded = list(SqlPayments(uow.connection).debits_of_message(str(collection.message_id)))
         by_e2e = {d.end_to_end_id: d.dossier_id for d in recorded}
         kind = {d.end_to_end_id: getattr(uow.dossiers.get(d.dossier_id), "source_kind", "") for d in recorded}
-    # the notary's debtor has not enough money this month (AM04): the bank rejects that debit
-    rejected = next(e2e for e2e, source in kind.items() if source == "notaire")
+    # the lawyer's debtor (two children) has not enough money this month (AM04): the bank rejects it
+    rejected = next(e2e for e2e, source in kind.items() if source == "avocat")
     bank_dir = settings.data_dir / "bank"
     for path in answer_collection(collection.file, bank_dir, rejects={rejected: "AM04"}, at=runs.at):
         result = import_report(gw, path)
@@ -217,18 +250,29 @@ def _money_steps(base: str, certs: Path, settings: Settings, gw: Gateway, *, tod
         ledger = client.get(f"/v1/dossiers/{dossier_id}/ledger").json()
     month = ledger["months"][0]
     reason = month["reason"]["code"] if month["reason"] else None
-    arrears, asf = format_euros(ledger["arrears_cents"]), format_euros(ledger["asf_advance_cents"])
+    arrears, asf = format_euros(ledger["arrears_cents"]), format_euros(ledger["asf_complement_cents"])
     echo(
         f"9. the back-office reads {dossier_id}'s ledger: {month['period']} {month['status']}, "
-        f"reason {reason}, arrears {arrears} EUR, ASF to advance to the creditor {asf} EUR"
+        f"reason {reason}, arrears {arrears} EUR, ASF to advance to the creditor {asf} EUR, one per child:"
     )
+    for child in month["children"]:
+        if child["asf_complement_cents"] is None:
+            unavailable = month["asf_unavailable"] or {}
+            echo(f"   child {child['child'] + 1}: ASF not computed ({unavailable.get('code')})")
+            continue
+        echo(
+            f"   child {child['child'] + 1}: due {format_euros(child['due_cents'])}, "
+            f"ASF {format_euros(child['asf_complement_cents'])} "
+            f"({format_euros(child['asf_complement_net_cents'])} net of CRDS), "
+            f"recoverable from the debtor {format_euros(child['recoverable_cents'])}"
+        )
     paid_on = max(d.collection_date for d in recorded) + timedelta(days=1)
     payout = runs.credits(paid_on)
     echo(
         f"10. payout on {paid_on}: {payout.count} SEPA credit transfer (purpose ALMY) of "
         f"{format_euros(payout.total_cents)} EUR to the creditor whose debtor paid"
     )
-    return bool(ledger["arrears_cents"] > 0 and payout.count == 1)
+    return bool(ledger["arrears_cents"] > 0 and len(month["children"]) == 2 and payout.count == 1)
 
 
 def demo_folder(base: Path | None = None) -> Path:

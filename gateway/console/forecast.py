@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from gateway.collection import collectable, mandate_for
+from gateway.collection import collectable, signed
 from gateway.payments.schedule import due_debit
 from gateway.store.payments import SqlPayments
 from gateway.store.sql import SqlStore
@@ -57,10 +57,10 @@ def compute(store: SqlStore, now: datetime) -> NextCollection:
             for dossier in page:
                 if dossier.dossier_id in issued:
                     continue
-                data = json.loads(dossier.canonical_json)
-                mandate = mandate_for(dossier, data, mandates.get(dossier.dossier_id), now)
-                if mandate is None:
+                mandate = signed(mandates.get(dossier.dossier_id))
+                if mandate is None:  # not collected until the debtor's signature is recorded
                     continue
+                data = json.loads(dossier.canonical_json)
                 due = due_debit(period, collectable(dossier, data, mandate))
                 if due is None:
                     continue

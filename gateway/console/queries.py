@@ -20,7 +20,7 @@ from gateway.errors import InvalidInput
 from gateway.payments.ledger import Ledger, build_ledger
 from gateway.store import schema
 from gateway.store.bank import debit_report_times, dossier_debits
-from gateway.store.payments import MandateRow, PaymentFileRow, SqlPayments
+from gateway.store.payments import STATUS_SIGNED, MandateRow, PaymentFileRow, SqlPayments
 from gateway.store.ports import DossierRow, EventRow, ReceiptRow
 from gateway.store.sql import SqlStore
 
@@ -171,22 +171,29 @@ def refusal(store: SqlStore, receipt_id: str) -> Refusal | None:
 
 @dataclass(frozen=True, slots=True)
 class MandateCounts:
-    without_mandate: int  # accepted dossiers the first collection has not yet given a mandate
+    without_signed_mandate: int  # accepted dossiers not collected until the debtor's signature
+    without_payout_account: int  # accepted dossiers whose payouts wait for the creditor's account
     pending_amendments: int  # account changes the next debit will carry
 
 
 def mandate_counts(store: SqlStore) -> MandateCounts:
-    d, m = schema.dossiers, schema.mandates
+    """What waits for the back-office (gateway.mandate_changes.waiting lists them one by one)."""
+    d, m, p = schema.dossiers, schema.mandates, schema.payout_accounts
     with store.read() as uow:
         conn = uow.connection
         dossiers = conn.execute(
             select(func.count()).select_from(d).where(d.c.status == "accepted")
         ).scalar_one()
-        mandates = conn.execute(select(func.count()).select_from(m)).scalar_one()
+        signed = conn.execute(
+            select(func.count()).select_from(m).where(m.c.status == STATUS_SIGNED)
+        ).scalar_one()
+        accounts = conn.execute(select(func.count()).select_from(p)).scalar_one()
         pending = conn.execute(
             select(func.count()).select_from(m).where(m.c.pending_amendment.is_not(None))
         ).scalar_one()
-    return MandateCounts(max(int(dossiers) - int(mandates), 0), int(pending))
+    return MandateCounts(
+        max(int(dossiers) - int(signed), 0), max(int(dossiers) - int(accounts), 0), int(pending)
+    )
 
 
 # --- dossier --------------------------------------------------------------------------------------

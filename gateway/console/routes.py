@@ -22,10 +22,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.archive.verify import verify_archive, verify_proof_document
-from gateway.console import audit, csrf, queries
+from gateway.console import audit, csrf, mandates, queries
 from gateway.console.charts import Series, grouped_bars
 from gateway.console.i18n import negotiate, translator
-from gateway.console.mandates import CAN_SIGN, account_issues, amend_account, mandate_view
 from gateway.console.masking import dossier_view, mask_iban
 from gateway.console.pages import SECURITY_HEADERS, failed, render
 from gateway.console.services import ConsoleServices
@@ -222,7 +221,6 @@ def dashboard(request: Request, caller: Operator, services: Console) -> HTMLResp
         chart=chart,
         forecast=services.forecast.current(),
         mandates=services.recent("mandates", lambda: queries.mandate_counts(services.store)),
-        mandate_extra=[],
         dead=queries.dead_count(services.store),
         archive_size=archive.size,
         checkpoint=archive.latest_checkpoint(),
@@ -357,10 +355,19 @@ def _schedule(data: dict[str, Any], today: date) -> list[dict[str, Any]]:
     return rows
 
 
+def _asf(month: dict[str, Any]) -> tuple[int, int | None]:
+    """The ASF advanced for a month (gross, net of CRDS) in any of the ledger's shapes."""
+    if "asf_complement_cents" in month:
+        return int(month["asf_complement_cents"] or 0), month.get("asf_complement_net_cents")
+    advance = month.get("asf_advance") or {}
+    return int(advance.get("amount_cents") or 0), None
+
+
 def _ledger_view(ledger_json: dict[str, Any]) -> dict[str, Any]:
+    """The ledger (gateway.payments.ledger) as the page shows it: months, totals, per child."""
     months = []
     for m in ledger_json.get("months", []):
-        advance = m.get("asf_advance") or {}
+        asf, net = _asf(m)
         reason = m.get("reason") or {}
         months.append(
             {
@@ -368,17 +375,34 @@ def _ledger_view(ledger_json: dict[str, Any]) -> dict[str, Any]:
                 "due_cents": m.get("due_cents", 0),
                 "paid_cents": m.get("paid_cents", 0),
                 "unpaid_cents": m.get("unpaid_cents", 0),
-                "asf_cents": advance.get("amount_cents", 0),
+                "asf_cents": asf,
+                "asf_net_cents": net,
                 "status": m.get("status", ""),
                 "reason": reason.get("code"),
             }
         )
+    total_asf, total_net = _asf(ledger_json)
+    if "asf_complement_cents" not in ledger_json:
+        total_asf = int(ledger_json.get("asf_advance_cents", 0))
+    children = [
+        {
+            "child": c.get("child", 0),
+            "due_cents": c.get("due_cents", 0),
+            "paid_cents": c.get("paid_cents", 0),
+            "unpaid_cents": c.get("unpaid_cents", 0),
+            "asf_cents": c.get("asf_complement_cents", 0),
+            "asf_net_cents": c.get("asf_complement_net_cents"),
+        }
+        for c in ledger_json.get("children", [])
+    ]
     return {
         "months": months,
+        "children": children,
         "due_cents": ledger_json.get("due_cents", 0),
         "paid_cents": ledger_json.get("paid_cents", 0),
         "arrears_cents": ledger_json.get("arrears_cents", 0),
-        "asf_cents": ledger_json.get("asf_advance_cents", 0),
+        "asf_cents": total_asf,
+        "asf_net_cents": total_net,
     }
 
 
@@ -420,6 +444,7 @@ def dossier(request: Request, dossier_id: str, caller: Operator, services: Conso
         for r in page.receipts
     ]
     view = dossier_view(page.data)
+    mandate = mandates.view(dossier_id, page.data, page.mandate)
     return render(
         request,
         services,
@@ -431,8 +456,9 @@ def dossier(request: Request, dossier_id: str, caller: Operator, services: Conso
         schedule=_schedule(page.data, today),
         ledger=ledger,
         ledger_chart=chart,
-        mandate=mandate_view(page.mandate),
-        can_sign=CAN_SIGN,
+        mandate=mandate,
+        methods=mandates.METHODS,
+        debit_days=mandates.DEBIT_DAYS,
         today=today.isoformat(),
         events=page.events,
         receipts=receipts,
@@ -453,7 +479,7 @@ def amend_mandate_account(
             request, services, caller, error.issues, back="/console/", section="dashboard", status=404
         )
     if form.get("confirm") != "yes":
-        issues = account_issues(iban, bic)
+        issues = mandates.form_issues(holder, iban, bic)
         if issues:
             return failed(request, services, caller, issues, back=back, section="dashboard", status=422)
         t = _t(request)
@@ -474,7 +500,7 @@ def amend_mandate_account(
             back=back,
         )
     try:
-        details = amend_account(
+        details = mandates.amend_account(
             services.store, dossier_id, iban=iban, bic=bic, holder=holder, now=_now(services)
         )
     except GatewayError as exc:
@@ -489,6 +515,48 @@ def amend_mandate_account(
             section="dashboard",
         )
     row = _record(services, caller, "mandate.amend-account", dossier_id, outcome="done", details=details)
+    return _done(f"/console/dossiers/{dossier_id}", row, "#mandate")
+
+
+@router.post("/dossiers/{dossier_id}/mandate/signature", response_class=HTMLResponse)
+def record_mandate_signature(
+    request: Request, dossier_id: str, caller: Operator, services: Console, form: Form
+) -> Response:
+    """The debtor signed the mandate (paper or electronic): from then on the dossier is collected."""
+    back = f"/console/dossiers/{dossier_id}#mandate"
+    if not _DOSSIER_ID.fullmatch(dossier_id):
+        error = NotFound(f"no dossier {dossier_id}", field="dossier_id")
+        return failed(
+            request, services, caller, error.issues, back="/console/", section="dashboard", status=404
+        )
+    names = ("holder", "iban", "bic", "signed_on", "method", "debit_day")
+    fields = {name: form.get(name, "").strip() for name in names}
+    if form.get("confirm") != "yes":
+        issues = mandates.form_issues(fields["holder"], fields["iban"], fields["bic"] or None)
+        if issues:
+            return failed(request, services, caller, issues, back=back, section="dashboard", status=422)
+        t, method = _t(request), fields["method"]
+        return _confirm(
+            request, services, caller, section="dashboard", question=t("record_signature"),
+            action=f"/console/dossiers/{dossier_id}/mandate/signature",
+            fields=list(fields.items()),
+            facts=[
+                (t("dossier"), dossier_id), (t("holder"), fields["holder"]),
+                (t("iban"), mask_iban(fields["iban"])), (t("bic"), fields["bic"] or "—"),
+                (t("signature_date"), fields["signed_on"]),
+                (t("method"), t(f"method_{method}") if method in mandates.METHODS else "—"),
+                (t("debit_day"), fields["debit_day"] or "10"),
+            ],
+            back=back,
+        )  # fmt: skip
+    try:
+        outcome, details = mandates.record_signature(services.store, dossier_id, fields, now=_now(services))
+    except GatewayError as exc:
+        return _refuse(
+            request, services, caller, exc, action="mandate.record-signature", target=dossier_id, back=back,
+            section="dashboard",
+        )  # fmt: skip
+    row = _record(services, caller, "mandate.record-signature", dossier_id, outcome=outcome, details=details)
     return _done(f"/console/dossiers/{dossier_id}", row, "#mandate")
 
 

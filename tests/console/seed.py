@@ -4,6 +4,7 @@ file answered by the bank with a reject, a dead webhook delivery, a signed archi
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from gateway.collection import run_debits
 from gateway.config import Settings
 from gateway.console import ConsoleServices
 from gateway.intake import IntakeServices, receive
+from gateway.mandate_changes import sign_mandate
 from gateway.sepa.ids import end_to_end_id
 from gateway.signing import load_trust_anchors
 from gateway.store import schema
@@ -65,6 +67,16 @@ def seed(tmp: Path, pki: Path) -> Seeded:
         result = receive(intake, source, (EXAMPLES / name).read_bytes(), sender=f"CN={source}")
         assert result.outcome == "accepted", result.problem
         accepted[source] = str(result.receipt["dossier_id"])
+    for source in ("notaire", "avocat"):  # the debtors signed their mandates; the greffe's waits
+        dossier_id = accepted[source]
+        with gateway.store.read() as uow:
+            row = uow.dossiers.get(dossier_id)
+        assert row is not None
+        account = json.loads(row.canonical_json)["debtor"]["bank_account"]
+        sign_mandate(
+            gateway.store, dossier_id, holder=account["holder"], iban=account["iban"], bic=account["bic"],
+            signed_on=RECEIVED.date().isoformat(), method="paper", debit_day=10, now=RECEIVED,
+        )  # fmt: skip
     bad = (EXAMPLES / "notaire-1.xml").read_bytes().replace(GOOD_IBAN.encode(), BAD_IBAN.encode())
     refused = receive(
         _received(gateway.intake, NOW - timedelta(hours=1)), "notaire", bad, sender="CN=notaire"

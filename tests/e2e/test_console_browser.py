@@ -52,6 +52,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Seeded, st
         seeded.close()
 
 
+def ec_wait(driver: Chrome, fragment: str) -> None:
+    WebDriverWait(driver, 10).until(ec.url_contains(fragment))
+
+
 def _page_ok(driver: Chrome, name: str) -> None:
     violations = axe_violations(driver)
     report = [
@@ -85,7 +89,7 @@ def test_operator_scenario(world: tuple[Seeded, str, Path], tmp_path: Path) -> N
 
         # the refused title, its errors in the sender's own paths, and the archived payload
         driver.find_element(By.LINK_TEXT, seeded.refused_receipt).click()
-        WebDriverWait(driver, 10).until(ec.url_contains("/refused/"))
+        ec_wait(driver, "/refused/")
         errors = driver.find_element(By.CSS_SELECTOR, "table.errors").text
         assert "invalid-iban" in errors
         assert "IBAN" in errors  # the notaire's own element path
@@ -99,36 +103,42 @@ def test_operator_scenario(world: tuple[Seeded, str, Path], tmp_path: Path) -> N
         driver.get(base + "/console/")
         driver.find_element(By.ID, "dossier-id").send_keys(seeded.rejected_dossier)
         driver.find_element(By.CSS_SELECTOR, "form[action='/console/dossiers'] button").click()
-        WebDriverWait(driver, 10).until(ec.url_contains(seeded.rejected_dossier))
+        ec_wait(driver, seeded.rejected_dossier)
         bars = {
             bar.get_attribute("data-series"): float(bar.get_attribute("data-value") or "nan")
             for bar in driver.find_elements(By.CSS_SELECTOR, "#ledger-chart rect.bar")
             if bar.get_attribute("data-category") == "2026-12"
         }
-        assert bars == {"Dû": 210.0, "Payé": 0.0, "ASF avancée": 201.78}
+        assert bars == {"Dû": 210.0, "Payé": 0.0, "ASF avancée": 201.99}  # one child's ASF (L. 523-1 CSS)
         assert driver.find_element(By.ID, "violence").text == "non"
         assert "20041010050500013" not in driver.page_source  # IBANs masked but for their last 4
         _page_ok(driver, "dossier")
         _screenshot(driver, "console-dossier.png")
 
-        # the mandate: a new account for the debtor, confirmed, then listed in the audit
-        driver.find_element(By.ID, "new-iban").send_keys(NEW_IBAN)
-        driver.find_element(By.CSS_SELECTOR, "form[action$='/mandate/account'] button").click()
-        WebDriverWait(driver, 10).until(ec.url_contains("/mandate/account"))
+        # the greffe's dossier waits for its debtor's signature: the operator records it
+        driver.get(base + f"/console/dossiers/{seeded.accepted['greffe']}")
+        assert "en attente" in driver.find_element(By.ID, "mandate-status").text
+        driver.find_element(By.ID, "sig-holder").send_keys("M. Julien Martin")
+        driver.find_element(By.ID, "sig-iban").send_keys(NEW_IBAN)
+        driver.find_element(By.ID, "sig-bic").send_keys("AGRIFRPP")
+        driver.find_element(By.CSS_SELECTOR, "form[action$='/mandate/signature'] button").click()
+        ec_wait(driver, "/mandate/signature")
         assert driver.find_element(By.TAG_NAME, "h1").text == "Confirmez l'action"
+        assert NEW_IBAN not in driver.find_element(By.TAG_NAME, "main").text  # shown masked
         _page_ok(driver, "confirmation")
         driver.find_element(By.ID, "confirm").click()
-        WebDriverWait(driver, 10).until(ec.url_contains("done="))
+        ec_wait(driver, "done=")
         assert "Action effectuée et archivée" in driver.find_element(By.CSS_SELECTOR, "p.notice").text
-        assert "0189" in driver.find_element(By.CSS_SELECTOR, "#mandate + dl .iban").text
+        assert driver.find_element(By.ID, "mandate-status").text == "signé"
+        assert driver.find_element(By.CSS_SELECTOR, "#mandate-facts .iban").text.endswith("0189")
 
         # the dead delivery, retried with confirmation
         driver.get(base + "/console/deliveries")
         _page_ok(driver, "deliveries")
         driver.find_element(By.CSS_SELECTOR, f"#dead button[aria-label$='#{seeded.dead_delivery}']").click()
-        WebDriverWait(driver, 10).until(ec.url_contains("/retry"))
+        ec_wait(driver, "/retry")
         driver.find_element(By.ID, "confirm").click()
-        WebDriverWait(driver, 10).until(ec.url_contains("done="))
+        ec_wait(driver, "done=")
         assert driver.find_element(By.CSS_SELECTOR, "p.notice")
         d = schema.webhook_deliveries
         with seeded.gateway.store.read() as uow:
@@ -147,7 +157,7 @@ def test_operator_scenario(world: tuple[Seeded, str, Path], tmp_path: Path) -> N
         driver.get(base + "/console/audit")
         audit = driver.find_element(By.ID, "audit").text
         assert "deliveries.retry" in audit
-        assert "mandate.amend-account" in audit
+        assert "mandate.record-signature" in audit
         _page_ok(driver, "audit")
 
 

@@ -346,3 +346,53 @@ def test_static_stylesheet_and_nothing_else(world: tuple[Seeded, Clients]) -> No
     assert css.headers["content-type"].startswith("text/css")
     assert client.get("/console/static/..%2Fpages.py").status_code == 404
     assert clients.get("greffe", "/console/static/console.css").status_code == 403
+
+
+def test_mandate_signature_bad_fields_are_named(world: tuple[Seeded, Clients]) -> None:
+    seeded, clients = world
+    client = _operator(clients)
+    token = _token(client)
+    path = f"/console/dossiers/{seeded.accepted['greffe']}/mandate/signature"
+    bad = {
+        "csrf_token": token, "holder": "M. Julien Martin", "iban": NEW_IBAN, "bic": "",
+        "signed_on": "2027-01-01", "method": "fax", "debit_day": "12", "confirm": "yes",
+    }  # fmt: skip
+    answer = _post(client, path, bad)
+    assert answer.status_code == 422
+    for field in ("signed_on", "method", "debit_day"):
+        assert f"<code>{field}</code>" in answer.text, field
+    assert _audit(seeded, "mandate.record-signature")[-1]["outcome"] != "done"
+    early = _post(client, path, {**bad, "iban": "FR76 3000", "confirm": ""})
+    assert early.status_code == 422  # a bad IBAN is said before the confirmation
+    assert "<code>iban</code>" in early.text
+
+
+def test_mandate_signature_is_confirmed_recorded_and_audited(world: tuple[Seeded, Clients]) -> None:
+    seeded, clients = world
+    client = _operator(clients)
+    token = _token(client)
+    dossier = seeded.accepted["greffe"]
+    before = client.get("/console/").text
+    assert re.search(r'id="mandates-pending">1<', before)  # the greffe's dossier waits
+    path = f"/console/dossiers/{dossier}/mandate/signature"
+    form = {
+        "csrf_token": token, "holder": "M. Julien Martin", "iban": NEW_IBAN, "bic": "AGRIFRPP",
+        "signed_on": "2026-12-14", "method": "paper", "debit_day": "15",
+    }  # fmt: skip
+    ask = _post(client, path, form)
+    assert ask.status_code == 200
+    assert 'name="confirm" value="yes"' in ask.text
+    assert NEW_IBAN not in ask.text.replace(f'value="{NEW_IBAN}"', "")  # shown masked
+    done = _post(client, path, {**form, "confirm": "yes"})
+    assert done.status_code == 303
+    m = schema.mandates
+    with seeded.gateway.store.read() as uow:
+        status, day = uow.connection.execute(
+            select(m.c.status, m.c.chosen_day).where(m.c.dossier_id == dossier)
+        ).one()
+    assert (status, day) == ("signed", 15)
+    row = _audit(seeded, "mandate.record-signature")[-1]
+    assert row["outcome"] == "done"
+    assert NEW_IBAN not in str(row["details_json"])
+    page = client.get(f"/console/dossiers/{dossier}").text
+    assert 'id="mandate-status">signé' in page
