@@ -132,6 +132,8 @@ def load(url: str, n: int) -> dict[str, Any]:
                         "collection_day": None,
                         "chosen_day": 10,
                         "first_collection_done": True,
+                        "status": "signed",
+                        "method": "paper",
                         "pending_amendment": None,
                         "updated_at": received,
                     }
