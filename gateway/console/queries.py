@@ -342,15 +342,15 @@ def delivery_counts(store: SqlStore) -> list[SubscriptionCounts]:
     grow with every event: they are not counted, so that the page reads only the open ones)."""
     d = schema.webhook_deliveries
     query = (
-        select(d.c.subscription, d.c.status, d.c.attempts > 0, func.count())
+        select(d.c.subscription, d.c.status, d.c.attempts, func.count())
         .where(d.c.status.in_(("pending", "dead")))
-        .group_by(d.c.subscription, d.c.status, d.c.attempts > 0)
+        .group_by(d.c.subscription, d.c.status, d.c.attempts)
     )
     found: dict[str, dict[str, int]] = {}
     with store.read() as uow:
-        for subscription, status, tried, n in uow.connection.execute(query):
+        for subscription, status, attempts, n in uow.connection.execute(query):
             counts = found.setdefault(str(subscription), {"pending": 0, "failing": 0, "dead": 0})
-            key = "dead" if status == "dead" else ("failing" if tried else "pending")
+            key = "dead" if status == "dead" else ("failing" if attempts else "pending")
             counts[key] += int(n)
     return [SubscriptionCounts(s, **found[s]) for s in sorted(found)]
 

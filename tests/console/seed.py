@@ -54,8 +54,8 @@ def _received(services: IntakeServices, at: datetime) -> IntakeServices:
     return dataclasses.replace(services, clock=lambda: at)
 
 
-def seed(tmp: Path, pki: Path) -> Seeded:
-    settings = Settings(data_dir=tmp / "var", certs_dir=pki)
+def seed(tmp: Path, pki: Path, *, database_url: str | None = None) -> Seeded:
+    settings = Settings(data_dir=tmp / "var", certs_dir=pki, database_url=database_url)
     gateway = build(settings)
     accepted: dict[str, str] = {}
     intake = _received(gateway.intake, RECEIVED)
