@@ -83,3 +83,24 @@ def test_audit_records_are_archived_and_listed(seeded: Seeded) -> None:
     assert found.at == NOW
     assert gateway.archive.entry(found.archive_seq or 0).kind == audit.ARCHIVE_KIND
     assert audit.count(gateway.store) == 3
+
+
+def test_the_forecast_is_computed_off_the_request_and_kept(seeded: Seeded) -> None:
+    from datetime import date as day
+
+    from gateway.console.forecast import Forecast
+
+    forecast = Forecast(seeded.gateway.store, clock=lambda: NOW)
+    assert forecast.current() is None  # the first view starts it in the background
+    forecast.wait(60)
+    found = forecast.current()
+    assert found is not None
+    # December's file was emitted: January is next; the two signed mandates, 210 + 350 EUR,
+    # on the 10th moved to Monday 11 January (TARGET business day)
+    assert (found.period, found.count, found.total_cents, found.first_date) == (
+        "2027-01",
+        2,
+        56000,
+        day(2027, 1, 11),
+    )
+    assert forecast.current() is found  # kept while fresh
