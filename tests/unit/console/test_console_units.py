@@ -102,3 +102,17 @@ def test_chart_bars_are_proportional_and_inside_the_plot(values: list[tuple[int,
             assert abs(height / tallest - value / peak) < 1e-3 or tallest == 0
     assert root.get("role") == "img"
     assert re.search(r"t <b>", root.findtext("{http://www.w3.org/2000/svg}title") or "")
+
+
+def test_every_label_the_pages_use_is_in_the_catalogue() -> None:
+    from pathlib import Path
+
+    import gateway.console
+
+    here = Path(gateway.console.__file__).parent
+    sources = [p.read_text() for p in (here / "templates").glob("*.html")] + [
+        (here / "routes.py").read_text()
+    ]
+    used = {key for text in sources for key in re.findall(r'\bt\("([a-z_]+)"\)', text)}
+    assert used, "no label found: the pattern is wrong"
+    assert used - set(CATALOGUE) == set()
