@@ -304,7 +304,7 @@ def main() -> None:
         loaded = load(url, args.dossiers)
         store = open_sql_store(url)
         signer = Signer.from_files(pki / "signer.pem", pki / "signer-key.pem")
-        archive = Archive(work / "archive", signer=signer, fsync=False)
+        archive = Archive(store, work / "blobs", signer=signer)
         for k in range(1000):
             archive.append("bench", f"entry {k}".encode())
         archive.checkpoint()

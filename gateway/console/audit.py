@@ -56,7 +56,8 @@ def record(
     details: Mapping[str, Any],
     at: datetime,
 ) -> AuditRow:
-    """Archive the signed record of an action, then list it in the audit table."""
+    """Archive the signed record of an action and list it in the audit table, in one transaction
+    (the archive's log is in the same database): both are there, or neither."""
     document = {
         "action": action,
         "at": format_time(at),
@@ -66,13 +67,8 @@ def record(
         "target": target,
     }
     body = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    entry = archive.append(
-        ARCHIVE_KIND,
-        body,
-        signature=signer.sign_detached(body),
-        metadata={"action": action, "operator": caller.fingerprint_sha256},
-    )
-    values = {
+    signature = signer.sign_detached(body)
+    values: dict[str, Any] = {
         "at": at,
         "operator_subject": caller.subject,
         "operator_fingerprint": caller.fingerprint_sha256,
@@ -80,12 +76,19 @@ def record(
         "target": target,
         "outcome": outcome,
         "details_json": json.dumps(dict(details), sort_keys=True, ensure_ascii=False),
-        "archive_seq": entry.seq,
     }
     t = schema.console_audit
     with store.transaction() as uow:
+        entry = archive.append(
+            ARCHIVE_KIND,
+            body,
+            signature=signature,
+            metadata={"action": action, "operator": caller.fingerprint_sha256},
+            uow=uow,
+        )
+        values["archive_seq"] = entry.seq
         audit_id = uow.connection.execute(insert(t).returning(t.c.audit_id), values).scalar_one()
-    return AuditRow(audit_id=int(audit_id), **values)  # type: ignore[arg-type]
+    return AuditRow(audit_id=int(audit_id), **values)
 
 
 def _row(row: Any) -> AuditRow:

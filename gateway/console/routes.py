@@ -708,7 +708,11 @@ def archive_page(
 
 def run_verify(services: ConsoleServices) -> dict[str, Any]:
     """`gateway archive verify`, in this process (no fork from a threaded server)."""
-    report = verify_archive(services.archive.directory, trust_anchors=services.trust_anchors, workers=1)
+    archive = services.archive
+    with archive.store.read() as uow:
+        report = verify_archive(
+            uow.connection, archive.blobs, trust_anchors=services.trust_anchors, workers=1
+        )
     document = report.to_json()
     document["problems"] = document["problems"][:20]
     document["notes"] = document["notes"][:20]
