@@ -14,8 +14,9 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-sysdeps:  ## xmllint, xmlsec1, openssl: the independent checkers the tests call
+sysdeps:  ## xmllint, xmlsec1, openssl: the independent checkers the tests call; chromium and axe-core
 	@bash scripts/ensure-sysdeps
+	@bash scripts/ensure-axe
 
 test: install sysdeps
 	$(PY) -m pytest -q

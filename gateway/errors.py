@@ -57,6 +57,8 @@ class Code(StrEnum):
     FIELD_NOT_ALLOWED = "field-not-allowed"
     MISSING_ATTACHMENT = "missing-attachment"  # warning
     NOT_FOUND = "not-found"
+    INVALID_INPUT = "invalid-input"  # a query parameter or form field of the console
+    CSRF_INVALID = "csrf-invalid"  # a console action without this browser's CSRF token
     CONFIGURATION = "configuration-error"
     # kinds of error (a class's default code) that only the HTTP status table needs by name
     RULE_VIOLATION = "rule-violation"
@@ -184,6 +186,18 @@ class AuthenticationError(GatewayError):
 
 class ForbiddenRole(GatewayError):
     default_code = Code.FORBIDDEN_ROLE
+
+
+class CsrfRejected(ForbiddenRole):
+    """A console action (POST) without the CSRF token this browser and certificate were given."""
+
+    default_code = Code.CSRF_INVALID
+
+
+class InvalidInput(GatewayError):
+    """A query parameter or form field the console cannot use (400)."""
+
+    default_code = Code.INVALID_INPUT
 
 
 class IdempotencyKeyReused(GatewayError):

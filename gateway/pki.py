@@ -21,6 +21,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from gateway.errors import ConfigurationError
@@ -32,7 +33,12 @@ CLIENT_ROLES: dict[str, str] = {
     "avocat": "avocat",
     "notaire": "notaire",
     "back-office": "backoffice",
+    "operator": "operator",  # the fund's agents, in a browser (/console/)
 }
+#: The PKCS#12 bundle of the operator's certificate, key and CA, for a browser to import.
+#: A development password, written in docs/console.md: the bundle is as secret as operator-key.pem.
+OPERATOR_P12 = "operator.p12"
+OPERATOR_P12_PASSWORD = "ifpa-dev"  # noqa: S105 - a documented development password
 CA_DAYS = 3650
 LEAF_DAYS = 825  # the CA/Browser Forum's former maximum; plenty for a dev setup
 
@@ -84,6 +90,10 @@ class DevPki:
     def client(self, role: str) -> CertPair:
         """The client pair of a role: greffe, avocat, notaire or back-office."""
         return self._pair(CLIENT_ROLES[role])
+
+    @property
+    def operator_p12(self) -> Path:
+        return self.directory / OPERATOR_P12
 
     def all_pairs(self) -> list[CertPair]:
         pairs = [self.ca, self.server, self.signer]
@@ -139,6 +149,7 @@ def init_dev_pki(directory: Path, *, force: bool = False, now: Now = _utcnow) ->
             force=force_leaves,
             at=at,
         )
+    _ensure_p12(pki.operator_p12, pki.client("operator"), ca.issuer.cert, force=force_leaves)
     # already expired, otherwise a valid greffe client certificate of the trusted CA
     _ensure_leaf(
         pki.expired,
@@ -255,6 +266,24 @@ def _ensure_leaf(
     if write_key:
         _write_key(pair.key, key, overwrite=True)
     _write_file(pair.cert, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
+
+
+def _ensure_p12(path: Path, pair: CertPair, ca: x509.Certificate, *, force: bool) -> None:
+    """The operator's certificate, key and CA in one PKCS#12 file a browser imports.
+
+    Written again whenever the pair is newer than the bundle (a renewed certificate). PBES2 with
+    AES-256 and PBKDF2-SHA256 (`BestAvailableEncryption`), which NSS, OpenSSL 3 and browsers read.
+    """
+    if not force and path.exists() and path.stat().st_mtime >= pair.cert.stat().st_mtime:
+        return
+    bundle = pkcs12.serialize_key_and_certificates(
+        name=b"IFPA gateway operator (dev)",
+        key=_load_key(pair.key),
+        cert=_load_cert(pair.cert),
+        cas=[ca],
+        encryption_algorithm=serialization.BestAvailableEncryption(OPERATOR_P12_PASSWORD.encode()),
+    )
+    _write_file(path, bundle, mode=0o600)
 
 
 def _name(common_name: str, unit: str) -> x509.Name:

@@ -62,6 +62,8 @@ dossiers = Table(
     Column("canonical_json", Text(), nullable=False),
     Column("status", String(32), nullable=False),
     UniqueConstraint("dedupe_key", name="uq_dossiers_dedupe_key"),
+    Index("ix_dossiers_received_source", "received_at", "source_kind"),  # 0010_console_audit
+    Index("ix_dossiers_status", "status"),  # 0010_console_audit
 )
 
 receipts = Table(
@@ -72,6 +74,7 @@ receipts = Table(
     Column("receipt_json", Text(), nullable=False),
     Column("signature", LargeBinary(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_receipts_dossier_created", "dossier_id", "created_at", "receipt_id"),  # 0010_console_audit
 )
 
 idempotency_keys = Table(
@@ -117,6 +120,7 @@ webhook_deliveries = Table(
     UniqueConstraint("subscription", "event_id", name="uq_webhook_deliveries_subscription_event"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     Index("ix_webhook_deliveries_dossier", "subscription", "dossier_id", "event_id"),
+    Index("ix_webhook_deliveries_status_subscription", "status", "subscription", "attempts"),  # 0010
     sqlite_autoincrement=True,
 )
 
@@ -185,6 +189,7 @@ debits = Table(
     Column("reason", String(8), nullable=True),  # EPC/ISO reason code of a reject or return
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("dossier_id", "period", name="uq_debits_dossier_period"),
+    Index("ix_debits_message_status", "message_id", "status"),  # 0010_console_audit
 )
 
 payment_files = Table(
@@ -220,6 +225,7 @@ credits = Table(
     Column("status", String(16), nullable=False),  # issued, settled, rejected, returned
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("debit_end_to_end_id", name="uq_credits_debit"),
+    Index("ix_credits_message_status", "message_id", "status"),  # 0010_console_audit
 )
 
 # --- bank reports in (issue 6): migration 0004_bank_reports --------------------------------------
@@ -247,6 +253,7 @@ debit_progress = Table(
     Column("reason", String(8), nullable=True),  # EPC reason code of the last reject or return
     Column("report_key", String(80), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_debit_progress_report_reason", "report_key", "reason"),  # 0010_console_audit
 )
 
 bank_anomalies = Table(
@@ -344,4 +351,24 @@ revaluations = Table(
     Column("value", String(24), nullable=False),
     Column("value_period", String(7), nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),
+)
+
+# --- the operators' console (issue 16): migration 0010_console_audit ------------------------------
+
+# Every console action: who (the operator's certificate), when, what, on what, and how it ended;
+# `archive_seq` is the signed copy of the same record in the archive.
+console_audit = Table(
+    "console_audit",
+    metadata,
+    Column("audit_id", EventId, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("operator_subject", String(512), nullable=False),
+    Column("operator_fingerprint", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(256), nullable=False),
+    Column("outcome", String(64), nullable=False),
+    Column("details_json", Text(), nullable=False),
+    Column("archive_seq", BigInteger(), nullable=True),
+    Index("ix_console_audit_action", "action", "audit_id"),
+    sqlite_autoincrement=True,
 )

@@ -40,7 +40,7 @@ class Env:
         text = text.replace('"date_effet": "2026-12-01"', f'"date_effet": "{first}"', 1)
         text = text.replace('"date_effet": "2026-12-01"', f'"date_effet": "{second}"', 1)
         result = receive(self.intake, "avocat", text.encode(), sender="test")
-        assert result.outcome == "accepted", result.problem
+        assert result.outcome == "accepted", result.error
         # the debtor signs a mandate on the account the title brought (docs/mandates.md)
         dossier_id = str(result.receipt["dossier_id"])
         sign_as_prefilled(self.store, dossier_id, signed_on=RECEIVED.date(), now=RECEIVED)

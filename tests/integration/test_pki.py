@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from gateway.cli import main
@@ -58,7 +59,7 @@ def test_writes_every_contract_file_with_private_keys_0600(pki: DevPki) -> None:
         assert path.stat().st_mode & 0o777 == 0o600, path
 
 
-@pytest.mark.parametrize("role", ["greffe", "avocat", "notaire", "back-office"])
+@pytest.mark.parametrize("role", ["greffe", "avocat", "notaire", "back-office", "operator"])
 def test_client_certificates_chain_to_ca_with_role_in_cn_and_ou(pki: DevPki, role: str) -> None:
     pair = pki.client(role)
     assert _verify(pki.ca.cert, pair.cert, "sslclient").returncode == 0
@@ -110,3 +111,29 @@ def test_cli_certs_init(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["certs", "init", "--dir", str(target)])
     assert result.exit_code == 0, result.output
     assert {p.name for p in target.iterdir()} >= CONTRACT_FILES
+
+
+def test_operator_bundle_is_a_pkcs12_a_browser_imports(pki: DevPki) -> None:
+    """operator.p12: the operator's key, certificate and the CA, under the documented password;
+    OpenSSL (like NSS's pk12util in the browser tests) reads it."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from gateway.pki import OPERATOR_P12_PASSWORD
+
+    assert pki.operator_p12.stat().st_mode & 0o777 == 0o600
+    bundle = pkcs12.load_pkcs12(pki.operator_p12.read_bytes(), OPERATOR_P12_PASSWORD.encode())
+    assert bundle.cert is not None
+    assert bundle.cert.certificate.public_bytes(Encoding.PEM) == pki.client("operator").cert.read_bytes()
+    assert [c.certificate.subject for c in bundle.additional_certs] == [
+        x509.load_pem_x509_certificate(pki.ca.cert.read_bytes()).subject
+    ]
+    opened = subprocess.run(
+        ["openssl", "pkcs12", "-in", str(pki.operator_p12), "-passin", f"pass:{OPERATOR_P12_PASSWORD}",
+         "-nokeys", "-clcerts"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert opened.returncode == 0, opened.stderr
+    assert "CN=operator" in opened.stdout.replace(" = ", "=")
+    wrong = pki.operator_p12.read_bytes()
+    with pytest.raises(ValueError):
+        pkcs12.load_pkcs12(wrong, b"not the password")

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from gateway.console import routes as console_routes
 from gateway.transport.http import (
     archive_routes,
     feed_routes,
@@ -80,6 +81,7 @@ def create_app(
         archive_routes.router,
         mandate_routes.router,
         schedule_routes.router,
+        console_routes.router,  # /console/: HTML for the operator role, not in the OpenAPI document
     )
     for router in (*routers, *extra_routers):
         app.include_router(router)
@@ -103,7 +105,7 @@ def _declare_mutual_tls(app: FastAPI) -> None:
                 "type": "mutualTLS",
                 "description": (
                     "A client certificate from the gateway's CA; its role (greffe, avocat, "
-                    "notaire, back-office) decides which paths it may call."
+                    "notaire, back-office, operator) decides which paths it may call."
                 ),
             }
             schema["security"] = [{"mutualTLS": []}]

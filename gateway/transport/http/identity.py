@@ -41,6 +41,7 @@ class Role(StrEnum):
     AVOCAT = "avocat"
     NOTAIRE = "notaire"
     BACK_OFFICE = "back-office"
+    OPERATOR = "operator"  # the fund's agents: the console (/console/), nothing else
 
 
 # Spellings found in certificate subjects for each role (file stems of `certs init` included).

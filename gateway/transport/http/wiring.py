@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from gateway.archive.store import Archive
 from gateway.bootstrap import Gateway, build
 from gateway.config import Settings
+from gateway.console import ConsoleServices, csrf_key_from
 from gateway.delivery.feed import EventFeed
 from gateway.delivery.wiring import BackgroundDelivery, background_from_settings
 from gateway.errors import Code, ConfigurationError, GatewayError
@@ -158,6 +159,13 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
             IntakeQueue: intake,
             EventFeed: EventFeed(gateway.store),
             Archive: gateway.archive,
+            ConsoleServices: ConsoleServices(
+                store=gateway.store,
+                archive=gateway.archive,
+                signer=gateway.signer,
+                trust_anchors=load_ca_certificates(settings.effective_client_ca.read_bytes()),
+                csrf_key=csrf_key_from(settings.effective_tls_key),
+            ),
         },
         max_payload_bytes=settings.max_payload_bytes,
     )
