@@ -65,7 +65,7 @@ def seed(tmp: Path, pki: Path, *, database_url: str | None = None) -> Seeded:
         ("greffe", "greffe-1.xml"),
     ):
         result = receive(intake, source, (EXAMPLES / name).read_bytes(), sender=f"CN={source}")
-        assert result.outcome == "accepted", result.problem
+        assert result.outcome == "accepted", result.error
         accepted[source] = str(result.receipt["dossier_id"])
     for source in ("notaire", "avocat"):  # the debtors signed their mandates; the greffe's waits
         dossier_id = accepted[source]
