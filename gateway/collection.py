@@ -28,7 +28,9 @@ from gateway.errors import Code, Issue
 from gateway.payments.dues import child_dues
 from gateway.payments.mandates import DebtorAccount, Mandate
 from gateway.payments.schedule import Collectable, DueDebit, due_debit
+from gateway.sepa import addresses
 from gateway.sepa import rules as sepa_rules
+from gateway.sepa.countries import bank_outside_eea
 from gateway.sepa.ids import message_id as make_message_id
 from gateway.sepa.ids import payment_info_id
 from gateway.sepa.model import Amendment, DirectDebit, Fund, MessageHeader, Pain008Version, SequenceType
@@ -135,9 +137,18 @@ def direct_debit(row: DebitRow) -> DirectDebit:
         debtor_name=row.debtor_name,
         debtor_iban=row.debtor_iban,
         debtor_bic=row.debtor_bic,
+        debtor_address=addresses.from_json(row.debtor_address),
         remittance=remittance(row.dossier_id, row.period),
         amendment=Amendment(**json.loads(row.amendment)) if row.amendment else None,
     )
+
+
+def party_address(data: dict[str, Any], party: str, iban: str, bic: str | None) -> str | None:
+    """The party's address from its title, as stored JSON, only when the EPC 2025 rules require
+    it (its bank is in a non-EEA SEPA country); a missing one is then refused by the rules."""
+    if not bank_outside_eea(iban, bic):
+        return None
+    return addresses.to_json(addresses.hybrid_address(data[party].get("address")))
 
 
 def _issue_debits(
@@ -186,6 +197,7 @@ def _issue_debits(
                 status="issued",
                 reason=None,
                 created_at=now,
+                debtor_address=party_address(data, "debtor", mandate.iban, mandate.bic),
             )
             debit = sepa_rules.normalize_debit(direct_debit(row))
             refused = sepa_rules.check_debit(debit, f"dossiers[{dossier.dossier_id}]")

@@ -64,6 +64,7 @@ class DebitRow:
     status: str
     reason: str | None
     created_at: datetime
+    debtor_address: str | None = None  # JSON (gateway.sepa.addresses), non-EEA banks only
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ class CreditRow:
     payment_info_id: str
     status: str
     created_at: datetime
+    creditor_address: str | None = None  # JSON (gateway.sepa.addresses), non-EEA banks only
 
 
 @dataclass(frozen=True, slots=True)

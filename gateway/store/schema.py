@@ -179,6 +179,8 @@ debits = Table(
     Column("debtor_iban", String(34), nullable=False),
     Column("debtor_bic", String(11), nullable=True),
     Column("amendment", Text(), nullable=True),  # JSON of gateway.sepa.model.Amendment
+    # JSON of gateway.sepa.model.PostalAddress, when the EPC rules need it (0011_sepa_scale)
+    Column("debtor_address", Text(), nullable=True),
     Column("message_id", String(35), nullable=False, index=True),
     Column("payment_info_id", String(35), nullable=False),
     Column("status", String(16), nullable=False),  # issued, settled, rejected, returned
@@ -214,6 +216,8 @@ credits = Table(
     Column("creditor_name", String(140), nullable=False),
     Column("creditor_iban", String(34), nullable=False),
     Column("creditor_bic", String(11), nullable=True),
+    # JSON of gateway.sepa.model.PostalAddress, when the EPC rules need it (0011_sepa_scale)
+    Column("creditor_address", Text(), nullable=True),
     Column("execution_date", Date(), nullable=False),
     Column("message_id", String(35), nullable=False, index=True),
     Column("payment_info_id", String(35), nullable=False),

@@ -16,7 +16,7 @@ import pytest
 from lxml import etree
 
 from gateway.errors import Code, RuleViolation
-from gateway.sepa import countries, rules
+from gateway.sepa import addresses, countries, rules
 from gateway.sepa.model import (
     CreditTransfer,
     DirectDebit,
@@ -318,3 +318,25 @@ class _Sink:
     def write(self, data: bytes, /) -> int:
         self.written += len(data)
         return len(data)
+
+
+def test_a_titles_address_maps_to_the_hybrid_form() -> None:
+    """The canonical dossier's address: town, postcode, country structured, lines as AdrLine."""
+    title = {"lines": ["Résidence Les Mauves", "14 rue Paul Bellamy"], "postal_code": "44000",
+             "commune": "Nantes", "country": "FR"}  # fmt: skip
+    mapped = addresses.hybrid_address(title)
+    assert mapped == PostalAddress(
+        "FR", "Nantes", "44000", lines=("Résidence Les Mauves", "14 rue Paul Bellamy")
+    )
+    assert addresses.from_json(addresses.to_json(mapped)) == mapped
+    assert addresses.hybrid_address(None) is None
+
+
+def test_more_than_two_lines_are_joined_when_they_fit_and_refused_when_not() -> None:
+    assert addresses.fitted_lines(["Bat. B", "Esc. 3", "12 rue Haute"]) == ("Bat. B", "Esc. 3, 12 rue Haute")
+    too_long = ["x" * 60, "y" * 60, "z" * 60]
+    assert addresses.fitted_lines(too_long) == tuple(too_long)  # never cut ...
+    kept = PostalAddress("FR", "Lyon", lines=addresses.fitted_lines(too_long))
+    assert [i.code for i in rules.address_rule(kept, "a")] == [
+        Code.SEPA_ADDRESS_TOO_MANY_LINES
+    ]  # ... refused

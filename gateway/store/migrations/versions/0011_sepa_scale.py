@@ -1,0 +1,29 @@
+"""SEPA at national scale: the party's postal address on debits and payouts (EPC 2025 rulebooks:
+required when the party's bank is in a non-EEA SEPA country), kept with the row so that a file
+can be written again from its rows alone (docs/sepa.md).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011_sepa_scale"
+# chained after the head this branch was built on; the lead re-chains heads at merge
+down_revision = "0005_mandates"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("debits") as batch:
+        batch.add_column(sa.Column("debtor_address", sa.Text(), nullable=True))
+    with op.batch_alter_table("credits") as batch:
+        batch.add_column(sa.Column("creditor_address", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("credits") as batch:
+        batch.drop_column("creditor_address")
+    with op.batch_alter_table("debits") as batch:
+        batch.drop_column("debtor_address")
