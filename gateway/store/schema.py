@@ -187,6 +187,8 @@ debits = Table(
     Column("reason", String(8), nullable=True),  # EPC/ISO reason code of a reject or return
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("dossier_id", "period", name="uq_debits_dossier_period"),
+    # a file's debits in file order, read without a sort (0011_sepa_scale)
+    Index("ix_debits_message_order", "message_id", "sequence", "collection_date", "end_to_end_id"),
 )
 
 payment_files = Table(
