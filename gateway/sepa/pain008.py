@@ -155,18 +155,12 @@ def write_pain008(
     `debits` is called once for the rules and control sums and again to write (see
     `gateway.sepa.batches`); nothing is written when a rule fails (RuleViolation)."""
     fund = checked_fund(fund, header, needs_creditor_id=True)
-    v08 = version is Pain008Version.V08
-    planned, bodies = two_passes(debits, DEBIT_SPEC, partial(debit_xml, v08=v08))
-    write = partial(
-        _write,
-        header=header,
-        fund=fund,
-        planned=planned,
-        bodies=bodies,
-        version=version,
-        batch_booking=batch_booking,
-    )
-    return to_sink(out, write)
+    render = partial(debit_xml, v08=version is Pain008Version.V08)
+    planned, bodies = two_passes(debits, DEBIT_SPEC, render)
+    return to_sink(out, partial(
+        _write, header=header, fund=fund, planned=planned, bodies=bodies,
+        version=version, batch_booking=batch_booking,
+    ))  # fmt: skip
 
 
 def write_pain008_planned(
@@ -185,18 +179,12 @@ def write_pain008_planned(
     rules as it is rendered: on an error (RuleViolation) or a count that differs from the plan
     (`totals-mismatch`) the writing stops and the caller discards the partial file."""
     fund = checked_fund(fund, header, needs_creditor_id=True)
-    v08 = version is Pain008Version.V08
-    bodies = one_pass(debits, DEBIT_SPEC, planned, partial(debit_xml, v08=v08))
-    write = partial(
-        _write,
-        header=header,
-        fund=fund,
-        planned=planned,
-        bodies=bodies,
-        version=version,
-        batch_booking=batch_booking,
-    )
-    return to_sink(out, write)
+    render = partial(debit_xml, v08=version is Pain008Version.V08)
+    bodies = one_pass(debits, DEBIT_SPEC, planned, render)
+    return to_sink(out, partial(
+        _write, header=header, fund=fund, planned=planned, bodies=bodies,
+        version=version, batch_booking=batch_booking,
+    ))  # fmt: skip
 
 
 def _write(
