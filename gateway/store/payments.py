@@ -197,8 +197,10 @@ class SqlPayments:
             select(t)
             .where(t.c.message_id == message_id)
             .order_by(t.c.sequence, t.c.collection_date, t.c.end_to_end_id)
+            # on the statement, not the connection (that would make every later query a cursor)
+            .execution_options(yield_per=STREAM_CHUNK)
         )
-        result = self._conn.execution_options(yield_per=STREAM_CHUNK).execute(query)
+        result = self._conn.execute(query)
         names = list(result.keys())
         for r in result:
             yield DebitRow(**dict(zip(names, r, strict=True)))
