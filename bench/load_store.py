@@ -26,9 +26,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench.sepa import french_iban
+from sepa import french_iban
+
 from gateway.sepa import ids
 from gateway.store import open_sql_store, schema
 from gateway.validation import validate

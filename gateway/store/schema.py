@@ -269,3 +269,20 @@ bank_anomalies = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     sqlite_autoincrement=True,
 )
+
+# --- money (issue 11): migration 0007_amounts ---------------------------------------------------
+
+# Rows of the amounts table an operator added (`gateway amounts add`), shared by every replica; the
+# rows shipped with the package are in gateway/payments/data/amounts.json. The amounts of a row are
+# computed from its BMAF and rates (gateway.payments.amounts.derive_row), so only those are kept.
+amounts_rows = Table(
+    "amounts_rows",
+    metadata,
+    Column("since", Date(), primary_key=True),  # 1 April of the row's year
+    Column("bmaf_cents", BigInteger(), nullable=False),
+    Column("asf_rate_one_parent", String(16), nullable=False),  # decimal text, e.g. "0.4220"
+    Column("asf_rate_both_parents", String(16), nullable=False),
+    Column("rsa_single_cents", BigInteger(), nullable=True),
+    Column("source", Text(), nullable=False),
+    Column("added_at", UtcDateTime(), nullable=False),
+)

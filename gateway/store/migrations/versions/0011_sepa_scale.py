@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_sepa_scale"
-# chained after the head this branch was built on; the lead re-chains heads at merge
-down_revision = "0005_mandates"
+down_revision = "0007_amounts"  # main's head when merged (assigned: after 0004_bank_reports)
 branch_labels = None
 depends_on = None
 
