@@ -7,7 +7,7 @@ archive and bank channel included), measured with `/usr/bin/time -v`.
 
 The store is filled first by `bench/load_store.py` (not measured in the run's figures; its own
 time is printed). PostgreSQL is a throwaway durable server (`bench/postgres.py`). Prints one
-JSON line: backend, dossiers, load_seconds, run_seconds, peak_rss_mb, transactions.
+JSON line: backend, dossiers, load_seconds, run_seconds, cpu_s, peak_rss_mb, transactions.
 """
 
 from __future__ import annotations
@@ -48,6 +48,12 @@ def _peak_mb(text: str) -> float:
     return int(found.group(1)) / 1024
 
 
+def _cpu_s(text: str) -> float:
+    """User + system CPU seconds of the run: comparable whatever the machine's load."""
+    found = [re.search(rf"{kind} time \(seconds\): ([\d.]+)", text) for kind in ("User", "System")]
+    return sum(float(m.group(1)) for m in found if m is not None)
+
+
 def measure(work: Path, url: str, dossiers: int, backend: str) -> dict[str, Any]:
     init_dev_pki(work / "certs")
     load_seconds = load(url, dossiers)
@@ -65,6 +71,7 @@ def measure(work: Path, url: str, dossiers: int, backend: str) -> dict[str, Any]
         "dossiers": dossiers,
         "load_seconds": round(load_seconds, 1),
         "run_seconds": round(_elapsed(done.stderr), 2),
+        "cpu_s": round(_cpu_s(done.stderr), 1),
         "peak_rss_mb": round(_peak_mb(done.stderr), 1),
         "transactions": report["transactions"],
         "refused": len(report["refused"]),
