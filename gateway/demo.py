@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from gateway.archive.store import Archive
 from gateway.archive.verify import verify_archive
 from gateway.bank_import import import_report
 from gateway.bank_simulator import answer_collection
@@ -98,7 +99,9 @@ def run_demo(workdir: Path, echo: Echo) -> int:
         thread.join(timeout=10)
         service.close()
     anchors = load_trust_anchors(certs / "ca.pem")
-    report = verify_archive(settings.effective_archive_dir, trust_anchors=anchors, workers=1)
+    blob_dir = settings.effective_archive_dir / "blobs"
+    with Archive.open(settings.effective_database_url, blob_dir) as archive, archive.store.read() as uow:
+        report = verify_archive(uow.connection, archive.blobs, trust_anchors=anchors)
     echo(
         f"11. archive verified: {report.entries} entries, {report.checkpoints} checkpoint(s), ok={report.ok}"
     )
