@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_sepa_scale"
-down_revision = "0007_amounts"  # main's head when merged (assigned: after 0004_bank_reports)
+down_revision = "0009_archive_log"  # main's head when merged (assigned: after 0004_bank_reports)
 branch_labels = None
 depends_on = None
 
