@@ -21,7 +21,7 @@ first time is recorded and published (`pension.revalued`, gateway.revalued).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,11 +37,22 @@ from gateway.payments.mandates import DebtorAccount, Mandate
 from gateway.payments.revaluation import IndexMissing
 from gateway.payments.schedule import Collectable, DueDebit, due_debit, scheduled_day
 from gateway.revalued import record_revaluations
+from gateway.sepa import addresses
 from gateway.sepa import rules as sepa_rules
+from gateway.sepa.batches import Batch, Plan
+from gateway.sepa.countries import bank_outside_eea
 from gateway.sepa.ids import message_id as make_message_id
 from gateway.sepa.ids import payment_info_id
-from gateway.sepa.model import Amendment, DirectDebit, Fund, MessageHeader, Pain008Version, SequenceType
-from gateway.sepa.pain008 import write_pain008
+from gateway.sepa.model import (
+    Amendment,
+    DirectDebit,
+    Fund,
+    MessageHeader,
+    Pain008Version,
+    SequenceType,
+    WriteSummary,
+)
+from gateway.sepa.pain008 import write_pain008_planned
 from gateway.store.indices import SqlIndices
 from gateway.store.mandates import SqlMandates
 from gateway.store.payments import STATUS_SIGNED, DebitRow, MandateRow, SqlPayments
@@ -163,9 +174,18 @@ def direct_debit(row: DebitRow) -> DirectDebit:
         debtor_name=row.debtor_name,
         debtor_iban=row.debtor_iban,
         debtor_bic=row.debtor_bic,
+        debtor_address=addresses.from_json(row.debtor_address),
         remittance=remittance(row.dossier_id, row.period),
         amendment=Amendment(**json.loads(row.amendment)) if row.amendment else None,
     )
+
+
+def party_address(data: dict[str, Any], party: str, iban: str, bic: str | None) -> str | None:
+    """The party's address from its title, as stored JSON, only when the EPC 2025 rules require
+    it (its bank is in a non-EEA SEPA country); a missing one is then refused by the rules."""
+    if not bank_outside_eea(iban, bic):
+        return None
+    return addresses.to_json(addresses.hybrid_address(data[party].get("address")))
 
 
 def _issue_debits(
@@ -186,6 +206,7 @@ def _issue_debits(
         mandates = payments.mandates(ids, for_update=True)
         payout_accounts = SqlMandates(payments.connection).payout_accounts(ids)
         rows: list[DebitRow] = []
+        changed: list[str] = []
         for dossier in page:
             progress(1)
             if dossier.dossier_id in issued:
@@ -231,23 +252,49 @@ def _issue_debits(
                 status="issued",
                 reason=None,
                 created_at=now,
+                debtor_address=party_address(data, "debtor", mandate.iban, mandate.bic),
             )
             debit = sepa_rules.normalize_debit(direct_debit(row))
-            refused = sepa_rules.check_debit(debit, f"dossiers[{dossier.dossier_id}]")
+            clean = sepa_rules.debit_is_clean(debit)  # the fast path: full check only when needed
+            refused = [] if clean else sepa_rules.check_debit(debit, f"dossiers[{dossier.dossier_id}]")
             if refused:
                 report.refused.extend(refused)
                 report.skip("refused by the EPC rules")
                 continue
             rows.append(row)
-            payments.save_mandate(
-                replace(mandate, first_collection_done=True, pending_amendment=None, updated_at=now)
-            )
+            if not mandate.first_collection_done or mandate.pending_amendment:
+                changed.append(dossier.dossier_id)  # FRST or amendment sent: the mandate moves on
             report.count += 1
             report.total_cents += due.amount_cents
             debited.append((dossier.dossier_id, data, dues))
             if dossier.dossier_id not in payout_accounts:  # collected; its payout will wait
                 report.wait(NO_PAYOUT_ACCOUNT, dossier.dossier_id)
         payments.add_debits(rows)
+        payments.mark_collected(changed, now)
+
+
+def _write_file(
+    payments: SqlPayments, path: Path, header: MessageHeader, fund: Fund, version: Pain008Version
+) -> WriteSummary:
+    """The file of the run's debits in one streamed pass: batch counts and control sums from the
+    database (GROUP BY), each debit read, checked against the EPC rules and rendered once. A file
+    a rule stops is deleted before anything else sees it, and the run's transaction rolls back."""
+    batches = [
+        Batch((seq, day), count, total)
+        for seq, day, count, total in payments.message_batches(header.message_id)
+    ]
+    planned = Plan(
+        batches=tuple(batches),
+        count=sum(b.count for b in batches),
+        total_cents=sum(b.total_cents for b in batches),
+        grouped=True,
+    )
+    debits = map(direct_debit, payments.debits_of_message(header.message_id))
+    try:
+        return write_pain008_planned(path, header, fund, planned, debits, version=version)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def run_debits(
@@ -287,12 +334,9 @@ def run_debits(
         if report.count == 0:
             return report
 
-        def source() -> Iterator[DirectDebit]:
-            return map(direct_debit, payments.debits_of_message(msg_id))
-
         staging_dir.mkdir(parents=True, exist_ok=True)
         path = staging_dir / f"{msg_id}.xml"
-        summary = write_pain008(path, MessageHeader(msg_id, created_at), fund, source, version=version)
+        summary = _write_file(payments, path, MessageHeader(msg_id, created_at), fund, version)
         emitted = emit_and_record(
             path, summary, uow=uow, payments=payments, kind="pain.008", label=period,
             event={"period": period}, created_at=created_at,

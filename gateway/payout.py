@@ -11,19 +11,22 @@ validated, signed, archived and sent like the collection file.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.collection import NO_PAYOUT_ACCOUNT, Progress, RunReport, remittance
+from gateway.collection import NO_PAYOUT_ACCOUNT, Progress, RunReport, party_address, remittance
 from gateway.emission import emit_and_record
+from gateway.sepa import addresses
 from gateway.sepa import rules as sepa_rules
+from gateway.sepa.countries import bank_outside_eea
 from gateway.sepa.ids import end_to_end_id, payment_info_id
 from gateway.sepa.ids import message_id as make_message_id
 from gateway.sepa.model import CreditTransfer, Fund, MessageHeader, Pain001Version
 from gateway.sepa.pain001 import write_pain001
-from gateway.store.mandates import SqlMandates
+from gateway.store.mandates import PayoutAccountRow, SqlMandates
 from gateway.store.payments import CreditRow, SqlPayments
 from gateway.store.sql import SqlStore
 from gateway.transport.bank import BankChannel
@@ -38,8 +41,19 @@ def credit_transfer(row: CreditRow) -> CreditTransfer:
         creditor_name=row.creditor_name,
         creditor_iban=row.creditor_iban,
         creditor_bic=row.creditor_bic,
+        creditor_address=addresses.from_json(row.creditor_address),
         remittance=remittance(row.dossier_id, row.period),
     )
+
+
+def _creditor_address(payments: SqlPayments, dossier_id: str, account: PayoutAccountRow) -> str | None:
+    """The creditor's address from the title, only for a payout account outside the EEA (EPC 2025:
+    then required); the dossier is read only in that rare case."""
+    if not bank_outside_eea(account.iban, account.bic):
+        return None
+    dossier = payments.dossier(dossier_id)
+    data: dict[str, Any] = json.loads(dossier.canonical_json) if dossier is not None else {"creditor": {}}
+    return party_address(data, "creditor", account.iban, account.bic)
 
 
 def run_credits(
@@ -91,6 +105,7 @@ def run_credits(
                     payment_info_id=payment_info_id(msg_id, None, execution_date),
                     status="issued",
                     created_at=created_at,
+                    creditor_address=_creditor_address(payments, debit.dossier_id, account),
                 )
                 refused = sepa_rules.check_credit(
                     sepa_rules.normalize_credit(credit_transfer(row)),

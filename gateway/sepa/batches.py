@@ -164,3 +164,43 @@ def two_passes(
             yield batch, body
 
     return planned, bodies()
+
+
+def checked(source: Iterable[T], spec: Spec[T, K]) -> Iterator[T]:
+    """Each transaction normalized and checked as it is read; the first one with an error stops
+    the writing (RuleViolation): the caller discards the partly written file."""
+    for index, raw in enumerate(source):
+        item = spec.normalize(raw)
+        if not spec.is_clean(item):
+            found = spec.check(item, f"{spec.name}[{index}]")
+            if found:
+                raise RuleViolation.from_issues(found[:MAX_REPORTED_ISSUES])
+        yield item
+
+
+def one_pass(
+    source: Iterable[T], spec: Spec[T, K], planned: Plan[K], render: Callable[[T], str]
+) -> Iterator[tuple[Batch[K], Body]]:
+    """Write a file from a plan computed elsewhere (the store's GROUP BY): the source is read
+    once, grouped in the plan's order, each transaction checked and rendered once; every batch
+    is recounted against the plan (`totals-mismatch` if they differ)."""
+    if not planned.batches:
+        raise RuleViolation(
+            f"no {spec.name} to write: a pain file needs at least one transaction",
+            code=Code.MISSING_FIELD,
+            field=spec.name,
+        )
+    groups = itertools.groupby(checked(source, spec), key=spec.key)
+    for batch, group in itertools.zip_longest(planned.batches, groups):
+        if batch is None or group is None or group[0] != batch.key:
+            raise RuleViolation(
+                "the transactions do not follow the planned batches (order or keys differ)",
+                code=Code.TOTALS_MISMATCH,
+                field=spec.name,
+            )
+        items = _recounted(group[1], batch, spec)
+
+        def body(sink: ByteSink, items: Iterator[T] = items) -> None:
+            write_fragments(sink, (render(item) for item in items))
+
+        yield batch, body

@@ -36,13 +36,21 @@ class Pain001Version(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PostalAddress:
-    """A structured postal address (EPC: structured when an address is given at all)."""
+    """A postal address as the 2025 EPC rulebooks accept it: structured (street, number,
+    postcode, town, country in their own elements) or hybrid (town and country structured, plus
+    at most two free `lines`, AdrLine). Town and country are always required: an address of
+    free lines only (unstructured) is refused from 15 November 2026 (`rules.address_rule`)."""
 
     country: str  # ISO 3166 alpha-2
     town: str
     postcode: str | None = None
     street: str | None = None
     building_number: str | None = None
+    lines: tuple[str, ...] = ()  # AdrLine, hybrid form: at most 2 of 70 characters
+
+    @property
+    def is_hybrid(self) -> bool:
+        return bool(self.lines)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ Batches (PmtInf) are per (sequence type, requested collection date), EPC130-08 A
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -22,7 +22,7 @@ from lxml import etree
 
 from gateway.errors import Issue
 from gateway.sepa import rules
-from gateway.sepa.batches import Batch, Body, Plan, Spec, two_passes
+from gateway.sepa.batches import Batch, Body, Plan, Spec, one_pass, two_passes
 from gateway.sepa.ids import payment_info_id
 from gateway.sepa.model import (
     BatchSummary,
@@ -155,18 +155,36 @@ def write_pain008(
     `debits` is called once for the rules and control sums and again to write (see
     `gateway.sepa.batches`); nothing is written when a rule fails (RuleViolation)."""
     fund = checked_fund(fund, header, needs_creditor_id=True)
-    v08 = version is Pain008Version.V08
-    planned, bodies = two_passes(debits, DEBIT_SPEC, partial(debit_xml, v08=v08))
-    write = partial(
-        _write,
-        header=header,
-        fund=fund,
-        planned=planned,
-        bodies=bodies,
-        version=version,
-        batch_booking=batch_booking,
-    )
-    return to_sink(out, write)
+    render = partial(debit_xml, v08=version is Pain008Version.V08)
+    planned, bodies = two_passes(debits, DEBIT_SPEC, render)
+    return to_sink(out, partial(
+        _write, header=header, fund=fund, planned=planned, bodies=bodies,
+        version=version, batch_booking=batch_booking,
+    ))  # fmt: skip
+
+
+def write_pain008_planned(
+    out: ByteSink | Path,
+    header: MessageHeader,
+    fund: Fund,
+    planned: Plan[DebitKey],
+    debits: Iterable[DirectDebit],
+    *,
+    version: Pain008Version = Pain008Version.V08,
+    batch_booking: bool = True,
+) -> WriteSummary:
+    """Stream the pain.008 file in ONE pass over `debits`, its batches, counts and control sums
+    known beforehand (`planned`, e.g. from the store's GROUP BY); `debits` come in the plan's
+    order (grouped by sequence type and collection date). Each debit is checked against the EPC
+    rules as it is rendered: on an error (RuleViolation) or a count that differs from the plan
+    (`totals-mismatch`) the writing stops and the caller discards the partial file."""
+    fund = checked_fund(fund, header, needs_creditor_id=True)
+    render = partial(debit_xml, v08=version is Pain008Version.V08)
+    bodies = one_pass(debits, DEBIT_SPEC, planned, render)
+    return to_sink(out, partial(
+        _write, header=header, fund=fund, planned=planned, bodies=bodies,
+        version=version, batch_booking=batch_booking,
+    ))  # fmt: skip
 
 
 def _write(

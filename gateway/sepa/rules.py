@@ -27,6 +27,7 @@ from stdnum.exceptions import ValidationError
 
 from gateway.errors import Code, Issue
 from gateway.sepa.charset import is_sepa, transliterate
+from gateway.sepa.countries import bank_outside_eea, in_sepa
 from gateway.sepa.model import (
     Amendment,
     CreditTransfer,
@@ -42,6 +43,8 @@ AMOUNT_MIN_CENTS = 1  # EPC130-08 AT-06 / EPC125-05 AT-04: 0.01 ...
 AMOUNT_MAX_CENTS = 99_999_999_999  # ... to 999,999,999.99 EUR
 # ISO 20022 PostalAddress24/6 lengths
 _ADDRESS_MAX = {"street": 70, "building_number": 16, "postcode": 16, "town": 35}
+ADDRESS_LINES_MAX = 2  # EPC 2025 rulebooks, hybrid address: at most two AdrLine ...
+ADDRESS_LINE_MAX = 70  # ... of 70 characters each (ISO Max70Text)
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _MOD97 = ISO7064_mod97_10()
 _PURPOSE = re.compile(r"[A-Z]{4}")
@@ -143,7 +146,7 @@ def iban_rule(value: str, field: str) -> Iterator[Issue]:
     if not _MOD97.validate([value[4:], value[:2]], value[2:4]):
         yield Issue(Code.INVALID_IBAN, field, "invalid IBAN: wrong check digits")
         return
-    if not spec.in_sepa_zone:
+    if not in_sepa(value[:2]):  # EPC409-09, not schwifty's older list (gateway.sepa.countries)
         yield Issue(Code.SEPA_IBAN_OUTSIDE_SEPA, field, f"IBAN country {value[:2]} is not in SEPA")
 
 
@@ -190,14 +193,21 @@ def purpose_rule(value: str, field: str) -> Iterator[Issue]:
 
 
 def address_rule(address: PostalAddress | None, field: str) -> Iterator[Issue]:
-    """# EPC130-08 AT-09/AT-05, EPC125-05 AT-03/AT-22 (rulebooks 2023+): when an address is
-    given it is structured, with at least the town and the ISO country code."""
+    """# EPC130-08 AT-09/AT-05, EPC125-05 AT-03/AT-22, SDD Core and SCT rulebooks 2025: an
+    address is structured or hybrid -- town and ISO country always in their own elements, plus
+    at most two AdrLine of 70 characters; an unstructured-only one (free lines, no town) is
+    refused (banks refuse them from 15 November 2026)."""
     if address is None:
         return
     if not _COUNTRY.fullmatch(address.country):
         yield Issue(Code.SEPA_ADDRESS_UNSTRUCTURED, f"{field}.country", "country must be ISO alpha-2")
     if not address.town.strip():
-        yield Issue(Code.SEPA_ADDRESS_UNSTRUCTURED, f"{field}.town", "a structured address needs a town")
+        message = (
+            "an address of free lines only (unstructured) is refused: give the town and country"
+            if address.lines
+            else "a structured address needs a town"
+        )
+        yield Issue(Code.SEPA_ADDRESS_UNSTRUCTURED, f"{field}.town", message)
     for part, limit in _ADDRESS_MAX.items():
         value: str | None = getattr(address, part)
         if value is None:
@@ -209,6 +219,44 @@ def address_rule(address: PostalAddress | None, field: str) -> Iterator[Issue]:
                 f"{field}.{part}",
                 f"{part} has {len(value)} characters, at most {limit}",
             )
+    if len(address.lines) > ADDRESS_LINES_MAX:
+        yield Issue(
+            Code.SEPA_ADDRESS_TOO_MANY_LINES,
+            f"{field}.lines",
+            f"a hybrid address has at most {ADDRESS_LINES_MAX} address lines, "
+            f"this one has {len(address.lines)}",
+        )
+    for index, line in enumerate(address.lines):
+        yield from charset_rule(line, f"{field}.lines[{index}]")
+        if not line.strip() or len(line) > ADDRESS_LINE_MAX:
+            yield Issue(
+                Code.SEPA_ADDRESS_TOO_MANY_LINES,
+                f"{field}.lines[{index}]",
+                f"an address line has 1 to {ADDRESS_LINE_MAX} characters, this one {len(line)}",
+            )
+
+
+def non_eea_party_rule(
+    iban: str, bic: str | None, address: PostalAddress | None, field: str, party: str
+) -> Iterator[Issue]:
+    """# SDD Core rulebook 2025 (AT-09 debtor address, AT-13 debtor BIC) and SCT rulebook 2025
+    (AT-22 beneficiary address, AT-23 beneficiary BIC): when the party's bank is in a non-EEA
+    SEPA country (EPC409-09: CH, GB, MC, SM, VA, AD, JE, GG, IM, ...) its address and the BIC
+    are mandatory on the transaction."""
+    if not bank_outside_eea(iban, bic):
+        return
+    if address is None:
+        yield Issue(
+            Code.SEPA_ADDRESS_REQUIRED,
+            f"{field}.{party}_address",
+            f"the {party}'s bank is in a non-EEA SEPA country: the {party}'s postal address is required",
+        )
+    if bic is None:
+        yield Issue(
+            Code.SEPA_BIC_REQUIRED,
+            f"{field}.{party}_bic",
+            f"the {party}'s bank is in a non-EEA SEPA country: its BIC is required",
+        )
 
 
 # --- composite checks ----------------------------------------------------------------------
@@ -265,6 +313,7 @@ def debit_is_clean(debit: DirectDebit) -> bool:
         and _NAME_OK.fullmatch(debit.debtor_name) is not None
         and (debit.remittance is None or _REMITTANCE_OK.fullmatch(debit.remittance) is not None)
         and debit.debtor_address is None
+        and not bank_outside_eea(debit.debtor_iban, debit.debtor_bic)
         and debit.amendment is None
         and debit.mandate_signed_on <= debit.collection_date
         and _bic_ok(debit.debtor_bic)
@@ -281,6 +330,7 @@ def credit_is_clean(credit: CreditTransfer) -> bool:
         and _NAME_OK.fullmatch(credit.creditor_name) is not None
         and (credit.remittance is None or _REMITTANCE_OK.fullmatch(credit.remittance) is not None)
         and credit.creditor_address is None
+        and not bank_outside_eea(credit.creditor_iban, credit.creditor_bic)
         and _PURPOSE.fullmatch(credit.purpose) is not None
         and _bic_ok(credit.creditor_bic)
         and _iban_ok(credit.creditor_iban)
@@ -298,6 +348,7 @@ def check_debit(debit: DirectDebit, field: str = "debit") -> list[Issue]:
         *iban_rule(debit.debtor_iban, f"{field}.debtor_iban"),
         *bic_rule(debit.debtor_bic, f"{field}.debtor_bic"),
         *address_rule(debit.debtor_address, f"{field}.debtor_address"),
+        *non_eea_party_rule(debit.debtor_iban, debit.debtor_bic, debit.debtor_address, field, "debtor"),
         *remittance_rule(debit.remittance, f"{field}.remittance"),
     ]
     # EPC130-08 AT-25: the mandate is signed before it is used.
@@ -324,6 +375,9 @@ def check_credit(credit: CreditTransfer, field: str = "credit") -> list[Issue]:
         *iban_rule(credit.creditor_iban, f"{field}.creditor_iban"),
         *bic_rule(credit.creditor_bic, f"{field}.creditor_bic"),
         *address_rule(credit.creditor_address, f"{field}.creditor_address"),
+        *non_eea_party_rule(
+            credit.creditor_iban, credit.creditor_bic, credit.creditor_address, field, "creditor"
+        ),
         *remittance_rule(credit.remittance, f"{field}.remittance"),
         *purpose_rule(credit.purpose, f"{field}.purpose"),
     ]
@@ -354,6 +408,7 @@ def normalize_address(address: PostalAddress | None) -> PostalAddress | None:
         postcode=_opt_text(address.postcode),
         street=_opt_text(address.street),
         building_number=_opt_text(address.building_number),
+        lines=tuple(_text(line) for line in address.lines),
     )
 
 

@@ -36,8 +36,9 @@ def iso_date(day: date) -> str:
 
 
 def address_xml(address: PostalAddress | None) -> str:
-    """Structured PstlAdr; element order is the same in PostalAddress6 (.02/.03) and
-    PostalAddress24 (.08/.09) for the parts we write."""
+    """Structured or hybrid PstlAdr; element order is the same in PostalAddress6 (.02/.03) and
+    PostalAddress24 (.08/.09) for the parts we write: the structured parts, then `Ctry`, then
+    the hybrid form's AdrLine (at most two, `rules.address_rule`)."""
     if address is None:
         return ""
     parts = ["<PstlAdr>"]
@@ -47,7 +48,9 @@ def address_xml(address: PostalAddress | None) -> str:
         parts.append(f"<BldgNb>{esc(address.building_number)}</BldgNb>")
     if address.postcode is not None:
         parts.append(f"<PstCd>{esc(address.postcode)}</PstCd>")
-    parts.append(f"<TwnNm>{esc(address.town)}</TwnNm><Ctry>{address.country}</Ctry></PstlAdr>")
+    parts.append(f"<TwnNm>{esc(address.town)}</TwnNm><Ctry>{address.country}</Ctry>")
+    parts.extend(f"<AdrLine>{esc(line)}</AdrLine>" for line in address.lines)
+    parts.append("</PstlAdr>")
     return "".join(parts)
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from gateway.store import schema
 from gateway.store.ports import DossierRow
@@ -64,6 +64,7 @@ class DebitRow:
     status: str
     reason: str | None
     created_at: datetime
+    debtor_address: str | None = None  # JSON (gateway.sepa.addresses), non-EEA banks only
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,11 @@ class CreditRow:
     payment_info_id: str
     status: str
     created_at: datetime
+    creditor_address: str | None = None  # JSON (gateway.sepa.addresses), non-EEA banks only
+
+
+_DEBIT_FIELDS = tuple(f.name for f in fields(DebitRow))
+STREAM_CHUNK = 5_000  # rows fetched at a time when a file is written
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,33 +183,52 @@ class SqlPayments:
 
     def add_debits(self, rows: Sequence[DebitRow]) -> None:
         if rows:
-            self._conn.execute(insert(schema.debits), [asdict(r) for r in rows])
+            # a shallow dict per row: dataclasses.asdict deep-copies every field (3x slower)
+            self._conn.execute(
+                insert(schema.debits), [{f: getattr(r, f) for f in _DEBIT_FIELDS} for r in rows]
+            )
 
     def debits_of_message(self, message_id: str) -> Iterator[DebitRow]:
-        """The debits of one file, in file order (sequence type, collection date, id), paged."""
+        """The debits of one file, in file order (sequence type, collection date, id), streamed:
+        one query read in chunks (a server-side cursor on PostgreSQL, SQLite's own stepping),
+        in the order of the index `ix_debits_message_order` (no sort, 0011_sepa_scale)."""
         t = schema.debits
-        key: tuple[str, date, str] | None = None
-        while True:
-            query = select(t).where(t.c.message_id == message_id)
-            if key is not None:
-                query = query.where(
-                    (t.c.sequence > key[0])
-                    | ((t.c.sequence == key[0]) & (t.c.collection_date > key[1]))
-                    | (
-                        (t.c.sequence == key[0])
-                        & (t.c.collection_date == key[1])
-                        & (t.c.end_to_end_id > key[2])
-                    )
-                )
-            rows = self._conn.execute(
-                query.order_by(t.c.sequence, t.c.collection_date, t.c.end_to_end_id).limit(PAGE)
-            ).all()
-            if not rows:
-                return
-            for r in rows:
-                yield DebitRow(**dict(r._mapping))
-            last = rows[-1]
-            key = (last.sequence, last.collection_date, last.end_to_end_id)
+        query = (
+            select(t)
+            .where(t.c.message_id == message_id)
+            .order_by(t.c.sequence, t.c.collection_date, t.c.end_to_end_id)
+            # on the statement, not the connection (that would make every later query a cursor)
+            .execution_options(yield_per=STREAM_CHUNK)
+        )
+        result = self._conn.execute(query)
+        names = list(result.keys())
+        for r in result:
+            yield DebitRow(**dict(zip(names, r, strict=True)))
+
+    def message_batches(self, message_id: str) -> list[tuple[str, date, int, int]]:
+        """(sequence, collection date, count, total cents) of each PmtInf of one file, in file
+        order, computed by the database (NbOfTxs and CtrlSum without reading the debits)."""
+        t = schema.debits
+        rows = self._conn.execute(
+            select(t.c.sequence, t.c.collection_date, func.count(), func.sum(t.c.amount_cents))
+            .where(t.c.message_id == message_id)
+            .group_by(t.c.sequence, t.c.collection_date)
+            .order_by(t.c.sequence, t.c.collection_date)
+        ).all()
+        return [(str(r[0]), r[1], int(r[2]), int(r[3])) for r in rows]
+
+    def mark_collected(self, dossier_ids: Sequence[str], now: datetime) -> None:
+        """The mandates of `dossier_ids` had their first collection (FRST) or their amendment
+        sent: one executemany per page, only for the mandates that change."""
+        if not dossier_ids:
+            return
+        t = schema.mandates
+        self._conn.execute(
+            update(t)
+            .where(t.c.dossier_id == bindparam("b_dossier_id"))
+            .values(first_collection_done=True, pending_amendment=None, updated_at=now),
+            [{"b_dossier_id": dossier_id} for dossier_id in dossier_ids],
+        )
 
     def debit(self, end_to_end_id: str) -> DebitRow | None:
         t = schema.debits

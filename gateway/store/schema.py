@@ -183,6 +183,8 @@ debits = Table(
     Column("debtor_iban", String(34), nullable=False),
     Column("debtor_bic", String(11), nullable=True),
     Column("amendment", Text(), nullable=True),  # JSON of gateway.sepa.model.Amendment
+    # JSON of gateway.sepa.model.PostalAddress, when the EPC rules need it (0011_sepa_scale)
+    Column("debtor_address", Text(), nullable=True),
     Column("message_id", String(35), nullable=False, index=True),
     Column("payment_info_id", String(35), nullable=False),
     Column("status", String(16), nullable=False),  # issued, settled, rejected, returned
@@ -190,6 +192,8 @@ debits = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("dossier_id", "period", name="uq_debits_dossier_period"),
     Index("ix_debits_message_status", "message_id", "status"),  # 0010_console_audit
+    # a file's debits in file order, read without a sort (0011_sepa_scale)
+    Index("ix_debits_message_order", "message_id", "sequence", "collection_date", "end_to_end_id"),
 )
 
 payment_files = Table(
@@ -219,6 +223,8 @@ credits = Table(
     Column("creditor_name", String(140), nullable=False),
     Column("creditor_iban", String(34), nullable=False),
     Column("creditor_bic", String(11), nullable=True),
+    # JSON of gateway.sepa.model.PostalAddress, when the EPC rules need it (0011_sepa_scale)
+    Column("creditor_address", Text(), nullable=True),
     Column("execution_date", Date(), nullable=False),
     Column("message_id", String(35), nullable=False, index=True),
     Column("payment_info_id", String(35), nullable=False),

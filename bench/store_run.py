@@ -1,0 +1,102 @@
+"""Benchmark: `gateway sepa debits` over N dossiers stored in SQLite or PostgreSQL, as a whole
+process (imports, migrations check, rules, streaming write, XSD validation, CMS signature,
+archive and bank channel included), measured with `/usr/bin/time -v`.
+
+    python bench/store_run.py --dossiers 100000 --backend sqlite [--work /tmp/bench-store]
+    python bench/store_run.py --dossiers 100000 --backend postgresql
+
+The store is filled first by `bench/load_store.py` (not measured in the run's figures; its own
+time is printed). PostgreSQL is a throwaway durable server (`bench/postgres.py`). Prints one
+JSON line: backend, dossiers, load_seconds, run_seconds, cpu_s, peak_rss_mb, transactions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load_store import load
+from postgres import throwaway_postgres
+
+from gateway.pki import init_dev_pki
+
+GATEWAY = Path(sys.executable).with_name("gateway")
+PERIOD = "2026-12"
+
+
+def _elapsed(text: str) -> float:
+    found = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", text)
+    if found is None:
+        raise SystemExit("no elapsed time in /usr/bin/time output")
+    hours, minutes, seconds = found.groups()
+    return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def _peak_mb(text: str) -> float:
+    found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    if found is None:
+        raise SystemExit("no peak RSS in /usr/bin/time output")
+    return int(found.group(1)) / 1024
+
+
+def _cpu_s(text: str) -> float:
+    """User + system CPU seconds of the run: comparable whatever the machine's load."""
+    found = [re.search(rf"{kind} time \(seconds\): ([\d.]+)", text) for kind in ("User", "System")]
+    return sum(float(m.group(1)) for m in found if m is not None)
+
+
+def measure(work: Path, url: str, dossiers: int, backend: str) -> dict[str, Any]:
+    init_dev_pki(work / "certs")
+    load_seconds = load(url, dossiers)
+    env = dict(os.environ, GATEWAY_DATA_DIR=str(work / "data"), GATEWAY_CERTS_DIR=str(work / "certs"))
+    env["GATEWAY_DATABASE_URL"] = url
+    done = subprocess.run(
+        ["/usr/bin/time", "-v", str(GATEWAY), "sepa", "debits", "--period", PERIOD],
+        capture_output=True, text=True, env=env, check=False, cwd=work,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"gateway sepa debits failed:\n{done.stderr[-2000:]}")
+    report = json.loads(done.stdout)
+    return {
+        "backend": backend,
+        "dossiers": dossiers,
+        "load_seconds": round(load_seconds, 1),
+        "run_seconds": round(_elapsed(done.stderr), 2),
+        "cpu_s": round(_cpu_s(done.stderr), 1),
+        "peak_rss_mb": round(_peak_mb(done.stderr), 1),
+        "transactions": report["transactions"],
+        "refused": len(report["refused"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dossiers", type=int, required=True)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--work", type=Path, help="a folder to use (default: a temporary one, removed)")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-store-"))
+    (work / "data").mkdir(parents=True, exist_ok=True)
+    try:
+        if args.backend == "sqlite":
+            result = measure(work, f"sqlite:///{work / 'data' / 'gateway.sqlite3'}", args.dossiers, "sqlite")
+        else:
+            with throwaway_postgres() as server:
+                result = measure(work, server.url, args.dossiers, "postgresql")
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""A debtor banking in Switzerland on a real store: the collection file carries the address the
+title gave, in the hybrid form, and the BIC (SDD Core rulebook 2025 AT-09/AT-13); without an
+address the debit is refused and reported, the others are collected. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lxml import etree
+
+from gateway.errors import Code
+from gateway.intake import receive
+from gateway.mandate_changes import sign_mandate
+from gateway.payout import _creditor_address
+from gateway.sepa.addresses import from_json
+from gateway.store.mandates import PayoutAccountRow
+from gateway.store.payments import SqlPayments
+from tests.integration.sepa.test_runs import EXAMPLES, NS8, RECEIVED, Env, env, xmllint
+from tests.pg import postgres_server, postgres_url
+from tests.unit.sepa.test_addresses import xmllint_stream
+
+__all__ = ["env", "postgres_server", "postgres_url"]
+
+SWISS_IBAN, SWISS_BIC = "CH9300762011623852957", "UBSWCHZH80A"
+
+
+def _greffe_dossier(env: Env) -> str:
+    """The fixture's greffe title (no mandate yet): sent again, it answers with its dossier."""
+    result = receive(env.intake, "greffe", (EXAMPLES / "greffe-1.xml").read_bytes(), sender="test")
+    assert result.outcome == "duplicate"
+    return str(result.receipt["dossier_id"])
+
+
+def _sign_swiss(env: Env, dossier_id: str) -> None:
+    sign_mandate(
+        env.store, dossier_id, holder="Paul Durand", iban=SWISS_IBAN, bic=SWISS_BIC,
+        signed_on=RECEIVED.date().isoformat(), method="paper", debit_day=10, now=RECEIVED,
+    )  # fmt: skip
+
+
+def test_a_swiss_debtor_is_collected_with_the_titles_address_and_the_bic(env: Env) -> None:
+    """# SDD Core rulebook 2025 AT-09/AT-13: non-EEA debtor bank -> address and BIC."""
+    dossier_id = _greffe_dossier(env)
+    _sign_swiss(env, dossier_id)
+    report = env.debits("2026-12")
+    assert report.refused == []
+    assert report.count == 3
+    sent = Path(str(report.channel_ref))
+    xmllint(sent, "pain.008.001.08.xsd")
+    assert xmllint_stream(sent, "pain.008.001.08").returncode == 0
+    root = etree.parse(str(sent)).getroot()
+    swiss = [
+        tx
+        for tx in root.iterfind(".//p:DrctDbtTxInf", NS8)
+        if tx.findtext("p:DbtrAcct/p:Id/p:IBAN", namespaces=NS8) == SWISS_IBAN
+    ]
+    assert len(swiss) == 1
+    assert swiss[0].findtext("p:DbtrAgt/p:FinInstnId/p:BICFI", namespaces=NS8) == SWISS_BIC
+    address = swiss[0].find("p:Dbtr/p:PstlAdr", NS8)
+    assert address is not None
+    assert [(child.tag.split("}")[1], child.text) for child in address] == [
+        ("PstCd", "44000"),
+        ("TwnNm", "Nantes"),
+        ("Ctry", "FR"),
+        ("AdrLine", "12 rue de la Fosse"),
+    ]
+    # the other (French) debtors carry no address: not required, so not written
+    assert len(root.findall(".//p:Dbtr/p:PstlAdr", NS8)) == 1
+
+
+def test_a_swiss_debtor_without_an_address_is_refused_and_the_others_collected(env: Env) -> None:
+    title = json.loads((EXAMPLES / "avocat-1.json").read_text())
+    title["debiteur"].pop("adresse")
+    title["reference_envoi"] = "AV-2026-0043"  # another title: another dossier
+    title["titre"]["date"] = "2026-11-05"
+    dossier_id = env.ingest("avocat", json.dumps(title).encode())
+    _sign_swiss(env, dossier_id)
+    report = env.debits("2026-12")
+    assert [(i.code, i.field) for i in report.refused] == [
+        (Code.SEPA_ADDRESS_REQUIRED, f"dossiers[{dossier_id}].debtor_address")
+    ]
+    assert report.skipped["refused by the EPC rules"] == 1
+    assert report.count == 2  # the notaire's and the avocat's first titles
+
+
+def test_a_payout_account_outside_the_eea_takes_the_creditors_address(env: Env) -> None:
+    """# SCT rulebook 2025 AT-22: the beneficiary's address when its bank is non-EEA."""
+    dossier_id = _greffe_dossier(env)
+    account = PayoutAccountRow(
+        dossier_id, "Claire Durand", "MC5811222000010123456789030", "SGBTMCMCXXX", RECEIVED
+    )
+    french = PayoutAccountRow(dossier_id, "Claire Durand", "FR7630006000011234567890189", None, RECEIVED)
+    with env.store.read() as uow:
+        payments = SqlPayments(uow.connection)
+        stored = from_json(_creditor_address(payments, dossier_id, account))
+        assert _creditor_address(payments, dossier_id, french) is None
+    assert stored is not None
+    assert (stored.town, stored.postcode, stored.country) == ("Nantes", "44000", "FR")
+    assert stored.lines == ("Appartement 4", "3 boulevard Guist'hau")
