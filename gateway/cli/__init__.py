@@ -1,14 +1,54 @@
-"""The `gateway` command line: thin commands that call the services (CONTRACT.md §7)."""
+"""The `gateway` command line: thin commands that call the services.
+
+Every failure is one line with a code and what to do, and a documented exit status
+(gateway.cli.failure); no traceback for anything a user can type.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+from typing import Any
+
 import click
 
+from gateway.cli import failure
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class GatewayGroup(click.Group):
+    """The `gateway` group: runs a command and turns whatever it raises into one line."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        name = prog_name or "gateway"
+        try:
+            outcome = super().main(args, name, complete_var, standalone_mode=False, **extra)
+        except SystemExit:
+            raise
+        except BaseException as exc:
+            if failure.debugging() and not isinstance(exc, click.ClickException):
+                raise
+            failure.report(exc, name)
+        sys.exit(outcome if isinstance(outcome, int) else failure.EXIT_OK)
+
+
+@click.group(cls=GatewayGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ifpa-gateway")
 def main() -> None:
-    """IFPA interoperability gateway."""
+    """IFPA interoperability gateway.
+
+    Exit statuses: 0 done, 1 refused (input, identifier or check), 2 wrong usage, 3 configuration
+    (settings, certificates, keys), 4 internal error (a bug), 130 interrupted. A failure is one line
+    on stderr: `<command>: <code>: <what went wrong>; <what to do>`.
+    """
 
 
 def _register() -> None:

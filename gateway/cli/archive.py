@@ -53,14 +53,10 @@ def archive() -> None:
 def verify(directory: Path | None, ca_file: Path | None) -> None:
     """Recompute every hash, the Merkle tree and every checkpoint signature; exit 1 on damage."""
     from gateway.archive.verify import verify_archive
-    from gateway.errors import GatewayError
     from gateway.signing import load_trust_anchors
 
     folder = _folder(directory)
-    try:
-        report = verify_archive(folder, trust_anchors=load_trust_anchors(_ca(ca_file)))
-    except GatewayError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    report = verify_archive(folder, trust_anchors=load_trust_anchors(_ca(ca_file)))
     _emit(report.to_json())
     if not report.ok:
         click.echo(f"archive {folder} is DAMAGED: {report.problems[0]}", err=True)
@@ -74,13 +70,9 @@ def verify(directory: Path | None, ca_file: Path | None) -> None:
 def proof(entry: int, directory: Path | None) -> None:
     """Print the inclusion proof of ENTRY (sequence number) against the latest checkpoint."""
     from gateway.archive.store import Archive
-    from gateway.errors import GatewayError
 
-    try:
-        with Archive(_folder(directory)) as store:
-            _emit(store.inclusion_proof(entry).to_json())
-    except GatewayError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    with Archive(_folder(directory)) as store:
+        _emit(store.inclusion_proof(entry).to_json())
 
 
 @archive.command()
@@ -89,15 +81,11 @@ def checkpoint(directory: Path | None) -> None:
     """Sign a checkpoint of the archive as it is now (with the configured signer)."""
     from gateway.archive.store import Archive
     from gateway.config import Settings
-    from gateway.errors import GatewayError
     from gateway.signing import Signer
 
-    try:
-        signer = Signer.from_settings(Settings())
-        with Archive(_folder(directory), signer=signer) as store:
-            click.echo(store.checkpoint().note, nl=False)
-    except GatewayError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    signer = Signer.from_settings(Settings())
+    with Archive(_folder(directory), signer=signer) as store:
+        click.echo(store.checkpoint().note, nl=False)
 
 
 @archive.command()
@@ -106,10 +94,6 @@ def checkpoint(directory: Path | None) -> None:
 def export(out: Path, directory: Path | None) -> None:
     """Write a .tar.gz bundle (blobs, signatures, journal, checkpoints, README) for an auditor."""
     from gateway.archive.export import export_bundle
-    from gateway.errors import GatewayError
 
-    try:
-        count = export_bundle(_folder(directory), out)
-    except GatewayError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    count = export_bundle(_folder(directory), out)
     click.echo(f"exported {count} entries to {out}", err=True)

@@ -130,7 +130,7 @@ def test_deliver_without_subscriptions_says_so(env: dict[str, str]) -> None:
 def test_a_bad_secret_is_refused_without_being_echoed(env: dict[str, str], secret: str, message: str) -> None:
     hooks = json.dumps([{"url": URL, "secret": secret}])
     result = CliRunner().invoke(main, ["deliver", "--once"], env=env | {"GATEWAY_WEBHOOKS": hooks})
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # configuration (gateway.cli.failure)
     assert message in result.output
     assert secret.removeprefix("whsec_") not in result.output
 

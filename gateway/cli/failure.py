@@ -1,0 +1,105 @@
+"""How every `gateway` command fails: one line on stderr with a stable code and what to do, and a
+documented exit status (docs/install.md, "Exit statuses"); never a traceback for anything a user can
+type. `GATEWAY_DEBUG=1` shows the traceback of an unexpected error (a bug) instead.
+
+    0  done
+    1  refused: the input or the identifier given was refused (the line says why), or a check failed
+    2  usage: an unknown option, a missing or invalid argument (`gateway ingest`: also a title that
+       could not be stored, see its --help)
+    3  configuration: settings, certificates or keys missing or wrong
+    4  internal error: a bug, reported without its traceback
+  130  interrupted (Ctrl-C)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NoReturn
+
+import click
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_CONFIGURATION = 3
+EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130
+
+USAGE_ERROR = "usage-error"
+IO_ERROR = "io-error"
+INTERNAL_ERROR = "internal-error"
+INTERRUPTED = "interrupted"
+
+_CONFIGURATION_HINT = (
+    "check the GATEWAY_* settings and the certificates (docs/install.md); "
+    "'gateway certs init' creates a development PKI"
+)
+_HINTS = {
+    "configuration-error": _CONFIGURATION_HINT,
+    "not-found": "check the identifier (e.g. with 'gateway sepa files' or 'gateway deliveries list')",
+    IO_ERROR: "check that the path exists and that this user may read (or write) it",
+    INTERNAL_ERROR: "this is a bug: run again with GATEWAY_DEBUG=1 to see the traceback, and report it",
+}
+
+
+class CommandFailed(click.ClickException):
+    """A command's own failure: printed as one line `<code>: <message>; <what to do>`."""
+
+    def __init__(self, code: str, message: str, *, hint: str = "", exit_code: int = EXIT_REFUSED) -> None:
+        super().__init__(message)
+        self.code, self.hint, self.exit_code = code, hint, exit_code
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def line(command: str, code: str, message: str, hint: str = "") -> str:
+    """`gateway sepa files: usage-error: No such option: --x; see 'gateway sepa files --help'`"""
+    hint = hint or _HINTS.get(code, "")
+    text = f"{command}: {code}: {one_line(message).rstrip('.')}"
+    return f"{text}; {hint}" if hint else text
+
+
+def fail(command: str, code: str, message: str, *, hint: str = "", exit_code: int = EXIT_REFUSED) -> NoReturn:
+    click.echo(line(command, code, message, hint), err=True)
+    sys.exit(exit_code)
+
+
+def report(exc: BaseException, command: str) -> NoReturn:
+    """Print `exc` as one line and exit with its documented status."""
+    from pydantic import ValidationError
+
+    from gateway.errors import ConfigurationError, GatewayError
+
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):  # `gateway`, `gateway sepa`: the help
+        exc.show()
+        sys.exit(exc.exit_code)
+    if isinstance(exc, click.UsageError):
+        where = exc.ctx.command_path if exc.ctx is not None else command
+        fail(where, USAGE_ERROR, exc.format_message(), hint=f"see '{where} --help'", exit_code=EXIT_USAGE)
+    if isinstance(exc, CommandFailed):
+        fail(command, exc.code, exc.format_message(), hint=exc.hint, exit_code=exc.exit_code)
+    if isinstance(exc, click.ClickException):
+        fail(command, "error", exc.format_message(), exit_code=exc.exit_code)
+    if isinstance(exc, ConfigurationError):
+        fail(command, exc.code, exc.message, exit_code=EXIT_CONFIGURATION)
+    if isinstance(exc, GatewayError):
+        field = f" (field {exc.field})" if exc.field else ""
+        fail(command, exc.code, exc.message + field)
+    if isinstance(exc, ValidationError):
+        # Names only: the values may be secrets (GATEWAY_WEBHOOKS) or personal data.
+        names = ", ".join("GATEWAY_" + "__".join(map(str, e["loc"])).upper() for e in exc.errors())
+        fail(command, "configuration-error", f"invalid setting(s) {names}", exit_code=EXIT_CONFIGURATION)
+    if isinstance(exc, (KeyboardInterrupt, click.Abort, EOFError)):
+        fail(command, INTERRUPTED, "stopped before the end", exit_code=EXIT_INTERRUPTED)
+    if isinstance(exc, OSError):
+        what = exc.strerror or type(exc).__name__
+        fail(command, IO_ERROR, f"{what}: {exc.filename}" if exc.filename else what)
+    # The type only: an unexpected error's text may quote data (a database row, a payload).
+    fail(command, INTERNAL_ERROR, f"unexpected {type(exc).__name__}", exit_code=EXIT_INTERNAL)
+
+
+def debugging() -> bool:
+    return os.environ.get("GATEWAY_DEBUG", "").lower() in {"1", "true", "yes"}
