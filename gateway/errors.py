@@ -78,6 +78,9 @@ class Code(StrEnum):
     RECONCILE_DUPLICATE = "reconcile-duplicate"  # warning: same fact reported twice, nothing changed
     RECONCILE_UNEXPECTED_STATUS = "reconcile-unexpected-status"  # warning: e.g. a reject after settlement
     RECONCILE_DUPLICATE_REPORT = "reconcile-duplicate-report"  # warning: the whole report was seen before
+    # the stand-in bank (gateway bank simulate): what it is asked to reject must exist
+    UNKNOWN_END_TO_END_ID = "unknown-end-to-end-id"
+    UNKNOWN_REASON_CODE = "unknown-reason-code"
 
 
 Severity = Literal["error", "warning"]

@@ -6,6 +6,7 @@ Every failure is one line with a code and what to do, and a documented exit stat
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +18,18 @@ from gateway.cli import failure
 
 class GatewayGroup(click.Group):
     """The `gateway` group: runs a command and turns whatever it raises into one line."""
+
+    group_class = type  # sub-groups are GatewayGroups too: each names the failing command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            # The innermost group sees the error first: it names the command, e.g. `gateway bank simulate`.
+            if ctx.invoked_subcommand and not hasattr(exc, failure.COMMAND_ATTRIBUTE):
+                with contextlib.suppress(AttributeError):
+                    setattr(exc, failure.COMMAND_ATTRIBUTE, f"{ctx.command_path} {ctx.invoked_subcommand}")
+            raise
 
     def main(  # type: ignore[override]
         self,
@@ -36,11 +49,11 @@ class GatewayGroup(click.Group):
         except BaseException as exc:
             if failure.debugging() and not isinstance(exc, click.ClickException):
                 raise
-            failure.report(exc, name)
+            failure.report(exc, getattr(exc, failure.COMMAND_ATTRIBUTE, name))
         sys.exit(outcome if isinstance(outcome, int) else failure.EXIT_OK)
 
 
-@click.group(cls=GatewayGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("gateway", cls=GatewayGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ifpa-gateway")
 def main() -> None:
     """IFPA interoperability gateway.

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from gateway.cli import main
+from gateway.cli import failure, main
 
 if TYPE_CHECKING:
     from gateway.config import Settings
-    from gateway.store.deliveries import SqlDeliveries
+    from gateway.store.deliveries import DeliveryRow, SqlDeliveries
 
 
 def _settings() -> Settings:
@@ -66,7 +65,7 @@ def deliver(once: bool) -> None:
     from gateway.bootstrap import build
     from gateway.delivery.wiring import worker_from_settings
 
-    logs.configure()
+    logs.configure("WARNING" if once else "INFO")  # --once: the JSON summary says it all
     # httpx logs every request with its full URL, whose path may hold a subscription's token;
     # the worker logs each attempt itself, with the host only.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -140,6 +139,7 @@ def retry(all_dead: bool, subscription: str | None, ids: tuple[int, ...]) -> Non
             None if all_dead else list(ids), now=datetime.now(UTC), subscription=subscription
         )
         subscriptions = repo.subscriptions_of(requeued)
+        left = {n: repo.get(n) for n in sorted(set(ids) - set(requeued))}
     _emit({"requeued": requeued})
     configured = {sub.key for sub in _settings().webhooks}
     for missing in sorted(subscriptions - configured):
@@ -150,7 +150,18 @@ def retry(all_dead: bool, subscription: str | None, ids: tuple[int, ...]) -> Non
             " again (subscription-removed) unless a worker serves it",
             err=True,
         )
-    left = sorted(set(ids) - set(requeued))
     if left:
-        click.echo(f"not dead, left alone: {left}", err=True)
-        sys.exit(1)
+        _left_alone(left)
+
+
+def _left_alone(left: dict[int, DeliveryRow | None]) -> NoReturn:
+    """One line for the ids given that were not re-queued: unknown ones, then those not dead."""
+    unknown = [str(n) for n, row in left.items() if row is None]
+    alive = [f"{n} is {row.status}" for n, row in left.items() if row is not None]
+    said = ([f"no delivery {', '.join(unknown)}"] if unknown else []) + alive
+    failure.fail(
+        "gateway deliveries retry",
+        "not-found" if unknown else "not-dead",
+        "; ".join(said) + " (left alone: only dead deliveries are re-queued)",
+        hint="see 'gateway deliveries list --status dead'",
+    )

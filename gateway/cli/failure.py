@@ -26,6 +26,7 @@ EXIT_CONFIGURATION = 3
 EXIT_INTERNAL = 4
 EXIT_INTERRUPTED = 130
 
+COMMAND_ATTRIBUTE = "gateway_command"  # set on an exception by the group that ran the failing command
 USAGE_ERROR = "usage-error"
 IO_ERROR = "io-error"
 INTERNAL_ERROR = "internal-error"
@@ -37,7 +38,7 @@ _CONFIGURATION_HINT = (
 )
 _HINTS = {
     "configuration-error": _CONFIGURATION_HINT,
-    "not-found": "check the identifier (e.g. with 'gateway sepa files' or 'gateway deliveries list')",
+    "not-found": "check the identifier given",
     IO_ERROR: "check that the path exists and that this user may read (or write) it",
     INTERNAL_ERROR: "this is a bug: run again with GATEWAY_DEBUG=1 to see the traceback, and report it",
 }
