@@ -31,7 +31,7 @@ class GatewayGroup(click.Group):
                     setattr(exc, failure.COMMAND_ATTRIBUTE, f"{ctx.command_path} {ctx.invoked_subcommand}")
             raise
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,

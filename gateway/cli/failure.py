@@ -49,7 +49,7 @@ class CommandFailed(click.ClickException):
 
     def __init__(self, code: str, message: str, *, hint: str = "", exit_code: int = EXIT_REFUSED) -> None:
         super().__init__(message)
-        self.code, self.hint, self.exit_code = code, hint, exit_code
+        self.code, self.hint, self.status = code, hint, exit_code
 
 
 def one_line(text: str) -> str:
@@ -81,7 +81,7 @@ def report(exc: BaseException, command: str) -> NoReturn:
         where = exc.ctx.command_path if exc.ctx is not None else command
         fail(where, USAGE_ERROR, exc.format_message(), hint=f"see '{where} --help'", exit_code=EXIT_USAGE)
     if isinstance(exc, CommandFailed):
-        fail(command, exc.code, exc.format_message(), hint=exc.hint, exit_code=exc.exit_code)
+        fail(command, exc.code, exc.format_message(), hint=exc.hint, exit_code=exc.status)
     if isinstance(exc, click.ClickException):
         fail(command, "error", exc.format_message(), exit_code=exc.exit_code)
     if isinstance(exc, ConfigurationError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -159,7 +160,7 @@ _FILES_HEADER = ("message id", "kind", "label", "transactions", "total EUR", "se
 _FILES_RIGHT = frozenset({3, 4})  # numbers are right-aligned
 
 
-def table(header: tuple[str, ...], rows: list[tuple[str, ...]], *, right: frozenset[int]) -> list[str]:
+def table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], *, right: frozenset[int]) -> list[str]:
     """Aligned columns under a header.
 
     >>> table(("a", "count"), [("x", "12"), ("yyy", "3")], right=frozenset({1}))

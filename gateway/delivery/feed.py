@@ -78,7 +78,9 @@ class EventFeed:
             rows = list(uow.events.read_after(after - 1 if after else 0, limit + (2 if after else 1)))
         if after:
             if not rows or rows[0].event_id != after:
-                raise MalformedPayload("the cursor is not one the feed gave out (no such event)", field="after")
+                raise MalformedPayload(
+                    "the cursor is not one the feed gave out (no such event)", field="after"
+                )
             rows = rows[1:]
         shown = rows[:limit]
         next_cursor = format_cursor(shown[-1].event_id) if shown else format_cursor(after)

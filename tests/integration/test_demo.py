@@ -2,24 +2,83 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
-from gateway.demo import as_if_sent_today, run_demo
+import pytest
+from click.testing import CliRunner
+
+from gateway.cli import main
+from gateway.demo import STEPS, Demo, Step, as_if_sent_today, run_demo
+
+
+def steps_of(lines: list[str]) -> dict[int, list[str]]:
+    """Each numbered step's detail lines (issue 14: answers printed under the wrong step)."""
+    found: dict[int, list[str]] = {}
+    current = 0
+    for line in lines:
+        numbered = re.match(r"(\d+)\. ", line)
+        if numbered:
+            current = int(numbered.group(1))
+            assert current not in found, f"step {current} numbered twice"
+            found[current] = [line]
+        elif current:
+            found[current].append(line)
+    return found
 
 
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     lines: list[str] = []
     assert run_demo(tmp_path, lines.append) == 0, "\n".join(lines)
-    text = "\n".join(lines)
-    assert "greffe   -> 201 accepted" in text
-    assert "same receipt: True" in text
-    assert "422" in text
-    assert "ok=True" in text
-    assert "2 SDD Core debits" in text
-    assert "unpaid, reason AM04" in text
-    assert "ASF to advance to the creditor 201.78 EUR" in text  # full ASF on total default, 2026 table
-    assert "1 SEPA credit transfer (purpose ALMY) of 350.00 EUR" in text
+    steps = steps_of(lines)
+    assert sorted(steps) == list(range(1, len(STEPS) + 1))  # each number once, in order
+    text = {n: "\n".join(body) for n, body in steps.items()}
+    assert "each source posts" in text[3]
+    for source in ("greffe", "notaire", "avocat"):
+        assert f"{source:8} -> 201 accepted" in text[3]
+    assert "same receipt: True" in text[4]
+    assert "422" in text[5]
+    assert text[7].count("signature valid") == 3  # the webhook deliveries, checked as a receiver does
+    assert "2 SDD Core debits" in text[8]
+    assert "unpaid, reason AM04" in text[10]
+    assert "ASF to advance to the creditor 201.78 EUR" in text[10]  # full ASF on total default, 2026 table
+    assert "1 SEPA credit transfer (purpose ALMY) of 350.00 EUR" in text[11]
+    assert "ok=True" in text[12]
+    assert lines[-1] == "demo finished: everything behaved as expected"
+
+
+def test_a_step_that_fails_stops_the_demo_and_says_where(tmp_path: Path) -> None:
+    def broken(demo: Demo) -> bool:
+        demo.say("about to fail")
+        raise RuntimeError("boom")
+
+    lines: list[str] = []
+    code = run_demo(tmp_path, lines.append, [STEPS[0], Step("a broken step", broken), STEPS[2]])
+    assert code == 1
+    assert lines[-3:] == [
+        "   about to fail",
+        "   failed: RuntimeError: boom",
+        "demo stopped at step 2: SOMETHING WENT WRONG",
+    ]
+
+
+def test_the_command_leaves_no_folder_behind_unless_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    done = runner.invoke(main, ["demo"])
+    assert done.exit_code == 0, done.output
+    folder = Path(done.output.splitlines()[-1].removeprefix("the demo's folder was removed: "))
+    assert folder.is_absolute()
+    assert not folder.exists()
+    assert list(tmp_path.iterdir()) == []  # issue 14: var/demo/<timestamp>/ was left behind
+    kept = tmp_path / "kept"
+    done = runner.invoke(main, ["demo", "--dir", str(kept)])
+    assert done.exit_code == 0, done.output
+    assert done.output.splitlines()[-1] == f"the demo's folder was kept: {kept}"
+    assert (kept / "certs" / "ca.pem").is_file()
 
 
 def test_examples_are_moved_to_today_but_birth_dates_stay() -> None:
