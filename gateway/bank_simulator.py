@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from gateway.errors import Code, RuleViolation
+from gateway.errors import Code, MalformedPayload, RuleViolation
 from gateway.safeparse import parse_xml
 from gateway.sepa.reports.reasons import REASONS
 
@@ -36,6 +36,8 @@ class Debit:
 def read_collection(path: Path) -> tuple[str, str, list[Debit]]:
     """(MsgId, creditor IBAN, debits) of a pain.008.001.08 file."""
     root = parse_xml(path.read_bytes(), max_bytes=256 * 1024 * 1024).getroot()
+    if root.tag != f"{{{P8}}}Document":
+        raise MalformedPayload(f"{path.name} is not a pain.008.001.08 collection file", field="PAIN008")
     ns = {"p": P8}
     msg_id = root.findtext("p:CstmrDrctDbtInitn/p:GrpHdr/p:MsgId", namespaces=ns) or ""
     iban = ""

@@ -6,7 +6,7 @@ type. `GATEWAY_DEBUG=1` shows the traceback of an unexpected error (a bug) inste
     1  refused: the input or the identifier given was refused (the line says why), or a check failed
     2  usage: an unknown option, a missing or invalid argument (`gateway ingest`: also a title that
        could not be stored, see its --help)
-    3  configuration: settings, certificates or keys missing or wrong
+    3  configuration: settings, certificates or keys missing or wrong, the database unreachable
     4  internal error: a bug, reported without its traceback
   130  interrupted (Ctrl-C)
 """
@@ -32,10 +32,7 @@ IO_ERROR = "io-error"
 INTERNAL_ERROR = "internal-error"
 INTERRUPTED = "interrupted"
 
-_CONFIGURATION_HINT = (
-    "check the GATEWAY_* settings and the certificates (docs/install.md); "
-    "'gateway certs init' creates a development PKI"
-)
+_CONFIGURATION_HINT = "check the GATEWAY_* settings and the certificates (docs/install.md)"
 _HINTS = {
     "configuration-error": _CONFIGURATION_HINT,
     "not-found": "check the identifier given",
@@ -93,6 +90,9 @@ def report(exc: BaseException, command: str) -> NoReturn:
         # Names only: the values may be secrets (GATEWAY_WEBHOOKS) or personal data.
         names = ", ".join("GATEWAY_" + "__".join(map(str, e["loc"])).upper() for e in exc.errors())
         fail(command, "configuration-error", f"invalid setting(s) {names}", exit_code=EXIT_CONFIGURATION)
+    database = _database_failure(exc)
+    if database:
+        fail(command, "database-unavailable", database, exit_code=EXIT_CONFIGURATION)
     if isinstance(exc, (KeyboardInterrupt, click.Abort, EOFError)):
         fail(command, INTERRUPTED, "stopped before the end", exit_code=EXIT_INTERRUPTED)
     if isinstance(exc, OSError):
@@ -100,6 +100,18 @@ def report(exc: BaseException, command: str) -> NoReturn:
         fail(command, IO_ERROR, f"{what}: {exc.filename}" if exc.filename else what)
     # The type only: an unexpected error's text may quote data (a database row, a payload).
     fail(command, INTERNAL_ERROR, f"unexpected {type(exc).__name__}", exit_code=EXIT_INTERNAL)
+
+
+def _database_failure(exc: BaseException) -> str:
+    """What went wrong reaching the database, without the URL (it may hold a password)."""
+    from sqlalchemy import exc as sql
+
+    if isinstance(exc, (sql.ArgumentError, sql.NoSuchModuleError)):
+        return "GATEWAY_DATABASE_URL is not a URL the gateway can use (sqlite:///… or postgresql://…)"
+    if isinstance(exc, (sql.OperationalError, sql.InterfaceError)):
+        cause = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+        return f"cannot use the database of GATEWAY_DATABASE_URL ({cause}): is it running and reachable?"
+    return ""
 
 
 def debugging() -> bool:
