@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -54,3 +56,17 @@ def test_ci_runs_the_wheel_smoke() -> None:
     smoke = (ROOT / "scripts" / "wheel-smoke").read_text(encoding="utf-8")
     assert "--require-hashes -r" in smoke
     assert 'cd "$work/run"' in smoke  # outside the checkout
+
+
+def test_make_bench_runs_every_benchmark_that_exists() -> None:
+    # issue 14: `make bench` called bench/run_all.py, which did not exist
+    assert "$(PY) bench/run_all.py" in (ROOT / "Makefile").read_text(encoding="utf-8")
+    listed = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run_all.py"), "--list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    scripts = {line.split("bench/")[1] for line in listed.splitlines()}
+    helpers = {"postgres.py", "run_all.py"}
+    assert scripts == {p.name for p in (ROOT / "bench").glob("*.py")} - helpers
