@@ -70,3 +70,16 @@ def test_make_bench_runs_every_benchmark_that_exists() -> None:
     scripts = {line.split("bench/")[1] for line in listed.splitlines()}
     helpers = {"postgres.py", "run_all.py"}
     assert scripts == {p.name for p in (ROOT / "bench").glob("*.py")} - helpers
+
+
+def test_the_doctests_of_gateway_are_collected_with_the_tests() -> None:
+    # issue 14: doctests in five modules were never collected
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "gateway"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for module in ("payments/amounts.py", "payments/asf.py", "payments/calendar.py", "sepa/charset.py"):
+        assert f"gateway/{module}::" in listed, listed
