@@ -94,6 +94,7 @@ def folder(tmp_path: Path) -> Iterator[tuple[Path, int]]:
             server.stdout.close()
 
 
+@pytest.mark.slow
 def test_the_walk_through_answers_as_the_readme_says(
     folder: tuple[Path, int], tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -23,6 +23,8 @@ from pathlib import Path
 from gateway.archive import Archive
 from gateway.signing import Signer
 
+pytestmark = pytest.mark.slow  # subprocesses, servers or kill -9: -m "not slow" leaves them out
+
 folder, cert, key, tag, limit = sys.argv[1:6]
 signer = Signer.from_files(Path(cert), Path(key))
 with Archive(Path(folder), signer=signer, checkpoint_every=7) as archive:

@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from gateway.cli import main
 from gateway.demo import STEPS, Demo, Step, as_if_sent_today, run_demo
 
+pytestmark = pytest.mark.slow  # subprocesses, servers or kill -9: -m "not slow" leaves them out
+
 
 def steps_of(lines: list[str]) -> dict[int, list[str]]:
     """Each numbered step's detail lines (issue 14: answers printed under the wrong step)."""

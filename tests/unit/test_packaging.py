@@ -10,6 +10,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
 
@@ -72,6 +74,7 @@ def test_make_bench_runs_every_benchmark_that_exists() -> None:
     assert scripts == {p.name for p in (ROOT / "bench").glob("*.py")} - helpers
 
 
+@pytest.mark.slow
 def test_the_doctests_of_gateway_are_collected_with_the_tests() -> None:
     # issue 14: doctests in five modules were never collected
     listed = subprocess.run(
@@ -83,3 +86,21 @@ def test_the_doctests_of_gateway_are_collected_with_the_tests() -> None:
     ).stdout
     for module in ("payments/amounts.py", "payments/asf.py", "payments/calendar.py", "sepa/charset.py"):
         assert f"gateway/{module}::" in listed, listed
+
+
+@pytest.mark.slow
+def test_the_slow_and_postgres_markers_are_used() -> None:
+    # issue 14: declared and never used
+    def collected(marker: str) -> list[str]:
+        pytest_command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+        listed = subprocess.run(
+            [*pytest_command, "-m", marker, "tests"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return [line for line in listed.splitlines() if "::" in line]
+
+    assert any("tests/e2e/test_serve.py::" in item for item in collected("slow"))
+    assert any(item.endswith("[postgresql]") for item in collected("postgres"))
