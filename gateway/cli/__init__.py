@@ -24,7 +24,7 @@ class GatewayGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except Exception as exc:
+        except BaseException as exc:
             # The innermost group sees the error first: it names the command, e.g. `gateway bank simulate`.
             if ctx.invoked_subcommand and not hasattr(exc, failure.COMMAND_ATTRIBUTE):
                 with contextlib.suppress(AttributeError):
@@ -49,7 +49,11 @@ class GatewayGroup(click.Group):
         except BaseException as exc:
             if failure.debugging() and not isinstance(exc, click.ClickException):
                 raise
-            failure.report(exc, getattr(exc, failure.COMMAND_ATTRIBUTE, name))
+            # click turns Ctrl-C into Abort: the command is named on what it was raised from
+            named = getattr(exc, failure.COMMAND_ATTRIBUTE, None) or getattr(
+                exc.__cause__, failure.COMMAND_ATTRIBUTE, name
+            )
+            failure.report(exc, str(named))
         sys.exit(outcome if isinstance(outcome, int) else failure.EXIT_OK)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from gateway.cli import failure, main
+from gateway.errors import Code
 
 if TYPE_CHECKING:
     from gateway.config import Settings
@@ -161,7 +162,7 @@ def _left_alone(left: dict[int, DeliveryRow | None]) -> NoReturn:
     said = ([f"no delivery {', '.join(unknown)}"] if unknown else []) + alive
     failure.fail(
         "gateway deliveries retry",
-        "not-found" if unknown else "not-dead",
+        Code.NOT_FOUND if unknown else Code.NOT_DEAD,
         "; ".join(said) + " (left alone: only dead deliveries are re-queued)",
         hint="see 'gateway deliveries list --status dead'",
     )

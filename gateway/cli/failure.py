@@ -19,6 +19,8 @@ from typing import NoReturn
 
 import click
 
+from gateway.errors import Code
+
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -27,15 +29,15 @@ EXIT_INTERNAL = 4
 EXIT_INTERRUPTED = 130
 
 COMMAND_ATTRIBUTE = "gateway_command"  # set on an exception by the group that ran the failing command
-USAGE_ERROR = "usage-error"
-IO_ERROR = "io-error"
-INTERNAL_ERROR = "internal-error"
-INTERRUPTED = "interrupted"
+USAGE_ERROR = Code.USAGE_ERROR.value
+IO_ERROR = Code.IO_ERROR.value
+INTERNAL_ERROR = Code.INTERNAL_ERROR.value
+INTERRUPTED = Code.INTERRUPTED.value
 
 _CONFIGURATION_HINT = "check the GATEWAY_* settings and the certificates (docs/install.md)"
 _HINTS = {
-    "configuration-error": _CONFIGURATION_HINT,
-    "not-found": "check the identifier given",
+    Code.CONFIGURATION.value: _CONFIGURATION_HINT,
+    Code.NOT_FOUND.value: "check the identifier given",
     IO_ERROR: "check that the path exists and that this user may read (or write) it",
     INTERNAL_ERROR: "this is a bug: run again with GATEWAY_DEBUG=1 to see the traceback, and report it",
 }
@@ -89,10 +91,10 @@ def report(exc: BaseException, command: str) -> NoReturn:
     if isinstance(exc, ValidationError):
         # Names only: the values may be secrets (GATEWAY_WEBHOOKS) or personal data.
         names = ", ".join("GATEWAY_" + "__".join(map(str, e["loc"])).upper() for e in exc.errors())
-        fail(command, "configuration-error", f"invalid setting(s) {names}", exit_code=EXIT_CONFIGURATION)
+        fail(command, Code.CONFIGURATION, f"invalid setting(s) {names}", exit_code=EXIT_CONFIGURATION)
     database = _database_failure(exc)
     if database:
-        fail(command, "database-unavailable", database, exit_code=EXIT_CONFIGURATION)
+        fail(command, Code.DATABASE_UNAVAILABLE, database, exit_code=EXIT_CONFIGURATION)
     if isinstance(exc, (KeyboardInterrupt, click.Abort, EOFError)):
         fail(command, INTERRUPTED, "stopped before the end", exit_code=EXIT_INTERRUPTED)
     if isinstance(exc, OSError):

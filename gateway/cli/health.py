@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from gateway.cli import failure, main
+from gateway.errors import Code
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -63,7 +64,7 @@ def healthcheck(
         with httpx.Client(verify=context, timeout=timeout) as client:
             answer = client.get(target)
     except httpx.HTTPError as exc:
-        failure.fail("gateway healthcheck", "unhealthy", transport_failure(exc, target))
+        failure.fail("gateway healthcheck", Code.UNHEALTHY, transport_failure(exc, target))
     if answer.status_code != 200:
-        failure.fail("gateway healthcheck", "unhealthy", f"{target} answered {answer.status_code}")
+        failure.fail("gateway healthcheck", Code.UNHEALTHY, f"{target} answered {answer.status_code}")
     click.echo(f"healthy: {target} answered 200")

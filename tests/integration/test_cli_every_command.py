@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -181,3 +182,42 @@ def test_a_bug_is_one_line_too_and_gateway_debug_shows_the_traceback(
     assert "personal" not in line
     with pytest.raises(ZeroDivisionError):
         invoke(certified | {"GATEWAY_DEBUG": "1"}, ["certs", "init"])
+
+
+def test_ctrl_c_is_one_line_with_status_130(
+    certified: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("gateway.pki.init_dev_pki", interrupted)
+    done = invoke(certified, ["certs", "init"])
+    # click first ends the terminal's ^C line with a newline
+    assert done.stderr == "\ngateway certs init: interrupted: stopped before the end\n"
+    assert done.exit_code == 130
+
+
+def test_healthcheck_of_a_server_that_is_not_there_is_unhealthy(certified: dict[str, str]) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    done = invoke(certified | {"GATEWAY_PORT": str(port)}, ["healthcheck"])
+    line = assert_one_line(done, "healthcheck", "unhealthy", EXIT_REFUSED)
+    assert line.endswith(f"connect error: connection refused to 127.0.0.1:{port}")
+
+
+def test_healthcheck_of_a_running_server_is_healthy(certified: dict[str, str], tmp_path: Path) -> None:
+    from gateway.config import Settings
+    from gateway.transport.http.wiring import build_service
+    from tests.e2e.harness import running_server
+
+    settings = Settings(certs_dir=tmp_path / "certs", data_dir=tmp_path / "var")
+    service = build_service(settings, host="127.0.0.1", port=0)
+    try:
+        with running_server(service.app, tmp_path / "certs") as base:
+            port = base.rsplit(":", 1)[1]
+            done = invoke(certified | {"GATEWAY_PORT": port}, ["healthcheck", "--ready"])
+    finally:
+        service.close()
+    assert done.exit_code == 0, done.output
+    assert done.stdout == f"healthy: https://127.0.0.1:{port}/readyz answered 200\n"
