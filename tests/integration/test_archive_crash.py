@@ -16,14 +16,14 @@ from gateway.archive.journal import encode_record
 from gateway.pki import DevPki
 from gateway.signing import Signer, load_trust_anchors
 
+pytestmark = pytest.mark.slow  # kill -9 of real processes: -m "not slow" leaves them out
+
 # Appends forever; prints "<seq> <blob sha256>" once append() has returned (= acknowledged).
 WRITER = """
 import sys
 from pathlib import Path
 from gateway.archive import Archive
 from gateway.signing import Signer
-
-pytestmark = pytest.mark.slow  # subprocesses, servers or kill -9: -m "not slow" leaves them out
 
 folder, cert, key, tag, limit = sys.argv[1:6]
 signer = Signer.from_files(Path(cert), Path(key))
