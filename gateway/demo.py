@@ -226,6 +226,31 @@ def _back_office_reads(demo: Demo) -> bool:
     return True
 
 
+def _mandates(demo: Demo) -> bool:
+    """The back-office records the mandates the debtors signed and the creditors' payout accounts
+    for the dossiers whose title brought bank details (a pre-fill, never a signature); the
+    greffe's dossier, without any, waits (`mandate-pending`)."""
+    ok, signed, waiting = True, [], []
+    with demo.client("backoffice") as client:
+        for dossier_id in demo.dossiers.values():
+            mandate = client.get(f"/v1/dossiers/{dossier_id}/mandate").json()
+            if mandate["account"] is None:
+                waiting.append(dossier_id)
+                continue
+            form = {**mandate["account"], "signed_on": demo.today.isoformat(), "method": "electronic"}
+            answer = client.put(f"/v1/dossiers/{dossier_id}/mandate", json={**form, "debit_day": 10})
+            payee = client.get(f"/v1/dossiers/{dossier_id}/payout-account").json()["account"]
+            paid_to = client.put(f"/v1/dossiers/{dossier_id}/payout-account", json=payee)
+            ok &= answer.status_code == 200 and paid_to.status_code == 200
+            signed.append(f"{dossier_id} {answer.json().get('status')} on {demo.today}")
+    demo.say(
+        "the back-office records the mandates the debtors signed (PUT /v1/dossiers/{id}/mandate) "
+        f"and the creditors' payout accounts: {', '.join(signed)}"
+    )
+    demo.say(f"{', '.join(waiting)} (no bank details yet) waits: mandate-pending")
+    return ok and len(signed) == 2
+
+
 def _webhooks(demo: Demo) -> bool:
     assert demo.hooks is not None
     received = demo.hooks.wait_for(len(demo.dossiers))
@@ -253,7 +278,7 @@ def _collect(demo: Demo) -> bool:
         f"validated against the XSD, signed and dropped at {collection.channel_ref}"
     )
     left_out = ", ".join(f"{n} ({why})" for why, n in sorted(collection.skipped.items()))
-    demo.say(f"left out: {left_out or 'none'}; the greffe title carries no bank details")
+    demo.say(f"left out: {left_out or 'none'}")
     return collection.file is not None and collection.count == 2
 
 
@@ -266,9 +291,9 @@ def _bank(demo: Demo) -> bool:
         source = {
             d.end_to_end_id: getattr(uow.dossiers.get(d.dossier_id), "source_kind", "") for d in recorded
         }
-    rejected = next(e2e for e2e, kind in source.items() if kind == "notaire")
+    rejected = next(e2e for e2e, kind in source.items() if kind == "avocat")
     demo.rejected_dossier = next(d.dossier_id for d in recorded if d.end_to_end_id == rejected)
-    demo.say(f"the notary's debtor has not enough money this month: {rejected} rejected AM04")
+    demo.say(f"the lawyer's debtor (two children) has not enough money this month: {rejected} rejected AM04")
     reports = answer_collection(
         collection.file, demo.config.data_dir / "bank", rejects={rejected: "AM04"}, at=demo.at
     )
@@ -283,12 +308,23 @@ def _ledger(demo: Demo) -> bool:
         ledger = client.get(f"/v1/dossiers/{demo.rejected_dossier}/ledger").json()
     month = ledger["months"][0]
     reason = month["reason"]["code"] if month["reason"] else None
-    arrears, asf = format_euros(ledger["arrears_cents"]), format_euros(ledger["asf_advance_cents"])
+    arrears, asf = format_euros(ledger["arrears_cents"]), format_euros(ledger["asf_complement_cents"])
     demo.say(
         f"{demo.rejected_dossier} {month['period']}: {month['status']}, reason {reason}, "
-        f"arrears {arrears} EUR, ASF to advance to the creditor {asf} EUR"
+        f"arrears {arrears} EUR, ASF to advance to the creditor {asf} EUR, one per child:"
     )
-    return bool(ledger["arrears_cents"] > 0)
+    for child in month["children"]:
+        if child["asf_complement_cents"] is None:
+            unavailable = month["asf_unavailable"] or {}
+            demo.say(f"child {child['child'] + 1}: ASF not computed ({unavailable.get('code')})")
+            continue
+        demo.say(
+            f"child {child['child'] + 1}: due {format_euros(child['due_cents'])}, "
+            f"ASF {format_euros(child['asf_complement_cents'])} "
+            f"({format_euros(child['asf_complement_net_cents'])} net of CRDS), "
+            f"recoverable from the debtor {format_euros(child['recoverable_cents'])}"
+        )
+    return bool(ledger["arrears_cents"] > 0 and len(month["children"]) == 2)
 
 
 def _payout(demo: Demo) -> bool:
@@ -322,6 +358,7 @@ STEPS: list[Step] = [
     Step("a title of kind 5 (made executory by the fund itself) is refused", _refused),
     Step("the back-office reads the feed, then a dossier", _back_office_reads),
     Step("the back-office's webhook receives the same events, signed (Standard Webhooks)", _webhooks),
+    Step("the back-office records the signed mandates and the payout accounts", _mandates),
     Step("the fund collects the first month due: one pain.008", _collect),
     Step("a stand-in bank answers; its reports are imported and reconciled", _bank),
     Step("the back-office reads the rejected dossier's ledger", _ledger),

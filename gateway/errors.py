@@ -5,6 +5,7 @@
     ├── PayloadTooLarge               over the configured size limit
     ├── SchemaViolation               well-formed but not valid against the source's schema
     ├── RuleViolation                 a legal or banking rule refuses the content
+    │   └── RecordViolation           ... of what the back-office records (a mandate, an account)
     ├── AuthenticationError           no or unknown client certificate (unknown-role)
     ├── ForbiddenRole                 known role, not allowed here (forbidden-role)
     ├── IdempotencyKeyReused          an Idempotency-Key sent again with another payload
@@ -30,7 +31,10 @@ class Code(StrEnum):
     PAYLOAD_TOO_LARGE = "payload-too-large"
     TITLE_KIND_NOT_ALLOWED = "title-kind-not-allowed"
     INTERMEDIATION_EXCLUDED = "intermediation-excluded"
+    # Retired 2026-12 (docs/contract-changelog.md): never emitted any more; a joint refusal with the
+    # violence flag is accepted with the warning `joint-refusal-set-aside` (art. 373-2-2 II C. civ.).
     VIOLENCE_WITH_JOINT_REFUSAL = "violence-with-joint-refusal"
+    JOINT_REFUSAL_SET_ASIDE = "joint-refusal-set-aside"  # warning
     BEFORE_GENERALISATION = "before-generalisation"
     TOTALS_MISMATCH = "totals-mismatch"
     INVALID_AMOUNT = "invalid-amount"
@@ -70,6 +74,12 @@ class Code(StrEnum):
     SEPA_XSD_INVALID = "sepa-xsd-invalid"
     # bank reports in (issue 6): pain.002 / camt.054 parsing, reconciliation, amounts table
     AMOUNTS_UNKNOWN = "amounts-unknown"
+    # money (issue 11): the amounts table and its operator-added rows
+    AMOUNTS_NOT_PUBLISHED = "amounts-not-published"  # a date past the last row's year
+    AMOUNTS_INVALID_ROW = "amounts-invalid-row"  # a row of the data file or store breaks the rules
+    AMOUNTS_ROW_OUT_OF_SEQUENCE = "amounts-row-out-of-sequence"  # not the year after the last row
+    AMOUNTS_ROW_EXISTS = "amounts-row-exists"  # that year's row is there already
+    AMOUNTS_MISMATCH = "amounts-mismatch"  # the published figure given does not match the computation
     SEPA_REPORT_UNSUPPORTED = "sepa-report-unsupported"
     SEPA_REPORT_XSD_INVALID = "sepa-report-xsd-invalid"
     SEPA_REPORT_INVALID_AMOUNT = "sepa-report-invalid-amount"
@@ -78,6 +88,11 @@ class Code(StrEnum):
     RECONCILE_DUPLICATE = "reconcile-duplicate"  # warning: same fact reported twice, nothing changed
     RECONCILE_UNEXPECTED_STATUS = "reconcile-unexpected-status"  # warning: e.g. a reject after settlement
     RECONCILE_DUPLICATE_REPORT = "reconcile-duplicate-report"  # warning: the whole report was seen before
+    # signed mandates and payout accounts (issue 11): what the back-office records, and what waits
+    MANDATE_PENDING = "mandate-pending"  # no signed mandate yet: not debited, listed
+    NO_PAYOUT_ACCOUNT = "no-payout-account"  # no recorded payout account: not paid, listed
+    INVALID_DEBIT_DAY = "invalid-debit-day"
+    INVALID_MANDATE_METHOD = "invalid-mandate-method"
     # the stand-in bank (gateway bank simulate): what it is asked to reject must exist
     UNKNOWN_END_TO_END_ID = "unknown-end-to-end-id"
     UNKNOWN_REASON_CODE = "unknown-reason-code"
@@ -152,6 +167,10 @@ class SchemaViolation(GatewayError):
 
 class RuleViolation(GatewayError):
     default_code = "rule-violation"
+
+
+class RecordViolation(RuleViolation):
+    """A rule refuses what the back-office records for a dossier (a mandate, a payout account)."""
 
 
 class AuthenticationError(GatewayError):

@@ -136,7 +136,11 @@ mandates = Table(
     metadata,
     Column("dossier_id", String(64), ForeignKey("dossiers.dossier_id"), primary_key=True),
     Column("reference", String(35), nullable=False),
-    Column("signed_on", Date(), nullable=False),
+    # pending until the back-office records the debtor's signature (migration 0005_mandates)
+    Column("status", String(16), nullable=False, server_default="pending"),  # pending, signed
+    Column("signed_on", Date(), nullable=True),  # EPC016 AT-25; None while pending
+    Column("method", String(16), nullable=True),  # paper, electronic
+    Column("amended_on", Date(), nullable=True),  # the debtor's last signed change of account
     Column("debtor_name", String(140), nullable=False),
     Column("iban", String(34), nullable=False),
     Column("bic", String(11), nullable=True),
@@ -146,6 +150,17 @@ mandates = Table(
     Column("pending_amendment", Text(), nullable=True),  # JSON, sent with the next debit
     Column("updated_at", UtcDateTime(), nullable=False),
     UniqueConstraint("reference", name="uq_mandates_reference"),
+)
+
+# The creditor parent's account as the back-office recorded it: payouts go there only.
+payout_accounts = Table(
+    "payout_accounts",
+    metadata,
+    Column("dossier_id", String(64), ForeignKey("dossiers.dossier_id"), primary_key=True),
+    Column("holder", String(140), nullable=False),
+    Column("iban", String(34), nullable=False),
+    Column("bic", String(11), nullable=True),
+    Column("recorded_at", UtcDateTime(), nullable=False),
 )
 
 debits = Table(
@@ -247,4 +262,21 @@ bank_anomalies = Table(
     Column("note", Text(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     sqlite_autoincrement=True,
+)
+
+# --- money (issue 11): migration 0007_amounts ---------------------------------------------------
+
+# Rows of the amounts table an operator added (`gateway amounts add`), shared by every replica; the
+# rows shipped with the package are in gateway/payments/data/amounts.json. The amounts of a row are
+# computed from its BMAF and rates (gateway.payments.amounts.derive_row), so only those are kept.
+amounts_rows = Table(
+    "amounts_rows",
+    metadata,
+    Column("since", Date(), primary_key=True),  # 1 April of the row's year
+    Column("bmaf_cents", BigInteger(), nullable=False),
+    Column("asf_rate_one_parent", String(16), nullable=False),  # decimal text, e.g. "0.4220"
+    Column("asf_rate_both_parents", String(16), nullable=False),
+    Column("rsa_single_cents", BigInteger(), nullable=True),
+    Column("source", Text(), nullable=False),
+    Column("added_at", UtcDateTime(), nullable=False),
 )

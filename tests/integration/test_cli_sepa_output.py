@@ -16,6 +16,7 @@ from gateway.cli.progress import Progress
 from gateway.pki import init_dev_pki
 
 ROOT = Path(__file__).resolve().parents[2]
+SIGNED = ("--signed-on", "2026-11-20", "--method", "electronic")
 
 
 @pytest.fixture
@@ -31,7 +32,15 @@ def gateway(env: dict[str, str], *args: str) -> Result:
 
 
 def test_debits_credits_and_files_say_what_they_did(env: dict[str, str]) -> None:
-    gateway(env, "ingest", "--source", "notaire", str(ROOT / "schemas" / "examples" / "notaire-1.xml"))
+    ingested = gateway(
+        env, "ingest", "--source", "notaire", str(ROOT / "schemas" / "examples" / "notaire-1.xml")
+    )
+    dossier_id = json.loads(ingested.stdout)["receipt"]["dossier_id"]
+    account = json.loads(gateway(env, "mandates", "show", dossier_id).stdout)["mandate"]["account"]
+    # the debtor signed the mandate (issue 11): only then is the dossier collected
+    gateway(
+        env, "mandates", "sign", dossier_id, "--holder", account["holder"], "--iban", account["iban"], *SIGNED
+    )
 
     debits = gateway(env, "sepa", "debits", "--period", "2026-12")
     assert debits.stderr == "dossiers for 2026-12: 1 of 1\n"  # off a terminal: one summary line
