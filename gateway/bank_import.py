@@ -2,7 +2,7 @@
 
 `import_report` is the whole use case (`gateway bank import` is its command line):
 1. detect the message from the root namespace (pain.002.001.10/.03, camt.054.001.08/.02);
-2. sign (detached CMS) and archive the report as received, valid or not: evidence first;
+2. sign it (detached CMS); a file that is not a known report is archived as refused;
 3. in ONE store transaction: stream it (validated against the official XSD while read), reconcile
    it with the debits SEPA out sent (gateway.payments.reconcile), record the debits' progress and
    every anomaly, publish `debit.settled|rejected|returned` per debit, then `arrears.changed` (the
@@ -10,7 +10,9 @@
    `asf.differential_computed` per month touched with an ASF complement (per child), and remember
    the report (idempotency: its key is claimed first, so that the same report imported twice at
    once is applied once and reported as a duplicate by the other import, as in sequence;
-   gateway.store.bank); a report that turns out invalid halfway rolls all of that back;
+   gateway.store.bank); a report that turns out invalid halfway rolls all of that back; the
+   report is archived last in that transaction (with its row, docs/archive.md), or, when the
+   import fails, in a transaction of its own;
 4. return what it changed; a refused file raises a GatewayError (after being archived).
 """
 
@@ -81,6 +83,42 @@ def _debit_event(outcome: Outcome, message: str) -> dict[str, Any]:
 def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] = _utcnow) -> ImportResult:
     """Sign, archive and reconcile one bank report (see the module docstring)."""
     from gateway.errors import GatewayError
+    from gateway.sepa.reports import detect_message
+
+    at = now()
+
+    signature = gateway.signer.sign_detached_file(path)  # in chunks: a camt.054 is hundreds of MB
+
+    def archive(metadata: dict[str, str], uow: Any = None) -> ArchiveEntry:
+        # evidence of what the bank sent, refused or not
+        meta = {"file_name": path.name, "received_at": at.isoformat(), **metadata}
+        return gateway.archive.append_file(
+            "inbound-bank-report", path, signature=signature, metadata=meta, uow=uow
+        )
+
+    try:
+        message = detect_message(path)
+    except GatewayError as exc:
+        archive({"refused": exc.code})
+        raise
+    try:
+        return _import(gateway, path, message, at, archive)
+    except GatewayError as exc:
+        archive({"message": message, "refused": exc.code})
+        raise
+    except Exception:
+        archive({"message": message, "refused": "import-failed"})
+        raise
+
+
+def _import(
+    gateway: Gateway,
+    path: Path,
+    message: str,
+    at: datetime,
+    archive: Callable[[dict[str, str], Any], ArchiveEntry],
+) -> ImportResult:
+    from gateway.emission import file_sha256
     from gateway.events import (
         ARREARS_CHANGED,
         ASF_DIFFERENTIAL_COMPUTED,
@@ -91,7 +129,7 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
     )
     from gateway.payments.follow_up import legal_day
     from gateway.payments.reconcile import CHANGES, OutcomeKind, Reconciler
-    from gateway.sepa.reports import ReportHeader, detect_message, read_report
+    from gateway.sepa.reports import ReportHeader, read_report
     from gateway.store.bank import (
         BankReportRow,
         SqlDebitBook,
@@ -101,21 +139,6 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
     )
     from gateway.store.ledger import ledger_inputs
 
-    at = now()
-
-    def archive(metadata: dict[str, str]) -> ArchiveEntry:
-        # Evidence of what the bank sent, refused or not; both calls read the file in chunks (a
-        # national camt.054 is hundreds of MB).
-        signature = gateway.signer.sign_detached_file(path)
-        meta = {"file_name": path.name, "received_at": at.isoformat(), **metadata}
-        return gateway.archive.append_file("inbound-bank-report", path, signature=signature, metadata=meta)
-
-    try:
-        message = detect_message(path)
-    except GatewayError as exc:
-        archive({"refused": exc.code})
-        raise
-    entry = archive({"message": message})
     records = read_report(path, message)
     header = next(records)
     if not isinstance(header, ReportHeader):  # pragma: no cover - the readers start with it
@@ -131,7 +154,7 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
     with gateway.store.transaction() as uow:
         conn = uow.connection
         claimed = claim_report(
-            conn, BankReportRow(key, message, header.report_id, entry.blob_sha256, entry.seq, at, {})
+            conn, BankReportRow(key, message, header.report_id, file_sha256(path), None, at, {})
         )
         reconciler = Reconciler(SqlDebitBook(conn, report_key=key, now=at, claimed=claimed))
         duplicate = False
@@ -182,10 +205,11 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
                         at=at,
                         dossier_id=dossier_id,
                     )
+        entry = archive({"message": message}, uow)  # last: the log's sequencing row until commit
         result = ImportResult(
             path.name, message, header.report_id, entry.seq, duplicate,
             reconciler.summary, anomalies, sorted(touched),
         )  # fmt: skip
         if not duplicate:
-            complete_report(conn, key, result.to_json())
+            complete_report(conn, key, result.to_json(), archive_seq=entry.seq)
     return result

@@ -29,6 +29,7 @@ import httpx
 import uvicorn
 from pydantic import SecretStr
 
+from gateway.archive.store import Archive
 from gateway.archive.verify import verify_archive
 from gateway.bank_import import import_report
 from gateway.bank_simulator import answer_collection
@@ -344,7 +345,10 @@ def _payout(demo: Demo) -> bool:
 def _stop_and_verify(demo: Demo) -> bool:
     demo.closing.close()  # the server, the webhook worker and the receiver stop; the archive closes
     anchors = load_trust_anchors(demo.certs / "ca.pem")
-    report = verify_archive(demo.config.effective_archive_dir, trust_anchors=anchors, workers=1)
+    settings = demo.config
+    blob_dir = settings.effective_archive_dir / "blobs"
+    with Archive.open(settings.effective_database_url, blob_dir) as archive, archive.store.read() as uow:
+        report = verify_archive(uow.connection, archive.blobs, trust_anchors=anchors)
     demo.say(f"{report.entries} entries, {report.checkpoints} checkpoint(s), ok={report.ok}")
     return report.ok
 

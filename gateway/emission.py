@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from gateway.domain.money import format_euros
 from gateway.events import FILE_EMITTED, publish
@@ -29,7 +29,7 @@ class _Signer(Protocol):
 
 class _Archive(Protocol):
     def append_file(
-        self, kind: str, path: Path, *, signature: bytes | None, metadata: dict[str, str]
+        self, kind: str, path: Path, *, signature: bytes | None, metadata: dict[str, str], uow: Any = None
     ) -> object: ...
 
 
@@ -64,8 +64,11 @@ def emit(
     signer: _Signer,
     archive: _Archive,
     channel: BankChannel,
+    uow: UnitOfWork | None = None,
 ) -> Emitted:
-    """Validate, sign, archive and send one staged file; raises before sending if anything fails."""
+    """Validate, sign, archive and send one staged file; raises before sending if anything fails.
+
+    With `uow`, the file is archived in that transaction (the run's), committed with its row."""
     validate_file(path, version)
     digest = _file_digest(path)
     signature = signer.sign_detached_digest(digest.digest())
@@ -74,6 +77,7 @@ def emit(
         path,
         signature=signature,
         metadata={"message_id": message_id, "version": version, "created_at": created_at.isoformat()},
+        uow=uow,
     )
     archived = getattr(entry, "blob_sha256", None)
     if archived is not None and archived != digest.hexdigest():
@@ -101,7 +105,7 @@ def emit_and_record(
     """`emit` a written file, then record it and publish `file.emitted` in the run's transaction."""
     emitted = emit(
         path, kind=kind, version=summary.version, message_id=summary.message_id, created_at=created_at,
-        signer=signer, archive=archive, channel=channel,
+        signer=signer, archive=archive, channel=channel, uow=uow,
     )  # fmt: skip
     payments.add_file(
         PaymentFileRow(

@@ -58,6 +58,7 @@ class Code(StrEnum):
     # signing and archive (gateway.signing, gateway.archive)
     SIGNATURE_INVALID = "signature-invalid"
     ARCHIVE_CORRUPT = "archive-corrupt"
+    ARCHIVE_NOT_EMPTY = "archive-not-empty"  # `archive migrate` into a database that has a log
     # SEPA out (issue 5): EPC rulebook rules enforced before writing a pain file
     SEPA_CHARSET = "sepa-charset"
     SEPA_NAME_TOO_LONG = "sepa-name-too-long"

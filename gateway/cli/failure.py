@@ -14,6 +14,7 @@ type. `GATEWAY_DEBUG=1` shows the traceback of an unexpected error (a bug) inste
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import NoReturn
 
@@ -41,6 +42,10 @@ _HINTS = {
     IO_ERROR: "check that the path exists and that this user may read (or write) it",
     INTERNAL_ERROR: "this is a bug: run again with GATEWAY_DEBUG=1 to see the traceback, and report it",
 }
+
+
+_CODED = re.compile(r"([a-z0-9]+(?:-[a-z0-9]+)+): (.*)")
+_STATUS = {Code.CONFIGURATION.value: EXIT_CONFIGURATION, Code.DATABASE_UNAVAILABLE.value: EXIT_CONFIGURATION}
 
 
 class CommandFailed(click.ClickException):
@@ -81,8 +86,10 @@ def report(exc: BaseException, command: str) -> NoReturn:
         fail(where, USAGE_ERROR, exc.format_message(), hint=f"see '{where} --help'", exit_code=EXIT_USAGE)
     if isinstance(exc, CommandFailed):
         fail(command, exc.code, exc.format_message(), hint=exc.hint, exit_code=exc.status)
-    if isinstance(exc, click.ClickException):
-        fail(command, "error", exc.format_message(), exit_code=exc.exit_code)
+    if isinstance(exc, click.ClickException):  # `ClickException(f"{code}: {message}")`, as some commands say
+        said = _CODED.fullmatch(one_line(exc.format_message()))
+        code, message = (said.group(1), said.group(2)) if said else ("error", exc.format_message())
+        fail(command, code, message, exit_code=_STATUS.get(code, exc.exit_code))
     if isinstance(exc, ConfigurationError):
         fail(command, exc.code, exc.message, exit_code=EXIT_CONFIGURATION)
     if isinstance(exc, GatewayError):

@@ -47,7 +47,7 @@ class Gateway:
     def __init__(self, url: str, tmp: Path, pki: Path) -> None:
         self.store: SqlStore = open_sql_store(url)
         self.archive = Archive(
-            tmp / "archive", signer=Signer.from_files(pki / "signer.pem", pki / "signer-key.pem")
+            self.store, tmp / "archive", signer=Signer.from_files(pki / "signer.pem", pki / "signer-key.pem")
         )
         assert self.archive.signer is not None
         self.intake = IntakeServices(

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from gateway.archive import Archive, verify_archive
 from gateway.emission import emit, file_sha256
 from gateway.errors import SchemaViolation
 from gateway.pki import DevPki
-from gateway.signing import Signer, load_trust_anchors, verify_detached
+from gateway.signing import Signer, verify_detached
 from gateway.transport.bank import FolderChannel
+from tests.support.archive import open_archive, verified
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "sepa" / "pain.008.001.08.xml"
 
@@ -28,7 +28,7 @@ def test_emit_signs_from_a_streamed_digest_archives_the_file_and_sends_it(
     staged.parent.mkdir()
     shutil.copy(GOLDEN, staged)
     outbound = tmp_path / "outbound"
-    with Archive(tmp_path / "archive", signer=signer) as archive:
+    with open_archive(tmp_path / "archive", signer=signer) as archive:
         emitted = emit(
             staged, kind="pain.008", version="pain.008.001.08", message_id="MSG-1",
             created_at=datetime(2026, 11, 23, 10, 0, tzinfo=UTC), signer=signer, archive=archive,
@@ -46,6 +46,7 @@ def test_emit_signs_from_a_streamed_digest_archives_the_file_and_sends_it(
         assert entry.signature_sha256 is not None
         assert archive.blob(entry.signature_sha256) == emitted.signature
         archive.checkpoint()
+        report = verified(archive, pki.ca.cert)
     assert emitted.sha256 == file_sha256(staged)
     verify_detached(emitted.signature, staged.read_bytes(), ca_file=pki.ca.cert)
     sent = outbound / "MSG-1.xml"
@@ -56,7 +57,6 @@ def test_emit_signs_from_a_streamed_digest_archives_the_file_and_sends_it(
         check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    report = verify_archive(tmp_path / "archive", trust_anchors=load_trust_anchors(pki.ca.cert))
     assert report.ok, report.problems
 
 
@@ -65,7 +65,7 @@ def test_an_invalid_file_is_neither_signed_nor_archived_nor_sent(tmp_path: Path,
     signer = Signer.from_files(pki.signer.cert, pki.signer.key)
     staged = tmp_path / "bad.xml"
     staged.write_bytes(GOLDEN.read_bytes().replace(b"<NbOfTxs>", b"<NbOfTxs>x", 1))
-    with Archive(tmp_path / "archive", signer=signer) as archive:
+    with open_archive(tmp_path / "archive", signer=signer) as archive:
         with pytest.raises(SchemaViolation):
             emit(
                 staged, kind="pain.008", version="pain.008.001.08", message_id="MSG-2",

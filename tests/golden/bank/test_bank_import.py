@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from gateway.bank_import import import_report
 from gateway.bootstrap import Gateway, build
@@ -156,7 +157,14 @@ def test_import_replay_publishes_events_and_builds_the_ledger(gateway: Gateway) 
             assert d5 is not None
             assert d5.status == "settled-partial"  # 120.00 of 300.00: not paid out as if complete
             assert len(report_keys(uow.connection)) == 5
+            # each report's row names its archive entry, committed in the same transaction
+            rows = uow.connection.execute(sa.text("SELECT report_key, archive_seq FROM bank_reports")).all()
         assert gateway.archive.size == 5  # every report signed and archived as received
+        for key, seq in rows:
+            entry = gateway.archive.entry(seq)
+            assert entry.kind == "inbound-bank-report"
+            assert entry.metadata["message"].startswith(key.split(":")[0])
+            assert entry.metadata["file_name"] in REPLAY
 
         # the same reports again: nothing changes, no event
         before = len(events)
@@ -179,6 +187,9 @@ def test_invalid_report_is_archived_and_rolls_back(gateway: Gateway, tmp_path: P
             assert report_keys(uow.connection) == []
             assert all(s.state.value == "pending" for _, s in dossier_debits(uow.connection, "dos-0001"))
         assert gateway.archive.size == 1
+        refused = gateway.archive.entry(0)  # archived all the same, in a transaction of its own
+        assert refused.metadata["refused"] == "sepa-report-xsd-invalid"
+        assert gateway.archive.blob(refused.blob_sha256) == bad.read_bytes()
 
 
 @pytest.mark.slow
