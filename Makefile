@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install sysdeps test check run demo openapi bench clean
+.PHONY: install sysdeps test check run demo openapi bench lock wheel-smoke clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -38,6 +38,14 @@ openapi: install
 
 bench: install sysdeps
 	$(PY) bench/run_all.py
+
+lock: install  ## requirements.lock: every runtime dependency pinned with its hashes (PyPI), for the image and CI
+	PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip-compile -q --generate-hashes --strip-extras \
+	  --no-emit-index-url --no-emit-find-links --index-url https://pypi.org/simple \
+	  --output-file requirements.lock pyproject.toml
+
+wheel-smoke:  ## build the wheel, install it outside the checkout, run the demo and an e2e smoke there
+	bash scripts/wheel-smoke
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from lxml import etree
 
+from gateway.errors import Code, MalformedPayload, RuleViolation
 from gateway.safeparse import parse_xml
+from gateway.sepa.reports.reasons import REASONS
 
 P8 = "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"
 P2 = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"
@@ -34,6 +36,8 @@ class Debit:
 def read_collection(path: Path) -> tuple[str, str, list[Debit]]:
     """(MsgId, creditor IBAN, debits) of a pain.008.001.08 file."""
     root = parse_xml(path.read_bytes(), max_bytes=256 * 1024 * 1024).getroot()
+    if root.tag != f"{{{P8}}}Document":
+        raise MalformedPayload(f"{path.name} is not a pain.008.001.08 collection file", field="PAIN008")
     ns = {"p": P8}
     msg_id = root.findtext("p:CstmrDrctDbtInitn/p:GrpHdr/p:MsgId", namespaces=ns) or ""
     iban = ""
@@ -132,20 +136,57 @@ def notification(
     return etree.tostring(doc, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+def check_rejects(msg_id: str, debits: list[Debit], rejects: Mapping[str, str]) -> None:
+    """Refuse to invent: each rejected EndToEndId must be a debit of the file, each reason code one
+    of the EPC's (EPC173-14, gateway.sepa.reports.reasons). Raises RuleViolation naming every one."""
+    known = sorted({d.end_to_end_id for d in debits})
+    unknown = sorted(set(rejects) - set(known))
+    if unknown:
+        some = ", ".join(known[:3]) + (f" and {len(known) - 3} more" if len(known) > 3 else "")
+        raise RuleViolation(
+            f"no debit {', '.join(unknown)} in {msg_id} (its EndToEndIds: {some or 'none'})",
+            code=Code.UNKNOWN_END_TO_END_ID,
+            field="--reject",
+        )
+    invented = sorted({code for code in rejects.values() if code not in REASONS})
+    if invented:
+        raise RuleViolation(
+            f"{', '.join(invented)} is not an EPC reason code for a rejected debit (e.g. AM04, AC04, MD07)",
+            code=Code.UNKNOWN_REASON_CODE,
+            field="--reject",
+        )
+
+
 def answer_collection(
     pain008: Path, out_dir: Path, *, rejects: Mapping[str, str], at: datetime
 ) -> list[Path]:
     """Write the bank's answers to `pain008` into `out_dir`: a pain.002 if anything is rejected,
-    and a camt.054 if anything is credited. Returns their paths."""
+    and a camt.054 if anything is credited. Returns their paths.
+
+    Answering the same file again replaces the earlier answers: a pain.002 from an earlier run that
+    rejected something no longer rejected is removed, never left for `bank import` to pick up."""
     msg_id, iban, debits = read_collection(pain008)
+    check_rejects(msg_id, debits, rejects)
     out_dir.mkdir(parents=True, exist_ok=True)
+    answers = {
+        out_dir / f"pain002-{msg_id}.xml": (
+            status_report(msg_id, debits, rejects, at)
+            if any(d.end_to_end_id in rejects for d in debits)
+            else None
+        ),
+        out_dir / f"camt054-{msg_id}.xml": (
+            notification(msg_id, iban, debits, rejects, at)
+            if any(d.end_to_end_id not in rejects for d in debits)
+            else None
+        ),
+    }
     written: list[Path] = []
-    if any(d.end_to_end_id in rejects for d in debits):
-        path = out_dir / f"pain002-{msg_id}.xml"
-        path.write_bytes(status_report(msg_id, debits, rejects, at))
-        written.append(path)
-    if any(d.end_to_end_id not in rejects for d in debits):
-        path = out_dir / f"camt054-{msg_id}.xml"
-        path.write_bytes(notification(msg_id, iban, debits, rejects, at))
+    for path, content in answers.items():
+        if content is None:
+            path.unlink(missing_ok=True)
+            continue
+        partial = path.with_name(path.name + ".part")
+        partial.write_bytes(content)
+        partial.replace(path)  # atomic: `bank import var/bank/*.xml` never sees half a file
         written.append(path)
     return written

@@ -1,8 +1,12 @@
 """`gateway demo`: one whole exchange, narrated, in a throwaway folder on this machine.
 
 A development PKI, the HTTPS service with mutual TLS on a free loopback port, the three sources
-posting their example titles with their own certificates, a duplicate, a refused title, the
-back-office reading a dossier, a receipt checked offline, and the archive verified.
+posting their example titles with their own certificates, a receipt checked offline, a duplicate, a
+refused title, the back-office reading the feed, a dossier and its webhooks, a collection, the
+bank's answers reconciled, a ledger, a payout, and the archive verified.
+
+The walk-through is the list `STEPS`: each step has a title (numbered when it runs) and a function
+of the shared `Demo` that prints its details under it and says whether it behaved as expected.
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import uvicorn
+from pydantic import SecretStr
 
 from gateway.archive.store import Archive
 from gateway.archive.verify import verify_archive
@@ -29,7 +35,8 @@ from gateway.bank_import import import_report
 from gateway.bank_simulator import answer_collection
 from gateway.bootstrap import Gateway, bank_channel, fund
 from gateway.collection import RunReport, run_debits
-from gateway.config import Settings
+from gateway.config import Settings, WebhookSubscription
+from gateway.demo_receiver import WebhookReceiver
 from gateway.demo_revaluation import revaluation_step
 from gateway.domain.money import format_euros
 from gateway.intake import receipt_bytes
@@ -38,7 +45,7 @@ from gateway.pki import init_dev_pki
 from gateway.resources import EXAMPLES_DIR
 from gateway.signing import load_trust_anchors, verify_detached
 from gateway.store.payments import SqlPayments
-from gateway.transport.http.wiring import build_service
+from gateway.transport.http.wiring import Service, build_service
 
 Echo = Callable[[str], None]
 EXAMPLES_DAY = date(2026, 11, 23)  # the examples are written as if sent that day
@@ -69,47 +76,93 @@ def _client(base: str, certs: Path, role_file: str) -> httpx.Client:
     return httpx.Client(base_url=base, verify=context, timeout=30)
 
 
-def run_demo(workdir: Path, echo: Echo) -> int:
-    """Run the walk-through in `workdir`; returns 0 when every step behaved as expected."""
-    certs, data = workdir / "certs", workdir / "var"
-    init_dev_pki(certs)
-    echo(f"1. development PKI in {certs} (CA, server, signer, one client certificate per role)")
+@dataclass
+class Demo:
+    """What the steps share: the folder, the running gateway, and what earlier steps found."""
+
+    workdir: Path
+    echo: Echo
+    today: date
+    closing: ExitStack
+    settings: Settings | None = None
+    service: Service | None = None
+    base: str = ""
+    hooks: WebhookReceiver | None = None
+    dossiers: dict[str, str] = field(default_factory=dict)  # source -> dossier id
+    collection: RunReport | None = None
+    rejected_dossier: str = ""
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def certs(self) -> Path:
+        return self.workdir / "certs"
+
+    @property
+    def gw(self) -> Gateway:
+        assert self.service is not None, "the gateway is not running"
+        return self.service.gateway
+
+    @property
+    def config(self) -> Settings:
+        assert self.settings is not None, "the gateway is not configured"
+        return self.settings
+
+    def say(self, text: str) -> None:
+        """A detail line, under the current step."""
+        self.echo(f"   {text}")
+
+    def client(self, role_file: str) -> httpx.Client:
+        return _client(self.base, self.certs, role_file)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One numbered step: its title, and what it does (True when it behaved as expected)."""
+
+    title: str
+    run: Callable[[Demo], bool]
+
+
+def _pki(demo: Demo) -> bool:
+    init_dev_pki(demo.certs)
+    demo.say(f"in {demo.certs}")
+    return (demo.certs / "ca.pem").is_file()
+
+
+def _serve(demo: Demo) -> bool:
+    hooks = demo.closing.enter_context(WebhookReceiver())
     port = _free_port()
-    settings = Settings(certs_dir=certs, data_dir=data, port=port)
+    subscription = WebhookSubscription(url=hooks.url, secret=SecretStr(hooks.secret), id="back-office")
+    settings = Settings(
+        certs_dir=demo.certs, data_dir=demo.workdir / "var", port=port,
+        webhooks=[subscription], delivery_poll_seconds=0.1,
+    )  # fmt: skip
     service = build_service(settings, host="127.0.0.1", port=port)
+    demo.closing.callback(service.close)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).setLevel(logging.WARNING)
     server = uvicorn.Server(service.config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            echo("the server did not start")
-            return 1
-        time.sleep(0.02)
-    base = f"https://127.0.0.1:{port}"
-    echo(f"2. gateway serving {base} with mutual TLS; the role comes from each client certificate")
-    ok = True
-    today = datetime.now(UTC).date()
-    try:
-        ok &= _intake_steps(base, certs, today, echo)
-        ok &= _back_office_steps(base, certs, echo)
-        ok &= _money_steps(base, certs, settings, service.gateway, today=today, echo=echo)
-        ok &= revaluation_step(lambda role: _client(base, certs, role), echo)
-    finally:
+
+    def stop() -> None:
         server.should_exit = True
         thread.join(timeout=10)
-        service.close()
-    anchors = load_trust_anchors(certs / "ca.pem")
-    blob_dir = settings.effective_archive_dir / "blobs"
-    with Archive.open(settings.effective_database_url, blob_dir) as archive, archive.store.read() as uow:
-        report = verify_archive(uow.connection, archive.blobs, trust_anchors=anchors)
-    echo(
-        f"11. archive verified: {report.entries} entries, {report.checkpoints} checkpoint(s), ok={report.ok}"
-    )
-    ok &= report.ok
-    echo("demo finished: " + ("everything behaved as expected" if ok else "SOMETHING WENT WRONG"))
-    return 0 if ok else 1
+
+    demo.closing.callback(stop)
+    while not server.started:
+        if not thread.is_alive():
+            demo.say("the server did not start")
+            return False
+        time.sleep(0.02)
+    if service.delivery is not None:
+        service.delivery.start()
+        demo.closing.callback(service.delivery.stop)
+    demo.settings, demo.service, demo.hooks = settings, service, hooks
+    demo.base = f"https://127.0.0.1:{port}"
+    demo.say(f"{demo.base}; the role comes from each client certificate")
+    demo.say(f"events are pushed to the back-office's webhook at {hooks.url}")
+    return True
 
 
 _SENDS = (
@@ -119,51 +172,228 @@ _SENDS = (
 )
 
 
-def _intake_steps(base: str, certs: Path, today: date, echo: Echo) -> bool:
+def _example(name: str, today: date) -> bytes:
+    return as_if_sent_today((EXAMPLES_DIR / name).read_bytes(), today)
+
+
+def _intake(demo: Demo) -> bool:
     ok = True
-    echo("3. each source posts its example title:")
     for role, cert, path, name, media in _SENDS:
-        body = as_if_sent_today((EXAMPLES_DIR / name).read_bytes(), today)
-        with _client(base, certs, cert) as client:
-            answer = client.post(path, content=body, headers={"Content-Type": media})
+        with demo.client(cert) as client:
+            answer = client.post(path, content=_example(name, demo.today), headers={"Content-Type": media})
         receipt = answer.json().get("receipt", {})
-        echo(
-            f"   {role:8} -> {answer.status_code} {receipt.get('status')} dossier {receipt.get('dossier_id')}"
+        demo.say(
+            f"{role:8} -> {answer.status_code} {receipt.get('status')} dossier {receipt.get('dossier_id')}"
         )
         ok &= answer.status_code == 201
+        demo.dossiers[role] = receipt.get("dossier_id", "")
         if role == "greffe":
             signature = base64.b64decode(answer.json()["signature"])
-            verify_detached(signature, receipt_bytes(receipt), ca_file=certs / "ca.pem")
-            echo("   the greffe checks its receipt's CMS signature offline against the CA: valid")
-            with _client(base, certs, cert) as client:
-                again = client.post(path, content=body, headers={"Content-Type": media})
-            same = again.json().get("receipt") == receipt
-            echo(f"4. the greffe sends the same title again -> {again.status_code}, same receipt: {same}")
-            ok &= again.status_code == 200 and same
-            bad = body.replace(b"<TypeTitre>1</TypeTitre>", b"<TypeTitre>5</TypeTitre>")
-            with _client(base, certs, cert) as client:
-                refused = client.post(path, content=bad, headers={"Content-Type": media})
-            codes = [(e["code"], e["field"]) for e in refused.json().get("errors", [])]
-            echo(f"5. a title of kind 5 (made executory by the fund itself) -> {refused.status_code} {codes}")
-            ok &= refused.status_code == 422
+            verify_detached(signature, receipt_bytes(receipt), ca_file=demo.certs / "ca.pem")
+            demo.say("the greffe checks its receipt's CMS signature offline against the CA: valid")
     return ok
 
 
-def _back_office_steps(base: str, certs: Path, echo: Echo) -> bool:
-    with _client(base, certs, "backoffice") as client:
+def _duplicate(demo: Demo) -> bool:
+    _role, cert, path, name, media = _SENDS[0]
+    body = _example(name, demo.today)
+    with demo.client(cert) as client:
+        first = client.post(path, content=body, headers={"Content-Type": media})
+        again = client.post(path, content=body, headers={"Content-Type": media})
+    same = again.json().get("receipt") == first.json().get("receipt")
+    demo.say(f"-> {again.status_code}, the same dossier and the same receipt: {same}")
+    return again.status_code == 200 and same
+
+
+def _refused(demo: Demo) -> bool:
+    _role, cert, path, name, media = _SENDS[0]
+    bad = _example(name, demo.today).replace(b"<TypeTitre>1</TypeTitre>", b"<TypeTitre>5</TypeTitre>")
+    with demo.client(cert) as client:
+        refused = client.post(path, content=bad, headers={"Content-Type": media})
+    codes = [(e["code"], e["field"]) for e in refused.json().get("errors", [])]
+    demo.say(f"-> {refused.status_code} {codes}")
+    return refused.status_code == 422
+
+
+def _back_office_reads(demo: Demo) -> bool:
+    with demo.client("backoffice") as client:
         feed = client.get("/v1/feed", params={"after": "0", "limit": 10})
-        if feed.status_code == 200:
-            events = feed.json().get("events", [])
-            echo(f"6. the back-office reads the feed: {[e['type'] for e in events]}")
-            dossier_id = events[0]["dossier_id"] if events else None
-        else:
-            dossier_id = None
-        if dossier_id is None:
-            return feed.status_code in (200, 404)
-        dossier = client.get(f"/v1/dossiers/{dossier_id}").json()
-        summary = {k: dossier[k] for k in ("dossier_id", "handling_body", "monthly_total", "intermediation")}
-        echo(f"   and the first dossier: {json.dumps(summary)}")
-        return True
+        events = feed.json().get("events", []) if feed.status_code == 200 else []
+        demo.say(f"feed -> {feed.status_code}: {[e['type'] for e in events]}")
+        if not events:
+            return False
+        dossier = client.get(f"/v1/dossiers/{events[0]['dossier_id']}").json()
+    summary = {k: dossier[k] for k in ("dossier_id", "handling_body", "monthly_total", "intermediation")}
+    demo.say(f"the first dossier: {json.dumps(summary)}")
+    return True
+
+
+def _mandates(demo: Demo) -> bool:
+    """The back-office records the mandates the debtors signed and the creditors' payout accounts
+    for the dossiers whose title brought bank details (a pre-fill, never a signature); the
+    greffe's dossier, without any, waits (`mandate-pending`)."""
+    ok, signed, waiting = True, [], []
+    with demo.client("backoffice") as client:
+        for dossier_id in demo.dossiers.values():
+            mandate = client.get(f"/v1/dossiers/{dossier_id}/mandate").json()
+            if mandate["account"] is None:
+                waiting.append(dossier_id)
+                continue
+            form = {**mandate["account"], "signed_on": demo.today.isoformat(), "method": "electronic"}
+            answer = client.put(f"/v1/dossiers/{dossier_id}/mandate", json={**form, "debit_day": 10})
+            payee = client.get(f"/v1/dossiers/{dossier_id}/payout-account").json()["account"]
+            paid_to = client.put(f"/v1/dossiers/{dossier_id}/payout-account", json=payee)
+            ok &= answer.status_code == 200 and paid_to.status_code == 200
+            signed.append(f"{dossier_id} {answer.json().get('status')} on {demo.today}")
+    demo.say(
+        "the back-office records the mandates the debtors signed (PUT /v1/dossiers/{id}/mandate) "
+        f"and the creditors' payout accounts: {', '.join(signed)}"
+    )
+    demo.say(f"{', '.join(waiting)} (no bank details yet) waits: mandate-pending")
+    return ok and len(signed) == 2
+
+
+def _webhooks(demo: Demo) -> bool:
+    assert demo.hooks is not None
+    received = demo.hooks.wait_for(len(demo.dossiers))
+    for hook in received[: len(demo.dossiers)]:
+        valid = "valid" if hook.signature_valid else "INVALID"
+        demo.say(
+            f"POST {hook.event_type} {hook.dossier_id}: signature {valid} (webhook-id {hook.webhook_id})"
+        )
+    return len(received) >= len(demo.dossiers) and all(h.signature_valid for h in received)
+
+
+def _collect(demo: Demo) -> bool:
+    """The first month due: the examples' (shifted) effective date, or the month after when that
+    month's debit day came before it."""
+    effective = date(2026, 12, 1) + (demo.today - EXAMPLES_DAY)
+    runs = _Runs(demo.gw, demo.config, demo.at)
+    period = f"{effective:%Y-%m}"
+    collection = runs.debits(period)
+    if collection.count == 0:
+        period = f"{date(effective.year + effective.month // 12, effective.month % 12 + 1, 1):%Y-%m}"
+        collection = runs.debits(period)
+    demo.collection = collection
+    demo.say(
+        f"{period}: {collection.count} SDD Core debits, {format_euros(collection.total_cents)} EUR, "
+        f"validated against the XSD, signed and dropped at {collection.channel_ref}"
+    )
+    left_out = ", ".join(f"{n} ({why})" for why, n in sorted(collection.skipped.items()))
+    demo.say(f"left out: {left_out or 'none'}")
+    return collection.file is not None and collection.count == 2
+
+
+def _bank(demo: Demo) -> bool:
+    collection = demo.collection
+    assert collection is not None
+    assert collection.file is not None
+    with demo.gw.store.read() as uow:
+        recorded = list(SqlPayments(uow.connection).debits_of_message(str(collection.message_id)))
+        source = {
+            d.end_to_end_id: getattr(uow.dossiers.get(d.dossier_id), "source_kind", "") for d in recorded
+        }
+    rejected = next(e2e for e2e, kind in source.items() if kind == "avocat")
+    demo.rejected_dossier = next(d.dossier_id for d in recorded if d.end_to_end_id == rejected)
+    demo.say(f"the lawyer's debtor (two children) has not enough money this month: {rejected} rejected AM04")
+    reports = answer_collection(
+        collection.file, demo.config.data_dir / "bank", rejects={rejected: "AM04"}, at=demo.at
+    )
+    for path in reports:
+        result = import_report(demo.gw, path)
+        demo.say(f"{result.message} imported: {dict(result.summary.counts)}")
+    return len(reports) == 2
+
+
+def _ledger(demo: Demo) -> bool:
+    with demo.client("backoffice") as client:
+        ledger = client.get(f"/v1/dossiers/{demo.rejected_dossier}/ledger").json()
+    month = ledger["months"][0]
+    reason = month["reason"]["code"] if month["reason"] else None
+    arrears, asf = format_euros(ledger["arrears_cents"]), format_euros(ledger["asf_complement_cents"])
+    demo.say(
+        f"{demo.rejected_dossier} {month['period']}: {month['status']}, reason {reason}, "
+        f"arrears {arrears} EUR, ASF to advance to the creditor {asf} EUR, one per child:"
+    )
+    for child in month["children"]:
+        if child["asf_complement_cents"] is None:
+            unavailable = month["asf_unavailable"] or {}
+            demo.say(f"child {child['child'] + 1}: ASF not computed ({unavailable.get('code')})")
+            continue
+        demo.say(
+            f"child {child['child'] + 1}: due {format_euros(child['due_cents'])}, "
+            f"ASF {format_euros(child['asf_complement_cents'])} "
+            f"({format_euros(child['asf_complement_net_cents'])} net of CRDS), "
+            f"recoverable from the debtor {format_euros(child['recoverable_cents'])}"
+        )
+    return bool(ledger["arrears_cents"] > 0 and len(month["children"]) == 2)
+
+
+def _revaluation(demo: Demo) -> bool:
+    return revaluation_step(demo.client, demo.say)
+
+
+def _payout(demo: Demo) -> bool:
+    collection = demo.collection
+    assert collection is not None
+    with demo.gw.store.read() as uow:
+        recorded = list(SqlPayments(uow.connection).debits_of_message(str(collection.message_id)))
+    paid_on = max(d.collection_date for d in recorded) + timedelta(days=1)
+    payout = _Runs(demo.gw, demo.config, demo.at).credits(paid_on)
+    demo.say(
+        f"on {paid_on}: {payout.count} SEPA credit transfer (purpose ALMY) of "
+        f"{format_euros(payout.total_cents)} EUR to the creditor whose debtor paid"
+    )
+    return payout.count == 1
+
+
+def _stop_and_verify(demo: Demo) -> bool:
+    demo.closing.close()  # the server, the webhook worker and the receiver stop; the archive closes
+    anchors = load_trust_anchors(demo.certs / "ca.pem")
+    settings = demo.config
+    blob_dir = settings.effective_archive_dir / "blobs"
+    with Archive.open(settings.effective_database_url, blob_dir) as archive, archive.store.read() as uow:
+        report = verify_archive(uow.connection, archive.blobs, trust_anchors=anchors)
+    demo.say(f"{report.entries} entries, {report.checkpoints} checkpoint(s), ok={report.ok}")
+    return report.ok
+
+
+# The walk-through, in order. A new step goes before the last one (which stops the gateway).
+STEPS: list[Step] = [
+    Step("a development PKI (CA, server, signer, one client certificate per role)", _pki),
+    Step("the gateway serves HTTPS with mutual TLS on a free loopback port", _serve),
+    Step("each source posts its example title", _intake),
+    Step("the greffe sends the same title again", _duplicate),
+    Step("a title of kind 5 (made executory by the fund itself) is refused", _refused),
+    Step("the back-office reads the feed, then a dossier", _back_office_reads),
+    Step("the back-office's webhook receives the same events, signed (Standard Webhooks)", _webhooks),
+    Step("the back-office records the signed mandates and the payout accounts", _mandates),
+    Step("the fund collects the first month due: one pain.008", _collect),
+    Step("a stand-in bank answers; its reports are imported and reconciled", _bank),
+    Step("the back-office reads the rejected dossier's ledger", _ledger),
+    Step("a judgment of 2023 is revalued; a month whose index is not published is held", _revaluation),
+    Step("the creditor whose debtor paid is paid: one pain.001", _payout),
+    Step("the gateway stops; the archive is verified offline", _stop_and_verify),
+]
+
+
+def run_demo(workdir: Path, echo: Echo, steps: Sequence[Step] = STEPS) -> int:
+    """Run the walk-through in `workdir`; returns 0 when every step behaved as expected (it stops at
+    the first that did not)."""
+    with ExitStack() as closing:
+        demo = Demo(workdir=workdir, echo=echo, today=datetime.now(UTC).date(), closing=closing)
+        for number, step in enumerate(steps, 1):
+            echo(f"{number}. {step.title}")
+            try:
+                passed = step.run(demo)
+            except Exception as exc:  # the demo reports what broke, then stops
+                demo.say(f"failed: {type(exc).__name__}: {exc}")
+                passed = False
+            if not passed:
+                echo(f"demo stopped at step {number}: SOMETHING WENT WRONG")
+                return 1
+    echo("demo finished: everything behaved as expected")
+    return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,100 +418,3 @@ class _Runs:
             staging_dir=s.data_dir / "staging",
             signer=gw.signer, archive=gw.archive, channel=bank_channel(s),
         )  # fmt: skip
-
-
-def _mandate_steps(base: str, certs: Path, today: date, echo: Echo) -> bool:
-    """The back-office records the mandates the debtors signed and the creditors' payout accounts
-    for the dossiers whose title brought bank details (a pre-fill, never a signature); the
-    greffe's dossier, without any, waits (`mandate-pending`)."""
-    with _client(base, certs, "backoffice") as client:
-        events = client.get("/v1/feed", params={"after": "0", "limit": 10}).json().get("events", [])
-        ok, signed, waiting = True, [], []
-        for dossier_id in [e["dossier_id"] for e in events if e["type"] == "dossier.accepted"]:
-            mandate = client.get(f"/v1/dossiers/{dossier_id}/mandate").json()
-            if mandate["account"] is None:
-                waiting.append(dossier_id)
-                continue
-            form = {
-                **mandate["account"],
-                "signed_on": today.isoformat(),
-                "method": "electronic",
-                "debit_day": 10,
-            }
-            answer = client.put(f"/v1/dossiers/{dossier_id}/mandate", json=form)
-            payee = client.get(f"/v1/dossiers/{dossier_id}/payout-account").json()["account"]
-            paid_to = client.put(f"/v1/dossiers/{dossier_id}/payout-account", json=payee)
-            ok &= answer.status_code == 200 and paid_to.status_code == 200
-            signed.append(f"{dossier_id} {answer.json().get('status')} on {today}")
-    echo(
-        "   the back-office records the mandates the debtors signed (PUT /v1/dossiers/{id}/mandate) "
-        f"and the creditors' payout accounts: {', '.join(signed)}; {', '.join(waiting)} (no bank "
-        "details yet) waits: mandate-pending"
-    )
-    return ok and len(signed) == 2
-
-
-def _money_steps(base: str, certs: Path, settings: Settings, gw: Gateway, *, today: date, echo: Echo) -> bool:
-    """Collect the first month due, let a stand-in bank reject one debit and credit the other,
-    reconcile, show the arrears ledger with its ASF advance, and pay the creditor collected for."""
-    if not _mandate_steps(base, certs, today, echo):
-        return False
-    effective = date(2026, 12, 1) + (today - EXAMPLES_DAY)  # the examples' shifted effective date
-    runs = _Runs(gw, settings, datetime.now(UTC))
-    period = f"{effective:%Y-%m}"
-    collection = runs.debits(period)
-    if collection.count == 0:  # the debit day of that month came before the effective date
-        period = f"{date(effective.year + effective.month // 12, effective.month % 12 + 1, 1):%Y-%m}"
-        collection = runs.debits(period)
-    echo(
-        f"7. the fund collects {period}: {collection.count} SDD Core debits, "
-        f"{format_euros(collection.total_cents)} EUR, one pain.008 validated, signed and dropped at "
-        f"{collection.channel_ref} (left out: {collection.skipped})"
-    )
-    if collection.file is None or collection.count != 2:
-        return False
-    with gw.store.read() as uow:
-        recorded = list(SqlPayments(uow.connection).debits_of_message(str(collection.message_id)))
-        by_e2e = {d.end_to_end_id: d.dossier_id for d in recorded}
-        kind = {d.end_to_end_id: getattr(uow.dossiers.get(d.dossier_id), "source_kind", "") for d in recorded}
-    # the lawyer's debtor (two children) has not enough money this month (AM04): the bank rejects it
-    rejected = next(e2e for e2e, source in kind.items() if source == "avocat")
-    bank_dir = settings.data_dir / "bank"
-    for path in answer_collection(collection.file, bank_dir, rejects={rejected: "AM04"}, at=runs.at):
-        result = import_report(gw, path)
-        echo(f"8. bank report {result.message} imported: {dict(result.summary.counts)}")
-    dossier_id = by_e2e[rejected]
-    with _client(base, certs, "backoffice") as client:
-        ledger = client.get(f"/v1/dossiers/{dossier_id}/ledger").json()
-    month = ledger["months"][0]
-    reason = month["reason"]["code"] if month["reason"] else None
-    arrears, asf = format_euros(ledger["arrears_cents"]), format_euros(ledger["asf_complement_cents"])
-    echo(
-        f"9. the back-office reads {dossier_id}'s ledger: {month['period']} {month['status']}, "
-        f"reason {reason}, arrears {arrears} EUR, ASF to advance to the creditor {asf} EUR, one per child:"
-    )
-    for child in month["children"]:
-        if child["asf_complement_cents"] is None:
-            unavailable = month["asf_unavailable"] or {}
-            echo(f"   child {child['child'] + 1}: ASF not computed ({unavailable.get('code')})")
-            continue
-        echo(
-            f"   child {child['child'] + 1}: due {format_euros(child['due_cents'])}, "
-            f"ASF {format_euros(child['asf_complement_cents'])} "
-            f"({format_euros(child['asf_complement_net_cents'])} net of CRDS), "
-            f"recoverable from the debtor {format_euros(child['recoverable_cents'])}"
-        )
-    paid_on = max(d.collection_date for d in recorded) + timedelta(days=1)
-    payout = runs.credits(paid_on)
-    echo(
-        f"10. payout on {paid_on}: {payout.count} SEPA credit transfer (purpose ALMY) of "
-        f"{format_euros(payout.total_cents)} EUR to the creditor whose debtor paid"
-    )
-    return bool(ledger["arrears_cents"] > 0 and len(month["children"]) == 2 and payout.count == 1)
-
-
-def demo_folder(base: Path | None = None) -> Path:
-    root = base or Path("var") / "demo"
-    folder = root / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder

@@ -45,7 +45,7 @@ def revaluation_step(client: Client, echo: Echo) -> bool:
             headers={"Content-Type": "application/xml"},
         )  # fmt: skip
     if sent.status_code != 201:
-        echo(f"10b. revaluation: the 2023 judgment was refused ({sent.status_code})")
+        echo(f"the 2023 judgment was refused ({sent.status_code})")
         return False
     dossier_id = sent.json()["receipt"]["dossier_id"]
     with client("backoffice") as back_office:
@@ -54,7 +54,7 @@ def revaluation_step(client: Client, echo: Echo) -> bool:
         ).json()["months"]
     by_period = {m["period"]: m for m in months}
     where = f"/v1/dossiers/{dossier_id}/schedule"
-    echo(f"10b. revaluation (L. 582-1 I CSS): a judgment of 2023-03-20, read at {where}")
+    echo(f"L. 582-1 I CSS: a judgment of 2023-03-20, read at {where}")
     for period in ("2023-12", "2024-01", "2024-04"):
         month = by_period[period]
         parts = []
@@ -67,9 +67,9 @@ def revaluation_step(client: Client, echo: Echo) -> bool:
                 else ""
             )
             parts.append(f"child {child['child']} {format_euros(child['due_cents'])}{used}")
-        echo(f"     {period}: " + "; ".join(parts))
+        echo(f"  {period}: " + "; ".join(parts))
     held = by_period["2025-04"]
     reasons = sorted({c["held"]["code"] for c in held["children"] if c["held"]})
-    echo(f"     2025-04: held {reasons}: `gateway indices missing --period 2025-04` lists it")
+    echo(f"  2025-04: held {reasons}: `gateway indices missing --period 2025-04` lists it")
     dues = [c["due_cents"] for c in by_period["2024-04"]["children"]]
     return dues == [18500, 15435] and held["held"] and reasons == ["index-missing"]

@@ -112,6 +112,17 @@ class Code(StrEnum):
     INDEX_MISSING = "index-missing"  # a month held: an index value its revaluation needs is unknown
     INDEX_FILE_INVALID = "index-file-invalid"  # `gateway indices import`: not an INSEE series export
     INVALID_PERIOD = "invalid-period"  # a month that is not YYYY-MM, or a range that ends before it starts
+    # the stand-in bank (gateway bank simulate): what it is asked to reject must exist
+    UNKNOWN_END_TO_END_ID = "unknown-end-to-end-id"
+    UNKNOWN_REASON_CODE = "unknown-reason-code"
+    # the command line (gateway.cli.failure; exit statuses in docs/install.md)
+    USAGE_ERROR = "usage-error"
+    IO_ERROR = "io-error"
+    DATABASE_UNAVAILABLE = "database-unavailable"
+    INTERNAL_ERROR = "internal-error"
+    INTERRUPTED = "interrupted"
+    NOT_DEAD = "not-dead"  # `deliveries retry` of a delivery that is pending or delivered
+    UNHEALTHY = "unhealthy"  # `gateway healthcheck`: the server did not answer 200
 
 
 Severity = Literal["error", "warning"]

@@ -46,3 +46,6 @@ def configure(level: str = "INFO") -> None:
     handler.addFilter(RedactingFilter())
     root.addHandler(handler)
     root.setLevel(level)
+    # alembic says "Context impl SQLiteImpl", "Will assume transactional DDL" at every start: noise
+    # in a command's output; a migration that fails raises, and is reported as an error.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

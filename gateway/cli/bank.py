@@ -48,10 +48,7 @@ def import_command(files: tuple[Path, ...], as_json: bool) -> None:
     from gateway.config import Settings
     from gateway.errors import GatewayError
 
-    try:
-        gateway = build(Settings())
-    except GatewayError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    gateway = build(Settings())
     refused = False
     with gateway:
         for path in files:

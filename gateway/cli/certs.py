@@ -26,12 +26,8 @@ def certs() -> None:
 def init(directory: Path | None, force: bool) -> None:
     """Create the dev CA, server, signer and per-role client certificates; idempotent."""
     from gateway.config import Settings
-    from gateway.errors import GatewayError
     from gateway.pki import init_dev_pki
 
     target = directory if directory is not None else Settings().certs_dir
-    try:
-        init_dev_pki(target, force=force)
-    except GatewayError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    init_dev_pki(target, force=force)
     click.echo(f"development PKI ready in {target}")

@@ -10,6 +10,7 @@ from gateway.cli import (  # noqa: F401
     certs,
     deliveries,
     demo,
+    health,
     indices,
     ingest,
     ledger,

@@ -4,34 +4,28 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from gateway.cli import main
+from gateway.cli import failure, main
+from gateway.errors import Code
 
 if TYPE_CHECKING:
     from gateway.config import Settings
-    from gateway.store.deliveries import SqlDeliveries
+    from gateway.store.deliveries import DeliveryRow, SqlDeliveries
 
 
 def _settings() -> Settings:
-    from pydantic import ValidationError
-
     from gateway.config import Settings
 
-    try:
-        return Settings()
-    except ValidationError as exc:
-        # Field names only: the values may be secrets (GATEWAY_WEBHOOKS).
-        fields = ", ".join("GATEWAY_" + "__".join(map(str, e["loc"])).upper() for e in exc.errors())
-        raise click.ClickException(f"configuration-error: invalid setting(s) {fields}") from None
+    # An invalid setting is reported by its name only (gateway.cli.failure): values may be secrets.
+    return Settings()
 
 
 @contextmanager
@@ -71,24 +65,17 @@ def deliver(once: bool) -> None:
     from gateway import logs
     from gateway.bootstrap import build
     from gateway.delivery.wiring import worker_from_settings
-    from gateway.errors import GatewayError
 
-    logs.configure()
+    logs.configure("WARNING" if once else "INFO")  # --once: the JSON summary says it all
     # httpx logs every request with its full URL, whose path may hold a subscription's token;
     # the worker logs each attempt itself, with the host only.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = _settings()
-    try:
-        gateway = build(settings)
-    except GatewayError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    gateway = build(settings)
     with gateway:
-        try:
-            worker = worker_from_settings(
-                settings, store=gateway.store, archive=gateway.archive, signer=gateway.signer
-            )
-        except GatewayError as exc:
-            raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+        worker = worker_from_settings(
+            settings, store=gateway.store, archive=gateway.archive, signer=gateway.signer
+        )
         if not worker.endpoints:
             click.echo("no webhook subscriptions configured (GATEWAY_WEBHOOKS): nothing to deliver", err=True)
             if not worker.deliveries.has_pending():
@@ -153,6 +140,7 @@ def retry(all_dead: bool, subscription: str | None, ids: tuple[int, ...]) -> Non
             None if all_dead else list(ids), now=datetime.now(UTC), subscription=subscription
         )
         subscriptions = repo.subscriptions_of(requeued)
+        left = {n: repo.get(n) for n in sorted(set(ids) - set(requeued))}
     _emit({"requeued": requeued})
     configured = {sub.key for sub in _settings().webhooks}
     for missing in sorted(subscriptions - configured):
@@ -163,7 +151,18 @@ def retry(all_dead: bool, subscription: str | None, ids: tuple[int, ...]) -> Non
             " again (subscription-removed) unless a worker serves it",
             err=True,
         )
-    left = sorted(set(ids) - set(requeued))
     if left:
-        click.echo(f"not dead, left alone: {left}", err=True)
-        sys.exit(1)
+        _left_alone(left)
+
+
+def _left_alone(left: dict[int, DeliveryRow | None]) -> NoReturn:
+    """One line for the ids given that were not re-queued: unknown ones, then those not dead."""
+    unknown = [str(n) for n, row in left.items() if row is None]
+    alive = [f"{n} is {row.status}" for n, row in left.items() if row is not None]
+    said = ([f"no delivery {', '.join(unknown)}"] if unknown else []) + alive
+    failure.fail(
+        "gateway deliveries retry",
+        Code.NOT_FOUND if unknown else Code.NOT_DEAD,
+        "; ".join(said) + " (left alone: only dead deliveries are re-queued)",
+        hint="see 'gateway deliveries list --status dead'",
+    )

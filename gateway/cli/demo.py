@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -16,14 +18,24 @@ from gateway.cli import main
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where to work (default: a new folder under var/demo/).",
+    help="Work in this folder and keep it (default: a temporary folder, removed at the end).",
 )
-def demo_command(directory: Path | None) -> None:
+@click.option(
+    "--keep", is_flag=True, help="Keep the temporary folder (certificates, database, archive, files)."
+)
+def demo_command(directory: Path | None, keep: bool) -> None:
     """A narrated walk-through: certificates, the HTTPS service, each source posting a title,
-    receipts, the back-office and the archive."""
-    from gateway.demo import demo_folder, run_demo
+    receipts, the back-office's feed and webhooks, a collection, the bank's answers, a ledger, a
+    payout and the archive. Exit 0 when every step behaved as expected, 1 otherwise."""
+    from gateway.demo import run_demo
 
-    folder = directory or demo_folder()
+    folder = directory if directory is not None else Path(tempfile.mkdtemp(prefix="gateway-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
-    click.echo(f"demo folder: {folder}")
-    sys.exit(run_demo(folder, click.echo))
+    removed = directory is None and not keep
+    try:
+        status = run_demo(folder, click.echo)
+    finally:
+        if removed:
+            shutil.rmtree(folder, ignore_errors=True)
+    click.echo(f"the demo's folder was {'removed' if removed else 'kept'}: {folder}")
+    sys.exit(status)

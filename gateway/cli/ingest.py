@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 import click
 
 from gateway.cli import main
+from gateway.cli.failure import CommandFailed
 from gateway.cli.validate import SOURCES, read_input
 from gateway.problem import rejection_problem
 
@@ -102,7 +103,6 @@ def ingest_command(
     line says `"outcome": "failed"` and why; the others of its batch are stored all the same)."""
     from gateway.bootstrap import build
     from gateway.config import Settings
-    from gateway.errors import GatewayError
     from gateway.intake import (
         PreparedBatch,
         Submission,
@@ -114,10 +114,7 @@ def ingest_command(
     if not files and paths_from is None:
         raise click.UsageError("give FILES, a folder or --paths-from")
     jobs = min(os.cpu_count() or 1, 8) if jobs is None else jobs
-    try:
-        gateway = build(Settings())
-    except GatewayError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    gateway = build(Settings())
     who = sender or f"cli:{source}"
     rejected = failed = False
     paths = expand(files, paths_from)
@@ -139,7 +136,7 @@ def ingest_command(
                     payloads.append(read_input(file))
                 except OSError as exc:
                     finish()
-                    raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
+                    raise CommandFailed("io-error", f"cannot read {file}: {exc.strerror}") from None
             if pool is None and jobs and len(payloads) >= MIN_POOLED:
                 pool = stack.enter_context(validation_pool(gateway.intake, jobs))
             # validation of this batch runs in the pool while the previous one is stored

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 
 from gateway.cli import main
+from gateway.cli.progress import Progress
 from gateway.domain.money import format_euros
 
 
@@ -71,7 +72,7 @@ def debits_command(period: str, version: str) -> None:
     with build(settings) as gw:
         with gw.store.read() as uow:
             total = SqlPayments(uow.connection).count_dossiers()
-        with click.progressbar(length=total, label=f"dossiers for {period}", file=sys.stderr) as bar:
+        with Progress(f"dossiers for {period}", total=total) as bar:
             report = run_debits(
                 gw.store,
                 period=period,
@@ -106,7 +107,7 @@ def credits_command(day: datetime, version: str) -> None:
     from gateway.sepa.model import Pain001Version
 
     settings = Settings()
-    with build(settings) as gw:
+    with build(settings) as gw, Progress(f"settled debits read for {day.date()}") as bar:
         report = run_credits(
             gw.store,
             execution_date=day.date(),
@@ -117,6 +118,7 @@ def credits_command(day: datetime, version: str) -> None:
             archive=gw.archive,
             channel=bank_channel(settings),
             version=Pain001Version(version),
+            progress=bar.update,
         )
     _report(report)
 
@@ -147,8 +149,34 @@ def files_command() -> None:
     from gateway.store.payments import SqlPayments
 
     with build(Settings()) as gw, gw.store.read() as uow:
-        for row in SqlPayments(uow.connection).files():
-            total = format_euros(row.total_cents)
-            click.echo(
-                f"{row.message_id}  {row.kind}  {row.label}  {row.count:>8}  {total:>14}  {row.channel_ref}"
-            )
+        rows = [
+            (r.message_id, r.kind, r.label, str(r.count), format_euros(r.total_cents), r.channel_ref or "")
+            for r in SqlPayments(uow.connection).files()
+        ]
+    if not rows:
+        click.echo("no SEPA file emitted yet ('gateway sepa debits --period YYYY-MM' makes one)", err=True)
+        return
+    for line in table(_FILES_HEADER, rows, right=_FILES_RIGHT):
+        click.echo(line)
+
+
+_FILES_HEADER = ("message id", "kind", "label", "transactions", "total EUR", "sent to")
+_FILES_RIGHT = frozenset({3, 4})  # numbers are right-aligned
+
+
+def table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], *, right: frozenset[int]) -> list[str]:
+    """Aligned columns under a header.
+
+    >>> table(("a", "count"), [("x", "12"), ("yyy", "3")], right=frozenset({1}))
+    ['a    count', 'x       12', 'yyy      3']
+    """
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+
+    def fit(cells: tuple[str, ...]) -> str:
+        placed = (
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+        return "  ".join(placed).rstrip()
+
+    return [fit(header), *(fit(row) for row in rows)]

@@ -72,8 +72,16 @@ class EventFeed:
         if not 1 <= limit <= MAX_LIMIT:
             raise MalformedPayload(f"limit is between 1 and {MAX_LIMIT}", field="limit")
         with self.store.read() as uow:
-            # One more than asked says whether another page follows without a second query.
-            rows = list(uow.events.read_after(after, limit + 1))
+            # One more than asked says whether another page follows without a second query; and the
+            # cursor's own event first, to tell a cursor the feed gave out (every `next` is the id of
+            # an event it showed) from one it never did, which would silently skip events.
+            rows = list(uow.events.read_after(after - 1 if after else 0, limit + (2 if after else 1)))
+        if after:
+            if not rows or rows[0].event_id != after:
+                raise MalformedPayload(
+                    "the cursor is not one the feed gave out (no such event)", field="after"
+                )
+            rows = rows[1:]
         shown = rows[:limit]
         next_cursor = format_cursor(shown[-1].event_id) if shown else format_cursor(after)
         return FeedPage([event_document(e) for e in shown], next_cursor, len(rows) > limit)

@@ -10,6 +10,7 @@ synchronous code. One HttpSender belongs to one thread.
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -63,6 +65,54 @@ def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> time
     return min(delay, MAX_RETRY_AFTER)
 
 
+_KINDS: tuple[tuple[type[httpx.HTTPError], str], ...] = (
+    (httpx.ConnectError, "connect error"),
+    (httpx.ReadError, "read error"),
+    (httpx.WriteError, "write error"),
+    (httpx.RemoteProtocolError, "protocol error"),
+    (httpx.ProxyError, "proxy error"),
+    (httpx.UnsupportedProtocol, "unsupported protocol"),
+    (httpx.TooManyRedirects, "too many redirects"),
+)
+
+
+def _cause(exc: BaseException) -> str:
+    """What the operating system or TLS said, in words that carry no URL (hence no token)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"certificate verify failed ({seen.verify_message})"
+        if isinstance(seen, ssl.SSLError):
+            return f"TLS error ({seen.reason or 'handshake failed'})"
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, ConnectionResetError):
+            return "connection reset"
+        if isinstance(seen, socket.gaierror):
+            return "host name not resolved"
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror.lower()
+        seen = seen.__cause__ or seen.__context__
+    return ""
+
+
+def transport_failure(exc: httpx.HTTPError, url: str) -> str:
+    """`connect error: connection refused to 127.0.0.1:9` for a delivery's `last_error`: what failed
+    and where (host and port only: a URL's path, query or user part may hold a secret).
+
+    >>> transport_failure(httpx.ConnectError("x"), "https://user:pw@bo.example/hooks/t0k3n?k=1")
+    'connect error to bo.example:443'
+    """
+    kind = next((name for cls, name in _KINDS if isinstance(exc, cls)), type(exc).__name__)
+    cause = _cause(exc)
+    try:
+        parts = urlsplit(url)
+        where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    except ValueError:
+        where = "the subscription's host"
+    return f"{kind}: {cause} to {where}" if cause else f"{kind} to {where}"
+
+
 class Sender(Protocol):
     def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> SendResult: ...
 
@@ -105,8 +155,7 @@ class HttpSender:
         except (TimeoutError, httpx.TimeoutException):
             return SendResult(None, "timeout")
         except httpx.HTTPError as exc:
-            # The class name only: messages may carry the URL, whose path can hold a token.
-            return SendResult(None, type(exc).__name__)
+            return SendResult(None, transport_failure(exc, url))
 
     def close(self) -> None:
         if self._client is not None:

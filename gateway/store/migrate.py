@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
 
+from gateway.resources import MIGRATIONS_DIR
 from gateway.store.engine import BEGIN_MODE_OPTION
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Arbitrary constant key: replicas starting together on PostgreSQL migrate one after the other.
 _PG_MIGRATION_LOCK = 0x6761_7465_0001
 

@@ -13,12 +13,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+import pytest
 
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import open_sql_store
 from gateway.webhooks_verify import verify
 from tests.e2e.harness import free_port, tls_context, wait_until_ready
 from tests.unit.delivery.support import SECRET, add_events
+
+pytestmark = pytest.mark.slow  # subprocesses, servers or kill -9: -m "not slow" leaves them out
 
 
 def test_serve_pushes_outbox_events_and_serves_the_feed(e2e_pki: Path, tmp_path: Path) -> None:

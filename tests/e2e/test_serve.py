@@ -13,6 +13,8 @@ import pytest
 
 from tests.e2e.harness import free_port, tls_context, wait_until_ready
 
+pytestmark = pytest.mark.slow  # subprocesses, servers or kill -9: -m "not slow" leaves them out
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "greffe-1.xml"
 
 

@@ -12,10 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 
 from gateway.archive import Archive, verify_archive
 from gateway.signing import load_trust_anchors
 from tests.e2e.harness import free_port, tls_context, wait_until_ready
+
+pytestmark = pytest.mark.slow  # subprocesses, servers or kill -9: -m "not slow" leaves them out
 
 EXAMPLE = (Path(__file__).resolve().parents[2] / "schemas" / "examples" / "greffe-1.xml").read_bytes()
 

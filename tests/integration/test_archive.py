@@ -355,9 +355,9 @@ def test_any_append_and_checkpoint_pattern_verifies_and_proves(
 
 def test_cli_with_a_database_it_cannot_open_says_so_in_one_line(tmp_path: Path) -> None:
     done = CliRunner().invoke(main, ["archive", "verify", "--database", "nosuch://user:s3cret@db/x"])
-    assert done.exit_code == 1
-    assert (
-        done.output.strip()
-        == "Error: configuration-error: cannot open the archive's database (NoSuchModuleError)"
+    assert done.exit_code == 3  # configuration (docs/install.md, exit statuses)
+    assert done.output.strip() == (
+        "gateway archive verify: configuration-error: cannot open the archive's database"
+        " (NoSuchModuleError); check the GATEWAY_* settings and the certificates (docs/install.md)"
     )
     assert "s3cret" not in done.output

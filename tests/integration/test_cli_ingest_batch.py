@@ -11,6 +11,8 @@ from click.testing import CliRunner
 
 from tests.integration.test_cli_intake import EXAMPLES, gateway
 
+pytestmark = pytest.mark.slow  # subprocesses, servers or kill -9: -m "not slow" leaves them out
+
 GREFFE = (EXAMPLES / "greffe-1.xml").read_bytes()
 
 

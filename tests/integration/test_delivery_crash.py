@@ -23,6 +23,8 @@ from gateway.store.sql import open_sql_store
 from gateway.webhooks_verify import WebhookVerificationError, verify
 from tests.unit.delivery.support import SECRET, add_events
 
+pytestmark = pytest.mark.slow  # subprocesses, servers or kill -9: -m "not slow" leaves them out
+
 EVENTS = 12
 DOSSIERS = ["DOS-A", "DOS-B", "DOS-C", "DOS-D"]
 HANG_ON_REQUEST = 5  # the worker is killed while this request waits for its answer

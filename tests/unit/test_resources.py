@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path, PurePosixPath
 
-from gateway.resources import EXAMPLES_DIR, ISO20022_DIR, SCHEMAS_DIR
+from gateway.resources import EXAMPLES_DIR, ISO20022_DIR, MIGRATIONS_DIR, SCHEMAS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,3 +26,19 @@ def test_package_data_covers_every_schema_file() -> None:
         if path.is_file():
             relative = PurePosixPath("schemas") / path.relative_to(ROOT / "schemas").as_posix()
             assert relative in shipped, relative
+
+
+def test_package_code_finds_its_files_through_importlib_resources() -> None:
+    # `Path(__file__).parents[3] / "schemas"` pointed outside site-packages once installed (issue 14).
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in (ROOT / "gateway").rglob("*.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "Path(__file__)" in line or "parents[" in line
+    ]
+    assert offenders == []
+
+
+def test_migrations_are_package_data() -> None:
+    assert (MIGRATIONS_DIR / "env.py").is_file()
+    assert sorted(MIGRATIONS_DIR.glob("versions/0001_*.py"))

@@ -21,5 +21,5 @@ from gateway.cli import main
 def test_a_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
     monkeypatch.setenv(variable, value)
     done = CliRunner().invoke(main, ["serve"])
-    assert done.exit_code == 1
+    assert done.exit_code == 3  # configuration (gateway.cli.failure)
     assert f"configuration-error: invalid setting(s) {variable}" in done.output

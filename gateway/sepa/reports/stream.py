@@ -25,9 +25,10 @@ from typing import BinaryIO
 from lxml import etree
 
 from gateway.errors import Code, ConfigurationError, GatewayError, MalformedPayload, SchemaViolation
+from gateway.resources import ISO20022_DIR
 from gateway.sepa.reports.model import SUPPORTED
 
-SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas" / "iso20022"
+SCHEMA_DIR = ISO20022_DIR
 NAMESPACE_PREFIX = "urn:iso:std:iso:20022:tech:xsd:"
 _PROLOG_LIMIT = 1 << 16
 _ROOT_START = re.compile(rb"<[A-Za-z_]")

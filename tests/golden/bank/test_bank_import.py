@@ -192,6 +192,7 @@ def test_invalid_report_is_archived_and_rolls_back(gateway: Gateway, tmp_path: P
         assert gateway.archive.blob(refused.blob_sha256) == bad.read_bytes()
 
 
+@pytest.mark.slow
 def test_cli_prints_a_summary_table_and_exit_codes(tmp_path: Path, dev_pki: Path) -> None:
     env = {**os.environ, "GATEWAY_CERTS_DIR": str(dev_pki)}
     setup = build(Settings(data_dir=tmp_path / "var", certs_dir=dev_pki))

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -82,7 +86,17 @@ def test_list_and_retry_dead_deliveries(env: dict[str, str], db: SqlStore) -> No
     code, out, err = run(env, "deliveries", "retry", "2", "3")
     assert code == 1  # 3 was pending, not dead
     assert json.loads(out) == {"requeued": [2]}
-    assert "not dead, left alone: [3]" in err
+    assert err.splitlines()[-1] == (
+        "gateway deliveries retry: not-dead: 3 is pending (left alone: only dead deliveries are re-queued);"
+        " see 'gateway deliveries list --status dead'"
+    )
+
+    code, out, err = run(env, "deliveries", "retry", "12", "15")
+    assert code == 1  # 12 and 15 were never deliveries: said so (issue 14)
+    assert json.loads(out) == {"requeued": []}
+    assert err.splitlines()[-1].startswith(
+        "gateway deliveries retry: not-found: no delivery 12, 15 (left alone"
+    )
     code, out, _ = run(env, "deliveries", "retry", "--all-dead")
     assert (code, json.loads(out)) == (0, {"requeued": [1]})
     assert SqlDeliveries(db).counts() == {"pending": 3, "delivered": 0, "dead": 0}
@@ -131,7 +145,7 @@ def test_deliver_without_subscriptions_says_so(env: dict[str, str]) -> None:
 def test_a_bad_secret_is_refused_without_being_echoed(env: dict[str, str], secret: str, message: str) -> None:
     hooks = json.dumps([{"url": URL, "secret": secret}])
     result = CliRunner().invoke(main, ["deliver", "--once"], env=env | {"GATEWAY_WEBHOOKS": hooks})
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # configuration (gateway.cli.failure)
     assert message in result.output
     assert secret.removeprefix("whsec_") not in result.output
 
@@ -294,3 +308,25 @@ def test_without_any_subscription_pending_deliveries_are_still_set_aside(
     assert json.loads(out)["unsubscribed"] == 1
     assert SqlDeliveries(db).counts() == {"pending": 0, "delivered": 0, "dead": 1}
     assert background_from_settings(none, store=db, archive=nowhere, signer=FakeSigner()) is None
+
+
+def test_deliver_once_is_quiet_and_says_what_failed(env: dict[str, str], db: SqlStore) -> None:
+    # issue 14: alembic INFO lines and per-attempt logs in `--once` output; last_error "ConnectError"
+    add_events(db, ["DOS-1"])
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, never listening: refused
+    hooks = json.dumps([{"url": f"http://127.0.0.1:{port}/hooks/t0k3n", "secret": SECRET, "id": "bo"}])
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "deliver", "--once"],
+        env=os.environ | env | {"GATEWAY_WEBHOOKS": hooks},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert json.loads(done.stdout)["retried"] == 1
+    (row,) = SqlDeliveries(db).list_rows()
+    assert row.last_error == f"connect error: connection refused to 127.0.0.1:{port}"

@@ -175,6 +175,19 @@ def test_a_cursor_we_never_gave_is_a_400_problem(client: AppClient, cursor: str)
     assert [(e["code"], e["field"]) for e in answer.json()["errors"]] == [("malformed-payload", "after")]
 
 
+@pytest.mark.parametrize("cursor", ["999", "4"])
+def test_a_well_formed_cursor_past_the_last_event_is_a_400_problem(
+    client: AppClient, feed_store: Store, cursor: str
+) -> None:
+    # issue 14: `after=999` answered 200 with `next: "999"`: a stale cursor silently skipped events.
+    publish(feed_store, ["DOS-1", "DOS-2", "DOS-3"])
+    answer = client.get("/v1/feed", params={"after": cursor}, headers=BACK_OFFICE)
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert [(e["code"], e["field"]) for e in answer.json()["errors"]] == [("malformed-payload", "after")]
+    assert ids(page(client, after="3")) == []  # the last event's id is a cursor the feed gives out
+
+
 @pytest.mark.parametrize("limit", ["0", "1001", "-5", "ten"])
 def test_a_limit_outside_1_to_1000_is_a_400_problem(client: AppClient, limit: str) -> None:
     answer = client.get("/v1/feed", params={"limit": limit}, headers=BACK_OFFICE)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from gateway.delivery.sender import HttpSender, retry_after
+from gateway.pki import init_dev_pki
 
 
 def serve_once(handler: Callable[[socket.socket], None]) -> Iterator[str]:
@@ -69,6 +73,20 @@ def trickling() -> Iterator[str]:
 
 
 @pytest.fixture
+def untrusted_tls(tmp_path: Path) -> Iterator[str]:
+    """A TLS receiver whose certificate comes from the dev CA, which the sender does not trust."""
+    init_dev_pki(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server-key.pem")
+
+    def handler(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError):  # the client gives up during the handshake
+            context.wrap_socket(conn, server_side=True).close()
+
+    yield from (url.replace("http://", "https://") for url in serve_once(handler))
+
+
+@pytest.fixture
 def accepting() -> Iterator[str]:
     def handler(conn: socket.socket) -> None:
         body = read_request(conn)
@@ -102,7 +120,22 @@ def test_nobody_listening_is_a_connect_error() -> None:
         port = s.getsockname()[1]  # bound, not listening: connections are refused
         with HttpSender(2.0) as sender:
             result = sender.send(f"http://127.0.0.1:{port}/hook", b"{}", {})
-    assert (result.ok, result.status_code, result.error) == (False, None, "ConnectError")
+    # what failed and where, never the path (issue 14: it was just "ConnectError")
+    assert (result.ok, result.status_code) == (False, None)
+    assert result.error == f"connect error: connection refused to 127.0.0.1:{port}"
+
+
+def test_an_unknown_host_is_named_by_host_and_port_only() -> None:
+    with HttpSender(5.0) as sender:
+        result = sender.send("http://no-such-host.invalid:8080/hooks/s3cr3t?token=x", b"{}", {})
+    assert result.error == "connect error: host name not resolved to no-such-host.invalid:8080"
+
+
+def test_a_receiver_with_an_untrusted_certificate_is_named(untrusted_tls: str) -> None:
+    with HttpSender(5.0) as sender:
+        result = sender.send(untrusted_tls, b"{}", {})
+    assert result.error is not None
+    assert result.error.startswith("connect error: certificate verify failed ("), result.error
 
 
 @pytest.mark.parametrize(

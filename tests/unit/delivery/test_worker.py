@@ -114,7 +114,7 @@ def test_5xx_then_success_waits_the_jittered_backoff(
     [
         (httpx.ReadTimeout("slow"), "timeout"),
         (httpx.ConnectTimeout("slow"), "timeout"),
-        (httpx.ConnectError("refused"), "ConnectError"),
+        (httpx.ConnectError("refused"), "connect error to bo.example:443"),
     ],
 )
 @respx.mock
@@ -256,7 +256,7 @@ def test_logs_name_ids_and_hosts_never_payloads_paths_or_secrets(
         worker.drain()
     text = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("gateway"))
     assert "delivery 1 event 1 to bo.example attempt 1: HTTP 500, retry" in text
-    assert "attempt 2: ConnectError" in text
+    assert "attempt 2: connect error to bo.example:443" in text
     for secret_or_personal in ("2850775123456", "/hooks", SECRET, SECRET.removeprefix("whsec_")):
         assert secret_or_personal not in text
     assert SECRET.removeprefix("whsec_") not in repr(endpoint())
