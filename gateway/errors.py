@@ -21,6 +21,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+from gateway.sanitize import xml_safe
+
+# an echoed field path (a sender's own key or element name) is cut to this many characters
+MAX_FIELD_CHARS = 256
+
 
 class Code(StrEnum):
     """Stable error and warning codes (CONTRACT.md §5). Add codes; never rename one."""
@@ -78,6 +83,9 @@ class Code(StrEnum):
     RECONCILE_DUPLICATE = "reconcile-duplicate"  # warning: same fact reported twice, nothing changed
     RECONCILE_UNEXPECTED_STATUS = "reconcile-unexpected-status"  # warning: e.g. a reject after settlement
     RECONCILE_DUPLICATE_REPORT = "reconcile-duplicate-report"  # warning: the whole report was seen before
+    # hold under attack (issue 12)
+    LIMIT_EXCEEDED = "limit-exceeded"  # too deep, too many elements, a text or name too long
+    UNPROCESSABLE_PAYLOAD = "unprocessable-payload"  # last resort: an input no check foresaw
 
 
 Severity = Literal["error", "warning"]
@@ -92,6 +100,15 @@ class Issue:
     message: str
     severity: Severity = "error"
 
+    def __post_init__(self) -> None:
+        # a path or message may echo the sender's own text (an unexpected key): it must stay
+        # encodable in a receipt, a problem document and the canonical XML, whatever was sent
+        field = xml_safe(self.field)
+        if len(field) > MAX_FIELD_CHARS:
+            field = field[:MAX_FIELD_CHARS] + "…"
+        object.__setattr__(self, "field", field)
+        object.__setattr__(self, "message", xml_safe(self.message))
+
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "field": self.field, "message": self.message}
 
@@ -102,7 +119,7 @@ class GatewayError(Exception):
     default_code: str = "error"
 
     def __init__(self, message: str, *, code: str | None = None, field: str = "") -> None:
-        super().__init__(message)
+        super().__init__(xml_safe(message))
         self.issues: tuple[Issue, ...] = (Issue(code or self.default_code, field, message),)
 
     @classmethod

@@ -306,11 +306,18 @@ def settle(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResu
         checked = checks[n]
         if checked.failure is not None:
             answers[n] = checked.failure
-        elif checked.validated is None:
-            assert checked.error is not None
-            outcomes[n] = _rejection(services, items[n], checked.error)
-        else:
-            outcomes[n] = _acceptance(services, items[n], checked)
+            continue
+        try:  # a receipt that cannot be made (encoded, signed) fails its title alone
+            if checked.validated is None:
+                assert checked.error is not None
+                outcomes[n] = _rejection(services, items[n], checked.error)
+            else:
+                outcomes[n] = _acceptance(services, items[n], checked)
+        except Exception as exc:
+            log.error(
+                "the receipt of a %s title could not be made: %s", items[n].source.value, type(exc).__name__
+            )
+            answers[n] = exc
     stored = _store_all(services, [(items[n], outcome) for n, outcome in outcomes.items()])
     evidence = [
         NewEntry("inbound-payload", batch[n].payload, checks[n].payload_signature, items[n].meta)

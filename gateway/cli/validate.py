@@ -14,13 +14,21 @@ from gateway.cli import main
 from gateway.domain.transmission import SourceKind
 from gateway.errors import GatewayError
 from gateway.problem import problem
+from gateway.sanitize import xml_safe
 from gateway.validation import validate
 
 SOURCES = [s.value for s in SourceKind]
 
 
+# `gateway validate` exit codes (docs/robustness.md)
+EXIT_VALID, EXIT_REFUSED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
 def dump(doc: Any) -> None:
-    click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    # always valid UTF-8 on stdout, whatever a sender's text held (lone surrogates become U+FFFD)
+    text = xml_safe(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.buffer.flush()
 
 
 def received_at_for(today: date | None) -> datetime:
@@ -45,19 +53,27 @@ def read_input(file: str) -> bytes:
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 def validate_command(source: str, today: datetime | None, file: str) -> None:
     """Validate FILE (or - for stdin) as SOURCE sends it: exit 0 and the canonical dossier JSON,
-    or exit 1 and an RFC 9457 problem JSON listing every error found."""
+    or exit 1 and an RFC 9457 problem JSON listing every error found. Exit 2: wrong usage or FILE
+    unreadable; exit 3: the gateway itself failed (one line on stderr, no traceback)."""
     try:
         data = read_input(file)
     except OSError as exc:
-        raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
+        click.echo(f"Error: cannot read {xml_safe(file)}: {exc.strerror}", err=True)
+        sys.exit(EXIT_USAGE)
     received_at = received_at_for(today.date() if today else None)
     try:
         result = validate(source, data, received_at=received_at)
+        dossier = result.dossier
     except GatewayError as exc:
         warnings = [i for i in exc.issues if i.severity == "warning"]
         dump(problem(exc, warnings=warnings))
-        sys.exit(1)
-    dump(result.dossier)
+        sys.exit(EXIT_REFUSED)
+    except Exception as exc:  # a bug of ours, not the title's fault: never a traceback (it may quote it)
+        click.echo(
+            f"internal-error: {type(exc).__name__} while validating; the title was not judged", err=True
+        )
+        sys.exit(EXIT_INTERNAL)
+    dump(dossier)
 
 
 @main.command("dossier-schemas")

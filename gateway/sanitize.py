@@ -1,0 +1,36 @@
+"""Text that leaves the gateway (receipts, problems, logs, stdout) must be safe to encode and to quote.
+
+Two rules, applied where such text is made rather than where it is sent:
+
+- `xml_safe`: only characters XML 1.0 allows (§2.2 Char), hence also only characters UTF-8 can
+  encode. A lone surrogate (`"\\udc80"` in a JSON key) or U+FFFF echoed in an error message must not
+  make the receipt, the canonical XML or the problem document impossible to write.
+- `unquoted`: libraries (libxml2, xmlschema) quote the value they refused (`Failed to parse QName
+  'DateNaissance:1985-03-14'`); a sent value may be personal data, so quoted parts are replaced.
+"""
+
+from __future__ import annotations
+
+import re
+
+REPLACEMENT = "\ufffd"
+# the complement of XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|‘[^’]*’|“[^”]*”")
+QUOTED_MASK = "'…'"
+
+
+def xml_safe(text: str) -> str:
+    """`text` with every character XML 1.0 forbids (controls, lone surrogates, U+FFFE/F) as U+FFFD."""
+    return _NOT_XML_CHAR.sub(REPLACEMENT, text)
+
+
+def first_bad_char(text: str) -> int | None:
+    """The index of the first character XML 1.0 forbids in `text`, or None."""
+    found = _NOT_XML_CHAR.search(text)
+    return None if found is None else found.start()
+
+
+def unquoted(message: str) -> str:
+    """A library's message with every quoted part masked: it may quote a sent value."""
+    return _QUOTED.sub(QUOTED_MASK, message)
