@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import multiprocessing
+import os
 import secrets
 import signal
 from collections.abc import Callable, Mapping, Sequence
@@ -47,6 +48,7 @@ from gateway.errors import (
     RuleViolation,
     SchemaViolation,
 )
+from gateway.orphans import die_with_parent
 from gateway.problem import problem
 from gateway.safeparse import DEFAULT_MAX_BYTES
 from gateway.store.ports import DossierRow, IdempotencyRow, NewEvent, ReceiptRow, Store, UnitOfWork
@@ -208,8 +210,9 @@ _worker_signer: SignerPort | None = None
 TITLES_PER_TASK = 25
 
 
-def _init_worker(signer: SignerPort) -> None:
+def _init_worker(signer: SignerPort, parent: int) -> None:
     global _worker_signer  # noqa: PLW0603 - one per worker process, set once at its start
+    die_with_parent(parent)  # never outlive a killed server (it holds the database and archive)
     _worker_signer = signer
     # Ctrl-C reaches the whole process group: the parent decides when the pool stops, so that a
     # validation process does not die with a traceback in the middle of a graceful shutdown
@@ -232,7 +235,7 @@ def validation_pool(services: IntakeServices, workers: int) -> ProcessPoolExecut
         workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_init_worker,
-        initargs=(services.signer,),
+        initargs=(services.signer, os.getpid()),
     )
     pool.submit(int).result()
     return pool
