@@ -209,7 +209,8 @@ def _money_steps(base: str, certs: Path, settings: Settings, gw: Gateway, *, tod
     # the notary's debtor has not enough money this month (AM04): the bank rejects that debit
     rejected = next(e2e for e2e, source in kind.items() if source == "notaire")
     bank_dir = settings.data_dir / "bank"
-    for path in answer_collection(collection.file, bank_dir, rejects={rejected: "AM04"}, at=runs.at):
+    sent = settings.effective_outbound_dir / collection.file.name  # the staged copy is gone once sent
+    for path in answer_collection(sent, bank_dir, rejects={rejected: "AM04"}, at=runs.at):
         result = import_report(gw, path)
         echo(f"8. bank report {result.message} imported: {dict(result.summary.counts)}")
     dossier_id = by_e2e[rejected]

@@ -9,6 +9,10 @@ import click
 @click.version_option(package_name="ifpa-gateway")
 def main() -> None:
     """IFPA interoperability gateway."""
+    # every file the gateway writes may hold personal data: 0600/0700 whatever the caller's umask
+    from gateway.private import restrict_umask
+
+    restrict_umask()
 
 
 def _register() -> None:
