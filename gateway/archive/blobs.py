@@ -77,13 +77,13 @@ class BlobStore:
                 return digest, target
         tmp = os.path.join(folder, f".tmp-{digest[:16]}-{os.getpid()}-{threading.get_native_id()}")
         try:
-            fd = os.open(tmp, _CREATE, 0o444)  # archived bytes are never rewritten
+            fd = os.open(tmp, _CREATE, 0o400)  # archived bytes are never rewritten
         except FileNotFoundError:
             os.makedirs(folder, exist_ok=True)
-            fd = os.open(tmp, _CREATE, 0o444)
+            fd = os.open(tmp, _CREATE, 0o400)
         except FileExistsError:  # left by a crashed process that had this pid and thread id
             os.unlink(tmp)
-            fd = os.open(tmp, _CREATE, 0o444)
+            fd = os.open(tmp, _CREATE, 0o400)
         try:
             view = memoryview(data)
             while view:
@@ -117,7 +117,7 @@ class BlobStore:
                 Path(tmp).unlink()
             else:
                 target.parent.mkdir(exist_ok=True)
-                os.chmod(tmp, 0o444)  # archived bytes are never rewritten
+                os.chmod(tmp, 0o400)  # archived bytes are never rewritten
                 os.replace(tmp, target)  # same file system: blobs/tmp sits beside the fan-out
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -10,9 +10,11 @@ import click
 def main() -> None:
     """IFPA interoperability gateway."""
     # every file the gateway writes may hold personal data: 0600/0700 whatever the caller's umask
+    from gateway import logs
     from gateway.private import restrict_umask
 
     restrict_umask()
+    logs.configure(logs.level_from_env())  # GATEWAY_LOG_LEVEL; never personal data, at any level
 
 
 def _register() -> None:

@@ -73,7 +73,7 @@ def deliver(once: bool) -> None:
     from gateway.delivery.wiring import worker_from_settings
     from gateway.errors import GatewayError
 
-    logs.configure()
+    logs.configure(logs.level_from_env())
     # httpx logs every request with its full URL, whose path may hold a subscription's token;
     # the worker logs each attempt itself, with the host only.
     logging.getLogger("httpx").setLevel(logging.WARNING)
