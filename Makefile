@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install sysdeps test check run demo openapi bench clean
+.PHONY: install sysdeps test check run demo openapi bench fuzz clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -37,6 +37,10 @@ openapi: install
 
 bench: install sysdeps
 	$(PY) bench/run_all.py
+
+fuzz: install  ## the fuzz suite's long budget (docs/robustness.md): 100,000 inputs per source, then 3,000 over mTLS
+	$(PY) bench/fuzz.py inprocess --count 100000
+	$(PY) bench/fuzz.py http --count 3000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
