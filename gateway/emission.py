@@ -111,7 +111,6 @@ def emit_and_record(
     created_at: datetime,
     signer: _Signer,
     archive: _Archive,
-    channel: BankChannel | None = None,  # unused: the bank gets the file from `hand_off`
 ) -> Emitted:
     """`prepare` a written file, then record it, pending, and publish `file.emitted` in the run's
     transaction. Nothing goes to the bank here: call `hand_off` once the transaction committed."""

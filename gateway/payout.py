@@ -114,7 +114,7 @@ def run_credits(
         emit_and_record(
             path, summary, uow=uow, payments=payments, kind="pain.001", label=label,
             event={"execution_date": label}, created_at=created_at,
-            signer=signer, archive=archive, channel=channel,
+            signer=signer, archive=archive,
         )  # fmt: skip
     # committed: now, and only now, the bank gets the recorded file (gateway.emission, outbox)
     report.message_id, report.file = msg_id, path

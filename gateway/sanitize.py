@@ -31,6 +31,16 @@ def first_bad_char(text: str) -> int | None:
     return None if found is None else found.start()
 
 
+# what libxml2 and xmlschema quote after these words is a name of the schema, never a sent value
+_NAMES_AFTER = re.compile(r"(?:element|attribute|type|facet|namespace|tag|node)\s*$", re.IGNORECASE)
+
+
 def unquoted(message: str) -> str:
-    """A library's message with every quoted part masked: it may quote a sent value."""
-    return _QUOTED.sub(QUOTED_MASK, message)
+    """A library's message with every quoted value masked (it may be a name, an IBAN, a birth date);
+    what follows `Element`, `attribute`, `type` or `facet` is a schema name and is kept."""
+
+    def mask(found: re.Match[str]) -> str:
+        before = message[max(0, found.start() - 16) : found.start()]
+        return found.group(0) if _NAMES_AFTER.search(before) else QUOTED_MASK
+
+    return _QUOTED.sub(mask, message)

@@ -4,8 +4,10 @@ and nothing it sent is quoted back."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,7 @@ from gateway.errors import Code, GatewayError, Issue
 from gateway.intake import receipt_bytes
 from gateway.problem import problem
 from gateway.sanitize import unquoted, xml_safe
+from gateway.sepa.xsd import validate_file
 from gateway.validation import validate
 from tests.support import hostile
 
@@ -142,3 +145,22 @@ def test_sanitizers() -> None:
     assert xml_safe("\ud800\ufffe\x00") == "\ufffd" * 3
     assert unquoted("Failed to parse QName 'DateNaissance:1985-03-14'") == "Failed to parse QName '…'"
     assert unquoted('value "Martin" and “Lefèvre”') == "value '…' and '…'"
+    # schema names (after Element, attribute, type, facet) stay: the message must still say where
+    message = "Element 'IBAN': 'FR76 3000' is not a valid value of the atomic type 'IBAN2007Identifier'."
+    assert (
+        unquoted(message)
+        == "Element 'IBAN': '…' is not a valid value of the atomic type 'IBAN2007Identifier'."
+    )
+
+
+def test_a_sepa_file_refused_by_its_xsd_never_quotes_a_value(tmp_path: Path) -> None:
+    golden = Path(__file__).resolve().parents[1] / "golden" / "sepa" / "pain.008.001.08.xml"
+    text = golden.read_text(encoding="utf-8")
+    name = re.search(r"<Dbtr>\s*<Nm>([^<]+)</Nm>", text)
+    assert name is not None
+    bad = tmp_path / "bad.xml"
+    bad.write_text(text.replace(f"<Nm>{name.group(1)}</Nm>", "<Nm>" + "Jean-Baptiste Lefevre " * 8 + "</Nm>"))
+    with pytest.raises(GatewayError) as caught:
+        validate_file(bad, "pain.008.001.08")
+    assert "Jean-Baptiste" not in json.dumps(problem(caught.value))
+    assert "line" in caught.value.message
