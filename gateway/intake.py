@@ -212,11 +212,11 @@ TITLES_PER_TASK = 25
 
 def _init_worker(signer: SignerPort, parent: int) -> None:
     global _worker_signer  # noqa: PLW0603 - one per worker process, set once at its start
-    die_with_parent(parent)  # never outlive a killed server (it holds the database and archive)
-    _worker_signer = signer
     # Ctrl-C reaches the whole process group: the parent decides when the pool stops, so that a
     # validation process does not die with a traceback in the middle of a graceful shutdown
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)  # never outlive a killed server (it holds the database and archive)
+    _worker_signer = signer
 
 
 def _check_in_worker(jobs: list[tuple[SourceKind, bytes, datetime, int]]) -> list[_Checked]:
