@@ -215,7 +215,10 @@ def check(source: str, data: bytes) -> str:
         codes = [i.code for i in exc.issues]
         if Code.UNPROCESSABLE_PAYLOAD in codes:
             raise OracleFailure(f"{source}: the last-resort code fired: {exc.issues}") from exc
-        json.dumps(problem(exc), ensure_ascii=False).encode("utf-8")
+        try:
+            json.dumps(problem(exc), ensure_ascii=False).encode("utf-8")
+        except Exception as broken:
+            raise OracleFailure(f"{source}: the problem cannot be encoded: {broken!s:.200}") from exc
         return exc.code
     except Exception as exc:  # the very thing the suite looks for
         raise OracleFailure(f"{source}: {type(exc).__name__}: {exc!s:.300}") from exc
