@@ -1,7 +1,9 @@
 """The monthly collection run: which debits are due, one pain.008 file, signed, archived and sent.
 
 `gateway sepa debits --period YYYY-MM` calls `run_debits`. In one transaction it pages through the
-accepted dossiers, creates each dossier's mandate on first use, schedules the period's debit
+accepted dossiers, takes each one whose debtor signed a mandate (gateway.mandate_changes: a dossier
+still in force without one is listed as waiting, `mandate-pending`, never debited), schedules the
+period's debit
 (gateway.payments.schedule), records it (one row per dossier and period: a second run of the same
 period finds nothing new) and streams the file from those rows; the file is then validated against
 the official XSD and signed before the transaction commits, so a run leaves either a complete,
@@ -24,23 +26,35 @@ from typing import Any
 
 from gateway.domain.money import to_cents
 from gateway.emission import emit_and_record, hand_off, hand_off_pending
-from gateway.errors import Issue
+from gateway.errors import Code, Issue
+from gateway.payments.dues import child_dues
 from gateway.payments.mandates import DebtorAccount, Mandate
 from gateway.payments.schedule import Collectable, DueDebit, due_debit
 from gateway.sepa import rules as sepa_rules
-from gateway.sepa.ids import mandate_reference, payment_info_id
 from gateway.sepa.ids import message_id as make_message_id
+from gateway.sepa.ids import payment_info_id
 from gateway.sepa.model import Amendment, DirectDebit, Fund, MessageHeader, Pain008Version, SequenceType
 from gateway.sepa.pain008 import write_pain008
-from gateway.store.payments import DebitRow, MandateRow, SqlPayments
+from gateway.store.mandates import SqlMandates
+from gateway.store.payments import STATUS_SIGNED, DebitRow, MandateRow, SqlPayments
 from gateway.store.ports import DossierRow
 from gateway.store.sql import SqlStore
 from gateway.transport.bank import BankChannel
 
-DEFAULT_CHOSEN_DAY = (
-    10  # when neither the title nor the debtor chose: the 10th (DOMAIN.md: 1st, 10th or 15th)
-)
 Progress = Callable[[int], None]
+MANDATE_PENDING, NO_PAYOUT_ACCOUNT = str(Code.MANDATE_PENDING), str(Code.NO_PAYOUT_ACCOUNT)
+WAITING_SHOWN = 100  # dossier ids kept per reason in a run's summary (all: `gateway mandates pending`)
+
+
+@dataclass
+class Waiting:
+    """Dossiers a run left waiting for one reason: how many, and the first ones."""
+
+    count: int = 0
+    dossiers: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"count": self.count, "dossiers": self.dossiers}
 
 
 @dataclass
@@ -54,9 +68,18 @@ class RunReport:
     skipped: dict[str, int] = field(default_factory=dict)
     refused: list[Issue] = field(default_factory=list)
     channel_ref: str | None = None
+    waiting: dict[str, Waiting] = field(default_factory=dict)
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def wait(self, reason: str, dossier_id: str) -> None:
+        """`dossier_id` waits for something the back-office records (`mandate-pending`,
+        `no-payout-account`): listed by reason in the run's summary."""
+        found = self.waiting.setdefault(reason, Waiting())
+        found.count += 1
+        if len(found.dossiers) < WAITING_SHOWN:
+            found.dossiers.append(dossier_id)
 
 
 def remittance(dossier_id: str, period: str) -> str:
@@ -68,33 +91,18 @@ def _effective_date(dossier: dict[str, Any]) -> date:
     return min(date.fromisoformat(c["effective_date"]) for c in dossier["children"])
 
 
-def mandate_for(
-    dossier: DossierRow, data: dict[str, Any], existing: MandateRow | None, now: datetime
-) -> MandateRow | None:
-    """The dossier's mandate: the stored one, or a new one from the debtor's bank details (the
-    consent to intermediation by direct debit is recorded with the title: its reception date is
-    the signature date, EPC130-08 AT-25)."""
-    if existing is not None:
-        return existing
-    account = data["debtor"]["bank_account"]
-    if account is None:
+def signed(mandate: MandateRow | None) -> MandateRow | None:
+    """The mandate if the debtor signed it: a pending one (the title's bank details, the parents'
+    consent of art. R. 582-4-1 CSS) is never debited (EPC016: the debtor signs before the first
+    collection, AT-25)."""
+    if mandate is None or mandate.status != STATUS_SIGNED or mandate.signed_on is None:
         return None
-    return MandateRow(
-        dossier_id=dossier.dossier_id,
-        reference=mandate_reference(dossier.dossier_id),
-        signed_on=dossier.received_at.date(),
-        debtor_name=account["holder"],
-        iban=account["iban"],
-        bic=account["bic"],
-        collection_day=None,
-        chosen_day=DEFAULT_CHOSEN_DAY,
-        first_collection_done=False,
-        pending_amendment=None,
-        updated_at=now,
-    )
+    return mandate
 
 
 def collectable(dossier: DossierRow, data: dict[str, Any], mandate: MandateRow) -> Collectable:
+    if mandate.signed_on is None:
+        raise ValueError("only a signed mandate is collected on")
     amendment = Amendment(**mandate.pending_amendment) if mandate.pending_amendment else None
     return Collectable(
         dossier_id=dossier.dossier_id,
@@ -141,7 +149,8 @@ def _issue_debits(
     for page in payments.dossier_pages():
         ids = [d.dossier_id for d in page]
         issued = payments.issued_periods(ids, period)
-        mandates = payments.mandates(ids)
+        mandates = payments.mandates(ids, for_update=True)
+        payout_accounts = SqlMandates(payments.connection).payout_accounts(ids)
         rows: list[DebitRow] = []
         for dossier in page:
             progress(1)
@@ -149,9 +158,13 @@ def _issue_debits(
                 report.skip("already issued for the period")
                 continue
             data = json.loads(dossier.canonical_json)
-            mandate = mandate_for(dossier, data, mandates.get(dossier.dossier_id), now)
+            mandate = signed(mandates.get(dossier.dossier_id))
             if mandate is None:
-                report.skip("no debtor bank details")
+                if child_dues(data, period):
+                    report.skip(MANDATE_PENDING)
+                    report.wait(MANDATE_PENDING, dossier.dossier_id)
+                else:
+                    report.skip("nothing due this period")
                 continue
             due: DueDebit | None = due_debit(period, collectable(dossier, data, mandate))
             if due is None:
@@ -165,7 +178,7 @@ def _issue_debits(
                 collection_date=due.collection_date,
                 sequence=due.sequence.value,
                 mandate_reference=mandate.reference,
-                mandate_signed_on=mandate.signed_on,
+                mandate_signed_on=due.mandate.signed_on,
                 debtor_name=mandate.debtor_name,
                 debtor_iban=mandate.iban,
                 debtor_bic=mandate.bic,
@@ -188,6 +201,8 @@ def _issue_debits(
             )
             report.count += 1
             report.total_cents += due.amount_cents
+            if dossier.dossier_id not in payout_accounts:  # collected; its payout will wait
+                report.wait(NO_PAYOUT_ACCOUNT, dossier.dossier_id)
         payments.add_debits(rows)
 
 

@@ -185,9 +185,42 @@ class _Runs:
         )  # fmt: skip
 
 
+def _mandate_steps(base: str, certs: Path, today: date, echo: Echo) -> bool:
+    """The back-office records the mandates the debtors signed and the creditors' payout accounts
+    for the dossiers whose title brought bank details (a pre-fill, never a signature); the
+    greffe's dossier, without any, waits (`mandate-pending`)."""
+    with _client(base, certs, "backoffice") as client:
+        events = client.get("/v1/feed", params={"after": "0", "limit": 10}).json().get("events", [])
+        ok, signed, waiting = True, [], []
+        for dossier_id in [e["dossier_id"] for e in events if e["type"] == "dossier.accepted"]:
+            mandate = client.get(f"/v1/dossiers/{dossier_id}/mandate").json()
+            if mandate["account"] is None:
+                waiting.append(dossier_id)
+                continue
+            form = {
+                **mandate["account"],
+                "signed_on": today.isoformat(),
+                "method": "electronic",
+                "debit_day": 10,
+            }
+            answer = client.put(f"/v1/dossiers/{dossier_id}/mandate", json=form)
+            payee = client.get(f"/v1/dossiers/{dossier_id}/payout-account").json()["account"]
+            paid_to = client.put(f"/v1/dossiers/{dossier_id}/payout-account", json=payee)
+            ok &= answer.status_code == 200 and paid_to.status_code == 200
+            signed.append(f"{dossier_id} {answer.json().get('status')} on {today}")
+    echo(
+        "   the back-office records the mandates the debtors signed (PUT /v1/dossiers/{id}/mandate) "
+        f"and the creditors' payout accounts: {', '.join(signed)}; {', '.join(waiting)} (no bank "
+        "details yet) waits: mandate-pending"
+    )
+    return ok and len(signed) == 2
+
+
 def _money_steps(base: str, certs: Path, settings: Settings, gw: Gateway, *, today: date, echo: Echo) -> bool:
     """Collect the first month due, let a stand-in bank reject one debit and credit the other,
     reconcile, show the arrears ledger with its ASF advance, and pay the creditor collected for."""
+    if not _mandate_steps(base, certs, today, echo):
+        return False
     effective = date(2026, 12, 1) + (today - EXAMPLES_DAY)  # the examples' shifted effective date
     runs = _Runs(gw, settings, datetime.now(UTC))
     period = f"{effective:%Y-%m}"
@@ -198,7 +231,7 @@ def _money_steps(base: str, certs: Path, settings: Settings, gw: Gateway, *, tod
     echo(
         f"7. the fund collects {period}: {collection.count} SDD Core debits, "
         f"{format_euros(collection.total_cents)} EUR, one pain.008 validated, signed and dropped at "
-        f"{collection.channel_ref} (greffe title: no bank details, {collection.skipped})"
+        f"{collection.channel_ref} (left out: {collection.skipped})"
     )
     if collection.file is None or collection.count != 2:
         return False

@@ -5,6 +5,7 @@
     ├── PayloadTooLarge               over the configured size limit
     ├── SchemaViolation               well-formed but not valid against the source's schema
     ├── RuleViolation                 a legal or banking rule refuses the content
+    │   └── RecordViolation           ... of what the back-office records (a mandate, an account)
     ├── AuthenticationError           no or unknown client certificate (unknown-role)
     ├── ForbiddenRole                 known role, not allowed here (forbidden-role)
     ├── IdempotencyKeyReused          an Idempotency-Key sent again with another payload
@@ -83,6 +84,11 @@ class Code(StrEnum):
     RECONCILE_DUPLICATE = "reconcile-duplicate"  # warning: same fact reported twice, nothing changed
     RECONCILE_UNEXPECTED_STATUS = "reconcile-unexpected-status"  # warning: e.g. a reject after settlement
     RECONCILE_DUPLICATE_REPORT = "reconcile-duplicate-report"  # warning: the whole report was seen before
+    # signed mandates and payout accounts (issue 11): what the back-office records, and what waits
+    MANDATE_PENDING = "mandate-pending"  # no signed mandate yet: not debited, listed
+    NO_PAYOUT_ACCOUNT = "no-payout-account"  # no recorded payout account: not paid, listed
+    INVALID_DEBIT_DAY = "invalid-debit-day"
+    INVALID_MANDATE_METHOD = "invalid-mandate-method"
     # hold under attack (issue 12)
     LIMIT_EXCEEDED = "limit-exceeded"  # too deep, too many elements, a text or name too long
     UNPROCESSABLE_PAYLOAD = "unprocessable-payload"  # last resort: an input no check foresaw
@@ -158,6 +164,10 @@ class SchemaViolation(GatewayError):
 
 class RuleViolation(GatewayError):
     default_code = "rule-violation"
+
+
+class RecordViolation(RuleViolation):
+    """A rule refuses what the back-office records for a dossier (a mandate, a payout account)."""
 
 
 class AuthenticationError(GatewayError):

@@ -25,6 +25,9 @@ DEBIT_REJECTED: Final = "debit.rejected"
 DEBIT_RETURNED: Final = "debit.returned"
 ARREARS_CHANGED: Final = "arrears.changed"
 ASF_DIFFERENTIAL_COMPUTED: Final = "asf.differential_computed"
+MANDATE_SIGNED: Final = "mandate.signed"
+MANDATE_AMENDED: Final = "mandate.amended"
+PAYOUT_ACCOUNT_RECORDED: Final = "payout_account.recorded"
 
 # Add types here; never rename one: back-office systems and webhook subscriptions match on them.
 EVENT_TYPES: Final = frozenset(
@@ -36,6 +39,9 @@ EVENT_TYPES: Final = frozenset(
         DEBIT_RETURNED,
         ARREARS_CHANGED,
         ASF_DIFFERENTIAL_COMPUTED,
+        MANDATE_SIGNED,
+        MANDATE_AMENDED,
+        PAYOUT_ACCOUNT_RECORDED,
     }
 )
 

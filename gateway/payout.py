@@ -2,25 +2,28 @@
 
 `gateway sepa credits --date YYYY-MM-DD` calls `run_credits`. A payout covers one settled debit
 (never one merely issued: the fund pays what it received, DOMAIN.md "Payment cycle") collected
-before the execution date, the day after at the earliest; one payout per debit, ever. The file is
-pain.001 with purpose ALMY, validated, signed, archived and sent like the collection file.
+before the execution date, the day after at the earliest; one payout per debit, ever. It goes to
+the creditor's payout account as the back-office recorded it (gateway.mandate_changes), never to
+the bank details a title brought: a dossier without one is listed (`no-payout-account`) and paid
+by the first run after the account is recorded. The file is pain.001 with purpose ALMY,
+validated, signed, archived and sent like the collection file.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.collection import Progress, RunReport, remittance
+from gateway.collection import NO_PAYOUT_ACCOUNT, Progress, RunReport, remittance
 from gateway.emission import emit_and_record, hand_off, hand_off_pending
 from gateway.sepa import rules as sepa_rules
 from gateway.sepa.ids import end_to_end_id, payment_info_id
 from gateway.sepa.ids import message_id as make_message_id
 from gateway.sepa.model import CreditTransfer, Fund, MessageHeader, Pain001Version
 from gateway.sepa.pain001 import write_pain001
+from gateway.store.mandates import SqlMandates
 from gateway.store.payments import CreditRow, SqlPayments
 from gateway.store.sql import SqlStore
 from gateway.transport.bank import BankChannel
@@ -64,16 +67,16 @@ def run_credits(
         msg_id = make_message_id(f"{label}#{run}", "CT", created_at.date())
         for page in payments.settled_unpaid_pages(until=date.fromordinal(execution_date.toordinal() - 1)):
             rows: list[CreditRow] = []
+            accounts = SqlMandates(uow.connection).payout_accounts([debit.dossier_id for debit, _ in page])
             for debit, collected in page:
                 progress(1)
                 if collected <= 0:
                     report.skip("nothing collected")
                     continue
-                dossier = payments.dossier(debit.dossier_id)
-                assert dossier is not None
-                creditor = json.loads(dossier.canonical_json)["creditor"]["bank_account"]
-                if creditor is None:
-                    report.skip("no creditor bank details")
+                account = accounts.get(debit.dossier_id)
+                if account is None:
+                    report.skip(NO_PAYOUT_ACCOUNT)
+                    report.wait(NO_PAYOUT_ACCOUNT, debit.dossier_id)
                     continue
                 row = CreditRow(
                     end_to_end_id=end_to_end_id(debit.dossier_id, "CT", debit.period),
@@ -81,9 +84,9 @@ def run_credits(
                     debit_end_to_end_id=debit.end_to_end_id,
                     period=debit.period,
                     amount_cents=collected,
-                    creditor_name=creditor["holder"],
-                    creditor_iban=creditor["iban"],
-                    creditor_bic=creditor["bic"],
+                    creditor_name=account.holder,
+                    creditor_iban=account.iban,
+                    creditor_bic=account.bic,
                     execution_date=execution_date,
                     message_id=msg_id,
                     payment_info_id=payment_info_id(msg_id, None, execution_date),

@@ -18,6 +18,7 @@ from gateway.errors import (
     MalformedPayload,
     NotFound,
     PayloadTooLarge,
+    RecordViolation,
     RuleViolation,
     SchemaViolation,
 )
@@ -30,6 +31,7 @@ _STATUS: tuple[tuple[type[GatewayError], int, str], ...] = (
     (PayloadTooLarge, 413, "Payload too large"),
     (MalformedPayload, 400, "Malformed payload"),
     (SchemaViolation, 400, "Schema violation"),
+    (RecordViolation, 422, "The record breaks a rule"),
     (RuleViolation, 422, "The title breaks a rule"),
     (IdempotencyKeyReused, 422, "Idempotency-Key already used for another payload"),
     (AuthenticationError, 401, "Client certificate missing or unknown"),

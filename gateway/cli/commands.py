@@ -3,4 +3,4 @@
 from __future__ import annotations
 
 import gateway.cli.serve  # noqa: F401
-from gateway.cli import archive, bank, certs, deliveries, demo, ingest, sepa, validate  # noqa: F401
+from gateway.cli import archive, bank, certs, deliveries, demo, ingest, mandates, sepa, validate  # noqa: F401

@@ -30,6 +30,8 @@ def _report(report: Any) -> None:
                 "sent_to": report.channel_ref,
                 "skipped": report.skipped,
                 "refused": [i.as_dict() for i in report.refused],
+                # dossiers left waiting, by reason (all of them: `gateway mandates pending`)
+                "waiting": {reason: found.to_json() for reason, found in report.waiting.items()},
             },
             indent=2,
         )
@@ -123,15 +125,15 @@ def credits_command(day: datetime, version: str) -> None:
 @click.option("--bic", default=None)
 @click.option("--holder", default=None, help="Account holder (default: unchanged).")
 def mandate_account_command(dossier_id: str, iban: str, bic: str | None, holder: str | None) -> None:
-    """The debtor parent moved DOSSIER_ID's collections to another account: the mandate stays, and
-    the next debit carries the amendment (EPC130-08 AT-24: original IBAN, or SMNDA for a new bank)."""
-    from gateway.bootstrap import build
-    from gateway.config import Settings
+    """The debtor parent moved DOSSIER_ID's collections to another account (signed today): the
+    mandate stays, and the next debit carries the amendment (EPC130-08 AT-24: original IBAN, or
+    SMNDA for a new bank). The mandate must be signed first (`gateway mandates sign`)."""
+    from gateway.cli.mandates import with_gateway
     from gateway.mandate_changes import change_debtor_account
 
-    settings = Settings()
-    with build(settings) as gw:
-        amendment = change_debtor_account(gw.store, dossier_id, iban=iban, bic=bic, holder=holder, now=_now())
+    amendment = with_gateway(
+        lambda gw: change_debtor_account(gw.store, dossier_id, iban=iban, bic=bic, holder=holder, now=_now())
+    )
     click.echo(json.dumps({"dossier_id": dossier_id, "pending_amendment": amendment}))
 
 

@@ -18,15 +18,20 @@ from gateway.store import schema
 from gateway.store.ports import DossierRow
 
 PAGE = 1000
+# A mandate's status: pending until the back-office records the debtor's signature (docs/mandates.md).
+STATUS_PENDING, STATUS_SIGNED = "pending", "signed"  # a mandate's status
 # A debit the bank settled in full, or for less than instructed (gateway.store.bank).
 SETTLED = ("settled", "settled-partial")
 
 
 @dataclass(frozen=True, slots=True)
 class MandateRow:
+    """A dossier's mandate: `pending` (account pre-filled, never debited) until the back-office
+    records the debtor's signature (`signed`, with `signed_on` and `method`): gateway.mandate_changes."""
+
     dossier_id: str
     reference: str
-    signed_on: date
+    signed_on: date | None
     debtor_name: str
     iban: str
     bic: str | None
@@ -35,6 +40,9 @@ class MandateRow:
     first_collection_done: bool
     pending_amendment: dict[str, Any] | None
     updated_at: datetime
+    status: str = STATUS_SIGNED  # STATUS_PENDING or STATUS_SIGNED
+    method: str | None = None  # paper, electronic
+    amended_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +110,11 @@ class SqlPayments:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
+    @property
+    def connection(self) -> Connection:
+        """The transaction's connection, for the repositories that share it (gateway.store.mandates)."""
+        return self._conn
+
     # --- dossiers to collect from ------------------------------------------------------------
 
     def dossier_pages(self, *, status: str = "accepted", page: int = PAGE) -> Iterator[list[DossierRow]]:
@@ -132,9 +145,13 @@ class SqlPayments:
 
     # --- mandates ------------------------------------------------------------------------------
 
-    def mandates(self, dossier_ids: Sequence[str]) -> dict[str, MandateRow]:
+    def mandates(self, dossier_ids: Sequence[str], *, for_update: bool = False) -> dict[str, MandateRow]:
+        """The mandates of `dossier_ids`; `for_update` locks them until the transaction ends
+        (PostgreSQL), so that a signature or an amendment recorded meanwhile waits for the run
+        instead of being overwritten by it."""
         t = schema.mandates
-        rows = self._conn.execute(select(t).where(t.c.dossier_id.in_(list(dossier_ids)))).all()
+        query = select(t).where(t.c.dossier_id.in_(list(dossier_ids)))
+        rows = self._conn.execute(query.with_for_update() if for_update else query).all()
         return {r.dossier_id: _mandate(r) for r in rows}
 
     def mandate(self, dossier_id: str) -> MandateRow | None:

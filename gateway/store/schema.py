@@ -136,7 +136,11 @@ mandates = Table(
     metadata,
     Column("dossier_id", String(64), ForeignKey("dossiers.dossier_id"), primary_key=True),
     Column("reference", String(35), nullable=False),
-    Column("signed_on", Date(), nullable=False),
+    # pending until the back-office records the debtor's signature (migration 0005_mandates)
+    Column("status", String(16), nullable=False, server_default="pending"),  # pending, signed
+    Column("signed_on", Date(), nullable=True),  # EPC016 AT-25; None while pending
+    Column("method", String(16), nullable=True),  # paper, electronic
+    Column("amended_on", Date(), nullable=True),  # the debtor's last signed change of account
     Column("debtor_name", String(140), nullable=False),
     Column("iban", String(34), nullable=False),
     Column("bic", String(11), nullable=True),
@@ -146,6 +150,17 @@ mandates = Table(
     Column("pending_amendment", Text(), nullable=True),  # JSON, sent with the next debit
     Column("updated_at", UtcDateTime(), nullable=False),
     UniqueConstraint("reference", name="uq_mandates_reference"),
+)
+
+# The creditor parent's account as the back-office recorded it: payouts go there only.
+payout_accounts = Table(
+    "payout_accounts",
+    metadata,
+    Column("dossier_id", String(64), ForeignKey("dossiers.dossier_id"), primary_key=True),
+    Column("holder", String(140), nullable=False),
+    Column("iban", String(34), nullable=False),
+    Column("bic", String(11), nullable=True),
+    Column("recorded_at", UtcDateTime(), nullable=False),
 )
 
 debits = Table(

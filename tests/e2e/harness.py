@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,13 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from gateway.archive.store import Archive
+from gateway.delivery.feed import EventFeed
+from gateway.intake import IntakeServices
+from gateway.intake_queue import IntakeQueue
+from gateway.signing import Signer
+from gateway.store import SqlStore, open_sql_store
+from gateway.transport.http import Authenticator, RoleMap, create_app
 from gateway.transport.http.tls import server_config
 
 
@@ -109,3 +117,29 @@ class Clients:
 
     def get(self, identity: str | None, path: str, **kwargs: Any) -> httpx.Response:
         return self.as_(identity).get(path, **kwargs)
+
+
+@contextmanager
+def served_gateway(folder: Path, pki: Path, *, now: datetime) -> Iterator[tuple[Clients, SqlStore, Archive]]:
+    """The gateway's own app (intake, feed, dossiers, mandates) on a SQLite store and an archive
+    in `folder`, served over mutual TLS with `pki`, its clock stopped at `now`."""
+    store = open_sql_store(f"sqlite:///{folder / 'gw.sqlite3'}")
+    signer = Signer.from_files(pki / "signer.pem", pki / "signer-key.pem")
+    archive = Archive(folder / "archive", signer=signer)
+    intake = IntakeServices(store=store, signer=signer, archive=archive, clock=lambda: now)
+    queue = IntakeQueue(intake)
+    app = create_app(
+        authenticator=Authenticator(RoleMap()),
+        services={IntakeServices: intake, IntakeQueue: queue, EventFeed: EventFeed(store)},
+    )
+    try:
+        with running_server(app, pki) as base_url:
+            clients = Clients(base_url, pki)
+            try:
+                yield clients, store, archive
+            finally:
+                clients.close()
+    finally:
+        queue.close()
+        archive.close()
+        store.close()

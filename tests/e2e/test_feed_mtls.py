@@ -14,14 +14,9 @@ from typing import Any
 import pytest
 
 from gateway.archive.store import Archive
-from gateway.delivery.feed import EventFeed
-from gateway.intake import IntakeServices
-from gateway.intake_queue import IntakeQueue
-from gateway.signing import Signer, verify_detached
-from gateway.store import open_sql_store
-from gateway.transport.http import Authenticator, RoleMap, create_app
+from gateway.signing import verify_detached
 from gateway.webhooks_verify import verify
-from tests.e2e.harness import Clients, running_server
+from tests.e2e.harness import Clients, served_gateway
 from tests.unit.delivery.support import SECRET, endpoint, make_worker
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "greffe-1.xml"
@@ -30,22 +25,8 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # the example's dates are recen
 
 @pytest.fixture
 def served(tmp_path: Path, dev_pki: Path) -> Iterator[tuple[Clients, Any, Archive]]:
-    store = open_sql_store(f"sqlite:///{tmp_path / 'gw.sqlite3'}")
-    signer = Signer.from_files(dev_pki / "signer.pem", dev_pki / "signer-key.pem")
-    archive = Archive(tmp_path / "archive", signer=signer)
-    intake = IntakeServices(store=store, signer=signer, archive=archive, clock=lambda: NOW)
-    queue = IntakeQueue(intake)
-    app = create_app(
-        authenticator=Authenticator(RoleMap()),
-        services={IntakeServices: intake, IntakeQueue: queue, EventFeed: EventFeed(store)},
-    )
-    with running_server(app, dev_pki) as base_url:
-        clients = Clients(base_url, dev_pki)
-        yield clients, store, archive
-        clients.close()
-    queue.close()
-    archive.close()
-    store.close()
+    with served_gateway(tmp_path, dev_pki, now=NOW) as found:
+        yield found
 
 
 @pytest.fixture

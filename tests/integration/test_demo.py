@@ -16,6 +16,8 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "same receipt: True" in text
     assert "422" in text
     assert "ok=True" in text
+    assert "the back-office records the mandates the debtors signed" in text  # before any debit
+    assert "(no bank details yet) waits: mandate-pending" in text
     assert "2 SDD Core debits" in text
     assert "unpaid, reason AM04" in text
     assert "ASF to advance to the creditor 201.78 EUR" in text  # full ASF on total default, 2026 table

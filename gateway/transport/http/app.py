@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from gateway.transport.http import feed_routes, health, intake_routes, ledger_routes, whoami
+from gateway.transport.http import feed_routes, health, intake_routes, ledger_routes, mandate_routes, whoami
 from gateway.transport.http.deps import provide
 from gateway.transport.http.health import ReadinessChecks
 from gateway.transport.http.identity import Authenticator
@@ -62,7 +62,14 @@ def create_app(
         services=dict(services or {}),
     )
     install_problem_handlers(app)
-    routers = (health.router, whoami.router, intake_routes.router, feed_routes.router, ledger_routes.router)
+    routers = (
+        health.router,
+        whoami.router,
+        intake_routes.router,
+        feed_routes.router,
+        ledger_routes.router,
+        mandate_routes.router,
+    )
     for router in (*routers, *extra_routers):
         app.include_router(router)
     # Outermost last: metrics see every answer, 413s from the size limit included.

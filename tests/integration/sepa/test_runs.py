@@ -22,10 +22,11 @@ from gateway.payout import run_credits
 from gateway.sepa.model import Fund
 from gateway.signing import Signer
 from gateway.store import SqlStore, open_sql_store
-from gateway.store.payments import SqlPayments
+from gateway.store.payments import MandateRow, SqlPayments
 from gateway.transport.bank import FolderChannel
 from tests.fakes import FakeArchive
 from tests.pg import postgres_server, postgres_url
+from tests.support.mandates import sign_as_prefilled
 
 __all__ = ["postgres_server", "postgres_url"]
 
@@ -76,9 +77,11 @@ def env(request: pytest.FixtureRequest, tmp_path: Path, dev_pki: Path) -> Iterat
         url = request.getfixturevalue("postgres_url")
     store = open_sql_store(url)
     found = Env(store, tmp_path, dev_pki)
-    found.ingest("notaire", (EXAMPLES / "notaire-1.xml").read_bytes())
-    found.ingest("avocat", (EXAMPLES / "avocat-1.json").read_bytes())
-    found.ingest("greffe", (EXAMPLES / "greffe-1.xml").read_bytes())  # no bank details: not collected
+    for source, name in (("notaire", "notaire-1.xml"), ("avocat", "avocat-1.json")):
+        dossier_id = found.ingest(source, (EXAMPLES / name).read_bytes())
+        # the debtor signs a mandate on the account the title brought (docs/mandates.md)
+        sign_as_prefilled(store, dossier_id, signed_on=RECEIVED.date(), now=RECEIVED)
+    found.ingest("greffe", (EXAMPLES / "greffe-1.xml").read_bytes())  # no mandate: not collected
     yield found
     store.close()
 
@@ -102,7 +105,7 @@ def openssl_verify(path: Path, pki: Path) -> None:
 
 def test_collection_file_is_valid_signed_sent_and_recorded(env: Env) -> None:
     report = env.debits("2026-12")
-    assert (report.count, report.total_cents, report.skipped) == (2, 56000, {"no debtor bank details": 1})
+    assert (report.count, report.total_cents, report.skipped) == (2, 56000, {"mandate-pending": 1})
     sent = Path(report.channel_ref)
     assert sent.exists()
     xmllint(sent, "pain.008.001.08.xsd")
@@ -137,7 +140,8 @@ def test_same_period_twice_never_debits_twice_and_next_month_is_rcur(env: Env) -
 def test_nothing_due_before_the_effective_date(env: Env) -> None:
     report = env.debits("2026-11")  # the examples take effect on 1 December 2026
     assert report.count == 0
-    assert report.skipped["nothing due this period"] == 2
+    # the greffe's dossier, without a mandate, is not listed as waiting in a month it owes nothing
+    assert (report.skipped, report.waiting) == ({"nothing due this period": 3}, {})
 
 
 def test_collection_file_is_golden(env: Env) -> None:
@@ -239,7 +243,18 @@ def test_epc_refusal_leaves_the_dossier_out_and_reports_it(env: Env) -> None:
         b"<Titulaire>M. Thomas Dubois</Titulaire>", "<Titulaire>Thomas Dubois ☃</Titulaire>".encode()
     )
     data = data.replace(b"N44021-2026-0387", b"N44021-2026-9999")
-    env.ingest("notaire", data)
+    dossier_id = env.ingest("notaire", data)
+    # signing refuses that holder (tests/integration/sepa/test_mandate_lifecycle.py); a mandate
+    # recorded before these checks existed still reaches the collection, which refuses it alone
+    with env.store.transaction() as uow:
+        SqlPayments(uow.connection).save_mandate(
+            MandateRow(
+                dossier_id=dossier_id, reference="ARIPA-EPC-REFUSED", signed_on=RECEIVED.date(),
+                debtor_name="Thomas Dubois ☃", iban="FR7630006000011234567890189", bic="AGRIFRPP",
+                collection_day=None, chosen_day=10, first_collection_done=False, pending_amendment=None,
+                updated_at=RECEIVED, status="signed", method="paper",
+            )
+        )  # fmt: skip
     report = env.debits("2026-12")
     assert report.count == 2
     assert report.skipped["refused by the EPC rules"] == 1

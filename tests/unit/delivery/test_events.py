@@ -21,6 +21,9 @@ def test_every_state_change_of_the_issue_has_a_type() -> None:
         "debit.returned",
         "arrears.changed",
         "asf.differential_computed",
+        "mandate.signed",  # issue 11: signed mandates and payout accounts (docs/mandates.md)
+        "mandate.amended",
+        "payout_account.recorded",
     } == events.EVENT_TYPES
 
 
