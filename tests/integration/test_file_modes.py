@@ -28,8 +28,9 @@ def test_data_folder_0700_and_files_0600_under_umask_022(tmp_path: Path, dev_pki
         assert done.returncode == 0, done.stderr
         dossier_id = json.loads(done.stdout)["receipt"]["dossier_id"]
         done = run(
-            "mandates", "sign", dossier_id, "--holder", "Martin Julien", "--iban", "FR7630006000011234567890189",
-            "--signed-on", "2026-11-20", "--method", "paper", cwd=tmp_path, env=env,
+            "mandates", "sign", dossier_id, "--holder", "Martin Julien",
+            "--iban", "FR7630006000011234567890189", "--signed-on", "2026-11-20", "--method", "paper",
+            cwd=tmp_path, env=env,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
     done = run("sepa", "debits", "--period", "2026-12", cwd=tmp_path, env=env)
