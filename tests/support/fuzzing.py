@@ -142,7 +142,7 @@ def _json_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]
 def _json_value(data: bytes, rnd: random.Random) -> bytes:
     try:
         doc = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON any more, or nested past Python's stack
         return _token(data, rnd)
     paths = [p for p in _json_paths(doc) if p]
     if not paths:
@@ -165,7 +165,10 @@ def _json_value(data: bytes, rnd: random.Random) -> bytes:
         for _ in range(rnd.randint(1, 60)):
             nested = [nested]
         parent[path[-1]] = nested
-    return json.dumps(doc, ensure_ascii=rnd.random() < 0.5).encode("utf-8", "surrogatepass")
+    try:
+        return json.dumps(doc, ensure_ascii=rnd.random() < 0.5).encode("utf-8", "surrogatepass")
+    except RecursionError:
+        return _token(data, rnd)
 
 
 def _splice(data: bytes, rnd: random.Random) -> bytes:
