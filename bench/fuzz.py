@@ -71,6 +71,8 @@ def in_process(count: int, sources: list[str], seed: int, jobs: int, out: Path) 
                 total += outcomes
                 for failure in failures[:5]:
                     print("  FAILURE", failure)
+                done = sum(total.values())
+                print(f"  {source}: {done} so far, failures {total['FAILURE']}", flush=True)
             elapsed = time.perf_counter() - started
             bad += total["FAILURE"]
             print(

@@ -16,7 +16,8 @@ import re
 REPLACEMENT = "\ufffd"
 # the complement of XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|‘[^’]*’|“[^”]*”")
+# a set of schema values ({'FRST', 'RCUR'}: an enumeration libxml2 lists) first, kept whole
+_QUOTED = re.compile(r"(\{'[^']*'(?:, '[^']*')*\})|'[^']*'|\"[^\"]*\"|‘[^’]*’|“[^”]*”")
 QUOTED_MASK = "'…'"
 
 
@@ -37,9 +38,12 @@ _NAMES_AFTER = re.compile(r"(?:element|attribute|type|facet|namespace|tag|node)\
 
 def unquoted(message: str) -> str:
     """A library's message with every quoted value masked (it may be a name, an IBAN, a birth date);
-    what follows `Element`, `attribute`, `type` or `facet` is a schema name and is kept."""
+    what follows `Element`, `attribute`, `type` or `facet` is a schema name and is kept, and so is
+    a set of allowed values (`{'FRST', 'RCUR'}`)."""
 
     def mask(found: re.Match[str]) -> str:
+        if found.group(1):  # the values the schema allows: not the sender's
+            return found.group(0)
         before = message[max(0, found.start() - 16) : found.start()]
         return found.group(0) if _NAMES_AFTER.search(before) else QUOTED_MASK
 
