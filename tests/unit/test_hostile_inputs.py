@@ -87,11 +87,11 @@ def test_a_five_million_character_value_is_refused_in_milliseconds(
     source: str, data: object, field: str
 ) -> None:
     payload = data()  # type: ignore[operator]
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the shared test machine's load does not count
     error = refusal(source, payload)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert codes(error) == [(Code.LIMIT_EXCEEDED, field)]
-    assert elapsed < 0.25, elapsed  # was 2.2-3.0 s in the schema's pattern (bench/README.md)
+    assert elapsed < 0.5, elapsed  # was 2.2-3.0 s of CPU in the schema's pattern (docs/robustness.md)
 
 
 def test_too_deep_a_document_is_refused() -> None:
