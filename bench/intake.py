@@ -108,13 +108,19 @@ def bench_ingest(titles: int, batch: int, jobs: int | None) -> dict[str, Any]:
             "titles_per_second": round(rate, 1),
             "overall_titles_per_second": round(titles / (last - started), 1),
             "outcomes": outcomes,
-            "archive_entries": _archive_entries(root / "var" / "archive"),
+            "archive_entries": _archive_entries(f"sqlite:///{root / 'var' / 'gateway.sqlite3'}"),
         }
 
 
-def _archive_entries(folder: Path) -> int:
-    with (folder / "journal.log").open("rb") as journal:
-        return sum(1 for _ in journal)
+def _archive_entries(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT size FROM archive_head")).scalar() or 0)
+    finally:
+        engine.dispose()
 
 
 async def post_titles(
@@ -192,7 +198,9 @@ def bench_http(
             server.wait(timeout=30)
         result["workers"] = workers
         result["database"] = "postgresql" if postgres else "sqlite"
-        result["archive_entries"] = _archive_entries(root / "var" / "archive")
+        result["archive_entries"] = _archive_entries(
+            env.get("GATEWAY_DATABASE_URL") or f"sqlite:///{root / 'var' / 'gateway.sqlite3'}"
+        )
         return result
 
 
@@ -239,7 +247,7 @@ def bench_sign_archive(megabytes: int) -> dict[str, Any]:
         started = time.perf_counter()
         signature = signer.sign_detached_file(path)
         signed = time.perf_counter()
-        with Archive(root / "archive", signer=signer) as archive:
+        with Archive.open(f"sqlite:///{root / 'gw.sqlite3'}", root / "archive", signer=signer) as archive:
             entry = archive.append_file("outbound-pain.008", path, signature=signature, metadata={})
         archived = time.perf_counter()
         return {

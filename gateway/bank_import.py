@@ -2,14 +2,17 @@
 
 `import_report` is the whole use case (`gateway bank import` is its command line):
 1. detect the message from the root namespace (pain.002.001.10/.03, camt.054.001.08/.02);
-2. sign (detached CMS) and archive the report as received, valid or not: evidence first;
+2. sign it (detached CMS); a file that is not a known report is archived as refused;
 3. in ONE store transaction: stream it (validated against the official XSD while read), reconcile
    it with the debits SEPA out sent (gateway.payments.reconcile), record the debits' progress and
-   every anomaly, publish `debit.settled|rejected|returned` per debit, then `arrears.changed` and
-   `asf.differential_computed` per dossier touched, and remember the report (idempotency: its key
-   is claimed first, so that the same report imported twice at once is applied once and reported
-   as a duplicate by the other import, as in sequence; gateway.store.bank); a report that turns
-   out invalid halfway rolls all of that back;
+   every anomaly, publish `debit.settled|rejected|returned` per debit, then `arrears.changed` (the
+   dossier's ledger, per child and month: gateway.payments.ledger) per dossier touched and
+   `asf.differential_computed` per month touched with an ASF complement (per child), and remember
+   the report (idempotency: its key is claimed first, so that the same report imported twice at
+   once is applied once and reported as a duplicate by the other import, as in sequence;
+   gateway.store.bank); a report that turns out invalid halfway rolls all of that back; the
+   report is archived last in that transaction (with its row, docs/archive.md), or, when the
+   import fails, in a transaction of its own;
 4. return what it changed; a refused file raises a GatewayError (after being archived).
 """
 
@@ -80,6 +83,42 @@ def _debit_event(outcome: Outcome, message: str) -> dict[str, Any]:
 def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] = _utcnow) -> ImportResult:
     """Sign, archive and reconcile one bank report (see the module docstring)."""
     from gateway.errors import GatewayError
+    from gateway.sepa.reports import detect_message
+
+    at = now()
+
+    signature = gateway.signer.sign_detached_file(path)  # in chunks: a camt.054 is hundreds of MB
+
+    def archive(metadata: dict[str, str], uow: Any = None) -> ArchiveEntry:
+        # evidence of what the bank sent, refused or not
+        meta = {"file_name": path.name, "received_at": at.isoformat(), **metadata}
+        return gateway.archive.append_file(
+            "inbound-bank-report", path, signature=signature, metadata=meta, uow=uow
+        )
+
+    try:
+        message = detect_message(path)
+    except GatewayError as exc:
+        archive({"refused": exc.code})
+        raise
+    try:
+        return _import(gateway, path, message, at, archive)
+    except GatewayError as exc:
+        archive({"message": message, "refused": exc.code})
+        raise
+    except Exception:
+        archive({"message": message, "refused": "import-failed"})
+        raise
+
+
+def _import(
+    gateway: Gateway,
+    path: Path,
+    message: str,
+    at: datetime,
+    archive: Callable[[dict[str, str], Any], ArchiveEntry],
+) -> ImportResult:
+    from gateway.emission import file_sha256
     from gateway.events import (
         ARREARS_CHANGED,
         ASF_DIFFERENTIAL_COMPUTED,
@@ -88,34 +127,18 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
         DEBIT_SETTLED,
         publish,
     )
-    from gateway.payments.ledger import build_ledger
+    from gateway.payments.follow_up import legal_day
     from gateway.payments.reconcile import CHANGES, OutcomeKind, Reconciler
-    from gateway.sepa.reports import ReportHeader, detect_message, read_report
+    from gateway.sepa.reports import ReportHeader, read_report
     from gateway.store.bank import (
         BankReportRow,
         SqlDebitBook,
         claim_report,
         complete_report,
-        debit_report_times,
-        dossier_debits,
         record_anomaly,
     )
+    from gateway.store.ledger import ledger_inputs
 
-    at = now()
-
-    def archive(metadata: dict[str, str]) -> ArchiveEntry:
-        # Evidence of what the bank sent, refused or not; both calls read the file in chunks (a
-        # national camt.054 is hundreds of MB).
-        signature = gateway.signer.sign_detached_file(path)
-        meta = {"file_name": path.name, "received_at": at.isoformat(), **metadata}
-        return gateway.archive.append_file("inbound-bank-report", path, signature=signature, metadata=meta)
-
-    try:
-        message = detect_message(path)
-    except GatewayError as exc:
-        archive({"refused": exc.code})
-        raise
-    entry = archive({"message": message})
     records = read_report(path, message)
     header = next(records)
     if not isinstance(header, ReportHeader):  # pragma: no cover - the readers start with it
@@ -131,7 +154,7 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
     with gateway.store.transaction() as uow:
         conn = uow.connection
         claimed = claim_report(
-            conn, BankReportRow(key, message, header.report_id, entry.blob_sha256, entry.seq, at, {})
+            conn, BankReportRow(key, message, header.report_id, file_sha256(path), None, at, {})
         )
         reconciler = Reconciler(SqlDebitBook(conn, report_key=key, now=at, claimed=claimed))
         duplicate = False
@@ -161,11 +184,10 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
                 if not duplicate:
                     record_anomaly(conn, key, outcome, at)
         for dossier_id, periods in sorted(touched.items()):
-            ledger = build_ledger(
-                dossier_id,
-                dossier_debits(conn, dossier_id),
-                reported_at=debit_report_times(conn, dossier_id),
-            )
+            inputs = ledger_inputs(conn, dossier_id)
+            if inputs is None:  # pragma: no cover - a debit's dossier exists (foreign key)
+                continue
+            ledger = inputs.ledger(as_of=legal_day(at))
             publish(
                 uow.events,
                 ARREARS_CHANGED,
@@ -174,7 +196,8 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
                 dossier_id=dossier_id,
             )
             for month in ledger.months:
-                if month.period in periods and month.advance is not None:
+                if month.period in periods and month.complement_cents > 0:
+                    # the month's per-child complements, recoverable parts and their sums
                     publish(
                         uow.events,
                         ASF_DIFFERENTIAL_COMPUTED,
@@ -182,10 +205,11 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
                         at=at,
                         dossier_id=dossier_id,
                     )
+        entry = archive({"message": message}, uow)  # last: the log's sequencing row until commit
         result = ImportResult(
             path.name, message, header.report_id, entry.seq, duplicate,
             reconciler.summary, anomalies, sorted(touched),
         )  # fmt: skip
         if not duplicate:
-            complete_report(conn, key, result.to_json())
+            complete_report(conn, key, result.to_json(), archive_seq=entry.seq)
     return result

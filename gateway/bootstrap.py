@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from gateway.archive.store import Archive
 from gateway.config import Settings
+from gateway.errors import ConfigurationError
 from gateway.intake import IntakeServices
 from gateway.private import private_dir, private_file
 from gateway.sepa.model import Fund
@@ -59,7 +60,17 @@ def build(settings: Settings) -> Gateway:
     signer = Signer.from_settings(settings)
     store = open_sql_store(settings.effective_database_url)
     archive = Archive(
-        settings.effective_archive_dir, signer=signer, checkpoint_every=settings.archive_checkpoint_every
+        store,
+        settings.effective_archive_dir / "blobs",
+        signer=signer,
+        checkpoint_every=settings.archive_checkpoint_every,
     )
+    if (settings.effective_archive_dir / "journal.log").exists() and not archive.size:
+        store.close()
+        raise ConfigurationError(
+            f"{settings.effective_archive_dir} holds an archive in the old folder layout: move it into "
+            "the database with `gateway archive migrate --from <that folder>` (docs/archive.md)",
+            field="archive_dir",
+        )
     intake = IntakeServices(store=store, signer=signer, archive=archive, max_bytes=settings.max_payload_bytes)
     return Gateway(settings, store, signer, archive, intake)

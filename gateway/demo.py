@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
+from gateway.archive.store import Archive
 from gateway.archive.verify import verify_archive
 from gateway.bank_import import import_report
 from gateway.bank_simulator import answer_collection
@@ -98,7 +99,9 @@ def run_demo(workdir: Path, echo: Echo) -> int:
         thread.join(timeout=10)
         service.close()
     anchors = load_trust_anchors(certs / "ca.pem")
-    report = verify_archive(settings.effective_archive_dir, trust_anchors=anchors, workers=1)
+    blob_dir = settings.effective_archive_dir / "blobs"
+    with Archive.open(settings.effective_database_url, blob_dir) as archive, archive.store.read() as uow:
+        report = verify_archive(uow.connection, archive.blobs, trust_anchors=anchors)
     echo(
         f"11. archive verified: {report.entries} entries, {report.checkpoints} checkpoint(s), ok={report.ok}"
     )
@@ -239,8 +242,8 @@ def _money_steps(base: str, certs: Path, settings: Settings, gw: Gateway, *, tod
         recorded = list(SqlPayments(uow.connection).debits_of_message(str(collection.message_id)))
         by_e2e = {d.end_to_end_id: d.dossier_id for d in recorded}
         kind = {d.end_to_end_id: getattr(uow.dossiers.get(d.dossier_id), "source_kind", "") for d in recorded}
-    # the notary's debtor has not enough money this month (AM04): the bank rejects that debit
-    rejected = next(e2e for e2e, source in kind.items() if source == "notaire")
+    # the lawyer's debtor (two children) has not enough money this month (AM04): the bank rejects it
+    rejected = next(e2e for e2e, source in kind.items() if source == "avocat")
     bank_dir = settings.data_dir / "bank"
     sent = settings.effective_outbound_dir / collection.file.name  # the staged copy is gone once sent
     for path in answer_collection(sent, bank_dir, rejects={rejected: "AM04"}, at=runs.at):
@@ -251,18 +254,29 @@ def _money_steps(base: str, certs: Path, settings: Settings, gw: Gateway, *, tod
         ledger = client.get(f"/v1/dossiers/{dossier_id}/ledger").json()
     month = ledger["months"][0]
     reason = month["reason"]["code"] if month["reason"] else None
-    arrears, asf = format_euros(ledger["arrears_cents"]), format_euros(ledger["asf_advance_cents"])
+    arrears, asf = format_euros(ledger["arrears_cents"]), format_euros(ledger["asf_complement_cents"])
     echo(
         f"9. the back-office reads {dossier_id}'s ledger: {month['period']} {month['status']}, "
-        f"reason {reason}, arrears {arrears} EUR, ASF to advance to the creditor {asf} EUR"
+        f"reason {reason}, arrears {arrears} EUR, ASF to advance to the creditor {asf} EUR, one per child:"
     )
+    for child in month["children"]:
+        if child["asf_complement_cents"] is None:
+            unavailable = month["asf_unavailable"] or {}
+            echo(f"   child {child['child'] + 1}: ASF not computed ({unavailable.get('code')})")
+            continue
+        echo(
+            f"   child {child['child'] + 1}: due {format_euros(child['due_cents'])}, "
+            f"ASF {format_euros(child['asf_complement_cents'])} "
+            f"({format_euros(child['asf_complement_net_cents'])} net of CRDS), "
+            f"recoverable from the debtor {format_euros(child['recoverable_cents'])}"
+        )
     paid_on = max(d.collection_date for d in recorded) + timedelta(days=1)
     payout = runs.credits(paid_on)
     echo(
         f"10. payout on {paid_on}: {payout.count} SEPA credit transfer (purpose ALMY) of "
         f"{format_euros(payout.total_cents)} EUR to the creditor whose debtor paid"
     )
-    return bool(ledger["arrears_cents"] > 0 and payout.count == 1)
+    return bool(ledger["arrears_cents"] > 0 and len(month["children"]) == 2 and payout.count == 1)
 
 
 def demo_folder(base: Path | None = None) -> Path:

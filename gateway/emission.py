@@ -23,7 +23,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from gateway.domain.money import format_euros
 from gateway.events import FILE_EMITTED, publish
@@ -44,7 +44,7 @@ class _Signer(Protocol):
 
 class _Archive(Protocol):
     def append_file(
-        self, kind: str, path: Path, *, signature: bytes | None, metadata: dict[str, str]
+        self, kind: str, path: Path, *, signature: bytes | None, metadata: dict[str, str], uow: Any = None
     ) -> object: ...
 
 
@@ -78,8 +78,11 @@ def prepare(
     created_at: datetime,
     signer: _Signer,
     archive: _Archive,
+    uow: SqlUnitOfWork | None = None,
 ) -> Emitted:
-    """Validate, sign and archive one staged file (nothing is sent); raises if anything fails."""
+    """Validate, sign and archive one staged file (nothing is sent); raises if anything fails.
+
+    With `uow`, the file is archived in that transaction (the run's), committed with its row."""
     private_dir(path.parent)
     make_private(path)
     validate_file(path, version)
@@ -90,6 +93,7 @@ def prepare(
         path,
         signature=signature,
         metadata={"message_id": message_id, "version": version, "created_at": created_at.isoformat()},
+        uow=uow,
     )
     archived = getattr(entry, "blob_sha256", None)
     if archived is not None and archived != digest.hexdigest():
@@ -116,7 +120,7 @@ def emit_and_record(
     transaction. Nothing goes to the bank here: call `hand_off` once the transaction committed."""
     emitted = prepare(
         path, kind=kind, version=summary.version, message_id=summary.message_id, created_at=created_at,
-        signer=signer, archive=archive,
+        signer=signer, archive=archive, uow=uow,
     )  # fmt: skip
     payments.add_file(
         PaymentFileRow(

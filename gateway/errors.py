@@ -36,7 +36,10 @@ class Code(StrEnum):
     PAYLOAD_TOO_LARGE = "payload-too-large"
     TITLE_KIND_NOT_ALLOWED = "title-kind-not-allowed"
     INTERMEDIATION_EXCLUDED = "intermediation-excluded"
+    # Retired 2026-12 (docs/contract-changelog.md): never emitted any more; a joint refusal with the
+    # violence flag is accepted with the warning `joint-refusal-set-aside` (art. 373-2-2 II C. civ.).
     VIOLENCE_WITH_JOINT_REFUSAL = "violence-with-joint-refusal"
+    JOINT_REFUSAL_SET_ASIDE = "joint-refusal-set-aside"  # warning
     BEFORE_GENERALISATION = "before-generalisation"
     TOTALS_MISMATCH = "totals-mismatch"
     INVALID_AMOUNT = "invalid-amount"
@@ -60,6 +63,7 @@ class Code(StrEnum):
     # signing and archive (gateway.signing, gateway.archive)
     SIGNATURE_INVALID = "signature-invalid"
     ARCHIVE_CORRUPT = "archive-corrupt"
+    ARCHIVE_NOT_EMPTY = "archive-not-empty"  # `archive migrate` into a database that has a log
     # SEPA out (issue 5): EPC rulebook rules enforced before writing a pain file
     SEPA_CHARSET = "sepa-charset"
     SEPA_NAME_TOO_LONG = "sepa-name-too-long"
@@ -76,6 +80,12 @@ class Code(StrEnum):
     SEPA_XSD_INVALID = "sepa-xsd-invalid"
     # bank reports in (issue 6): pain.002 / camt.054 parsing, reconciliation, amounts table
     AMOUNTS_UNKNOWN = "amounts-unknown"
+    # money (issue 11): the amounts table and its operator-added rows
+    AMOUNTS_NOT_PUBLISHED = "amounts-not-published"  # a date past the last row's year
+    AMOUNTS_INVALID_ROW = "amounts-invalid-row"  # a row of the data file or store breaks the rules
+    AMOUNTS_ROW_OUT_OF_SEQUENCE = "amounts-row-out-of-sequence"  # not the year after the last row
+    AMOUNTS_ROW_EXISTS = "amounts-row-exists"  # that year's row is there already
+    AMOUNTS_MISMATCH = "amounts-mismatch"  # the published figure given does not match the computation
     SEPA_REPORT_UNSUPPORTED = "sepa-report-unsupported"
     SEPA_REPORT_XSD_INVALID = "sepa-report-xsd-invalid"
     SEPA_REPORT_INVALID_AMOUNT = "sepa-report-invalid-amount"

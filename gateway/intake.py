@@ -8,8 +8,8 @@ receipt; a rejection gets a signed rejection receipt. Nothing is answered before
 durable.
 
 It works on batches: `prepare_many` stamps the titles' reception and validates them (in worker
-processes when given a pool), `settle` stores the batch in one transaction and archives it with one
-sync, then answers each title with the very receipt it would have had alone: a title sent twice in
+processes when given a pool), `settle` stores the batch and archives its evidence in one
+transaction, then answers each title with the very receipt it would have had alone: a title sent twice in
 one batch is one dossier, its second copy answered as a duplicate; a title whose storing fails
 fails alone (the batch's transaction is replayed one title at a time). `receive` is a batch of one.
 
@@ -63,12 +63,8 @@ class SignerPort(Protocol):
 
 
 class ArchivePort(Protocol):
-    def append(
-        self, kind: str, blob: bytes, *, signature: bytes | None, metadata: Mapping[str, str]
-    ) -> object: ...
-
-    def append_many(self, items: Sequence[NewEntry]) -> Sequence[object]:
-        """Archive several items with one sync; all durable on return."""
+    def append_many(self, items: Sequence[NewEntry], *, uow: Any = None) -> Sequence[object]:
+        """Archive several items in `uow`'s transaction (their own one without): one sequencing step."""
         ...
 
 
@@ -145,7 +141,7 @@ def receive_many(
 ) -> list[IntakeResult]:
     """Take a batch of transmissions; the answers, in order, once all of the batch is durable.
 
-    Per title the same as `receive`; for the batch, one transaction and one archive sync.
+    Per title the same as `receive`; for the batch, one transaction (store and archive).
     `executor` (a process pool) validates the titles beside this process; see `prepare_many`.
     Raises the first error a title met (the others are stored all the same); `settle` gives each.
     """
@@ -285,9 +281,9 @@ def settle(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResu
 
     A title resent with an Idempotency-Key already used is answered from the store, as the first
     time (nothing new is stored or archived). The others are stored in one transaction; if that
-    fails, each is tried alone so that only the culprit fails. Then one archive sync holds every
-    raw payload (as evidence, whatever became of the title) and the dossiers and receipts of those
-    stored. If that sync fails, the whole batch fails: nothing is answered that is not durable.
+    fails, each is tried alone so that only the culprit fails. The same transaction archives every
+    raw payload (as evidence, whatever became of the title) and the dossiers and receipts stored;
+    the payload of a title that failed alone is archived afterwards in a transaction of its own.
     """
     batch, items = prepared.batch, prepared.items
     checks = _checks_of(services, prepared)
@@ -321,23 +317,35 @@ def settle(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResu
                 "the receipt of a %s title could not be made: %s", items[n].source.value, type(exc).__name__
             )
             answers[n] = exc
-    stored = _store_all(services, [(items[n], outcome) for n, outcome in outcomes.items()])
-    evidence = [
-        NewEntry("inbound-payload", batch[n].payload, checks[n].payload_signature, items[n].meta)
-        for n in pending
+    work = [
+        _Work(items[n], outcome, _payload_entry(batch[n], items[n], checks[n]))
+        for n, outcome in outcomes.items()
     ]
-    for (n, outcome), result in zip(outcomes.items(), stored, strict=True):
+    for n, result in zip(outcomes, _store_all(services, work), strict=True):
         answers[n] = result
-        if isinstance(result, Exception):
-            continue
-        if isinstance(outcome, _Rejection):
-            evidence += _rejection_archive(items[n], outcome)
-        elif result.outcome == "accepted":
-            evidence += _acceptance_archive(items[n], outcome)
-    if evidence:
-        services.archive.append_many(evidence)
+    # a title that met an error alone (answered as such, nothing stored): its payload is archived
+    # all the same, as evidence, when the archive can take it; the others are answered anyway
+    failed = [n for n in pending if isinstance(answers[n], Exception)]
+    if failed:
+        try:
+            services.archive.append_many([_payload_entry(batch[n], items[n], checks[n]) for n in failed])
+        except Exception:
+            log.exception("archiving the payloads of %d titles that failed was not possible", len(failed))
     assert all(answer is not None for answer in answers)
     return cast(list[IntakeResult | Exception], answers)
+
+
+def _payload_entry(submission: Submission, item: _Item, checked: _Checked) -> NewEntry:
+    return NewEntry("inbound-payload", submission.payload, checked.payload_signature, item.meta)
+
+
+@dataclass(frozen=True, slots=True)
+class _Work:
+    """A title to store, and the archive entry of its raw payload."""
+
+    item: _Item
+    outcome: _Acceptance | _Rejection
+    payload: NewEntry
 
 
 def _checks_of(services: IntakeServices, prepared: PreparedBatch) -> list[_Checked]:
@@ -364,27 +372,41 @@ def _checks_of(services: IntakeServices, prepared: PreparedBatch) -> list[_Check
     return checks
 
 
-def _store_all(
-    services: IntakeServices, work: list[tuple[_Item, _Acceptance | _Rejection]]
-) -> list[IntakeResult | Exception]:
+def _store_all(services: IntakeServices, work: list[_Work]) -> list[IntakeResult | Exception]:
     if not work:
         return []
     try:
-        with services.store.transaction() as uow:
-            return [_store_one(uow, item, outcome) for item, outcome in work]
+        return _store_together(services, work)
     except Exception as exc:
         if len(work) == 1:
             return [exc]
     results: list[IntakeResult | Exception] = []
-    for item, outcome in work:  # find the culprit: each title alone
+    for one in work:  # find the culprit: each title alone
         result: IntakeResult | Exception
         try:
-            with services.store.transaction() as uow:
-                result = _store_one(uow, item, outcome)
+            result = _store_together(services, [one])[0]
         except Exception as exc:  # the commit too may fail: the result counts only once it is done
             result = exc
         results.append(result)
     return results
+
+
+def _store_together(services: IntakeServices, work: list[_Work]) -> list[IntakeResult | Exception]:
+    """Store titles and archive their evidence in ONE transaction (issue #12 item 3: a crash
+    between a commit and an archive sync can no more leave a dossier without its evidence).
+    The archive goes last: its sequencing row stays locked until the commit."""
+    with services.store.transaction() as uow:
+        results: list[IntakeResult | Exception] = []
+        evidence = [one.payload for one in work]  # every raw payload first, then what was stored
+        for one in work:
+            result = _store_one(uow, one.item, one.outcome)
+            results.append(result)
+            if isinstance(one.outcome, _Rejection):
+                evidence += _rejection_archive(one.item, one.outcome)
+            elif result.outcome == "accepted":
+                evidence += _acceptance_archive(one.item, one.outcome)
+        services.archive.append_many(evidence, uow=uow)
+        return results
 
 
 def _store_one(uow: UnitOfWork, item: _Item, outcome: _Acceptance | _Rejection) -> IntakeResult:

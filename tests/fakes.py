@@ -17,26 +17,43 @@ class ArchivedItem:
 
 @dataclass
 class FakeArchive:
-    """Keeps every append in a list, in order."""
+    """Keeps every append in a list, in order, with the unit of work it was appended in (or None)."""
 
     items: list[ArchivedItem] = field(default_factory=list)
+    uows: list[object] = field(default_factory=list)
 
     def append(
-        self, kind: str, blob: bytes, *, signature: bytes | None, metadata: Mapping[str, str]
+        self,
+        kind: str,
+        blob: bytes,
+        *,
+        signature: bytes | None,
+        metadata: Mapping[str, str],
+        uow: object = None,
     ) -> ArchivedItem:
         item = ArchivedItem(kind, blob, signature, dict(metadata))
         self.items.append(item)
+        self.uows.append(uow)
         return item
 
     def append_many(
-        self, items: Sequence[tuple[str, bytes, bytes | None, Mapping[str, str] | None]]
+        self,
+        items: Sequence[tuple[str, bytes, bytes | None, Mapping[str, str] | None]],
+        *,
+        uow: object = None,
     ) -> list[ArchivedItem]:
-        return [self.append(k, b, signature=s, metadata=m or {}) for k, b, s, m in items]
+        return [self.append(k, b, signature=s, metadata=m or {}, uow=uow) for k, b, s, m in items]
 
     def append_file(
-        self, kind: str, path: Path, *, signature: bytes | None, metadata: Mapping[str, str]
+        self,
+        kind: str,
+        path: Path,
+        *,
+        signature: bytes | None,
+        metadata: Mapping[str, str],
+        uow: object = None,
     ) -> ArchivedItem:
-        return self.append(kind, path.read_bytes(), signature=signature, metadata=metadata)
+        return self.append(kind, path.read_bytes(), signature=signature, metadata=metadata, uow=uow)
 
     def kinds(self) -> list[str]:
         return [i.kind for i in self.items]

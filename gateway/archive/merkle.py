@@ -99,6 +99,12 @@ class MerkleTree:
             levels[height] += node
         self._size += 1
 
+    def subtree_hashes(self, height: int, start: int, count: int) -> bytes:
+        """Hashes of the complete subtrees of 2**height leaves number start .. start+count-1."""
+        if height >= len(self._levels) or (start + count) * HASH_SIZE > len(self._levels[height]):
+            raise ValueError(f"no {count} complete subtrees of height {height} from {start}")
+        return bytes(self._levels[height][start * HASH_SIZE : (start + count) * HASH_SIZE])
+
     def leaf(self, index: int) -> bytes:
         if not 0 <= index < self._size:
             raise IndexError(index)

@@ -1,61 +1,48 @@
-"""The `Archive` facade: append evidence, sign checkpoints, give proofs (one folder, one machine).
+"""The `Archive` facade: append evidence in the caller's transaction, sign checkpoints, give proofs
+and tiles. The log lives in the gateway's database (log.py), blobs over `small_blob_limit` in a
+content-addressed `BlobStore` (blobs.py), so every replica on one PostgreSQL shares one log.
 
-Folder layout (`Settings().effective_archive_dir`, default `var/archive`):
+    archive.append_many([NewEntry("receipt", body, cms, meta), ...], uow=uow)  # in uow's transaction
+    archive.append_file("outbound-pain.008", path, signature=cms)              # its own transaction
+    archive.checkpoint()                  # signed tree head (C2SP tlog-checkpoint + CMS)
+    archive.inclusion_proof(seq)          # RFC 9162 §2.1.3 proof against the latest checkpoint
+    archive.tile(level, index, width)     # c2sp.org/tlog-tiles hash tile; entry_bundle(index, width)
 
-    packs/00000000.pack   blobs and signatures up to 64 KiB, appended as records (see packs.py)
-    packs/index.log       their index: SHA-256 -> pack, offset, length, one entry per record, and
-    packs/index-*.run     the same entries sorted, in runs (see packindex.py); derived, checked on use
-    packs/merge.lock      flock(2) target: one process merges runs at a time, beside the writers
-    blobs/ab/ab12...      bigger blobs, one read-only file each named by its SHA-256; archives
-                          written before packs existed hold every blob so, and still open and verify
-    blobs/tmp/            big files being streamed in (append_file), renamed into place
-    journal.log           append-only records, the Merkle leaves (see journal.py)
-    index.bin             derived cache: record offsets and leaf hashes
-    checkpoints.jsonl     signed checkpoints (see checkpoint.py)
-    archive.lock          flock(2) target: one journal writer at a time across processes
-
-Append order makes a crash leave the whole entry or none: big blob files (written, renamed, one
-sync for the group's: syncfs(2), or an fsync per file and folder), then under the lock the group's
-small blobs not stored yet (one write to the current pack + one fdatasync, then one write of their
-index entries, not synced), then the group's journal records (one write + one fsync = the
-acknowledgement), then the index cache. A blob is found by its SHA-256 in the pack index first
-(checked against the record header and its SHA-256), then as a file.
-Concurrent appenders of a process share those syncs (group commit, see group.py); bulk callers
-hand a whole batch to `append_many`. Blobs without a record are harmless leftovers; a record
-without its LF, or a torn last pack record, is cut off on the next open.
+Entries appended with `uow=` commit or roll back with the dossier, receipt, event or report row
+they prove: there is no window where one is durable without the other. Each process keeps the
+Merkle tree in memory (64 bytes an entry), caught up from the database when a root, proof or tile
+is asked; the leaves it reads are re-hashed first, so no checkpoint is signed over changed bytes.
 """
 
 from __future__ import annotations
 
 import base64
-import fcntl
 import hashlib
-import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from gateway.archive.blobs import CHUNK, BlobStore
+from sqlalchemy import Connection
+
+from gateway.archive import log
+from gateway.archive.blobs import CHUNK, BlobStore, DirectoryBlobStore, check_digest
 from gateway.archive.checkpoint import DEFAULT_ORIGIN, Checkpoint, make_checkpoint
 from gateway.archive.errors import ArchiveCorrupt
-from gateway.archive.group import GroupCommit, Pending, sync_files, sync_filesystem, syncfs_available
-from gateway.archive.journal import ArchiveEntry, Journal, iter_lines
-from gateway.archive.merkle import MerkleTree
-from gateway.archive.packs import PACK_MAX_BLOB, PackStore
-from gateway.config import Settings
+from gateway.archive.journal import MAX_LEAF, ArchiveEntry, decode_leaf
+from gateway.archive.merkle import MerkleTree, leaf_hash
 from gateway.errors import ConfigurationError, MalformedPayload, NotFound
 from gateway.signing import Signer
+from gateway.store.sql import SqlStore, open_sql_store
 
 Now = Callable[[], datetime]
+SMALL_BLOB = 256 * 1024  # blobs up to this size are rows of the database, bigger ones files
+TILE_WIDTH = 256
 _KIND = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-CHECKPOINTS = "checkpoints.jsonl"
-BlobSync = Literal["syncfs", "files"]
 
 
 class NewEntry(NamedTuple):
@@ -65,6 +52,13 @@ class NewEntry(NamedTuple):
     blob: bytes
     signature: bytes | None = None
     metadata: Mapping[str, str] | None = None
+
+
+class HasConnection(Protocol):
+    """A unit of work of the SQL store (gateway.store.sql.SqlUnitOfWork)."""
+
+    @property
+    def connection(self) -> Connection: ...
 
 
 def _utcnow() -> datetime:
@@ -81,6 +75,7 @@ class ArchivePort(Protocol):
         *,
         signature: bytes | None = None,
         metadata: Mapping[str, str] | None = None,
+        uow: Any = None,
     ) -> ArchiveEntry: ...
 
     def checkpoint(self) -> Checkpoint: ...
@@ -94,6 +89,11 @@ class InclusionProof:
     leaf_hash: bytes
     path: list[bytes]
     checkpoint: Checkpoint
+
+    def to_tlog_proof(self) -> str:
+        """The proof as c2sp.org/tlog-proof@v1: index, one base64 hash a line, the checkpoint."""
+        hashes = "".join(base64.b64encode(p).decode() + "\n" for p in self.path)
+        return f"c2sp.org/tlog-proof@v1\nindex {self.entry.seq}\n{hashes}\n{self.checkpoint.note}"
 
     def to_json(self) -> dict[str, Any]:
         cp = self.checkpoint
@@ -109,91 +109,56 @@ class InclusionProof:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    kind: str
+    blob_sha256: str
+    size: int
+    signature_sha256: str | None
+    metadata: dict[str, str]
+
+
 class Archive:
-    """Append-only, tamper-evident archive in one folder; safe across threads and processes."""
+    """The append-only, tamper-evident archive in the gateway's database; safe across processes."""
 
     def __init__(
         self,
-        directory: Path,
+        store: SqlStore,
+        blobs: BlobStore | Path,
         *,
         signer: Signer | None = None,
         now: Now = _utcnow,
         origin: str = DEFAULT_ORIGIN,
-        fsync: bool = True,
         checkpoint_every: int = 0,
-        blob_sync: BlobSync | None = None,
+        small_blob_limit: int = SMALL_BLOB,
+        owns_store: bool = False,
     ) -> None:
-        """`blob_sync`: how a group's blob files are made durable before its records are written.
-
-        "syncfs" (default where Linux has it): one syncfs(2) of the archive's file system, whatever
-        the group's size; it also flushes other writers' dirty pages on that file system, so give
-        the archive a volume of its own in production. "files": an fsync per blob file and folder.
-        """
-        self.directory = directory
+        self.store = store
+        self.blobs: BlobStore = DirectoryBlobStore(blobs) if isinstance(blobs, Path) else blobs
         self.signer = signer
         self.origin = origin
         self.checkpoint_every = checkpoint_every
+        self.small_blob_limit = small_blob_limit
         self._now = now
-        directory.mkdir(parents=True, exist_ok=True)
-        self.blobs = BlobStore(directory / "blobs")
-        self._fsync = fsync
-        if blob_sync is None:
-            blob_sync = "syncfs" if syncfs_available() else "files"
-        self.blob_sync: BlobSync = blob_sync
-        self._group: GroupCommit[Pending] = GroupCommit(self._commit)
-        self._thread_lock = threading.RLock()
-        self._lock_fd = os.open(directory / "archive.lock", os.O_RDWR | os.O_CREAT, 0o640)
-        # opened before any blob is written: syncfs reports writeback errors from then on
-        self._sync_fd = os.open(self.blobs.root, os.O_RDONLY | os.O_DIRECTORY)
-        self._journal = Journal(directory, fsync=fsync)
-        self._packs = PackStore(directory / "packs", fsync=fsync)
-        self._checkpoints: list[Checkpoint] = []
-        self._checkpoints_end = 0
-        try:
-            with self._locked():
-                self._tree = MerkleTree.from_leaf_bytes(self._journal.recover())
-                self._packs.recover()
-                self._read_checkpoints()
-        except BaseException:
-            self.close()
-            raise
+        self._owns_store = owns_store
+        self._tree = MerkleTree()
+        self._tree_lock = threading.Lock()
+        self._latest: tuple[Checkpoint | None, float] = (None, 0.0)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, signer: Signer | None = None, **options: Any) -> Archive:
-        """The archive in the configured folder (`GATEWAY_ARCHIVE_DIR`, default var/archive)."""
-        return cls(settings.effective_archive_dir, signer=signer, **options)
+    def open(cls, url: str, blob_dir: Path, **options: Any) -> Archive:
+        """An archive on its own connection to the database at `url` (migrated); close() ends it."""
+        return cls(open_sql_store(url, pool_size=2), blob_dir, owns_store=True, **options)
 
     def close(self) -> None:
-        self._journal.close()
-        self._packs.close()
-        os.close(self._sync_fd)
-        os.close(self._lock_fd)
+        if self._owns_store:
+            self.store.close()
 
     def __enter__(self) -> Archive:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with self._thread_lock:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-
-    def _refresh(self) -> None:
-        # another process may have appended since we last held the lock
-        for leaf in self._journal.catch_up():
-            self._tree.append_leaf_hash(leaf)
-        self._read_checkpoints()
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -204,39 +169,27 @@ class Archive:
         *,
         signature: bytes | None = None,
         metadata: Mapping[str, str] | None = None,
+        uow: HasConnection | None = None,
     ) -> ArchiveEntry:
-        """Archive `blob` (and its detached signature); durable once this returns."""
-        return self.append_many([NewEntry(kind, blob, signature, metadata)])[0]
+        """Archive `blob` (and its detached signature); see `append_many`."""
+        return self.append_many([NewEntry(kind, blob, signature, metadata)], uow=uow)[0]
 
-    def append_many(self, items: Iterable[NewEntry]) -> list[ArchiveEntry]:
-        """Archive a batch with one sync for all of it; every entry is durable once this returns.
+    def append_many(
+        self, items: Iterable[NewEntry], *, uow: HasConnection | None = None
+    ) -> list[ArchiveEntry]:
+        """Archive a batch: consecutive sequence numbers, one sequencing step for the whole group.
 
-        The entries get consecutive sequence numbers unless another process appends meanwhile.
+        With `uow`, in that transaction, which should do nothing else afterwards but commit
+        (the sequencing row stays locked until then); without, in a transaction of its own.
+        Durable when that transaction commits.
         """
-        batch = list(items)
-        metas = [_checked(item.kind, item.metadata) for item in batch]
-        pending: list[Pending] = []
-        for item, meta in zip(batch, metas, strict=True):
-            files: list[str] = []
-            packed: list[tuple[bytes, bytes]] = []
-            blob_digest = self._put(item.blob, files, packed)
-            sig_digest = None
-            if item.signature is not None:
-                sig_digest = self._put(item.signature, files, packed)
-            pending.append(
-                Pending(item.kind, blob_digest, len(item.blob), sig_digest, meta, tuple(files), tuple(packed))
-            )
-        return self._submit(pending)
-
-    def _put(self, data: bytes, files: list[str], packed: list[tuple[bytes, bytes]]) -> str:
-        # small blobs wait for the group's pack write; a big one is written to its file now
-        if len(data) <= PACK_MAX_BLOB:
-            digest = hashlib.sha256(data).digest()
-            packed.append((digest, data))
-            return digest.hex()
-        hex_digest, path = self.blobs.write(data)
-        files.append(path)
-        return hex_digest
+        small: dict[str, bytes] = {}
+        prepared = []
+        for item in items:
+            meta = _checked(item.kind, item.metadata)
+            sig = None if item.signature is None else self._put(item.signature, small)
+            prepared.append(_Prepared(item.kind, self._put(item.blob, small), len(item.blob), sig, meta))
+        return self._append(prepared, small, uow)
 
     def append_file(
         self,
@@ -245,156 +198,223 @@ class Archive:
         *,
         signature: bytes | None = None,
         metadata: Mapping[str, str] | None = None,
+        uow: HasConnection | None = None,
     ) -> ArchiveEntry:
-        """Archive a file of any size in constant memory (hashed while copied); durable on return."""
+        """Archive a file of any size in constant memory (hashed while copied)."""
         meta = _checked(kind, metadata)
-        with path.open("rb") as stream:
-            blob_digest, size, blob_file = self.blobs.write_stream(iter(lambda: stream.read(CHUNK), b""))
-        files = [blob_file]
-        packed: list[tuple[bytes, bytes]] = []
-        sig_digest = None
-        if signature is not None:
-            sig_digest = self._put(signature, files, packed)
-        pending = Pending(kind, blob_digest, size, sig_digest, meta, tuple(files), tuple(packed))
-        return self._submit([pending])[0]
+        small: dict[str, bytes] = {}
+        if path.stat().st_size <= self.small_blob_limit:
+            data = path.read_bytes()
+            digest, size = self._put(data, small), len(data)
+        else:
+            with path.open("rb") as stream:
+                digest, size = self.blobs.put_stream(iter(lambda: stream.read(CHUNK), b""))
+        sig = None if signature is None else self._put(signature, small)
+        return self._append([_Prepared(kind, digest, size, sig, meta)], small, uow)[0]
 
-    def _submit(self, pending: list[Pending]) -> list[ArchiveEntry]:
-        if not pending:
+    def _put(self, data: bytes, small: dict[str, bytes]) -> str:
+        if len(data) <= self.small_blob_limit:
+            digest = hashlib.sha256(data).hexdigest()
+            small[digest] = data
+            return digest
+        return self.blobs.put(data)  # durable before the transaction naming it commits
+
+    def _append(
+        self, prepared: list[_Prepared], small: dict[str, bytes], uow: HasConnection | None
+    ) -> list[ArchiveEntry]:
+        if not prepared:
             return []
-        self._group.submit(pending)
-        return [item.entry for item in pending if item.entry is not None]
+        if uow is not None:
+            return self._append_in(uow.connection, prepared, small)
+        with self.store.transaction() as own:
+            return self._append_in(own.connection, prepared, small)
 
-    def _commit(self, group: list[Pending]) -> None:
-        # runs in the group's leader thread; blobs first, so no durable record names a lost blob
-        files = [f for item in group for f in item.files]
-        if self._fsync and files:
-            if self.blob_sync == "syncfs":
-                sync_filesystem(self._sync_fd)
-            else:
-                sync_files(files, self.blobs.root)
-        with self._locked():
-            self._refresh()
-            self._packs.catch_up()
-            self._packs.store([blob for item in group for blob in item.packed])
-            first = self._journal.count
-            entries = [
-                ArchiveEntry(
-                    seq=first + i,
-                    time=self._now(),
-                    kind=item.kind,
-                    blob_sha256=item.blob_sha256,
-                    size=item.size,
-                    signature_sha256=item.signature_sha256,
-                    metadata=item.metadata,
-                )
-                for i, item in enumerate(group)
-            ]
-            before = self._tree.size
-            for leaf in self._journal.append_many(entries):
-                self._tree.append_leaf_hash(leaf)
-            for item, entry in zip(group, entries, strict=True):
-                item.entry = entry
-            every = self.checkpoint_every
-            if every and self._tree.size // every > before // every:
-                self._checkpoint_locked()
+    def _append_in(
+        self, conn: Connection, prepared: list[_Prepared], small: dict[str, bytes]
+    ) -> list[ArchiveEntry]:
+        log.put_blobs(conn, small)
+        first = log.claim_sequence(conn, len(prepared))
+        moment = self._now()
+        entries = [
+            ArchiveEntry(first + i, moment, p.kind, p.blob_sha256, p.size, p.signature_sha256, p.metadata)
+            for i, p in enumerate(prepared)
+        ]
+        rows = []
+        for entry in entries:
+            data = entry.leaf_data()
+            if len(data) > MAX_LEAF:
+                raise MalformedPayload("archive metadata too long for one log entry", field="metadata")
+            rows.append((entry.seq, data, leaf_hash(data)))
+        every = self.checkpoint_every
+        if (
+            every
+            and self.signer is not None
+            and first
+            and first // every > log.latest_checkpoint_size(conn) // every
+        ):
+            # the first `first` entries are committed (we hold the counter): sign them now
+            log.insert_checkpoint(conn, self._sign(conn, first))
+        log.insert_entries(conn, rows)
+        return entries
 
     def checkpoint(self) -> Checkpoint:
         """Sign the current tree head (returns the latest one when nothing was appended since)."""
-        with self._locked():
-            self._refresh()
-            return self._checkpoint_locked()
-
-    def _checkpoint_locked(self) -> Checkpoint:
         if self.signer is None:
             raise ConfigurationError("the archive has no signer: cannot sign a checkpoint")
-        size = self._tree.size
-        if self._checkpoints and self._checkpoints[-1].size == size:
-            return self._checkpoints[-1]
-        checkpoint = make_checkpoint(
-            self.signer, origin=self.origin, size=size, root=self._tree.root(), time=self._now()
-        )
-        line = checkpoint.to_line() + b"\n"
-        fd = os.open(self.directory / CHECKPOINTS, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
-        try:
-            os.write(fd, line)
-            if self._fsync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        self._checkpoints.append(checkpoint)
-        self._checkpoints_end += len(line)
-        return checkpoint
+        with self.store.transaction() as uow:
+            conn = uow.connection
+            size = log.claim_sequence(conn, 0)  # waits for appenders in flight; then it is stable
+            latest = log.latest_checkpoint(conn)
+            if latest is not None and latest.size == size:
+                return latest
+            checkpoint = self._sign(conn, size, latest)
+            log.insert_checkpoint(conn, checkpoint)
+            return checkpoint
 
-    def _read_checkpoints(self) -> None:
-        path = self.directory / CHECKPOINTS
-        if not path.exists():
-            return
-        for offset, line in iter_lines(path, self._checkpoints_end):
-            if not line.endswith(b"\n"):
-                os.truncate(path, offset)  # an interrupted checkpoint write
-                break
-            where = f"checkpoint {len(self._checkpoints)}"
-            self._checkpoints.append(Checkpoint.from_line(line, where=where))
-            self._checkpoints_end = offset + len(line)
+    def _sign(self, conn: Connection, size: int, previous: Checkpoint | None = None) -> Checkpoint:
+        if self.signer is None:  # pragma: no cover - callers check
+            raise ConfigurationError("the archive has no signer: cannot sign a checkpoint")
+        if previous is None:
+            previous = log.latest_checkpoint(conn)
+        with self._tree_lock:
+            self._catch_up(conn, size)
+            if (
+                previous is not None
+                and previous.size <= size
+                and previous.root != self._tree.root(previous.size)
+            ):
+                raise ArchiveCorrupt(
+                    "the log no longer matches its latest checkpoint: refusing to sign over it "
+                    "(run `gateway archive verify`)",
+                    field="checkpoint",
+                )
+            root = self._tree.root(size)
+        return make_checkpoint(self.signer, origin=self.origin, size=size, root=root, time=self._now())
+
+    def _catch_up(self, conn: Connection, size: int) -> None:
+        # lock held; the leaves are re-hashed: a changed row never reaches a signed root
+        tree = self._tree
+        for seq, leaf, stored in log.read_entries(conn, tree.size, size):
+            if seq != tree.size:
+                raise ArchiveCorrupt(
+                    f"archive entry {tree.size} is missing", field=f"archive entry {tree.size}"
+                )
+            digest = leaf_hash(leaf)
+            if digest != stored:
+                where = f"archive entry {seq}"
+                raise ArchiveCorrupt(f"{where}: leaf hash mismatch (changed bytes)", field=where)
+            tree.append_leaf_hash(digest)
+        if tree.size < size:
+            where = f"archive entry {tree.size}"
+            raise ArchiveCorrupt(f"{where} is missing", field=where)
+
+    def _tree_at(self, size: int) -> MerkleTree:
+        with self._tree_lock:
+            if self._tree.size < size:
+                with self.store.read() as uow:
+                    self._catch_up(uow.connection, size)
+            return self._tree
 
     # --- reading ---------------------------------------------------------------------------
 
     @property
     def size(self) -> int:
-        return self._tree.size
+        with self.store.read() as uow:
+            return log.head_size(uow.connection)
 
     def root(self, size: int | None = None) -> bytes:
-        return self._tree.root(size)
+        size = self.size if size is None else size
+        return self._tree_at(size).root(size)
 
     def entry(self, seq: int) -> ArchiveEntry:
-        if seq >= self._journal.count:
-            with self._locked():
-                self._refresh()
-        if not 0 <= seq < self._journal.count:
+        with self.store.read() as uow:
+            leaf = log.read_leaf(uow.connection, seq)
+        if leaf is None:
             raise NotFound(f"no archive entry {seq}", field="seq")
-        return self._journal.read(seq)
+        return decode_leaf(leaf, seq)
 
     def blob(self, digest: str) -> bytes:
         """The bytes of a blob or signature, checked against their SHA-256."""
-        self.blobs.path(digest)  # refuses anything but a lowercase hex SHA-256
-        raw = bytes.fromhex(digest)
-        data = self._packs.get(raw)
+        check_digest(digest)
+        with self.store.read() as uow:
+            data = log.get_blob(uow.connection, digest)
         if data is None:
-            with self._locked():  # another process may have packed it since
-                self._packs.catch_up()
-            data = self._packs.get(raw)
-        return self.blobs.get(digest) if data is None else data
+            return self.blobs.get(digest)
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise ArchiveCorrupt(f"blob {digest} does not match its SHA-256", field="blob")
+        return data
 
     def checkpoints(self) -> list[Checkpoint]:
-        with self._locked():
-            self._refresh()
-            return list(self._checkpoints)
+        with self.store.read() as uow:
+            return log.read_checkpoints(uow.connection)
 
     def latest_checkpoint(self) -> Checkpoint | None:
-        found = self.checkpoints()
-        return found[-1] if found else None
+        with self.store.read() as uow:
+            return log.latest_checkpoint(uow.connection)
 
     def inclusion_proof(self, seq: int, *, checkpoint: Checkpoint | None = None) -> InclusionProof:
-        """Prove entry `seq` against `checkpoint` (default: the latest one that covers it)."""
-        entry = self.entry(seq)
-        if checkpoint is None:
-            covering = [cp for cp in self.checkpoints() if cp.size > seq]
-            if not covering:
-                raise NotFound(
-                    f"entry {seq} is not covered by a checkpoint yet (run `gateway archive checkpoint`)",
-                    field="seq",
+        """Prove entry `seq` against `checkpoint` (default: the latest one, if it covers it)."""
+        with self.store.read() as uow:
+            found = log.read_leaf(uow.connection, seq)
+            if checkpoint is None:
+                checkpoint = self._recent_checkpoint(uow.connection, seq)
+        if found is None:
+            raise NotFound(f"no archive entry {seq}", field="seq")
+        entry = decode_leaf(found, seq)
+        if checkpoint is None or checkpoint.size <= seq:
+            raise NotFound(
+                f"entry {seq} is not covered by a checkpoint yet (run `gateway archive checkpoint`)",
+                field="seq",
+            )
+        tree = self._tree_at(checkpoint.size)
+        with self._tree_lock:
+            if checkpoint.root != tree.root(checkpoint.size):
+                raise ArchiveCorrupt("the checkpoint does not match the log", field="checkpoint")
+            leaf = entry.leaf_hash
+            if leaf != tree.leaf(seq):
+                raise ArchiveCorrupt(
+                    f"archive entry {seq}: differs from the tree", field=f"archive entry {seq}"
                 )
-            checkpoint = covering[-1]
-        if checkpoint.size > self._tree.size or checkpoint.root != self._tree.root(checkpoint.size):
-            raise ArchiveCorrupt("the checkpoint does not match the journal", field="checkpoint")
-        leaf = entry.leaf_hash
-        if leaf != self._tree.leaf(seq):
-            raise ArchiveCorrupt(f"journal entry {seq}: differs from the index", field="journal")
-        return InclusionProof(entry, leaf, self._tree.inclusion_proof(seq, checkpoint.size), checkpoint)
+            path = tree.inclusion_proof(seq, checkpoint.size)
+        return InclusionProof(entry, leaf, path, checkpoint)
+
+    def _recent_checkpoint(self, conn: Connection, seq: int) -> Checkpoint | None:
+        # the latest checkpoint, read again when the one kept is over a second old or too small
+        kept, at = self._latest
+        if kept is None or kept.size <= seq or time.monotonic() - at > 1.0:
+            kept, at = log.latest_checkpoint(conn), time.monotonic()
+            self._latest = (kept, at)
+        return kept
 
     def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """RFC 9162 §2.1.4 proof that the tree of size `first` is a prefix of size `second`."""
-        return self._tree.consistency_proof(first, second)
+        tree = self._tree_at(second)
+        with self._tree_lock:
+            return tree.consistency_proof(first, second)
+
+    # --- c2sp.org/tlog-tiles -----------------------------------------------------------------
+
+    def _signed_size(self) -> int:
+        latest = self.latest_checkpoint()
+        return 0 if latest is None else latest.size
+
+    def tile(self, level: int, index: int, width: int) -> bytes:
+        """Hash tile `level`/`index` of `width` hashes, within the latest checkpoint's tree."""
+        span = TILE_WIDTH**level
+        if not 1 <= width <= TILE_WIDTH or (index * TILE_WIDTH + width) * span > self._signed_size():
+            raise NotFound(f"no tile {level}/{index} of width {width}", field="tile")
+        tree = self._tree_at((index * TILE_WIDTH + width) * span)
+        with self._tree_lock:
+            return tree.subtree_hashes(8 * level, index * TILE_WIDTH, width)
+
+    def entry_bundle(self, index: int, width: int) -> bytes:
+        """Entries index*256 .. index*256+width-1, each a big-endian uint16 length + leaf bytes."""
+        start = index * TILE_WIDTH
+        if not 1 <= width <= TILE_WIDTH or start + width > self._signed_size():
+            raise NotFound(f"no entry bundle {index} of width {width}", field="tile")
+        with self.store.read() as uow:
+            leaves = [leaf for _seq, leaf, _h in log.read_entries(uow.connection, start, start + width)]
+        return b"".join(len(leaf).to_bytes(2, "big") + leaf for leaf in leaves)
 
 
 def _checked(kind: str, metadata: Mapping[str, str] | None) -> dict[str, str]:

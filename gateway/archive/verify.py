@@ -1,57 +1,42 @@
-"""Verify an archive folder from scratch: every record, blob, root, checkpoint signature.
+"""Verify the archive from scratch: every entry, blob, root, checkpoint signature.
 
-Nothing derived is trusted (index.bin and the pack index are not used to find anything): the
-journal is re-hashed record by record, every pack record is re-hashed and checked to be where its
-header says (packs.py), and what the scan finds is kept as 20 bytes a blob (`PackedDigests`);
-every blob file named by a record and not found in a pack is re-hashed, the Merkle root is
-recomputed at each checkpoint's size and compared with the signed root, each checkpoint's CMS
-and note signatures are checked against the trusted CA, and consecutive checkpoints are checked
-consistent (RFC 9162 §2.1.4).
-
-What it catches: a changed byte anywhere in a record or blob, a deleted, inserted or reordered
-record (sequence numbers and the signed roots), a missing, moved or cut pack record or blob file,
-and records removed from the end when a checkpoint covered them. The pack index (packindex.py) is
-compared with what the scan found: an entry that differs, a good record without its entry, or a
-run that is not the sorted entries of its stretch of the log is a problem when the packs are intact
-(a note when damaged packs explain it); an index cut short at its end is what a crash leaves (the
-log is not synced), a note, indexed again on the next open. Records appended after the latest
-checkpoint are protected by their checksums only until the next checkpoint signs them: sign
-checkpoints often (`checkpoint_every`).
-An incomplete last line, or an incomplete last record of the last pack, is an interrupted, never
-acknowledged append: reported as a note, not an error, so `verify` passes after a crash.
+Nothing derived is trusted: every entry's leaf is re-hashed and compared with its stored hash,
+parsed and checked to carry its own sequence number (0, 1, 2... with no gap, and as many as the
+sequencing row says were committed); every blob row is re-hashed, and every blob an entry names
+is found (a row, or a file of the blob store re-hashed) with the entry's size; the Merkle root is
+recomputed at each checkpoint's size and compared with the signed root; each checkpoint's CMS and
+note signatures are checked against the trusted CA, and consecutive checkpoints are checked
+consistent (RFC 9162 §2.1.4). Entries after the latest checkpoint are protected by their leaf
+hashes only until the next checkpoint signs them (a note says how many).
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
+import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from sqlalchemy import Connection, create_engine, select
 
+from gateway.archive import log
+from gateway.archive.blobs import BlobStore
 from gateway.archive.checkpoint import Checkpoint, verify_checkpoint
 from gateway.archive.errors import ArchiveCorrupt
-from gateway.archive.journal import check_record, iter_lines
-from gateway.archive.merkle import HASH_SIZE, MerkleTree, ProofError, verify_consistency
-from gateway.archive.packs import PackedDigests, survey_packs
-from gateway.archive.store import CHECKPOINTS
-
-PARALLEL_THRESHOLD_BYTES = 4 << 20  # below this, forking costs more than it saves
-
-# what the pack scan found, for the workers: the good records, digest -> damage
-_PACKED = PackedDigests([])
-_DAMAGED: dict[bytes, str] = {}
-
-
-def _set_packs(packed: PackedDigests, damaged: dict[bytes, str]) -> None:
-    # a worker initializer: forked workers inherit the dicts without pickling them
-    global _PACKED, _DAMAGED
-    _PACKED, _DAMAGED = packed, damaged
+from gateway.archive.journal import check_leaf
+from gateway.archive.merkle import (
+    HASH_SIZE,
+    MerkleTree,
+    ProofError,
+    leaf_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from gateway.store import schema
 
 
 @dataclass(slots=True)
@@ -83,198 +68,147 @@ class VerifyReport:
 
 
 def verify_archive(
-    directory: Path, *, trust_anchors: Sequence[x509.Certificate], workers: int | None = None
+    conn: Connection,
+    blobs: BlobStore,
+    *,
+    trust_anchors: Sequence[x509.Certificate],
+    workers: int | None = None,
 ) -> VerifyReport:
-    """Check everything in `directory`; `workers` processes share the journal and blob hashing."""
+    """Check everything the archive holds, read through `conn` (one read transaction).
+
+    `workers` processes (default: one per core) share the entries; each reads its slice through a
+    connection of its own (committed entries below the sequencing row never change)."""
     report = VerifyReport()
-    journal = directory / "journal.log"
-    if not journal.exists():
-        report.problems.append(f"{journal}: no journal (not an archive folder)")
-        return report
-    # the packs first, in this process: the workers look each named blob up in what it found
-    packed, damaged, pack_problems, pack_notes = survey_packs(directory / "packs")
-    chunks = _chunks(journal, workers or os.cpu_count() or 1)
-    blobs = str(directory / "blobs")
-    jobs = [(str(journal), start, end, first, blobs) for start, end, first in chunks]
-    if len(jobs) == 1:
-        _set_packs(packed, damaged)
-        try:
-            results = [_scan_chunk(*jobs[0])]
-        finally:
-            _set_packs(PackedDigests([]), {})
+    head = log.head_size(conn)
+    end = max(head, _max_seq(conn) + 1)
+    stored = _blob_rows(conn, report)
+    count = max(1, min(workers or os.cpu_count() or 1, end // PARALLEL_MIN_ENTRIES))
+    if count == 1:
+        slices = [_scan(conn, blobs, stored, 0, end)]
     else:
-        # fork: cheap from the CLI; a big caller pays for copying itself (see bench/README.md)
-        count = min(len(jobs), workers or os.cpu_count() or 1)
-        with ProcessPoolExecutor(count, initializer=_set_packs, initargs=(packed, damaged)) as pool:
-            results = list(pool.map(_scan_chunk, *zip(*jobs, strict=True)))
-    del packed, damaged
+        global _JOB  # noqa: PLW0603 - what forked workers inherit instead of pickling it
+        _JOB = (conn.engine.url.render_as_string(hide_password=False), blobs, stored)
+        bounds = [end * i // (count * 4) for i in range(count * 4 + 1)]
+        context = multiprocessing.get_context("fork")
+        try:
+            with ProcessPoolExecutor(count, mp_context=context) as pool:
+                slices = list(pool.map(_scan_in_worker, bounds[:-1], bounds[1:]))
+        finally:
+            _JOB = None
     leaves = bytearray()
-    entry_problems: list[tuple[int, str]] = []
-    for result in results:
-        if len(leaves) != result.first_seq * HASH_SIZE:
-            break  # an earlier slice stopped at a bad record: later ones cannot be trusted
-        leaves += result.leaves
-        entry_problems += result.problems
-        report.blobs += result.blobs
-        report.notes += result.notes
-        if not result.journal_ok:
-            break
+    for part in slices:
+        report.problems += part.problems
+        report.blobs += part.blobs
+        leaves += part.leaves
+        if part.problems:
+            break  # later slices cannot be trusted past a broken entry
+    seq = len(leaves) // HASH_SIZE
+    if not report.problems and seq != head:
+        report.problems.append(f"the log holds {seq} entries but {head} were committed: entries are missing")
     tree = MerkleTree.from_leaf_bytes(bytes(leaves))
-    report.entries = tree.size
-    report.root = tree.root().hex()
-    # the report names the first bad entry first
-    report.problems += [message for _seq, message in sorted(entry_problems)]
-    report.problems += pack_problems  # damage no entry names (an entry's own comes first)
-    report.notes += pack_notes
-    _check_checkpoints(directory / CHECKPOINTS, tree, trust_anchors, report)
+    report.entries, report.root = tree.size, tree.root().hex()
+    _check_checkpoints(log.read_checkpoints(conn), tree, trust_anchors, report)
     return report
 
 
-def _chunks(journal: Path, workers: int) -> list[tuple[int, int, int]]:
-    """(start offset, end offset, first sequence number) of line-aligned journal slices."""
-    size = journal.stat().st_size
-    if workers <= 1 or size < PARALLEL_THRESHOLD_BYTES:
-        return [(0, size, 0)]
-    parts = workers * 4  # smaller slices even out the load between processes
-    bounds = [0]
-    with journal.open("rb") as handle:
-        for i in range(1, parts):
-            handle.seek(size * i // parts)
-            handle.readline()
-            position = handle.tell()
-            if bounds[-1] < position < size:
-                bounds.append(position)
-        bounds.append(size)
-        chunks, first = [], 0
-        for start, end in itertools.pairwise(bounds):
-            chunks.append((start, end, first))
-            handle.seek(start)
-            remaining, lines = end - start, 0
-            while remaining:
-                block = handle.read(min(remaining, 1 << 24))
-                lines += block.count(b"\n")
-                remaining -= len(block)
-            first += lines
-    return chunks
+PARALLEL_MIN_ENTRIES = 50_000  # below this per process, forking costs more than it saves
+_JOB: tuple[str, BlobStore, dict[str, int]] | None = None
 
 
 @dataclass(slots=True)
-class _ChunkResult:
-    first_seq: int
+class _Slice:
     leaves: bytes
-    journal_ok: bool
     blobs: int
-    problems: list[tuple[int, str]]
-    notes: list[str]
+    problems: list[str]
 
 
-def _scan_chunk(journal: str, start: int, end: int, first_seq: int, blobs: str) -> _ChunkResult:
-    """Decode the records of one slice and re-hash the blobs they name (runs in a worker)."""
-    leaves = bytearray()
-    problems: list[tuple[int, str]] = []
-    notes: list[str] = []
-    journal_ok = True
-    seen: set[str] = set()
-    reader = _BlobReader(blobs)
-    seq = first_seq
+def _scan_in_worker(start: int, end: int) -> _Slice:
+    assert _JOB is not None
+    url, blobs, stored = _JOB
+    engine = create_engine(url)
     try:
-        for offset, line in iter_lines(Path(journal), start, end):
-            if not line.endswith(b"\n"):
-                notes.append(
-                    f"incomplete record at byte {offset} after entry {seq - 1}: an interrupted "
-                    "append, never acknowledged (removed on the next write)"
-                )
-                break
-            try:
-                raw, leaf = check_record(line, seq)
-            except ArchiveCorrupt as exc:
-                problems.append((seq, exc.message))
-                journal_ok = False
-                break
-            leaves += leaf
-            for digest, size in ((raw["blob"], raw["size"]), (raw["sig"], None)):
-                if digest is not None and digest not in seen:
-                    seen.add(digest)
-                    message = reader.check(digest, size)
-                    if message:
-                        problems.append((seq, f"journal entry {seq}: blob {digest} {message}"))
-            seq += 1
+        with engine.connect() as conn:
+            return _scan(conn, blobs, stored, start, end)
     finally:
-        reader.close()
-    return _ChunkResult(first_seq, bytes(leaves), journal_ok, len(seen), problems, notes)
+        engine.dispose()
 
 
-class _BlobReader:
-    """Finds a blob in the packs' scan, or re-hashes its file (directory descriptors: 1M files)."""
-
-    def __init__(self, root: str) -> None:
-        self.root = root
-        self._dirs: dict[str, int] = {}
-
-    def close(self) -> None:
-        for fd in self._dirs.values():
-            os.close(fd)
-
-    def check(self, digest: str, size: int | None) -> str | None:
-        raw = bytes.fromhex(digest)
-        length = _PACKED.length(raw)
-        if length is not None:
-            return "has the wrong size" if size is not None and length != size else None
-        problem = self._check_file(digest, size)
-        if problem == "is missing" and raw in _DAMAGED:
-            return _DAMAGED[raw]
-        return problem
-
-    def _check_file(self, digest: str, size: int | None) -> str | None:
-        prefix = digest[:2]
-        dir_fd = self._dirs.get(prefix)
-        if dir_fd is None:
-            try:
-                dir_fd = os.open(os.path.join(self.root, prefix), os.O_RDONLY | os.O_DIRECTORY)
-            except FileNotFoundError:
-                return "is missing"
-            self._dirs[prefix] = dir_fd
+def _scan(conn: Connection, blobs: BlobStore, stored: dict[str, int], start: int, end: int) -> _Slice:
+    """Check the entries start <= seq < end: leaf hashes, form, sequence numbers, their blobs."""
+    leaves = bytearray()
+    problems: list[str] = []
+    seen: set[str] = set()
+    seq = start
+    for row_seq, leaf, stored_hash in log.read_entries(conn, start, end):
+        where = f"archive entry {seq}"
+        if row_seq != seq:
+            problems.append(f"{where} is missing (entries deleted)")
+            break
+        digest = leaf_hash(leaf)
+        if digest != stored_hash:
+            problems.append(f"{where}: leaf hash mismatch (changed bytes)")
+            break
         try:
-            fd = os.open(digest, os.O_RDONLY, dir_fd=dir_fd)
-        except FileNotFoundError:
+            raw = check_leaf(leaf, seq)
+        except ArchiveCorrupt as exc:
+            problems.append(exc.message)
+            break
+        leaves += digest
+        for name, size in ((raw["blob"], raw["size"]), (raw["sig"], None)):
+            if name is not None and name not in seen:
+                seen.add(name)
+                problem = _blob_problem(name, size, stored, blobs)
+                if problem:
+                    problems.append(f"{where}: blob {name} {problem}")
+        seq += 1
+    if not problems and seq < end and start < end:
+        problems.append(f"archive entry {seq} is missing (entries deleted)")
+    return _Slice(bytes(leaves), len(seen), problems)
+
+
+def _max_seq(conn: Connection) -> int:
+    t = schema.archive_entries
+    value = conn.execute(select(t.c.seq).order_by(t.c.seq.desc()).limit(1)).scalar()
+    return -1 if value is None else int(value)
+
+
+def _blob_rows(conn: Connection, report: VerifyReport) -> dict[str, int]:
+    """digest -> size of every blob row whose bytes hash to its name; a problem for the others."""
+    t = schema.archive_blobs
+    good: dict[str, int] = {}
+    for name, data in conn.execution_options(yield_per=2000).execute(select(t.c.sha256, t.c.data)):
+        if hashlib.sha256(data).hexdigest() == name:
+            good[name] = len(data)
+        else:
+            report.problems.append(f"blob {name} was changed")
+    return good
+
+
+def _blob_problem(name: str, size: int | None, stored: dict[str, int], blobs: BlobStore) -> str | None:
+    length = stored.get(name)
+    if length is None:
+        found = blobs.hash_of(name)
+        if found is None:
             return "is missing"
-        try:
-            hasher = hashlib.sha256()
-            length = 0
-            # one read when the size is known: asking for one byte more also catches a longer file
-            want = size + 1 if size is not None else 1 << 20
-            while block := os.read(fd, want):
-                hasher.update(block)
-                length += len(block)
-                if size is not None and length > size:
-                    break
-                want = 1 << 20
-        finally:
-            os.close(fd)
-        if size is not None and length != size:
-            return "has the wrong size" if hasher.hexdigest() == digest else "was changed"
-        if hasher.hexdigest() != digest:
+        digest, length = found
+        if digest != name:
             return "was changed"
-        return None
+    return "has the wrong size" if size is not None and length != size else None
 
 
 def _check_checkpoints(
-    path: Path,
+    checkpoints: list[Checkpoint],
     tree: MerkleTree,
     trust_anchors: Sequence[x509.Certificate],
     report: VerifyReport,
 ) -> None:
-    if not path.exists():
+    if not checkpoints:
         report.notes.append("no checkpoint yet: nothing is signed")
         return
     previous: Checkpoint | None = None
-    for number, (offset, line) in enumerate(iter_lines(path)):
-        where = f"checkpoint {number}"
-        if not line.endswith(b"\n"):
-            report.notes.append(f"incomplete checkpoint record at byte {offset}: interrupted")
-            break
+    for checkpoint in checkpoints:
+        where = f"checkpoint {checkpoint.size}"
         try:
-            checkpoint = Checkpoint.from_line(line, where=where)
             verify_checkpoint(checkpoint, trust_anchors=trust_anchors, where=where)
         except ArchiveCorrupt as exc:
             report.problems.append(exc.message)
@@ -282,7 +216,7 @@ def _check_checkpoints(
         report.checkpoints += 1
         if checkpoint.size > tree.size:
             report.problems.append(
-                f"{where} signs {checkpoint.size} entries but the journal has {tree.size} "
+                f"{where} signs {checkpoint.size} entries but the log has {tree.size} "
                 f"valid ones: entries from {tree.size} on are missing or damaged"
             )
             continue
@@ -312,7 +246,7 @@ def _check_checkpoints(
 
 
 def verify_proof_document(document: dict[str, Any], *, trust_anchors: Sequence[x509.Certificate]) -> None:
-    """Check a `gateway archive proof` JSON the way an outsider would; raise ArchiveCorrupt.
+    """Check a `gateway archive proof --json` document the way an outsider would; raise ArchiveCorrupt.
 
     1. leaf_hash = SHA-256(0x00 || UTF-8 leaf_data)                     (RFC 9162 §2.1.1)
     2. fold inclusion_path from leaf_hash at leaf_index in tree_size     (RFC 9162 §2.1.3.2)
@@ -320,8 +254,6 @@ def verify_proof_document(document: dict[str, Any], *, trust_anchors: Sequence[x
     4. the checkpoint's CMS signature chains to the trusted CA and its note signature verifies
     """
     import base64
-
-    from gateway.archive.merkle import leaf_hash, verify_inclusion
 
     where = "proof"
     try:

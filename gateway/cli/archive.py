@@ -1,21 +1,34 @@
-"""`gateway archive ...`: verify the tamper-evident archive, prove inclusion, export for audit."""
+"""`gateway archive ...`: verify the tamper-evident archive, prove inclusion, export, migrate."""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from gateway.cli import main
+
+if TYPE_CHECKING:
+    from gateway.archive.store import Archive
+    from gateway.archive.verify import VerifyReport
 
 _DIR = click.option(
     "--dir",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Archive folder (default: the configured archive dir, var/archive).",
+    help="Archive folder holding the big blobs (default: GATEWAY_ARCHIVE_DIR, var/archive).",
+)
+_DB = click.option(
+    "--database",
+    "database",
+    default=None,
+    help="Database holding the log (default: GATEWAY_DATABASE_URL, the SQLite file in the data dir).",
 )
 _CA = click.option(
     "--ca",
@@ -26,10 +39,30 @@ _CA = click.option(
 )
 
 
-def _folder(directory: Path | None) -> Path:
-    from gateway.config import Settings
+@contextmanager
+def _opened(database: str | None, directory: Path | None, *, signed: bool = False) -> Iterator[Archive]:
+    from sqlalchemy.exc import SQLAlchemyError
 
-    return directory if directory is not None else Settings().effective_archive_dir
+    from gateway.archive.store import Archive
+    from gateway.config import Settings
+    from gateway.errors import ConfigurationError, GatewayError
+    from gateway.signing import Signer
+
+    settings = Settings()
+    try:
+        signer = Signer.from_settings(settings) if signed else None
+        folder = directory if directory is not None else settings.effective_archive_dir
+        url = database or settings.effective_database_url
+        try:
+            opened = Archive.open(url, folder / "blobs", signer=signer)
+        except (SQLAlchemyError, OSError) as exc:  # the URL is not quoted: it may hold a password
+            raise ConfigurationError(
+                f"cannot open the archive's database ({type(exc).__name__})", field="database"
+            ) from exc
+        with opened as archive:
+            yield archive
+    except GatewayError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
 
 
 def _ca(ca_file: Path | None) -> Path:
@@ -42,74 +75,103 @@ def _emit(document: object) -> None:
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
+def _verified(archive: Archive, ca_file: Path | None) -> VerifyReport:
+    from gateway.archive.verify import verify_archive
+    from gateway.signing import load_trust_anchors
+
+    anchors = load_trust_anchors(_ca(ca_file))
+    with archive.store.read() as uow:
+        report = verify_archive(uow.connection, archive.blobs, trust_anchors=anchors)
+    _emit(report.to_json())
+    if not report.ok:
+        click.echo(f"archive is DAMAGED: {report.problems[0]}", err=True)
+        sys.exit(1)
+    click.echo(f"archive: {report.entries} entries verified", err=True)
+    return report
+
+
 @main.group()
 def archive() -> None:
-    """The signed, append-only archive of every exchange."""
+    """The signed, append-only archive of every exchange (a Merkle log in the database)."""
 
 
 @archive.command()
+@_DB
 @_DIR
 @_CA
-def verify(directory: Path | None, ca_file: Path | None) -> None:
+def verify(database: str | None, directory: Path | None, ca_file: Path | None) -> None:
     """Recompute every hash, the Merkle tree and every checkpoint signature; exit 1 on damage."""
-    from gateway.archive.verify import verify_archive
-    from gateway.errors import GatewayError
-    from gateway.signing import load_trust_anchors
-
-    folder = _folder(directory)
-    try:
-        report = verify_archive(folder, trust_anchors=load_trust_anchors(_ca(ca_file)))
-    except GatewayError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
-    _emit(report.to_json())
-    if not report.ok:
-        click.echo(f"archive {folder} is DAMAGED: {report.problems[0]}", err=True)
-        sys.exit(1)
-    click.echo(f"archive {folder}: {report.entries} entries verified", err=True)
+    with _opened(database, directory) as store:
+        _verified(store, ca_file)
 
 
 @archive.command()
 @click.argument("entry", type=int)
+@click.option("--json", "as_json", is_flag=True, help="The proof as JSON (with the checkpoint's CMS).")
+@_DB
 @_DIR
-def proof(entry: int, directory: Path | None) -> None:
-    """Print the inclusion proof of ENTRY (sequence number) against the latest checkpoint."""
-    from gateway.archive.store import Archive
+def proof(entry: int, as_json: bool, database: str | None, directory: Path | None) -> None:
+    """Print the inclusion proof of ENTRY (sequence number) as a c2sp.org/tlog-proof."""
     from gateway.errors import GatewayError
 
-    try:
-        with Archive(_folder(directory)) as store:
-            _emit(store.inclusion_proof(entry).to_json())
-    except GatewayError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    with _opened(database, directory) as store:
+        try:
+            found = store.inclusion_proof(entry)
+        except GatewayError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+        if as_json:
+            _emit(found.to_json())
+        else:
+            click.echo(found.to_tlog_proof(), nl=False)
 
 
 @archive.command()
+@_DB
 @_DIR
-def checkpoint(directory: Path | None) -> None:
+def checkpoint(database: str | None, directory: Path | None) -> None:
     """Sign a checkpoint of the archive as it is now (with the configured signer)."""
-    from gateway.archive.store import Archive
-    from gateway.config import Settings
     from gateway.errors import GatewayError
-    from gateway.signing import Signer
 
-    try:
-        signer = Signer.from_settings(Settings())
-        with Archive(_folder(directory), signer=signer) as store:
+    with _opened(database, directory, signed=True) as store:
+        try:
             click.echo(store.checkpoint().note, nl=False)
-    except GatewayError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+        except GatewayError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.message}") from exc
 
 
 @archive.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@_DB
 @_DIR
-def export(out: Path, directory: Path | None) -> None:
+def export(out: Path, database: str | None, directory: Path | None) -> None:
     """Write a .tar.gz bundle (blobs, signatures, journal, checkpoints, README) for an auditor."""
     from gateway.archive.export import export_bundle
+
+    with _opened(database, directory) as store:
+        count = export_bundle(store, out)
+    click.echo(f"exported {count} entries to {out}", err=True)
+
+
+@archive.command()
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The old archive folder (journal.log, packs/, blobs/, checkpoints.jsonl) or an unpacked export.",
+)
+@_DB
+@_DIR
+@_CA
+def migrate(source: Path, database: str | None, directory: Path | None, ca_file: Path | None) -> None:
+    """Load an archive folder into the (empty) database log, then verify it; exit 1 on damage."""
+    from gateway.archive.legacy import migrate_folder
     from gateway.errors import GatewayError
 
-    try:
-        count = export_bundle(_folder(directory), out)
-    except GatewayError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
-    click.echo(f"exported {count} entries to {out}", err=True)
+    with _opened(database, directory) as store:
+        try:
+            count = migrate_folder(source, store)
+        except GatewayError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+        click.echo(f"migrated {count} entries from {source}", err=True)
+        _verified(store, ca_file)

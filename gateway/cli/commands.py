@@ -3,4 +3,16 @@
 from __future__ import annotations
 
 import gateway.cli.serve  # noqa: F401
-from gateway.cli import archive, bank, certs, deliveries, demo, ingest, mandates, sepa, validate  # noqa: F401
+from gateway.cli import (  # noqa: F401
+    amounts,
+    archive,
+    bank,
+    certs,
+    deliveries,
+    demo,
+    ingest,
+    ledger,
+    mandates,
+    sepa,
+    validate,
+)

@@ -87,8 +87,8 @@ def _serve_one(
 
 def _serve_forked(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
     """Pre-fork: one listening socket, `workers` processes accepting on it, each with its own
-    store connections and archive handle (the archive's file lock and SQLite's locks serialise
-    their writes; group commit happens inside each process). Only the first delivers webhooks.
+    store connections and archive handle (the archive's log is in the database: its sequencing row
+    and SQLite's locks serialise their writes). Only the first delivers webhooks.
     """
     from gateway.store import open_sql_store
 

@@ -1,81 +1,98 @@
-"""The ASF advanced to the creditor parent for an unpaid or partly paid month (L. 581-2 CSS).
+"""The ASF complement of one child for one month, and the part of it the fund recovers from the debtor.
 
-When the debtor pays part of the pension, the fund tops it up "within the triple limit of the payment
-made, the pension and the ASF" (L. 581-2 al. 4 CSS; circulaire DSS du 15 juillet 1985; CNAF
-circular of 19 May 1995):
+Since 2016 (art. L. 523-1 I 4° CSS; seed 000: "l'ASF viendra en complément des petites pensions
+alimentaires, même lorsque celles-ci sont correctement payées"; seed 002) the creditor parent
+never receives less than the ASF for a child. With `asf` the child's ASF for the month, `due` the
+child's pension for the month (after revaluation: gateway.payments.dues) and `paid` what the
+debtor paid for that child:
 
-    top-up = min(pension, ASF) - paid        not paid when under 15 € (ASF_DIFFERENTIAL_MIN_CENTS)
+    complement  = asf - paid   when paid < asf, else 0
+    recoverable = min(complement, due - paid), never negative
 
-When the debtor pays nothing (total default) the FULL ASF is paid, whether the pension is above or
-below it; in the latter case the part above the pension is not recoverable from the debtor (seed 001).
+That covers total default (the full ASF), partial default, and a small pension paid in full (120 €
+paid in full -> ASF - 120, nothing of it recoverable since nothing is unpaid). Only the part that
+matches unpaid pension is recoverable: the fund is subrogated in the creditor's claim (L. 581-2
+CSS), and the part of the ASF above the pension is the family's own benefit (seed 001: "la
+différence n'est pas récupérable").
 
-All amounts are integers in the smallest unit (euro cents); the functions do not care which currency
-that is, which lets the tests replay the seed's worked examples in francs as the seed gives them.
+A complement under 15 € is not paid: this is the CAF's practice (its threshold for paying a
+monthly amount), not a rule of the code; then nothing is advanced and nothing is recoverable (the
+unpaid pension is still owed and collected for the creditor, it is just not the fund's claim).
 
->>> differential_asf(pension=30000, asf=48500, paid=10000)   # 300 F / 485 F / 100 F
-20000
->>> differential_asf(pension=50000, asf=48500, paid=10000)   # 500 F / 485 F / 100 F
+Seed 001 states the rule in force before 2016, the "triple limit" min(pension, ASF) - paid
+(L. 581-2 al. 4 CSS as then written, circulaire DSS of 15 July 1985). It is superseded; its
+examples that still hold are in tests/unit/payments/test_asf.py.
+
+Families receive the complement net of the 0.5 % CRDS: net = round_half_up((BMAF × rate - paid)
+× 0.995), so that a full ASF is exactly the published net amount (gateway.payments.amounts).
+
+All amounts are integers in the smallest unit (euro cents); the arithmetic does not care which
+currency, which lets the tests replay seed 001's examples in francs.
+
+>>> asf_complement(asf=48500, due=30000, paid=10000).complement_cents   # 485 F ASF, 300 F due, 100 F paid
 38500
+>>> asf_complement(asf=48500, due=30000, paid=10000).recoverable_cents  # only the unpaid 200 F
+20000
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from enum import StrEnum
+from decimal import Decimal
 
-from gateway.payments.amounts import ASF_DIFFERENTIAL_MIN_CENTS, asf_for
-
-
-class AdvanceKind(StrEnum):
-    """What the fund advances for a month."""
-
-    NONE = "none"  # paid in full, or a top-up under the threshold
-    DIFFERENTIAL = "differential"  # partial payment: L. 581-2 al. 3-4 CSS
-    FULL = "full"  # total default: the full ASF
+from gateway.payments.amounts import ASF_COMPLEMENT_MIN_CENTS, NET_OF_CRDS, AmountsRow, round_half_up
 
 
 @dataclass(frozen=True, slots=True)
-class AsfAdvance:
-    """The ASF the back-office should pay for one month, and how much of it is recoverable.
+class AsfComplement:
+    """One child's ASF for one month: the complement paid to the creditor and its recoverable part."""
 
-    `recoverable_cents` is what the fund may claim back from the debtor: never more than the unpaid
-    part of the pension (seed 001: the excess of the ASF over a lower pension is not recoverable)."""
+    asf_cents: int  # the child's gross ASF for the month
+    computed_cents: int  # asf - paid when paid < asf, else 0 (before the 15 € threshold)
+    complement_cents: int  # what the fund pays (gross): computed, or 0 under the threshold
+    complement_net_cents: int  # what the family receives, net of the 0.5 % CRDS
+    recoverable_cents: int  # what the fund may claim from the debtor: min(complement, due - paid)
 
-    kind: AdvanceKind
-    amount_cents: int
-    recoverable_cents: int
-    asf_cents: int
-    pension_cents: int
-    paid_cents: int
+    @property
+    def below_threshold(self) -> bool:
+        """A complement was computed but is under 15 € and so not paid (CAF practice)."""
+        return self.computed_cents > 0 and self.complement_cents == 0
 
-
-def _check(pension: int, asf: int, paid: int) -> None:
-    if pension < 0 or asf < 0 or paid < 0:
-        raise ValueError("pension, ASF and paid amounts are non-negative integers (cents)")
-
-
-def asf_advance(
-    pension: int, asf: int, paid: int, *, threshold: int = ASF_DIFFERENTIAL_MIN_CENTS
-) -> AsfAdvance:
-    """The advance for one month: full ASF on total default, else the differential (or nothing)."""
-    _check(pension, asf, paid)
-    if paid == 0 and pension > 0:
-        # Total default: the full ASF (L. 581-2 CSS), recoverable up to the pension only.
-        return AsfAdvance(AdvanceKind.FULL, asf, min(asf, pension), asf, pension, paid)
-    top_up = min(pension, asf) - paid
-    if top_up <= 0 or top_up < threshold:
-        return AsfAdvance(AdvanceKind.NONE, 0, 0, asf, pension, paid)
-    return AsfAdvance(AdvanceKind.DIFFERENTIAL, top_up, top_up, asf, pension, paid)
+    def to_json(self) -> dict[str, int | bool]:
+        return {
+            "asf_cents": self.asf_cents,
+            "asf_complement_cents": self.complement_cents,
+            "asf_complement_net_cents": self.complement_net_cents,
+            "recoverable_cents": self.recoverable_cents,
+            "below_threshold": self.below_threshold,
+        }
 
 
-def differential_asf(
-    pension: int, asf: int, paid: int, *, threshold: int = ASF_DIFFERENTIAL_MIN_CENTS
-) -> int:
-    """The amount of `asf_advance` alone (cents)."""
-    return asf_advance(pension, asf, paid, threshold=threshold).amount_cents
+def asf_complement(
+    asf: int,
+    due: int,
+    paid: int,
+    *,
+    threshold: int = ASF_COMPLEMENT_MIN_CENTS,
+    asf_exact: Decimal | None = None,
+) -> AsfComplement:
+    """The complement of one child for one month (module docstring). `asf_exact`: the unrounded
+    BMAF × rate the net is computed from (defaults to `asf`)."""
+    if asf < 0 or due < 0 or paid < 0:
+        raise ValueError("ASF, due and paid amounts are non-negative integers (cents)")
+    computed = asf - paid if paid < asf else 0
+    complement = computed if computed >= threshold else 0
+    net = 0
+    if complement > 0:
+        base = (asf_exact if asf_exact is not None else Decimal(asf)) - paid
+        net = round_half_up(base * NET_OF_CRDS)
+    recoverable = max(0, min(complement, due - paid))
+    return AsfComplement(asf, computed, complement, net, recoverable)
 
 
-def asf_advance_on(day: date, pension: int, paid: int, *, both_parents: bool = False) -> AsfAdvance:
-    """`asf_advance` with the ASF amount in force on `day` (gateway.payments.amounts)."""
-    return asf_advance(pension, asf_for(day, both_parents), paid)
+def child_asf(row: AmountsRow, due: int, paid: int, *, both_parents: bool = False) -> AsfComplement:
+    """`asf_complement` with the ASF of an amounts row (one parent failing unless `both_parents`,
+    R. 523-7 2° and 1° CSS)."""
+    return asf_complement(
+        row.asf_gross_cents(both_parents), due, paid, asf_exact=row.asf_exact_cents(both_parents)
+    )

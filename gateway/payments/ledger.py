@@ -1,140 +1,176 @@
-"""The arrears ledger of a dossier: due, paid and unpaid by month, and the ASF to advance for each gap.
+"""The ledger of a dossier, per month and per child: due, paid, unpaid, ASF complement, recoverable part.
 
-Built from the dossier's debits and their reconciled progress (gateway.payments.reconcile). For every
-month that ends unpaid or partly paid, the ledger carries the differential ASF of L. 581-2 CSS
-(gateway.payments.asf) computed with the ASF amount in force on the 1st of that month, the EPC reason
-of the failure and the follow-up it calls for, so the back-office can act; arrears are recoverable up
-to 24 months.
+Built from the dossier's debits and their reconciled progress (gateway.payments.reconcile) and from
+what each child owes for the month (gateway.payments.dues.child_dues, the one seam that knows the
+children's effective dates and revaluation). For each month with a debit:
 
-Follow-up deadlines (R. 582-8 CSS as summed up in DOMAIN.md "Payment cycle": "Unpaid month (rejected
-or returned debit): within 15 days a notice to pay within 15 days, then forced recovery"). For each
-unpaid or partly paid month that is not time-barred:
+- `due`: the sum of the children's dues for the month (when the title lists no child due for a
+  month that was debited, the debit's amount, with no child line and so no ASF);
+- `paid`: what the bank collected for the month, net of returns, over all its debits (a
+  re-presentation is a second debit of the same month), shared among the children pro rata of
+  their dues (gateway.payments.allocation, art. 1342-10 C. civ.);
+- per child, once the month is final (not pending): the ASF complement and its recoverable part
+  (gateway.payments.asf, L. 523-1 I 4° CSS), with the ASF of the amounts row in force on the 1st of
+  the month (gateway.payments.amounts). A month whose amounts are not in the table carries the
+  error's code and message in `asf_unavailable` instead of figures: the rest of the ledger (and a
+  bank import that needs it) still works, and no old amount is reused;
+- `due_on`: the day the month fell due, the collection date of its first debit (the 1st of the
+  month when no date is given); `prescription_date`: five years later (art. 2224 C. civ.,
+  gateway.payments.prescription); with `as_of`, a month past it is `prescribed` and leaves the
+  arrears;
+- for an unpaid or partly paid month that is not prescribed, the follow-up deadlines of
+  R. 582-8 CSS (gateway.payments.follow_up).
 
-- `failed_on`: the day the fund learned the month's shortfall, i.e. the day it imported the bank
-  report (pain.002 reject, camt.054 return or short credit) that last changed one of the month's
-  debits (`debit_progress.updated_at`, the same instant as the report's `bank_reports.imported_at`
-  and the `received_at` of its signed archive entry), as a date in metropolitan France like
-  `gateway.validation.transmission_day`. Not the report's CreDtTm nor an entry's booking date: those
-  are the bank's dates, from before the fund could know (the golden camt.054 of returns is created
-  on 12 Nov for entries booked on 5 Nov), and the store keeps neither. With a re-presentation the
-  month stays pending until the last debit's outcome, so the clock starts when the month's
-  shortfall became final;
-- `notice_due_by` = `failed_on` + 15 days: the last day to send the notice to pay;
-- `payment_due_by` = `notice_due_by` + 15 days: the end of the 15 days the notice gives the debtor,
-  counted from the latest day it may be sent (the ledger does not know when a notice was actually
-  sent; `follow_up` counts from that day when it is given);
-- `recovery_from` = `payment_due_by` + 1 day: the first day forced recovery may start if the debtor
-  has not paid.
-
-Calendar days: the texts say "jours" (décret 2022-259 counts "sept jours", "le soixantième jour"),
-never "jours ouvrés" or "ouvrables". We count a period from the day after the one that starts it,
-and do not extend one that ends on a week-end or holiday. Paid, pending and time-barred months carry
-no deadline; an unpaid month gets them whatever its reason's action (`retry`, `fix-data` too: the
-month is unpaid until a re-presentation succeeds, and a re-presentation makes it pending again).
-
-With several children the triple limit applies child by child: the cap is the sum over the children
-of min(pension of the child, ASF), compared with what the debtor paid for the month.
+The ASF figures are what the law gives the child; whether the creditor parent is entitled to the
+ASF at all (living alone, L. 523-2 CSS) is the fund's decision, not the gateway's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields, replace
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
-from gateway.payments.amounts import asf_for
-from gateway.payments.asf import AdvanceKind, AsfAdvance, asf_advance
+from gateway.errors import GatewayError
+from gateway.payments.allocation import allocate
+from gateway.payments.amounts import AmountsTable, shipped_table
+from gateway.payments.asf import AsfComplement, child_asf
+from gateway.payments.dues import ChildDue, child_dues
+from gateway.payments.follow_up import (
+    FOLLOW_UP_KEYS,
+    NOTICE_DAYS,
+    PAYMENT_DAYS,
+    FollowUp,
+    follow_up,
+    legal_day,
+)
+from gateway.payments.prescription import is_prescribed, prescription_date
 from gateway.payments.reconcile import OPEN, DebitState, DebitStatus, ExpectedDebit
 from gateway.sepa.reports import reason_for
 
+__all__ = [
+    "NOTICE_DAYS",
+    "PAYMENT_DAYS",
+    "ChildMonth",
+    "FollowUp",
+    "Ledger",
+    "LedgerMonth",
+    "build_ledger",
+    "dossier_dues",
+    "follow_up",
+    "ledgers",
+    "legal_day",
+]
+
 MonthStatus = Literal["paid", "partly-paid", "unpaid", "pending"]
-
-#: Days to send the notice to pay once the fund knows a month is unpaid, then days the notice gives
-#: the debtor to pay before forced recovery (R. 582-8 CSS; DOMAIN.md "Payment cycle"). Calendar days.
-NOTICE_DAYS = 15
-PAYMENT_DAYS = 15
-#: The legal day of an import is its date in metropolitan France (as gateway.validation does).
-_PARIS = ZoneInfo("Europe/Paris")
+#: What a month's children owe: period (YYYY-MM) -> the children's dues (gateway.payments.dues).
+DuesOf = Callable[[str], Sequence[ChildDue]]
 
 
-@dataclass(frozen=True, slots=True)
-class FollowUp:
-    """The deadlines of an unpaid month (see the module docstring for the rule and its counting)."""
-
-    failed_on: date  # the fund learned the shortfall (bank report imported)
-    notice_due_by: date  # last day to send the notice to pay
-    payment_due_by: date  # last day the notice gives the debtor to pay
-    recovery_from: date  # first day of forced recovery if still unpaid
-
-    def to_json(self) -> dict[str, str]:
-        return {key: getattr(self, key).isoformat() for key in _FOLLOW_UP_KEYS}
-
-
-_FOLLOW_UP_KEYS = tuple(f.name for f in fields(FollowUp))
-
-
-def follow_up(failed_on: date, notice_sent_on: date | None = None) -> FollowUp:
-    """The deadlines counted from the day the fund learned of the failure, in calendar days.
-
-    The payment period runs from the day the notice was sent when known, else from the last day it
-    may be sent (the latest the debtor can be held to pay).
-
-    >>> follow_up(date(2026, 11, 6)).recovery_from  # notice by 21 Nov, payment by 6 Dec
-    datetime.date(2026, 12, 7)
-    """
-    notice_due_by = failed_on + timedelta(days=NOTICE_DAYS)
-    payment_due_by = (notice_sent_on or notice_due_by) + timedelta(days=PAYMENT_DAYS)
-    return FollowUp(failed_on, notice_due_by, payment_due_by, payment_due_by + timedelta(days=1))
-
-
-def legal_day(moment: datetime) -> date:
-    """The day an instant (an import time, timezone-aware) falls on in metropolitan France."""
-    return moment.astimezone(_PARIS).date()
+def dossier_dues(dossier: Mapping[str, Any]) -> DuesOf:
+    """The children's dues of a canonical dossier (its JSON form), month by month."""
+    return lambda period: child_dues(dossier, period)
 
 
 @dataclass(frozen=True, slots=True)
-class DossierTerms:
-    """What the ASF computation needs beyond the debits: per-child monthly pensions, who fails.
+class ChildMonth:
+    """One child's line of one month; `asf` is None while the month is pending or its amounts unknown."""
 
-    Without terms the dossier counts as one child whose pension is the monthly debit."""
+    child: int  # the child's position in the title (0-based)
+    due_cents: int
+    paid_cents: int
+    asf: AsfComplement | None = None
 
-    child_pensions_cents: tuple[int, ...] = ()
-    both_parents: bool = False  # R. 523-7 1° CSS: the higher ASF rate
+    @property
+    def unpaid_cents(self) -> int:
+        return max(self.due_cents - self.paid_cents, 0)
+
+    @property
+    def complement_cents(self) -> int:
+        return 0 if self.asf is None else self.asf.complement_cents
+
+    @property
+    def complement_net_cents(self) -> int:
+        return 0 if self.asf is None else self.asf.complement_net_cents
+
+    @property
+    def recoverable_cents(self) -> int:
+        return 0 if self.asf is None else self.asf.recoverable_cents
+
+    def to_json(self) -> dict[str, Any]:
+        figures: dict[str, Any] = dict.fromkeys(
+            (
+                "asf_cents",
+                "asf_complement_cents",
+                "asf_complement_net_cents",
+                "recoverable_cents",
+                "below_threshold",
+            )
+        )
+        if self.asf is not None:
+            figures.update(self.asf.to_json())
+        return {
+            "child": self.child,
+            "due_cents": self.due_cents,
+            "paid_cents": self.paid_cents,
+            "unpaid_cents": self.unpaid_cents,
+            **figures,
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class LedgerMonth:
-    """One month of a dossier: what was due, what arrived, and what the fund should advance."""
+    """One month of a dossier: due, paid, the children's lines, prescription, follow-up."""
 
     period: str
     due_cents: int
     paid_cents: int
-    unpaid_cents: int
     status: MonthStatus
     reason_code: str | None
     reason_meaning: str | None
     action: str | None
-    advance: AsfAdvance | None
     debits: tuple[str, ...]
-    time_barred: bool = False  # more than 24 months before the ledger's date: no longer recoverable
-    follow_up: FollowUp | None = None  # unpaid or partly paid, not time-barred, import date known
+    children: tuple[ChildMonth, ...]
+    due_on: date
+    asf_unavailable: tuple[str, str] | None = None  # (code, message) when the amounts are unknown
+    prescribed: bool = False
+    follow_up: FollowUp | None = None  # unpaid or partly paid, not prescribed, import date known
+
+    @property
+    def unpaid_cents(self) -> int:
+        return max(self.due_cents - self.paid_cents, 0)
+
+    @property
+    def prescription_date(self) -> date:
+        return prescription_date(self.due_on)
+
+    @property
+    def final(self) -> bool:
+        return self.status != "pending"
+
+    @property
+    def complement_cents(self) -> int:
+        return sum(child.complement_cents for child in self.children)
+
+    @property
+    def complement_net_cents(self) -> int:
+        return sum(child.complement_net_cents for child in self.children)
+
+    @property
+    def recoverable_cents(self) -> int:
+        return sum(child.recoverable_cents for child in self.children)
 
     def to_json(self) -> dict[str, Any]:
-        advance = None
-        if self.advance is not None:
-            advance = {
-                "kind": self.advance.kind.value,
-                "amount_cents": self.advance.amount_cents,
-                "recoverable_cents": self.advance.recoverable_cents,
-                "asf_cents": self.advance.asf_cents,
-            }
-        deadlines: dict[str, str | None] = dict.fromkeys(_FOLLOW_UP_KEYS)
+        deadlines: dict[str, str | None] = dict.fromkeys(FOLLOW_UP_KEYS)
         if self.follow_up is not None:
             deadlines.update(self.follow_up.to_json())
+        unavailable = None
+        if self.asf_unavailable is not None:
+            unavailable = {"code": self.asf_unavailable[0], "message": self.asf_unavailable[1]}
         return {
             "period": self.period,
+            "due_on": self.due_on.isoformat(),
             "due_cents": self.due_cents,
             "paid_cents": self.paid_cents,
             "unpaid_cents": self.unpaid_cents,
@@ -142,19 +178,56 @@ class LedgerMonth:
             "reason": None
             if self.reason_code is None
             else {"code": self.reason_code, "meaning": self.reason_meaning, "action": self.action},
-            "asf_advance": advance,
+            "asf_complement_cents": self.complement_cents,
+            "asf_complement_net_cents": self.complement_net_cents,
+            "recoverable_cents": self.recoverable_cents,
+            "asf_unavailable": unavailable,
+            "children": [child.to_json() for child in self.children],
             "end_to_end_ids": list(self.debits),
-            "time_barred": self.time_barred,
+            "prescription_date": self.prescription_date.isoformat(),
+            "prescribed": self.prescribed,
             **deadlines,
         }
 
 
 @dataclass(frozen=True, slots=True)
+class ChildTotals:
+    """One child's sums over the months that count (final and not prescribed)."""
+
+    child: int
+    due_cents: int
+    paid_cents: int
+    unpaid_cents: int
+    complement_cents: int
+    complement_net_cents: int
+    recoverable_cents: int
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "child": self.child,
+            "due_cents": self.due_cents,
+            "paid_cents": self.paid_cents,
+            "unpaid_cents": self.unpaid_cents,
+            "asf_complement_cents": self.complement_cents,
+            "asf_complement_net_cents": self.complement_net_cents,
+            "recoverable_cents": self.recoverable_cents,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Ledger:
-    """A dossier's months, oldest first, with totals (arrears = total unpaid of final months)."""
+    """A dossier's months, oldest first, with totals.
+
+    `arrears_cents`: unpaid amounts of the final months not prescribed; `prescribed_cents`: those
+    of prescribed months. ASF complements count every final month (the family received them);
+    recoverable parts only months not prescribed (the fund's claim is barred with the debt)."""
 
     dossier_id: str
     months: tuple[LedgerMonth, ...]
+    as_of: date | None = None
+
+    def _counted(self) -> Iterable[LedgerMonth]:
+        return (m for m in self.months if m.final and not m.prescribed)
 
     @property
     def due_cents(self) -> int:
@@ -166,16 +239,44 @@ class Ledger:
 
     @property
     def arrears_cents(self) -> int:
-        """Unpaid amounts of the final months still recoverable (L. 581-2 CSS: 24 months)."""
-        return sum(m.unpaid_cents for m in self.months if m.status != "pending" and not m.time_barred)
+        return sum(m.unpaid_cents for m in self._counted())
 
     @property
-    def time_barred_cents(self) -> int:
-        return sum(m.unpaid_cents for m in self.months if m.status != "pending" and m.time_barred)
+    def prescribed_cents(self) -> int:
+        return sum(m.unpaid_cents for m in self.months if m.final and m.prescribed)
 
     @property
-    def advance_cents(self) -> int:
-        return sum(m.advance.amount_cents for m in self.months if m.advance is not None)
+    def complement_cents(self) -> int:
+        return sum(m.complement_cents for m in self.months)
+
+    @property
+    def complement_net_cents(self) -> int:
+        return sum(m.complement_net_cents for m in self.months)
+
+    @property
+    def recoverable_cents(self) -> int:
+        return sum(m.recoverable_cents for m in self._counted())
+
+    def children(self) -> tuple[ChildTotals, ...]:
+        """Per-child totals: due and paid over every month, unpaid and recoverable over the months
+        that count, complements over every final month."""
+        positions = sorted({c.child for m in self.months for c in m.children})
+        totals = []
+        for position in positions:
+            lines = [(m, c) for m in self.months for c in m.children if c.child == position]
+            counted = [c for m, c in lines if m.final and not m.prescribed]
+            totals.append(
+                ChildTotals(
+                    position,
+                    sum(c.due_cents for _, c in lines),
+                    sum(c.paid_cents for _, c in lines),
+                    sum(c.unpaid_cents for c in counted),
+                    sum(c.complement_cents for _, c in lines),
+                    sum(c.complement_net_cents for _, c in lines),
+                    sum(c.recoverable_cents for c in counted),
+                )
+            )
+        return tuple(totals)
 
     def month(self, period: str) -> LedgerMonth:
         for month in self.months:
@@ -186,11 +287,15 @@ class Ledger:
     def to_json(self) -> dict[str, Any]:
         return {
             "dossier_id": self.dossier_id,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
             "due_cents": self.due_cents,
             "paid_cents": self.paid_cents,
             "arrears_cents": self.arrears_cents,
-            "time_barred_cents": self.time_barred_cents,
-            "asf_advance_cents": self.advance_cents,
+            "prescribed_cents": self.prescribed_cents,
+            "asf_complement_cents": self.complement_cents,
+            "asf_complement_net_cents": self.complement_net_cents,
+            "recoverable_cents": self.recoverable_cents,
+            "children": [child.to_json() for child in self.children()],
             "months": [m.to_json() for m in self.months],
         }
 
@@ -200,64 +305,63 @@ def _first_day(period: str) -> date:
     return date(int(year), int(month), 1)
 
 
-def _advance(due: int, paid: int, period: str, terms: DossierTerms) -> AsfAdvance:
-    asf = asf_for(_first_day(period), terms.both_parents)
-    pensions = terms.child_pensions_cents or (due,)
-    cap = sum(min(pension, asf) for pension in pensions)  # the triple limit, child by child
-    return asf_advance(cap, asf * len(pensions), paid)
+def _status(unpaid: int, paid: int, open_: bool) -> MonthStatus:
+    if unpaid == 0:
+        return "paid"
+    if open_:
+        return "pending"
+    return "unpaid" if paid <= 0 else "partly-paid"
 
 
 def month_of(
-    period: str, debits: Iterable[tuple[ExpectedDebit, DebitStatus]], terms: DossierTerms
+    period: str,
+    debits: Iterable[tuple[ExpectedDebit, DebitStatus]],
+    dues: Sequence[ChildDue],
+    *,
+    table: AmountsTable,
+    both_parents: bool = False,
+    due_on: Mapping[str, date] | None = None,
 ) -> LedgerMonth:
-    """The ledger line of one month from its debits (a re-presentation is a second debit)."""
+    """The ledger line of one month from its debits and its children's dues."""
     pairs = sorted(debits, key=lambda pair: pair[0].end_to_end_id)
-    due = max(debit.amount_cents for debit, _ in pairs)
-    paid = sum(status.paid_cents for _, status in pairs)
-    unpaid = max(due - paid, 0)
+    due = sum(d.due_cents for d in dues) if dues else max(debit.amount_cents for debit, _ in pairs)
+    paid = max(sum(status.paid_cents for _, status in pairs), 0)
     failed = [s for _, s in pairs if s.state in (DebitState.REJECTED, DebitState.RETURNED)]
-    open_ = any(s.state in OPEN for _, s in pairs)
-    status: MonthStatus
-    if unpaid == 0:
-        status = "paid"
-    elif open_:
-        status = "pending"
-    else:
-        status = "unpaid" if paid <= 0 else "partly-paid"
+    status = _status(max(due - paid, 0), paid, any(s.state in OPEN for _, s in pairs))
+    shares = allocate(paid, [d.due_cents for d in dues])
+    children = tuple(ChildMonth(d.child, d.due_cents, share) for d, share in zip(dues, shares, strict=True))
+    unavailable = None
+    if status != "pending" and children:
+        try:
+            row = table.on(_first_day(period))
+        except GatewayError as exc:
+            unavailable = (exc.code, exc.message)
+        else:
+            children = tuple(
+                replace(c, asf=child_asf(row, c.due_cents, c.paid_cents, both_parents=both_parents))
+                for c in children
+            )
+    dates = [due_on[debit.end_to_end_id] for debit, _ in pairs if due_on and debit.end_to_end_id in due_on]
     reason = reason_for(failed[-1].reason) if failed else None
-    advance = None
-    if status in ("unpaid", "partly-paid"):
-        computed = _advance(due, max(paid, 0), period, terms)
-        advance = computed if computed.kind is not AdvanceKind.NONE else None
     return LedgerMonth(
         period,
         due,
         paid,
-        unpaid,
         status,
         None if reason is None else reason.code,
         None if reason is None else reason.meaning,
         None if reason is None else reason.action,
-        advance,
         tuple(debit.end_to_end_id for debit, _ in pairs),
+        children,
+        min(dates) if dates else _first_day(period),
+        unavailable,
     )
 
 
-#: Arrears are recoverable for 24 months (L. 581-2 CSS; DOMAIN.md "Payment cycle").
-RECOVERY_MONTHS = 24
-
-
-def time_barred(period: str, as_of: date) -> bool:
-    """True when `period` (YYYY-MM) is more than RECOVERY_MONTHS months before `as_of`'s month."""
-    year, month = (int(part) for part in period.split("-"))
-    return (as_of.year * 12 + as_of.month) - (year * 12 + month) > RECOVERY_MONTHS
-
-
 def with_follow_up(month: LedgerMonth, reported_at: Mapping[str, datetime]) -> LedgerMonth:
-    """`month` with its deadlines when it is unpaid or partly paid, not time-barred, and the import
-    time of the report that last changed one of its debits is known (the module docstring says why
-    that one)."""
-    if month.status not in ("unpaid", "partly-paid") or month.time_barred:
+    """`month` with its deadlines when it is unpaid or partly paid, not prescribed, and the import
+    time of the report that last changed one of its debits is known (gateway.payments.follow_up)."""
+    if month.status not in ("unpaid", "partly-paid") or month.prescribed:
         return month
     known = [reported_at[e2e] for e2e in month.debits if e2e in reported_at]
     if not known:
@@ -265,40 +369,57 @@ def with_follow_up(month: LedgerMonth, reported_at: Mapping[str, datetime]) -> L
     return replace(month, follow_up=follow_up(legal_day(max(known))))
 
 
+def _debit_as_one_child(period: str, debits: Sequence[tuple[ExpectedDebit, DebitStatus]]) -> list[ChildDue]:
+    amount = max(debit.amount_cents for debit, _ in debits)
+    return [ChildDue(0, period, amount, amount)]
+
+
 def build_ledger(
     dossier_id: str,
     debits: Iterable[tuple[ExpectedDebit, DebitStatus]],
-    terms: DossierTerms | None = None,
+    dues: DuesOf | None = None,
     *,
+    table: AmountsTable | None = None,
+    both_parents: bool = False,
     as_of: date | None = None,
     reported_at: Mapping[str, datetime] | None = None,
+    due_on: Mapping[str, date] | None = None,
 ) -> Ledger:
     """The dossier's ledger from its debits and their statuses (other dossiers' debits are ignored).
 
-    With `as_of`, months more than 24 months old are marked time-barred and left out of the arrears.
-    With `reported_at` (EndToEndId -> import time of the bank report that last changed the debit,
-    `debit_progress.updated_at`), unpaid and partly paid months carry their follow-up deadlines."""
+    `dues`: the children's dues by month (`dossier_dues(dossier_json)`); without it each month
+    counts as one child owing the debit's amount. `table`: the amounts table (the shipped one by
+    default; the store's adds the operators' rows). `both_parents`: the ASF rate of R. 523-7 1° CSS.
+    With `as_of`, months past their prescription date are marked prescribed. `reported_at`
+    (EndToEndId -> import time of the bank report that last changed the debit) gives the follow-up
+    deadlines; `due_on` (EndToEndId -> collection date) the day each month fell due."""
     by_month: dict[str, list[tuple[ExpectedDebit, DebitStatus]]] = {}
     for debit, status in debits:
         if debit.dossier_id == dossier_id:
             by_month.setdefault(debit.period, []).append((debit, status))
-    chosen = terms or DossierTerms()
-    months = tuple(month_of(period, by_month[period], chosen) for period in sorted(by_month))
-    if as_of is not None:
-        months = tuple(replace(m, time_barred=time_barred(m.period, as_of)) for m in months)
-    if reported_at is not None:
-        months = tuple(with_follow_up(m, reported_at) for m in months)
-    return Ledger(dossier_id, months)
+    chosen = table or shipped_table()
+    months = []
+    for period in sorted(by_month):
+        pairs = by_month[period]
+        children = list(dues(period)) if dues is not None else _debit_as_one_child(period, pairs)
+        month = month_of(period, pairs, children, table=chosen, both_parents=both_parents, due_on=due_on)
+        if as_of is not None:
+            month = replace(month, prescribed=is_prescribed(month.due_on, as_of))
+        if reported_at is not None:
+            month = with_follow_up(month, reported_at)
+        months.append(month)
+    return Ledger(dossier_id, tuple(months), as_of)
 
 
 def ledgers(
     debits: Iterable[tuple[ExpectedDebit, DebitStatus]],
-    terms: Mapping[str, DossierTerms] | None = None,
+    dues: Mapping[str, DuesOf] | None = None,
     *,
+    table: AmountsTable | None = None,
     reported_at: Mapping[str, datetime] | None = None,
 ) -> dict[str, Ledger]:
-    """Every dossier's ledger at once (golden tests, summaries)."""
+    """Every dossier's ledger at once (golden tests, summaries); `dues` by dossier id."""
     pairs = list(debits)
     dossiers = sorted({debit.dossier_id for debit, _ in pairs})
-    chosen = terms or {}
-    return {d: build_ledger(d, pairs, chosen.get(d), reported_at=reported_at) for d in dossiers}
+    chosen = dues or {}
+    return {d: build_ledger(d, pairs, chosen.get(d), table=table, reported_at=reported_at) for d in dossiers}

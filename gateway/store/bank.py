@@ -149,12 +149,15 @@ def claim_report(conn: Connection, row: BankReportRow) -> bool:
     return inserted.first() is not None
 
 
-def complete_report(conn: Connection, report_key: str, summary: dict[str, Any]) -> None:
-    """Record what applying a claimed report did (its summary)."""
+def complete_report(
+    conn: Connection, report_key: str, summary: dict[str, Any], *, archive_seq: int | None = None
+) -> None:
+    """Record what applying a claimed report did (its summary) and the report's archive entry."""
     r = schema.bank_reports
-    conn.execute(
-        update(r).where(r.c.report_key == report_key).values(summary_json=json.dumps(summary, sort_keys=True))
-    )
+    values: dict[str, Any] = {"summary_json": json.dumps(summary, sort_keys=True)}
+    if archive_seq is not None:
+        values["archive_seq"] = archive_seq
+    conn.execute(update(r).where(r.c.report_key == report_key).values(**values))
 
 
 def record_anomaly(conn: Connection, report_key: str, outcome: Outcome, at: datetime) -> None:

@@ -264,6 +264,55 @@ bank_anomalies = Table(
     sqlite_autoincrement=True,
 )
 
+# The archive's log (gateway/archive/log.py, docs/archive.md): entries appended in the transaction
+# of the rows they prove; `archive_head` is the one counter row that sequences them.
+archive_entries = Table(
+    "archive_entries",
+    metadata,
+    Column("seq", BigInteger(), primary_key=True, autoincrement=False),
+    Column("leaf", LargeBinary(), nullable=False),  # canonical entry JSON: the RFC 9162 leaf data
+    Column("leaf_hash", LargeBinary(), nullable=False),
+)
+
+archive_head = Table(
+    "archive_head",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    Column("size", BigInteger(), nullable=False),
+)
+
+archive_blobs = Table(
+    "archive_blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("data", LargeBinary(), nullable=False),
+)
+
+archive_checkpoints = Table(
+    "archive_checkpoints",
+    metadata,
+    Column("size", BigInteger(), primary_key=True, autoincrement=False),
+    Column("note", Text(), nullable=False),
+    Column("cms", LargeBinary(), nullable=False),
+)
+
+# --- money (issue 11): migration 0007_amounts ---------------------------------------------------
+
+# Rows of the amounts table an operator added (`gateway amounts add`), shared by every replica; the
+# rows shipped with the package are in gateway/payments/data/amounts.json. The amounts of a row are
+# computed from its BMAF and rates (gateway.payments.amounts.derive_row), so only those are kept.
+amounts_rows = Table(
+    "amounts_rows",
+    metadata,
+    Column("since", Date(), primary_key=True),  # 1 April of the row's year
+    Column("bmaf_cents", BigInteger(), nullable=False),
+    Column("asf_rate_one_parent", String(16), nullable=False),  # decimal text, e.g. "0.4220"
+    Column("asf_rate_both_parents", String(16), nullable=False),
+    Column("rsa_single_cents", BigInteger(), nullable=True),
+    Column("source", Text(), nullable=False),
+    Column("added_at", UtcDateTime(), nullable=False),
+)
+
 # SEPA files recorded by a run, handed to the bank channel after its commit (gateway.emission)
 bank_outbox = Table(
     "bank_outbox",

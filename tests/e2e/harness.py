@@ -125,12 +125,12 @@ def served_gateway(folder: Path, pki: Path, *, now: datetime) -> Iterator[tuple[
     in `folder`, served over mutual TLS with `pki`, its clock stopped at `now`."""
     store = open_sql_store(f"sqlite:///{folder / 'gw.sqlite3'}")
     signer = Signer.from_files(pki / "signer.pem", pki / "signer-key.pem")
-    archive = Archive(folder / "archive", signer=signer)
+    archive = Archive(store, folder / "archive", signer=signer)
     intake = IntakeServices(store=store, signer=signer, archive=archive, clock=lambda: now)
     queue = IntakeQueue(intake)
     app = create_app(
         authenticator=Authenticator(RoleMap()),
-        services={IntakeServices: intake, IntakeQueue: queue, EventFeed: EventFeed(store)},
+        services={IntakeServices: intake, IntakeQueue: queue, EventFeed: EventFeed(store), Archive: archive},
     )
     try:
         with running_server(app, pki) as base_url:

@@ -47,7 +47,7 @@ class Gateway:
     def __init__(self, url: str, tmp: Path, pki: Path) -> None:
         self.store: SqlStore = open_sql_store(url)
         self.archive = Archive(
-            tmp / "archive", signer=Signer.from_files(pki / "signer.pem", pki / "signer-key.pem")
+            self.store, tmp / "archive", signer=Signer.from_files(pki / "signer.pem", pki / "signer-key.pem")
         )
         assert self.archive.signer is not None
         self.intake = IntakeServices(
@@ -213,9 +213,6 @@ def _titre(doc: dict[str, object]) -> dict[str, object]:
 RULE_CASES: list[tuple[str, str, bytes, str]] = [
     ("greffe", "title-kind-not-allowed", _xml("greffe-1.xml", (b"<TypeTitre>1<", b"<TypeTitre>4<")), "Decision/TypeTitre"),
     ("greffe", "intermediation-excluded", _xml("greffe-1.xml", (b">MISE_EN_PLACE<", b">ECARTEE_JUGE<")), "Decision/Intermediation"),
-    ("greffe", "violence-with-joint-refusal",
-     _xml("greffe-1.xml", (b">MISE_EN_PLACE<", b">REFUS_CONJOINT<"), (b"<Violences>false", b"<Violences>true")),
-     "Decision/Intermediation"),
     ("greffe", "before-generalisation", _xml("greffe-1.xml", (b"<Date>2026-11-16<", b"<Date>2022-02-01<")), "Decision/Date"),
     ("greffe", "totals-mismatch", _xml("greffe-1.xml", (b"<NombreEnfants>2<", b"<NombreEnfants>3<")), "Totaux/NombreEnfants"),
     ("greffe", "invalid-amount", _xml("greffe-1.xml", (b">180.00<", b">180.005<")), "Enfants/Enfant[1]/MontantMensuel"),
@@ -253,6 +250,22 @@ def test_every_content_rule_is_422_with_its_code(
         {"code": e["code"], "field": e["field"]} for e in problem["errors"]
     ]
     assert problem["receipt"]["status"] == "rejected"
+
+
+def test_violence_sets_a_joint_refusal_aside_the_title_is_accepted(served: tuple[Gateway, Clients]) -> None:
+    # art. 373-2-2 II last paragraph C. civ.: a joint refusal does not apply when violence is alleged;
+    # the title is accepted with intermediation in place and the warning joint-refusal-set-aside
+    _, clients = served
+    data = _xml(
+        "greffe-1.xml", (b">MISE_EN_PLACE<", b">REFUS_CONJOINT<"), (b"<Violences>false", b"<Violences>true")
+    )
+    answer = clients.as_("greffe").post(PATHS["greffe"][0], content=data, headers=XML)
+    assert answer.status_code == 201, answer.text
+    dossier = clients.get("backoffice", f"/v1/dossiers/{answer.json()['receipt']['dossier_id']}").json()
+    assert dossier["intermediation"] == "in_place"
+    assert {"code": "joint-refusal-set-aside", "field": "Decision/Intermediation"} in [
+        {"code": w["code"], "field": w["field"]} for w in dossier["warnings"]
+    ]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from gateway.archive import verify_archive
+from gateway.archive import Archive, verify_archive
 from gateway.signing import load_trust_anchors
 from tests.e2e.harness import free_port, tls_context, wait_until_ready
 
@@ -68,9 +68,11 @@ def test_two_workers_accept_concurrent_titles_once_each_and_stop_cleanly(
     with sqlite3.connect(tmp_path / "var" / "gateway.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM dossiers").fetchone() == (20,)
         assert db.execute("SELECT count(*) FROM events").fetchone() == (20,)
-    report = verify_archive(
-        tmp_path / "var" / "archive", trust_anchors=load_trust_anchors(e2e_pki / "ca.pem")
-    )
+    var = tmp_path / "var"
+    anchors = load_trust_anchors(e2e_pki / "ca.pem")
+    url = f"sqlite:///{var / 'gateway.sqlite3'}"
+    with Archive.open(url, var / "archive" / "blobs") as archive, archive.store.read() as uow:
+        report = verify_archive(uow.connection, archive.blobs, trust_anchors=anchors)
     assert report.ok, report.problems
     assert report.entries == 60 + 20 * 2  # every payload, each new dossier and its receipt
     assert report.checkpoints >= 1  # each worker signs one at exit

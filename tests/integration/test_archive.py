@@ -16,13 +16,14 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.archive import Archive, ArchiveCorrupt, verify_archive, verify_proof_document
+from gateway.archive import Archive, ArchiveCorrupt, verify_proof_document
 from gateway.archive.checkpoint import Checkpoint
 from gateway.archive.merkle import MerkleTree, leaf_hash, verify_consistency
 from gateway.cli import main
 from gateway.errors import ConfigurationError, MalformedPayload, NotFound
 from gateway.pki import DevPki
 from gateway.signing import Signer, load_trust_anchors
+from tests.support.archive import cli_args, open_archive, verified
 
 
 def ticking_clock(start: datetime) -> Callable[[], datetime]:
@@ -48,7 +49,7 @@ def start_of(signer: Signer) -> datetime:
 @pytest.fixture
 def archive(tmp_path: Path, signer: Signer) -> Iterator[Archive]:
     clock = ticking_clock(start_of(signer))
-    with Archive(tmp_path / "archive", signer=signer, now=clock) as store:
+    with open_archive(tmp_path / "archive", signer=signer, now=clock) as store:
         yield store
 
 
@@ -108,7 +109,7 @@ def test_checkpoint_note_format_and_openssl_verifies_its_cms(
     assert lines[4] == ""
     assert lines[5].startswith("\u2014 gateway.ifpa.local/archive ")
     assert checkpoint.root == archive.root()
-    assert archive.checkpoint() is checkpoint  # nothing new: same checkpoint
+    assert archive.checkpoint() == checkpoint  # nothing new: same checkpoint
     (tmp_path / "cp.txt").write_text(checkpoint.text)
     (tmp_path / "cp.p7s").write_bytes(checkpoint.cms)
     done = subprocess.run(
@@ -147,7 +148,7 @@ def test_proof_needs_a_covering_checkpoint_and_checkpoint_needs_a_signer(
     fill(archive, signer, 2)
     with pytest.raises(NotFound, match="not covered"):
         archive.inclusion_proof(1)
-    with Archive(tmp_path / "other") as unsigned, pytest.raises(ConfigurationError):
+    with open_archive(tmp_path / "other") as unsigned, pytest.raises(ConfigurationError):
         unsigned.checkpoint()
 
 
@@ -161,10 +162,10 @@ def test_consecutive_checkpoints_are_consistent(archive: Archive, signer: Signer
 
 
 def test_checkpoint_every_signs_automatically(tmp_path: Path, signer: Signer, pki: DevPki) -> None:
-    with Archive(tmp_path / "a", signer=signer, checkpoint_every=4) as store:
+    with open_archive(tmp_path / "a", signer=signer, checkpoint_every=4) as store:
         fill(store, signer, 9)
         assert [cp.size for cp in store.checkpoints()] == [4, 8]
-    report = verify_archive(tmp_path / "a", trust_anchors=load_trust_anchors(pki.ca.cert))
+        report = verified(store, pki.ca.cert)
     assert report.ok, report.problems
     assert report.checkpoints == 2
     assert any("entries 8 to 8" in note for note in report.notes)
@@ -172,19 +173,19 @@ def test_checkpoint_every_signs_automatically(tmp_path: Path, signer: Signer, pk
 
 def test_reopen_sees_everything_and_a_second_instance_sees_appends(tmp_path: Path, signer: Signer) -> None:
     folder = tmp_path / "a"
-    with Archive(folder, signer=signer) as first:
+    with open_archive(folder, signer=signer) as first:
         fill(first, signer, 4)
         root = first.root()
-        with Archive(folder, signer=signer) as second:
+        with open_archive(folder, signer=signer) as second:
             assert second.size == 4
             assert second.root() == root
             entry = second.append("receipt", b"from the second")
             assert entry.seq == 4
-        # the first instance catches up under the lock before its next append
+        # one counter row in the database sequences every instance
         assert first.append("receipt", b"again").seq == 5
         assert first.entry(4).blob_sha256 == entry.blob_sha256
-    (folder / "index.bin").unlink()  # a derived cache: rebuilt from the journal
-    with Archive(folder) as reopened:
+        assert first.root() != root
+    with open_archive(folder) as reopened:
         assert reopened.size == 6
         assert [reopened.entry(i).seq for i in range(6)] == list(range(6))
         tree = MerkleTree(reopened.entry(i).leaf_hash for i in range(6))
@@ -197,15 +198,29 @@ def test_export_bundle_verifies_after_unpacking(
     fill(archive, signer, 7)
     checkpoint = archive.checkpoint()
     out = tmp_path / "bundle.tar.gz"
-    result = CliRunner().invoke(main, ["archive", "export", str(out), "--dir", str(archive.directory)])
+    folder = tmp_path / "archive"
+    result = CliRunner().invoke(main, ["archive", "export", str(out), *cli_args(folder)])
     assert result.exit_code == 0, result.output
     unpacked = tmp_path / "unpacked"
     with tarfile.open(out) as tar:
         tar.extractall(unpacked, filter="data")
     assert (unpacked / "README.txt").exists()
-    report = verify_archive(unpacked, trust_anchors=load_trust_anchors(pki.ca.cert))
-    assert report.ok, report.problems
-    assert report.entries == 7
+    migrated = CliRunner().invoke(
+        main,
+        [
+            "archive",
+            "migrate",
+            "--from",
+            str(unpacked),
+            *cli_args(tmp_path / "fresh"),
+            "--ca",
+            str(pki.ca.cert),
+        ],
+    )
+    assert migrated.exit_code == 0, migrated.output
+    report = json.loads(migrated.stdout)
+    assert report["ok"], report
+    assert (report["entries"], report["checkpoints"]) == (7, 1)
     stem = unpacked / "checkpoints" / str(checkpoint.size)
     Checkpoint.from_note(stem.with_suffix(".note").read_text(), b"", where="t")
     # an auditor checks an archived payload's own signature with openssl
@@ -229,18 +244,22 @@ def test_export_bundle_verifies_after_unpacking(
 def test_cli_verify_and_proof(tmp_path: Path, archive: Archive, signer: Signer, pki: DevPki) -> None:
     fill(archive, signer, 5)
     archive.checkpoint()
-    folder = str(archive.directory)
+    folder = cli_args(tmp_path / "archive")
     runner = CliRunner()
-    ok = runner.invoke(main, ["archive", "verify", "--dir", folder, "--ca", str(pki.ca.cert)])
+    ok = runner.invoke(main, ["archive", "verify", *folder, "--ca", str(pki.ca.cert)])
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout)["entries"] == 5
-    proof = runner.invoke(main, ["archive", "proof", "2", "--dir", folder])
+    proof = runner.invoke(main, ["archive", "proof", "2", "--json", *folder])
     assert proof.exit_code == 0, proof.output
     verify_proof_document(json.loads(proof.stdout), trust_anchors=load_trust_anchors(pki.ca.cert))
-    missing = runner.invoke(main, ["archive", "proof", "99", "--dir", folder])
+    text = runner.invoke(main, ["archive", "proof", "2", *folder])
+    assert text.exit_code == 0, text.output
+    assert text.stdout.startswith("c2sp.org/tlog-proof@v1\nindex 2\n")
+    assert text.stdout.endswith(archive.latest_checkpoint().note)  # type: ignore[union-attr]
+    missing = runner.invoke(main, ["archive", "proof", "99", *folder])
     assert missing.exit_code == 1
     assert "not-found" in missing.output
-    wrong_ca = runner.invoke(main, ["archive", "verify", "--dir", folder, "--ca", str(pki.untrusted_ca.cert)])
+    wrong_ca = runner.invoke(main, ["archive", "verify", *folder, "--ca", str(pki.untrusted_ca.cert)])
     assert wrong_ca.exit_code == 1
     assert "CMS signature" in json.loads(wrong_ca.stdout)["first_problem"]
 
@@ -291,13 +310,14 @@ def test_cli_checkpoint_signs_with_the_configured_signer(
 ) -> None:
     signer = Signer.from_files(dev_pki / "signer.pem", dev_pki / "signer-key.pem")
     folder = tmp_path / "archive"
-    with Archive(folder) as store:
+    with open_archive(folder) as store:
         fill(store, signer, 3)
     monkeypatch.setenv("GATEWAY_CERTS_DIR", str(dev_pki))
-    result = CliRunner().invoke(main, ["archive", "checkpoint", "--dir", str(folder)])
+    result = CliRunner().invoke(main, ["archive", "checkpoint", *cli_args(folder)])
     assert result.exit_code == 0, result.output
     assert result.stdout.split("\n")[1] == "3"
-    report = verify_archive(folder, trust_anchors=load_trust_anchors(dev_pki / "ca.pem"))
+    with open_archive(folder) as store:
+        report = verified(store, dev_pki / "ca.pem")
     assert report.ok, report.problems
     assert report.checkpoints == 1
 
@@ -312,7 +332,7 @@ def test_any_append_and_checkpoint_pattern_verifies_and_proves(
 ) -> None:
     signer = Signer.from_files(dev_pki / "signer.pem", dev_pki / "signer-key.pem")
     anchors = load_trust_anchors(dev_pki / "ca.pem")
-    with tempfile.TemporaryDirectory() as tmp, Archive(Path(tmp), signer=signer) as store:
+    with tempfile.TemporaryDirectory() as tmp, open_archive(Path(tmp), signer=signer) as store:
         checkpoints = []
         for size in sizes:
             fill(store, signer, size)
@@ -328,6 +348,16 @@ def test_any_append_and_checkpoint_pattern_verifies_and_proves(
                 newer.root,
                 store.consistency_proof(older.size, newer.size),
             )
-        report = verify_archive(Path(tmp), trust_anchors=anchors)
+        report = verified(store, dev_pki / "ca.pem")
         assert report.ok, report.problems
         assert (report.entries, report.checkpoints) == (sum(sizes), len(sizes))
+
+
+def test_cli_with_a_database_it_cannot_open_says_so_in_one_line(tmp_path: Path) -> None:
+    done = CliRunner().invoke(main, ["archive", "verify", "--database", "nosuch://user:s3cret@db/x"])
+    assert done.exit_code == 1
+    assert (
+        done.output.strip()
+        == "Error: configuration-error: cannot open the archive's database (NoSuchModuleError)"
+    )
+    assert "s3cret" not in done.output

@@ -161,7 +161,7 @@ def test_kill_9_mid_delivery_then_restart_delivers_every_event(
         answered = [e for e, d in state.answered if d == dossier]
         assert answered == sorted(answered), dossier  # one dossier's events arrive in order
     assert deliveries.counts() == {"pending": 0, "delivered": EVENTS, "dead": 0}
-    with Archive(data / "archive") as archive:
+    with Archive.open(database, data / "archive" / "blobs") as archive:
         kinds = [archive.entry(i).kind for i in range(archive.size)]
     # Every completed attempt is archived; the one cut by SIGKILL never completed.
     assert kinds == ["webhook-delivery"] * EVENTS

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
 from gateway.demo import as_if_sent_today, run_demo
+from gateway.domain.money import format_euros
+from gateway.payments.amounts import shipped_table
 
 
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
@@ -20,8 +23,17 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "(no bank details yet) waits: mandate-pending" in text
     assert "2 SDD Core debits" in text
     assert "unpaid, reason AM04" in text
-    assert "ASF to advance to the creditor 201.78 EUR" in text  # full ASF on total default, 2026 table
-    assert "1 SEPA credit transfer (purpose ALMY) of 350.00 EUR" in text
+    # two children in total default: one full ASF each (L. 523-1 I 4° CSS), recoverable up to each
+    # child's unpaid 175 €; the amounts are the table's for the month collected
+    children = re.findall(r"child (\d): due 175\.00, ASF (\d+\.\d\d) \((\d+\.\d\d) net of CRDS\), "
+                          r"recoverable from the debtor 175\.00", text)  # fmt: skip
+    if "ASF not computed (amounts-not-published)" not in text:  # past the table: said, never guessed
+        assert [c[0] for c in children] == ["1", "2"]
+        gross = {format_euros(row.asf_one_parent_gross_cents) for row in shipped_table().rows}
+        assert children[0][1] in gross
+        total = format_euros(2 * int(children[0][1].replace(".", "")))
+        assert f"ASF to advance to the creditor {total} EUR, one per child" in text
+    assert "1 SEPA credit transfer (purpose ALMY) of 210.00 EUR" in text  # the notary's creditor
 
 
 def test_examples_are_moved_to_today_but_birth_dates_stay() -> None:

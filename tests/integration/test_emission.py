@@ -6,20 +6,19 @@ import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from gateway.archive import Archive, verify_archive
 from gateway.emission import Emitted, file_sha256, prepare
 from gateway.errors import SchemaViolation
 from gateway.pki import DevPki
-from gateway.signing import Signer, load_trust_anchors, verify_detached
+from gateway.signing import Signer, verify_detached
 from gateway.transport.bank import FolderChannel
+from tests.support.archive import open_archive, verified
 
 
-def emit(
-    staged: Path, message_id: str, *, signer: Signer, archive: Archive, channel: FolderChannel
-) -> Emitted:
+def emit(staged: Path, message_id: str, *, signer: Signer, archive: Any, channel: FolderChannel) -> Emitted:
     """What a run does, in one go: prepare (XSD, signature, archive), then hand to the channel."""
     emitted = prepare(
         staged, kind="pain.008", version="pain.008.001.08", message_id=message_id,
@@ -41,7 +40,7 @@ def test_emit_signs_from_a_streamed_digest_archives_the_file_and_sends_it(
     staged.parent.mkdir()
     shutil.copy(GOLDEN, staged)
     outbound = tmp_path / "outbound"
-    with Archive(tmp_path / "archive", signer=signer) as archive:
+    with open_archive(tmp_path / "archive", signer=signer) as archive:
         emitted = emit(staged, "MSG-1", signer=signer, archive=archive, channel=FolderChannel(outbound))
         assert emitted.archive_seq == 0
         entry = archive.entry(0)
@@ -55,6 +54,7 @@ def test_emit_signs_from_a_streamed_digest_archives_the_file_and_sends_it(
         assert entry.signature_sha256 is not None
         assert archive.blob(entry.signature_sha256) == emitted.signature
         archive.checkpoint()
+        report = verified(archive, pki.ca.cert)
     assert emitted.sha256 == file_sha256(staged)
     verify_detached(emitted.signature, staged.read_bytes(), ca_file=pki.ca.cert)
     sent = outbound / "MSG-1.xml"
@@ -65,7 +65,6 @@ def test_emit_signs_from_a_streamed_digest_archives_the_file_and_sends_it(
         check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    report = verify_archive(tmp_path / "archive", trust_anchors=load_trust_anchors(pki.ca.cert))
     assert report.ok, report.problems
 
 
@@ -74,7 +73,7 @@ def test_an_invalid_file_is_neither_signed_nor_archived_nor_sent(tmp_path: Path,
     signer = Signer.from_files(pki.signer.cert, pki.signer.key)
     staged = tmp_path / "bad.xml"
     staged.write_bytes(GOLDEN.read_bytes().replace(b"<NbOfTxs>", b"<NbOfTxs>x", 1))
-    with Archive(tmp_path / "archive", signer=signer) as archive:
+    with open_archive(tmp_path / "archive", signer=signer) as archive:
         with pytest.raises(SchemaViolation):
             emit(
                 staged, "MSG-2", signer=signer, archive=archive, channel=FolderChannel(tmp_path / "outbound")

@@ -52,10 +52,10 @@ class GatedStore(MemoryStore):
 class FailingArchive(FakeArchive):
     failing = True
 
-    def append_many(self, items: Sequence[Any]) -> list[Any]:
+    def append_many(self, items: Sequence[Any], *, uow: object = None) -> list[Any]:
         if self.failing:
             raise OSError("archive disk full")
-        return super().append_many(items)
+        return super().append_many(items, uow=uow)
 
 
 @pytest.fixture

@@ -68,13 +68,16 @@ def intermediation_not_excluded(t: Transmission, today: date) -> Iterator[Issue]
     if t.intermediation is Intermediation.IN_PLACE:
         return
     if t.intermediation is Intermediation.JOINT_REFUSAL and t.violence_alleged:
-        # art. 373-2-2 II last para. C. civ.: a joint refusal does not apply when violence is alleged
+        # art. 373-2-2 II last para. C. civ.: the parents' joint refusal does not apply when violence
+        # is alleged, so intermediation stays in place; an agent is told the refusal was set aside.
+        # (Refusing the title would drop the very families the rule protects.)
         yield Issue(
-            Code.VIOLENCE_WITH_JOINT_REFUSAL,
+            Code.JOINT_REFUSAL_SET_ASIDE,
             "intermediation",
-            "the title records a joint refusal of intermediation while threats or violence are "
-            "alleged; a joint refusal cannot apply then (art. 373-2-2 II C. civ.): correct the title "
-            "data before sending",
+            "the title records a joint refusal of intermediation, but threats or violence are "
+            "alleged: the refusal cannot apply (art. 373-2-2 II last paragraph C. civ.); accepted "
+            "with intermediation in place",
+            severity="warning",
         )
         return
     how = (

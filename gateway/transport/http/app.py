@@ -8,7 +8,15 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from gateway.transport.http import feed_routes, health, intake_routes, ledger_routes, mandate_routes, whoami
+from gateway.transport.http import (
+    archive_routes,
+    feed_routes,
+    health,
+    intake_routes,
+    ledger_routes,
+    mandate_routes,
+    whoami,
+)
 from gateway.transport.http.deps import provide
 from gateway.transport.http.health import ReadinessChecks
 from gateway.transport.http.identity import Authenticator
@@ -68,6 +76,7 @@ def create_app(
         intake_routes.router,
         feed_routes.router,
         ledger_routes.router,
+        archive_routes.router,
         mandate_routes.router,
     )
     for router in (*routers, *extra_routers):

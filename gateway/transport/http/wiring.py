@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 
+from gateway.archive.store import Archive
 from gateway.bootstrap import Gateway, build
 from gateway.config import Settings
 from gateway.delivery.feed import EventFeed
@@ -167,6 +168,7 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
             IntakeServices: gateway.intake,
             IntakeQueue: intake,
             EventFeed: EventFeed(gateway.store),
+            Archive: gateway.archive,
         },
         max_payload_bytes=settings.max_payload_bytes,
     )

@@ -14,14 +14,15 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from gateway.bank_import import import_report
 from gateway.bootstrap import Gateway, build
 from gateway.config import Settings
 from gateway.errors import AuthenticationError, SchemaViolation
 from gateway.intake import IntakeServices
-from gateway.payments.ledger import build_ledger
 from gateway.store.bank import dossier_debits, report_keys
+from gateway.store.ledger import ledger_inputs
 from gateway.store.payments import DebitRow, SqlPayments
 from gateway.store.ports import DossierRow
 from gateway.transport.http.app import create_app
@@ -39,14 +40,24 @@ REPLAY = [
 ]
 
 
+# The children of each dossier (their monthly amounts add up to the debit): dos-0006 has two.
+CHILDREN = {"dos-0006": ("150.00", "100.00")}
+
+
+def _dossier_json(dossier_id: str, amount_cents: int) -> str:
+    amounts = CHILDREN.get(dossier_id, (f"{amount_cents // 100}.{amount_cents % 100:02d}",))
+    children = [{"effective_date": "2026-01-01", "monthly_amount": amount} for amount in amounts]
+    return json.dumps({"dossier_id": dossier_id, "end_date": None, "children": children})
+
+
 def _seed(gateway: Gateway) -> None:
     debits = json.loads((HERE / "debits.json").read_text())["debits"]
     with gateway.store.transaction() as uow:
         for d in debits:
+            dos = d["dossier_id"]
+            canonical = _dossier_json(dos, d["amount_cents"])
             uow.dossiers.create_once(
-                DossierRow(
-                    d["dossier_id"], f"key-{d['dossier_id']}", "greffe", "test", "ref", NOW, "{}", "accepted"
-                )
+                DossierRow(dos, f"key-{dos}", "greffe", "test", "ref", NOW, canonical, "accepted")
             )
         SqlPayments(uow.connection).add_debits(
             [
@@ -103,7 +114,11 @@ def test_import_replay_publishes_events_and_builds_the_ledger(gateway: Gateway) 
         assert types.count("debit.returned") == 1  # 0006 MD06
         assert "arrears.changed" in types
         differential = [d for t, d in events if t == "asf.differential_computed" and d is not None]
-        assert sorted(set(differential)) == ["dos-0002", "dos-0003", "dos-0004", "dos-0005", "dos-0006"]
+        # L. 523-1 I 4° CSS: unpaid and partly paid months, and small pensions paid in full (150 € for
+        # dos-0001, 90 € for dos-0007: ASF - paid); dos-0009's 200 € leaves 1.99 €, under 15 €.
+        assert sorted(set(differential)) == [
+            "dos-0001", "dos-0002", "dos-0003", "dos-0004", "dos-0005", "dos-0006", "dos-0007",
+        ]  # fmt: skip
         with gateway.store.read() as uow:
             payloads = [json.loads(e.payload_json) for e in uow.events.read_after(0, 10_000)]
         unpaid = [
@@ -114,13 +129,26 @@ def test_import_replay_publishes_events_and_builds_the_ledger(gateway: Gateway) 
             if month["status"] == "unpaid"
         ]
         assert unpaid  # arrears.changed says by when the notice to pay must go (imported on NOW)
+        # the ASF event carries the per-child figures: dos-0006's two children, one full ASF each
+        asf_events = [
+            p for p in payloads if p.get("dossier_id") == "dos-0006" and "children" in p and "period" in p
+        ]
+        assert [
+            (c["due_cents"], c["asf_complement_cents"], c["recoverable_cents"])
+            for c in asf_events[-1]["children"]
+        ] == [
+            (15000, 20199, 15000),
+            (10000, 20199, 10000),
+        ]
+        assert asf_events[-1]["asf_complement_cents"] == 2 * 20199
         assert (unpaid[-1]["failed_on"], unpaid[-1]["notice_due_by"]) == ("2026-11-06", "2026-11-21")
         with gateway.store.read() as uow:
-            ledger = build_ledger("dos-0005", dossier_debits(uow.connection, "dos-0005"))
-            month = ledger.month("2026-11")
+            inputs = ledger_inputs(uow.connection, "dos-0005")
+            assert inputs is not None
+            month = inputs.ledger(as_of=NOW.date()).month("2026-11")
             assert (month.status, month.paid_cents) == ("partly-paid", 12000)
-            assert month.advance is not None
-            assert month.advance.amount_cents == 8178
+            # L. 523-1 I 4° CSS: ASF 201.99 (row of 2026-04-01) - 120 paid, all of it recoverable
+            assert (month.complement_cents, month.recoverable_cents) == (8199, 8199)
             payments = SqlPayments(uow.connection)
             d6 = payments.debit(json.loads((HERE / "debits.json").read_text())["debits"][5]["end_to_end_id"])
             assert d6 is not None
@@ -129,7 +157,14 @@ def test_import_replay_publishes_events_and_builds_the_ledger(gateway: Gateway) 
             assert d5 is not None
             assert d5.status == "settled-partial"  # 120.00 of 300.00: not paid out as if complete
             assert len(report_keys(uow.connection)) == 5
+            # each report's row names its archive entry, committed in the same transaction
+            rows = uow.connection.execute(sa.text("SELECT report_key, archive_seq FROM bank_reports")).all()
         assert gateway.archive.size == 5  # every report signed and archived as received
+        for key, seq in rows:
+            entry = gateway.archive.entry(seq)
+            assert entry.kind == "inbound-bank-report"
+            assert entry.metadata["message"].startswith(key.split(":")[0])
+            assert entry.metadata["file_name"] in REPLAY
 
         # the same reports again: nothing changes, no event
         before = len(events)
@@ -152,6 +187,9 @@ def test_invalid_report_is_archived_and_rolls_back(gateway: Gateway, tmp_path: P
             assert report_keys(uow.connection) == []
             assert all(s.state.value == "pending" for _, s in dossier_debits(uow.connection, "dos-0001"))
         assert gateway.archive.size == 1
+        refused = gateway.archive.entry(0)  # archived all the same, in a transaction of its own
+        assert refused.metadata["refused"] == "sepa-report-xsd-invalid"
+        assert gateway.archive.blob(refused.blob_sha256) == bad.read_bytes()
 
 
 def test_cli_prints_a_summary_table_and_exit_codes(tmp_path: Path, dev_pki: Path) -> None:
@@ -224,18 +262,30 @@ def test_back_office_reads_the_ledger_over_http(gateway: Gateway) -> None:
         answer = _get(app, "/v1/dossiers/dos-0006/ledger", "back-office")
         assert answer.status_code == 200, answer.text
         ledger = answer.json()
-        assert (ledger["dossier_id"], ledger["arrears_cents"], ledger["asf_advance_cents"]) == (
+        # two children (150 + 100 €) in total default: one full ASF each (L. 523-1 I 4° CSS), and
+        # the recoverable part is the unpaid pension of each child
+        assert (ledger["dossier_id"], ledger["arrears_cents"], ledger["asf_complement_cents"]) == (
             "dos-0006",
             25000,
-            20178,
+            2 * 20199,
         )
+        assert ledger["recoverable_cents"] == 25000
+        assert ledger["asf_complement_net_cents"] == 2 * 20098
         month = ledger["months"][0]
         assert month["reason"] == {
             "code": "MD06",
             "meaning": "Refund request by the debtor (disputed authorised transaction, 8 weeks)",
             "action": "recover",
         }
-        assert month["asf_advance"]["kind"] == "full"
+        lines = [
+            (c["due_cents"], c["asf_complement_cents"], c["recoverable_cents"]) for c in month["children"]
+        ]
+        assert lines == [
+            (15000, 20199, 15000),
+            (10000, 20199, 10000),
+        ]
+        # art. 2224 C. civ.: owed five years from the day the month fell due
+        assert (month["due_on"], month["prescription_date"]) == ("2026-11-05", "2031-11-05")
         # R. 582-8 CSS: notice within 15 days of the return's import, 15 days to pay, then recovery
         assert (
             month["failed_on"],

@@ -33,7 +33,7 @@ REPLAY = [
     "camt054_v08_returns.xml",
     "camt054_v02_partial.xml",
 ]
-ASF_2026 = 20178  # 201.78 €, in force since 2026-04-01 (gateway.payments.amounts)
+ASF_2026 = 20199  # 201.99 € gross, in force since 2026-04-01 (gateway.payments.amounts)
 # When the gateway imports each report (the ledger's deadlines count from it): the morning after the
 # bank created it, except the status reports, fetched within the hour.
 IMPORTED = {
@@ -126,23 +126,25 @@ def test_replay_gives_the_expected_ledgers() -> None:
             m.paid_cents,
             m.unpaid_cents,
             m.reason_code,
-            None if m.advance is None else (m.advance.kind.value, m.advance.amount_cents),
+            None if m.status == "pending" else (m.complement_cents, m.recoverable_cents),
         )
         for dossier, ledger in _ledgers(book).items()
         for m in ledger.months
     }
+    # One child per dossier here (no dues given: the debit is the child's due). L. 523-1 I 4° CSS:
+    # complement = ASF - paid when paid < ASF; recoverable = min(complement, due - paid).
     assert got == {
-        "dos-0001": ("paid", 15000, 15000, 0, None, None),
-        "dos-0002": ("unpaid", 23000, 0, 23000, "AM04", ("full", ASF_2026)),
-        "dos-0003": ("unpaid", 32050, 0, 32050, "AC04", ("full", ASF_2026)),
-        "dos-0004": ("unpaid", 18000, 0, 18000, "MD07", ("full", ASF_2026)),
-        # partial payment: min(300.00, 201.78) - 120.00 = 81.78 €
-        "dos-0005": ("partly-paid", 30000, 12000, 18000, None, ("differential", 8178)),
-        "dos-0006": ("unpaid", 25000, 0, 25000, "MD06", ("full", ASF_2026)),  # refund after settlement
-        "dos-0007": ("paid", 9000, 9000, 0, None, None),
+        "dos-0001": ("paid", 15000, 15000, 0, None, (ASF_2026 - 15000, 0)),  # small pension paid in full
+        "dos-0002": ("unpaid", 23000, 0, 23000, "AM04", (ASF_2026, ASF_2026)),
+        "dos-0003": ("unpaid", 32050, 0, 32050, "AC04", (ASF_2026, ASF_2026)),
+        "dos-0004": ("unpaid", 18000, 0, 18000, "MD07", (ASF_2026, 18000)),  # not above the pension
+        # partial payment: 201.99 - 120.00 = 81.99 €, all of it unpaid pension
+        "dos-0005": ("partly-paid", 30000, 12000, 18000, None, (ASF_2026 - 12000, ASF_2026 - 12000)),
+        "dos-0006": ("unpaid", 25000, 0, 25000, "MD06", (ASF_2026, ASF_2026)),  # refund after settlement
+        "dos-0007": ("paid", 9000, 9000, 0, None, (ASF_2026 - 9000, 0)),
         "dos-0008": ("pending", 20000, 0, 20000, None, None),  # no final word from the bank yet
-        # 190.00 of 200.00: the top-up would be 10.00 €, under the 15 € threshold
-        "dos-0009": ("partly-paid", 20000, 19000, 1000, None, None),
+        # 190.00 of 200.00: the complement would be 11.99 €, under the 15 € threshold (CAF practice)
+        "dos-0009": ("partly-paid", 20000, 19000, 1000, None, (0, 0)),
     }
     follow_ups = {
         dossier: None if m.follow_up is None else m.follow_up.to_json()
@@ -176,8 +178,7 @@ def test_replay_gives_the_expected_ledgers() -> None:
     ledger = _ledgers(book)["dos-0004"]
     month = ledger.month("2026-11")
     assert month.action == "fix-data"  # MD07, debtor deceased: the mandate must be dealt with
-    assert month.advance is not None
-    assert month.advance.recoverable_cents == 18000  # not above the pension
+    assert month.recoverable_cents == 18000  # not above the unpaid pension
     assert _ledgers(book)["dos-0002"].month("2026-11").action == "recover"
 
 
@@ -218,7 +219,7 @@ def test_a_whole_file_rejected_rejects_every_debit_of_it() -> None:
     assert {o.reason.code for o in outcomes if o.reason} == {"FF01"}
     months = [lg.months[0] for lg in _ledgers(book).values()]
     assert {(m.status, m.reason_code, m.action) for m in months} == {("unpaid", "FF01", "retry")}
-    assert all(m.advance is not None and m.advance.kind.value == "full" for m in months)
+    assert all(m.complement_cents == ASF_2026 for m in months)  # total default: the full ASF
 
 
 def test_batch_booking_without_details_settles_its_batch() -> None:

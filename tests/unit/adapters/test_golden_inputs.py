@@ -27,7 +27,13 @@ from tests.support.sources import render
 from tests.unit.adapters.helpers import EXAMPLES, GOLDEN
 
 TODAY = dt.date(2026, 11, 23)
-LATE = {"reinstatement-msa-late.xml", "deed-violence-late.xml", "divorce-msa-violence-late.json"}
+LATE = {
+    "reinstatement-msa-late.xml",
+    "deed-violence-late.xml",
+    "divorce-msa-violence-late.json",
+    "deed-violence-joint-refusal.xml",  # copies of the two above with a joint refusal
+    "divorce-violence-joint-refusal.json",
+}
 
 
 def inputs(source: SourceKind) -> list[Path]:

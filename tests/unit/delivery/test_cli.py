@@ -105,7 +105,8 @@ def test_deliver_once_posts_archives_and_exits(env: dict[str, str], db: SqlStore
     assert code == 0
     assert json.loads(out) | {"queued_events": 2, "claimed": 2, "delivered": 2} == json.loads(out)
     assert route.call_count == 2
-    with Archive(Path(env["GATEWAY_DATA_DIR"]) / "archive") as archive:
+    data = Path(env["GATEWAY_DATA_DIR"])
+    with Archive.open(f"sqlite:///{data / 'gateway.sqlite3'}", data / "archive" / "blobs") as archive:
         entries = [archive.entry(i) for i in range(archive.size)]
     assert [e.kind for e in entries] == ["webhook-delivery", "webhook-delivery"]
     assert [e.metadata["event_id"] for e in entries] == ["1", "2"]
@@ -171,7 +172,7 @@ def test_subscriptions_are_checked(subs: list[dict[str, str]], field: str) -> No
 def test_the_lease_must_outlast_an_attempt(tmp_path: Path) -> None:
     store = open_sql_store(f"sqlite:///{tmp_path / 'x.sqlite3'}")
     try:
-        with pytest.raises(ConfigurationError) as caught, Archive(tmp_path / "a") as archive:
+        with pytest.raises(ConfigurationError) as caught, Archive(store, tmp_path / "a") as archive:
             background_from_settings(
                 settings(webhook_timeout_seconds=40, delivery_lease_seconds=60),
                 store=store,
@@ -209,7 +210,7 @@ def test_the_background_worker_delivers_then_stops(store: SqlStore, clock: FakeC
 def test_retry_policy_defaults_come_from_settings(tmp_path: Path) -> None:
     store = open_sql_store(f"sqlite:///{tmp_path / 'x.sqlite3'}")
     try:
-        with Archive(tmp_path / "a") as archive:
+        with Archive(store, tmp_path / "a") as archive:
             background = background_from_settings(
                 settings(
                     webhook_max_attempts=4, webhook_backoff_base_seconds=2, webhook_backoff_cap_seconds=30

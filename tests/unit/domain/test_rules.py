@@ -63,11 +63,22 @@ def test_intermediation_set_aside_is_not_transmitted(mode: Intermediation) -> No
     assert ("intermediation-excluded", "intermediation") in codes(f.greffe(intermediation=mode))
 
 
-def test_violence_with_joint_refusal_is_contradictory() -> None:
-    bad = f.greffe(intermediation=Intermediation.JOINT_REFUSAL, violence_alleged=True)
-    found = codes(bad)
-    assert ("violence-with-joint-refusal", "intermediation") in found
-    assert ("intermediation-excluded", "intermediation") not in found
+def test_violence_sets_a_joint_refusal_aside_and_intermediation_stays() -> None:
+    # art. 373-2-2 II last paragraph C. civ.: the joint refusal does not apply when violence is
+    # alleged; accepted (no error) with the warning joint-refusal-set-aside for an agent
+    title = f.greffe(intermediation=Intermediation.JOINT_REFUSAL, violence_alleged=True)
+    assert codes(title) == set()
+    found = issues(title)
+    assert [(i.code, i.field, i.severity) for i in found] == [
+        ("joint-refusal-set-aside", "intermediation", "warning")
+    ]
+    assert "373-2-2 II" in found[0].message
+    assert all(i.code != "violence-with-joint-refusal" for i in found)  # the code is retired
+
+
+def test_a_joint_refusal_without_violence_still_sets_intermediation_aside() -> None:
+    title = f.notaire(intermediation=Intermediation.JOINT_REFUSAL)
+    assert ("intermediation-excluded", "intermediation") in codes(title)
 
 
 def test_violence_flag_with_intermediation_in_place_is_fine() -> None:

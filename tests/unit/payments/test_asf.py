@@ -1,4 +1,5 @@
-"""Differential ASF (L. 581-2 CSS): the seed's examples in francs, today's amounts, threshold, default."""
+"""The ASF complement of one child and month (art. L. 523-1 I 4° CSS since 2016; seeds 000, 002), its
+recoverable part, the 15 € threshold (CAF practice), and seed 001's worked examples."""
 
 from __future__ import annotations
 
@@ -8,76 +9,104 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.payments.asf import AdvanceKind, asf_advance, asf_advance_on, differential_asf
+from gateway.payments.amounts import amounts_on
+from gateway.payments.asf import asf_complement, child_asf
+
+ROW_2026 = amounts_on(date(2026, 11, 1))  # ASF 201.99 gross, 200.98 net
+ASF = 20199
 
 
-def test_seed_example_pension_below_asf_in_francs() -> None:
-    # Seed 001: ASF 485 F, pension 300 F, partial payment 100 F -> differential ASF 200 F (300 - 100).
-    # Whole francs, so the 15 € threshold (a euro-era rule) is set to zero for the franc example.
-    assert differential_asf(pension=300, asf=485, paid=100, threshold=0) == 200
-    # The same in centimes, with the default threshold (1500 centimes is far below 200 F).
-    assert differential_asf(pension=30000, asf=48500, paid=10000) == 20000
+def test_total_default_gives_the_full_asf_recoverable_up_to_the_pension() -> None:
+    # L. 523-1 I 4° CSS: paid 0 < ASF -> complement = ASF; recoverable = min(ASF, due - 0)
+    high = child_asf(ROW_2026, due=30000, paid=0)
+    assert (high.complement_cents, high.complement_net_cents, high.recoverable_cents) == (ASF, 20098, ASF)
+    low = child_asf(ROW_2026, due=12000, paid=0)
+    assert (low.complement_cents, low.recoverable_cents) == (ASF, 12000)  # the excess is the family's
 
 
-def test_seed_example_pension_above_asf_in_francs() -> None:
-    # Seed 001: pension 500 F, ASF 485 F, paid 100 F -> 385 F (485 - 100): capped by the ASF.
-    assert differential_asf(pension=500, asf=485, paid=100, threshold=0) == 385
-    assert differential_asf(pension=50000, asf=48500, paid=10000) == 38500
+def test_small_pension_of_120_paid_in_full_is_topped_up_to_the_asf() -> None:
+    # L. 523-1 I 4° CSS (seed 000: "même lorsque celles-ci sont correctement payées"): ASF - 120
+    result = child_asf(ROW_2026, due=12000, paid=12000)
+    assert result.complement_cents == ASF - 12000  # 81.99 €
+    assert result.recoverable_cents == 0  # nothing is unpaid: nothing to recover from the debtor
+    assert result.complement_net_cents == 8158  # (478.64 × 42.20 % - 120) × 0.995 = 81.5843 -> 81.58
 
 
-def test_total_default_pays_the_full_asf_either_side_of_the_pension() -> None:
-    # Seed 001: "intégralement servi en cas de défaillance totale", pension above or below the ASF;
-    # below it, the excess over the pension is not recoverable from the debtor.
-    low = asf_advance(pension=30000, asf=48500, paid=0)
-    assert (low.kind, low.amount_cents, low.recoverable_cents) == (AdvanceKind.FULL, 48500, 30000)
-    high = asf_advance(pension=50000, asf=48500, paid=0)
-    assert (high.kind, high.amount_cents, high.recoverable_cents) == (AdvanceKind.FULL, 48500, 48500)
+def test_150_due_50_paid_gives_asf_minus_50_of_which_100_recoverable() -> None:
+    # L. 523-1 I 4° CSS: complement = ASF - paid; recoverable = min(complement, due - paid)
+    result = child_asf(ROW_2026, due=15000, paid=5000)
+    assert (result.complement_cents, result.recoverable_cents) == (ASF - 5000, 10000)
 
 
-def test_today_amounts_one_parent() -> None:
-    day = date(2026, 11, 1)  # ASF 201.78 € from 2026-04-01
-    # pension 150 €, paid 50 € -> 100 € (the pension is the limit)
-    assert asf_advance_on(day, pension=15000, paid=5000).amount_cents == 10000
-    # pension 300 €, paid 50 € -> 201.78 - 50 = 151.78 €
-    advance = asf_advance_on(day, pension=30000, paid=5000)
-    assert (advance.kind, advance.amount_cents, advance.asf_cents) == (AdvanceKind.DIFFERENTIAL, 15178, 20178)
-    # nothing paid -> the full ASF
-    assert asf_advance_on(day, pension=30000, paid=0).amount_cents == 20178
-    # both parents failing: 268.97 €
-    assert asf_advance_on(day, pension=40000, paid=0, both_parents=True).amount_cents == 26897
+def test_paid_at_or_above_the_asf_gives_nothing() -> None:
+    # L. 523-1 I 4° CSS: complement only when paid < ASF (a pension of 300 paid 250 gets no ASF)
+    assert child_asf(ROW_2026, due=30000, paid=25000).complement_cents == 0
+    assert child_asf(ROW_2026, due=30000, paid=ASF).complement_cents == 0
+    assert child_asf(ROW_2026, due=30000, paid=30000).recoverable_cents == 0
 
 
-def test_previous_year_amount_applies_to_a_month_before_april() -> None:
-    # a March 2026 month uses the 2025 row: 200.18 €
-    assert asf_advance_on(date(2026, 3, 15), pension=30000, paid=10000).amount_cents == 10018
+def test_a_gap_under_15_euros_is_not_paid() -> None:
+    # CAF practice (not statute): a complement under 15 € is not paid, so nothing is recoverable
+    under = child_asf(ROW_2026, due=20000, paid=19000)  # 201.99 - 190 = 11.99 €
+    assert (under.computed_cents, under.complement_cents, under.recoverable_cents) == (1199, 0, 0)
+    assert under.below_threshold
+    exactly = child_asf(ROW_2026, due=20000, paid=ASF - 1500)  # exactly 15 € is paid
+    assert (exactly.complement_cents, exactly.below_threshold) == (1500, False)
+    just_under = child_asf(ROW_2026, due=20000, paid=ASF - 1499)
+    assert (just_under.complement_cents, just_under.below_threshold) == (0, True)
 
 
-def test_under_fifteen_euros_nothing_is_paid() -> None:
-    assert differential_asf(pension=20000, asf=20178, paid=18501) == 0  # 14.99 € -> nothing
-    assert differential_asf(pension=20000, asf=20178, paid=18500) == 1500  # exactly 15 € is paid
+def test_both_parents_failing_uses_the_higher_rate() -> None:
+    # R. 523-7 1° CSS: 56.25 % of the BMAF, 269.24 gross, 267.89 net
+    result = child_asf(ROW_2026, due=40000, paid=0, both_parents=True)
+    assert (result.complement_cents, result.complement_net_cents) == (26924, 26789)
 
 
-def test_paid_in_full_or_more_means_nothing() -> None:
-    assert asf_advance(pension=20000, asf=20178, paid=20000).kind is AdvanceKind.NONE
-    assert differential_asf(pension=50000, asf=20178, paid=30000) == 0  # paid above the ASF cap
+# Seed 001 (ASH, 2000) states the pre-2016 triple limit, min(pension, ASF) - paid. Its examples, in
+# francs, under the rule in force since 2016:
+# - ASF 485 F, pension 300 F, paid 100 F: the seed's 200 F advance does NOT hold any more (the
+#   creditor now gets ASF - paid = 385 F); 200 F is still what the fund recovers (the unpaid pension).
+# - ASF 485 F, pension 500 F, paid 100 F: 385 F, still so.
+# - total default: the full ASF whether the pension is above or below it, and when below, the
+#   difference is not recoverable: still so.
+
+
+def test_seed_001_example_pension_above_the_asf_still_holds() -> None:
+    result = asf_complement(asf=48500, due=50000, paid=10000, threshold=0)
+    assert (result.complement_cents, result.recoverable_cents) == (38500, 38500)  # 385 F
+
+
+def test_seed_001_example_pension_below_the_asf_now_tops_up_to_the_asf() -> None:
+    result = asf_complement(asf=48500, due=30000, paid=10000, threshold=0)
+    assert result.complement_cents == 38500  # the seed's pre-2016 200 F no longer holds
+    assert result.recoverable_cents == 20000  # 300 F - 100 F: the seed's 200 F, now the recoverable part
+
+
+def test_seed_001_total_default_full_asf_excess_over_pension_not_recoverable() -> None:
+    below = asf_complement(asf=48500, due=30000, paid=0, threshold=0)
+    above = asf_complement(asf=48500, due=50000, paid=0, threshold=0)
+    assert (below.complement_cents, below.recoverable_cents) == (48500, 30000)
+    assert (above.complement_cents, above.recoverable_cents) == (48500, 48500)
+    assert below.complement_net_cents == 48258  # 482.58 F après CRDS (seed 001)
 
 
 def test_negative_amounts_are_refused() -> None:
-    with pytest.raises(ValueError):
-        differential_asf(pension=-1, asf=100, paid=0)
+    with pytest.raises(ValueError, match="non-negative"):
+        asf_complement(asf=100, due=-1, paid=0)
 
 
 cents = st.integers(min_value=0, max_value=10_000_000)
 
 
-@given(pension=cents, asf=cents, paid=cents)
-def test_triple_limit_property(pension: int, asf: int, paid: int) -> None:
-    advance = asf_advance(pension, asf, paid)
-    if paid == 0 and pension > 0:
-        assert advance.amount_cents == asf
+@given(asf=cents, due=cents, paid=cents)
+def test_complement_property(asf: int, due: int, paid: int) -> None:
+    # L. 523-1 I 4° CSS: never negative; recoverable never above the complement nor the unpaid pension;
+    # the creditor gets at least the ASF (pension paid + complement) unless the gap is under 15 €
+    result = asf_complement(asf, due, paid)
+    assert 0 <= result.complement_cents <= asf
+    assert 0 <= result.recoverable_cents <= min(result.complement_cents, max(due - paid, 0))
+    assert 0 <= result.complement_net_cents <= result.complement_cents
+    if paid < asf and asf - paid >= 1500:
+        assert paid + result.complement_cents == asf
     else:
-        # never more than the ASF, the pension, or what is missing; never a negative amount
-        assert 0 <= advance.amount_cents <= min(asf, pension)
-        assert advance.amount_cents + paid <= max(min(pension, asf), paid)
-        assert advance.amount_cents == 0 or advance.amount_cents >= 1500
-    assert 0 <= advance.recoverable_cents <= max(pension - paid, 0)
+        assert result.complement_cents == 0

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_bank_outbox"
-down_revision = "0005_mandates"  # re-chained after main (0005) was merged in; the lead may chain it again
+down_revision = "0009_archive_log"  # main's head when merged (assigned: after 0004_bank_reports)
 branch_labels = None
 depends_on = None
 
