@@ -184,11 +184,15 @@ XML_MUTATIONS = (_xml_text, _xml_text, _xml_attribute, _xml_element)
 JSON_MUTATIONS = (_json_value, _json_value, _json_value)
 
 
+AWARE_UP_TO = 1_000_000  # the format-aware regexes (a back-reference) are quadratic past this
+
+
 def mutate(source: str, data: bytes, rnd: random.Random, *, rounds: int | None = None) -> bytes:
     """`data` after 1 to 4 mutations, mostly aware of the source's format."""
     aware = JSON_MUTATIONS if source == "avocat" else XML_MUTATIONS
     for _ in range(rounds if rounds is not None else rnd.randint(1, 4)):
-        operation = rnd.choice(aware) if rnd.random() < 0.7 else rnd.choice(BYTE_MUTATIONS)
+        small = len(data) <= AWARE_UP_TO
+        operation = rnd.choice(aware) if small and rnd.random() < 0.7 else rnd.choice(BYTE_MUTATIONS)
         data = operation(data, rnd)
     return data
 
