@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install sysdeps test check run demo openapi bench lock wheel-smoke clean
+.PHONY: install sysdeps test check run demo openapi bench lock wheel-smoke fuzz clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -46,6 +46,10 @@ lock: install  ## requirements.lock: every runtime dependency pinned with its ha
 
 wheel-smoke:  ## build the wheel, install it outside the checkout, run the demo and an e2e smoke there
 	bash scripts/wheel-smoke
+
+fuzz: install  ## the fuzz suite's long budget (docs/robustness.md): 100,000 inputs per source, then 3,000 over mTLS
+	$(PY) bench/fuzz.py inprocess --count 100000
+	$(PY) bench/fuzz.py http --count 3000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
         ["intake.py", "all"],
     ),
     "console": (["console.py", "--dossiers", "2000", "--runs", "3"], ["console.py"]),
+    "fuzz": (["fuzz.py", "inprocess", "--count", "2000"], ["fuzz.py", "inprocess", "--count", "100000"]),
     "store_run": (
         ["store_run.py", "--dossiers", "2000"],
         ["store_run.py", "--dossiers", "100000"],

@@ -8,6 +8,7 @@ from gateway.archive.store import Archive
 from gateway.config import Settings
 from gateway.errors import ConfigurationError
 from gateway.intake import IntakeServices
+from gateway.private import private_dir, private_file
 from gateway.sepa.model import Fund
 from gateway.signing import Signer
 from gateway.store import SqlStore, open_sql_store
@@ -53,7 +54,9 @@ def fund(settings: Settings) -> Fund:
 
 def build(settings: Settings) -> Gateway:
     """Open the configured store (migrated to the latest schema), signer and archive."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # titles, dossiers and SEPA files: the service user's alone
+    if settings.database_url is None:  # SQLite copies the database file's mode to its -wal/-shm
+        private_file(settings.data_dir / "gateway.sqlite3")
     signer = Signer.from_settings(settings)
     store = open_sql_store(settings.effective_database_url)
     archive = Archive(

@@ -7,9 +7,11 @@ period's debit
 (gateway.payments.schedule), records it (one row per dossier and period: a second run of the same
 period finds nothing new) and streams the file from those rows; the file is then validated against
 the official XSD and signed before the transaction commits, so a run leaves either a complete,
-valid, signed file and its debits, or neither. Archive, bank channel and the `file.emitted` event
-follow. A dossier whose data the EPC rules refuse (e.g. a holder name with characters outside the
-SEPA set that cannot be transliterated) is left out and reported, not allowed to stop the run.
+valid, signed file and its debits, or neither. Archive, the file's record (outbox) and the
+`file.emitted` event are in the transaction; the bank channel gets the recorded file after the
+commit (`gateway.emission.hand_off`). A dossier whose data the EPC rules refuse (e.g. a holder name
+with characters outside the SEPA set that cannot be transliterated) is left out and reported, not
+allowed to stop the run.
 
 The amount is the sum of the children's dues for the month (gateway.payments.dues: each child from
 its own effective date, revalued, prorated for a month covered in part). A dossier whose month needs
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.domain.money import to_cents
-from gateway.emission import emit_and_record
+from gateway.emission import emit_and_record, hand_off, hand_off_pending
 from gateway.errors import Code, Issue
 from gateway.payments.dues import ChildDue, child_dues
 from gateway.payments.indices import IndexSource, IndexTable
@@ -314,6 +316,7 @@ def run_debits(
     """Collect `period` (YYYY-MM): at most one debit per dossier and period, ever.
 
     `base_indices`: the index values under the imported ones (default: the shipped ones)."""
+    hand_off_pending(store, channel)  # a file an earlier run recorded but never handed over
     report = RunReport()
     with store.transaction() as uow:
         payments = SqlPayments(uow.connection)
@@ -337,10 +340,12 @@ def run_debits(
         staging_dir.mkdir(parents=True, exist_ok=True)
         path = staging_dir / f"{msg_id}.xml"
         summary = _write_file(payments, path, MessageHeader(msg_id, created_at), fund, version)
-        emitted = emit_and_record(
+        emit_and_record(
             path, summary, uow=uow, payments=payments, kind="pain.008", label=period,
             event={"period": period}, created_at=created_at,
-            signer=signer, archive=archive, channel=channel,
+            signer=signer, archive=archive,
         )  # fmt: skip
-    report.message_id, report.file, report.channel_ref = msg_id, path, emitted.channel_ref
+    # committed: now, and only now, the bank gets the recorded file (gateway.emission, outbox)
+    report.message_id, report.file = msg_id, path
+    report.channel_ref = hand_off(store, channel, msg_id)
     return report

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     # addresses allowed to send the RFC 9440 Client-Cert header
     trusted_proxies: list[str] = Field(default_factory=list)
     max_payload_bytes: int = 10 * 1024 * 1024
+    # server limits (gateway.transport.http.guard; how the defaults were chosen: docs/robustness.md)
+    max_connections: int = Field(default=1000, ge=1)  # also kept below the open-files limit
+    keep_alive_seconds: float = Field(default=5.0, gt=0)  # idle between two requests
+    header_timeout_seconds: float = Field(default=10.0, gt=0)  # TLS handshake; then a request's head
+    body_timeout_seconds: float = Field(default=60.0, gt=0)  # a whole body, from its head
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)  # request line and headers
+    log_level: str = Field(default="INFO", pattern="^(?i:DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     # processes that validate, render and sign incoming titles beside each server process
     # (0: in the server process itself); requests are taken in batches of at most intake_max_batch
     intake_processes: int = Field(default=1, ge=0, le=64)

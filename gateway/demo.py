@@ -297,7 +297,10 @@ def _bank(demo: Demo) -> bool:
     demo.rejected_dossier = next(d.dossier_id for d in recorded if d.end_to_end_id == rejected)
     demo.say(f"the lawyer's debtor (two children) has not enough money this month: {rejected} rejected AM04")
     reports = answer_collection(
-        collection.file, demo.config.data_dir / "bank", rejects={rejected: "AM04"}, at=demo.at
+        demo.config.effective_outbound_dir / collection.file.name,
+        demo.config.data_dir / "bank",
+        rejects={rejected: "AM04"},
+        at=demo.at,
     )
     for path in reports:
         result = import_report(demo.gw, path)

@@ -1,26 +1,41 @@
-"""Emitting a SEPA file: validate against the official XSD, sign, archive, hand to the bank channel.
+"""Emitting a SEPA file: validate against the official XSD, sign, archive, record; then the bank.
 
 Shared by the collection (pain.008) and payout (pain.001) runs. The file is written to a staging
-folder first; only a file that passed the XSD is signed, archived and sent. A national file holds a
-million transactions (several hundred MB), so nothing here loads it: the XSD check streams, the
+folder first; only a file that passed the XSD is signed, archived and recorded. A national file holds
+a million transactions (several hundred MB), so nothing here loads it: the XSD check streams, the
 signature is made from a digest computed in chunks, and the archive copies the file in chunks.
+
+The bank gets a file only from what is committed (an outbox, issue 12): `emit_and_record` records
+the file (its path, SHA-256 and signature) in the run's transaction, as `pending`; `hand_off`,
+after the commit, gives the recorded file to the bank channel, marks it `sent` and removes the
+staged copy. A run killed between its commit and the hand-off, or between the hand-off and the
+mark, leaves the row pending: the next `hand_off_pending` (every run starts with it) sends the
+very same bytes with the same MsgId, never a new file. The bank may thus see one file twice, never
+two files for one set of debits; the folder channel writes it under the same name.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from gateway.domain.money import format_euros
 from gateway.events import FILE_EMITTED, publish
+from gateway.private import make_private, private_dir
 from gateway.sepa.model import WriteSummary
 from gateway.sepa.xsd import validate_file
+from gateway.store.outbox import OutboxRow, SqlBankOutbox
 from gateway.store.payments import PaymentFileRow, SqlPayments
-from gateway.store.ports import UnitOfWork
-from gateway.transport.bank import BankChannel
+from gateway.store.sql import SqlUnitOfWork
+from gateway.transport.bank import BankChannel, BankChannelError
+
+log = logging.getLogger(__name__)
 
 
 class _Signer(Protocol):
@@ -54,7 +69,7 @@ def _file_digest(path: Path) -> hashlib._Hash:
     return digest
 
 
-def emit(
+def prepare(
     path: Path,
     *,
     kind: str,
@@ -63,12 +78,13 @@ def emit(
     created_at: datetime,
     signer: _Signer,
     archive: _Archive,
-    channel: BankChannel,
-    uow: UnitOfWork | None = None,
+    uow: SqlUnitOfWork | None = None,
 ) -> Emitted:
-    """Validate, sign, archive and send one staged file; raises before sending if anything fails.
+    """Validate, sign and archive one staged file (nothing is sent); raises if anything fails.
 
     With `uow`, the file is archived in that transaction (the run's), committed with its row."""
+    private_dir(path.parent)
+    make_private(path)
     validate_file(path, version)
     digest = _file_digest(path)
     signature = signer.sign_detached_digest(digest.digest())
@@ -83,16 +99,15 @@ def emit(
     if archived is not None and archived != digest.hexdigest():
         # the staged file changed between signing and archiving: never send unsigned bytes
         raise RuntimeError(f"{path} changed while it was being signed and archived")
-    reference = channel.send(path, signature, name=path.name)
     seq = getattr(entry, "seq", None)
-    return Emitted(path, digest.hexdigest(), signature, seq if isinstance(seq, int) else None, reference)
+    return Emitted(path, digest.hexdigest(), signature, seq if isinstance(seq, int) else None, "")
 
 
 def emit_and_record(
     path: Path,
     summary: WriteSummary,
     *,
-    uow: UnitOfWork,
+    uow: SqlUnitOfWork,
     payments: SqlPayments,
     kind: str,
     label: str,
@@ -100,20 +115,90 @@ def emit_and_record(
     created_at: datetime,
     signer: _Signer,
     archive: _Archive,
-    channel: BankChannel,
 ) -> Emitted:
-    """`emit` a written file, then record it and publish `file.emitted` in the run's transaction."""
-    emitted = emit(
+    """`prepare` a written file, then record it, pending, and publish `file.emitted` in the run's
+    transaction. Nothing goes to the bank here: call `hand_off` once the transaction committed."""
+    emitted = prepare(
         path, kind=kind, version=summary.version, message_id=summary.message_id, created_at=created_at,
-        signer=signer, archive=archive, channel=channel, uow=uow,
+        signer=signer, archive=archive, uow=uow,
     )  # fmt: skip
     payments.add_file(
         PaymentFileRow(
             summary.message_id, kind, summary.version, label, created_at, path.name, emitted.sha256,
-            summary.count, summary.total_cents, emitted.archive_seq, emitted.channel_ref,
+            summary.count, summary.total_cents, emitted.archive_seq, None,
+        )
+    )  # fmt: skip
+    SqlBankOutbox(uow.connection).add(
+        OutboxRow(
+            summary.message_id, kind, path.name, str(path.resolve()), emitted.sha256, emitted.signature,
+            created_at,
         )
     )  # fmt: skip
     data = {"kind": kind, "message_id": summary.message_id, **event, "count": summary.count}
     data |= {"total": format_euros(summary.total_cents), "sha256": emitted.sha256}
     publish(uow.events, FILE_EMITTED, data, at=created_at)
     return emitted
+
+
+class OutboxStore(Protocol):
+    def transaction(self) -> AbstractContextManager[SqlUnitOfWork]: ...
+
+
+def hand_off(
+    store: OutboxStore,
+    channel: BankChannel,
+    message_id: str,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> str:
+    """Give the recorded file `message_id` to the bank channel and mark it sent; its reference.
+
+    Sends the bytes recorded (their SHA-256 checked first), never rebuilds them. Already sent:
+    the reference, nothing is sent again. A file that changed or vanished is never sent.
+    """
+    with store.transaction() as uow:
+        row = SqlBankOutbox(uow.connection).get(message_id)
+    if row is None:
+        raise BankChannelError(f"no recorded file {message_id}", field="message_id")
+    if row.status == "sent":
+        return row.channel_ref or ""
+    path = Path(row.path)
+    try:
+        intact = file_sha256(path) == row.sha256
+    except OSError as exc:
+        _note_failure(store, message_id, f"recorded file unreadable: {exc.strerror}")
+        raise BankChannelError(
+            f"the recorded file {row.file_name} cannot be read", field="message_id"
+        ) from None
+    if not intact:
+        _note_failure(store, message_id, "recorded file changed")
+        raise BankChannelError(
+            f"the recorded file {row.file_name} changed since it was signed", field="message_id"
+        )
+    try:
+        reference = channel.send(path, row.signature, name=row.file_name)
+    except BankChannelError as exc:
+        _note_failure(store, message_id, exc.message)
+        raise
+    with store.transaction() as uow:
+        SqlBankOutbox(uow.connection).mark_sent(message_id, channel_ref=reference, at=clock())
+    path.unlink(missing_ok=True)  # the bank, the archive and the outbound folder have it now
+    log.info("%s %s handed to the bank channel", row.kind, message_id)
+    return reference
+
+
+def hand_off_pending(
+    store: OutboxStore, channel: BankChannel, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> list[str]:
+    """Send every recorded file still pending (a run that died after its commit), oldest first."""
+    with store.transaction() as uow:
+        pending = [row.message_id for row in SqlBankOutbox(uow.connection).pending()]
+    for message_id in pending:
+        log.warning("resending the recorded file %s (a run ended before handing it over)", message_id)
+        hand_off(store, channel, message_id, clock=clock)
+    return pending
+
+
+def _note_failure(store: OutboxStore, message_id: str, error: str) -> None:
+    with store.transaction() as uow:
+        SqlBankOutbox(uow.connection).note_failure(message_id, error)

@@ -25,6 +25,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+from gateway.sanitize import xml_safe
+
+# an echoed field path (a sender's own key or element name) is cut to this many characters
+MAX_FIELD_CHARS = 256
+
 
 class Code(StrEnum):
     """Stable error and warning codes (docs/rules.md "Codes"). Add codes; never rename one."""
@@ -123,6 +128,9 @@ class Code(StrEnum):
     INTERRUPTED = "interrupted"
     NOT_DEAD = "not-dead"  # `deliveries retry` of a delivery that is pending or delivered
     UNHEALTHY = "unhealthy"  # `gateway healthcheck`: the server did not answer 200
+    # hold under attack (issue 12)
+    LIMIT_EXCEEDED = "limit-exceeded"  # too deep, too many elements, a text or name too long
+    UNPROCESSABLE_PAYLOAD = "unprocessable-payload"  # last resort: an input no check foresaw
 
 
 Severity = Literal["error", "warning"]
@@ -137,6 +145,15 @@ class Issue:
     message: str
     severity: Severity = "error"
 
+    def __post_init__(self) -> None:
+        # a path or message may echo the sender's own text (an unexpected key): it must stay
+        # encodable in a receipt, a problem document and the canonical XML, whatever was sent
+        field = xml_safe(self.field)
+        if len(field) > MAX_FIELD_CHARS:
+            field = field[:MAX_FIELD_CHARS] + "…"
+        object.__setattr__(self, "field", field)
+        object.__setattr__(self, "message", xml_safe(self.message))
+
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "field": self.field, "message": self.message}
 
@@ -147,7 +164,7 @@ class GatewayError(Exception):
     default_code: str = "error"
 
     def __init__(self, message: str, *, code: str | None = None, field: str = "") -> None:
-        super().__init__(message)
+        super().__init__(xml_safe(message))
         self.issues: tuple[Issue, ...] = (Issue(code or self.default_code, field, message),)
 
     @classmethod

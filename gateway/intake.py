@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import multiprocessing
+import os
 import secrets
 import signal
 from collections.abc import Callable, Mapping, Sequence
@@ -48,6 +49,7 @@ from gateway.errors import (
     SchemaViolation,
     loggable_code,
 )
+from gateway.orphans import die_with_parent
 from gateway.safeparse import DEFAULT_MAX_BYTES
 from gateway.store.ports import DossierRow, IdempotencyRow, NewEvent, ReceiptRow, Store, UnitOfWork
 from gateway.validation import Validated, validate
@@ -203,12 +205,13 @@ _worker_signer: SignerPort | None = None
 TITLES_PER_TASK = 25
 
 
-def _init_worker(signer: SignerPort) -> None:
+def _init_worker(signer: SignerPort, parent: int) -> None:
     global _worker_signer  # noqa: PLW0603 - one per worker process, set once at its start
-    _worker_signer = signer
     # Ctrl-C reaches the whole process group: the parent decides when the pool stops, so that a
     # validation process does not die with a traceback in the middle of a graceful shutdown
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)  # never outlive a killed server (it holds the database and archive)
+    _worker_signer = signer
 
 
 def _check_in_worker(jobs: list[tuple[SourceKind, bytes, datetime, int]]) -> list[_Checked]:
@@ -227,7 +230,7 @@ def validation_pool(services: IntakeServices, workers: int) -> ProcessPoolExecut
         workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_init_worker,
-        initargs=(services.signer,),
+        initargs=(services.signer, os.getpid()),
     )
     pool.submit(int).result()
     return pool
@@ -301,11 +304,18 @@ def settle(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResu
         checked = checks[n]
         if checked.failure is not None:
             answers[n] = checked.failure
-        elif checked.validated is None:
-            assert checked.error is not None
-            outcomes[n] = _rejection(services, items[n], checked.error)
-        else:
-            outcomes[n] = _acceptance(services, items[n], checked)
+            continue
+        try:  # a receipt that cannot be made (encoded, signed) fails its title alone
+            if checked.validated is None:
+                assert checked.error is not None
+                outcomes[n] = _rejection(services, items[n], checked.error)
+            else:
+                outcomes[n] = _acceptance(services, items[n], checked)
+        except Exception as exc:
+            log.error(
+                "the receipt of a %s title could not be made: %s", items[n].source.value, type(exc).__name__
+            )
+            answers[n] = exc
     work = [
         _Work(items[n], outcome, _payload_entry(batch[n], items[n], checks[n]))
         for n, outcome in outcomes.items()

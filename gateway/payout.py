@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.collection import NO_PAYOUT_ACCOUNT, Progress, RunReport, party_address, remittance
-from gateway.emission import emit_and_record
+from gateway.emission import emit_and_record, hand_off, hand_off_pending
 from gateway.sepa import addresses
 from gateway.sepa import rules as sepa_rules
 from gateway.sepa.countries import bank_outside_eea
@@ -72,6 +72,7 @@ def run_credits(
     """Pay out every settled, unpaid debit collected before `execution_date`: what the bank
     actually credited (`debit_progress.collected_cents`), which is the instructed amount unless a
     report said otherwise."""
+    hand_off_pending(store, channel)  # a file an earlier run recorded but never handed over
     report = RunReport()
     label = execution_date.isoformat()
     with store.transaction() as uow:
@@ -128,10 +129,12 @@ def run_credits(
         staging_dir.mkdir(parents=True, exist_ok=True)
         path = staging_dir / f"{msg_id}.xml"
         summary = write_pain001(path, MessageHeader(msg_id, created_at), fund, source, version=version)
-        emitted = emit_and_record(
+        emit_and_record(
             path, summary, uow=uow, payments=payments, kind="pain.001", label=label,
             event={"execution_date": label}, created_at=created_at,
-            signer=signer, archive=archive, channel=channel,
+            signer=signer, archive=archive,
         )  # fmt: skip
-    report.message_id, report.file, report.channel_ref = msg_id, path, emitted.channel_ref
+    # committed: now, and only now, the bank gets the recorded file (gateway.emission, outbox)
+    report.message_id, report.file = msg_id, path
+    report.channel_ref = hand_off(store, channel, msg_id)
     return report

@@ -25,7 +25,7 @@ from gateway.domain.transmission import (
     Transmission,
 )
 from gateway.errors import Code, Issue, MalformedPayload, RuleViolation, SchemaViolation
-from gateway.safeparse import DEFAULT_MAX_BYTES, parse_json
+from gateway.safeparse import DEFAULT_MAX_BYTES, TITLE_LIMITS, parse_json
 
 PLACE = {"commune": "commune", "insee_code": "code_insee", "country": "pays"}
 ADDRESS = {"lines": "lignes", "postal_code": "code_postal", "commune": "commune", "country": "pays"}
@@ -213,7 +213,7 @@ class AvocatAdapter:
 
     def parse(self, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Transmission:
         try:
-            document = parse_json(data, max_bytes=max_bytes)
+            document = parse_json(data, max_bytes=max_bytes, limits=TITLE_LIMITS)
         except ValueError:
             # Python's guard against huge integers (more than 4300 digits) is a bare ValueError
             raise MalformedPayload("a JSON number has too many digits") from None

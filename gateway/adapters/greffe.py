@@ -20,7 +20,7 @@ from gateway.domain.transmission import (
     Transmission,
 )
 from gateway.errors import SchemaViolation
-from gateway.safeparse import DEFAULT_MAX_BYTES, parse_xml
+from gateway.safeparse import DEFAULT_MAX_BYTES, TITLE_LIMITS, parse_xml
 
 NAMESPACE = "urn:fr:ifpa:greffe:1"
 ROOT = "TransmissionGreffe"
@@ -102,7 +102,7 @@ class GreffeAdapter:
     media_types: tuple[str, ...] = ("application/xml", "text/xml")
 
     def parse(self, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Transmission:
-        tree = parse_xml(data, max_bytes=max_bytes)
+        tree = parse_xml(data, max_bytes=max_bytes, limits=TITLE_LIMITS, path_of=element_path)
         checked(tree, SCHEMA_FILE, ROOT, NAMESPACE)
         return _read(tree.getroot())
 

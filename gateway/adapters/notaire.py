@@ -5,10 +5,10 @@ from __future__ import annotations
 from lxml import etree
 
 from gateway.adapters.paths import PathTable, nest
-from gateway.adapters.xmlcheck import checked
+from gateway.adapters.xmlcheck import checked, element_path
 from gateway.adapters.xmlsource import Reader
 from gateway.domain.transmission import Intermediation, Sender, SourceKind, Title, Transmission
-from gateway.safeparse import DEFAULT_MAX_BYTES, parse_xml
+from gateway.safeparse import DEFAULT_MAX_BYTES, TITLE_LIMITS, parse_xml
 
 NAMESPACE = "urn:fr:ifpa:notaire:1"
 ROOT = "TransmissionNotaire"
@@ -76,7 +76,7 @@ class NotaireAdapter:
     media_types: tuple[str, ...] = ("application/xml", "text/xml")
 
     def parse(self, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Transmission:
-        tree = parse_xml(data, max_bytes=max_bytes)
+        tree = parse_xml(data, max_bytes=max_bytes, limits=TITLE_LIMITS, path_of=element_path)
         checked(tree, SCHEMA_FILE, ROOT, NAMESPACE)
         return _read(tree.getroot())
 

@@ -62,7 +62,13 @@ class Reader:
         return None if value is None else value in {"true", "1"}
 
     def integer(self, parent: etree._Element, name: str) -> int:
-        return int(self.text(parent, name))
+        # the schema bounds the value, not its writing: 4,300 leading zeros are a valid xs:integer
+        # and more than Python's int() reads (its guard against quadratic conversions)
+        text = self.text(parent, name).lstrip("+")
+        digits = text.lstrip("-").lstrip("0") or "0"
+        if len(digits) > 30 or not digits.isdigit() or not digits.isascii():
+            raise SchemaViolation("must be a whole number", field=element_path(self.get(parent, name)))
+        return int(("-" if text.startswith("-") else "") + digits)
 
     def decimal(self, parent: etree._Element, name: str) -> Decimal:
         return Decimal(self.text(parent, name))

@@ -66,6 +66,12 @@ def main() -> None:
     (settings, certificates, keys), 4 internal error (a bug), 130 interrupted. A failure is one line
     on stderr: `<command>: <code>: <what went wrong>; <what to do>`.
     """
+    # every file the gateway writes may hold personal data: 0600/0700 whatever the caller's umask
+    from gateway import logs
+    from gateway.private import restrict_umask
+
+    restrict_umask()
+    logs.configure(logs.level_from_env())  # GATEWAY_LOG_LEVEL; never personal data, at any level
 
 
 def _register() -> None:

@@ -66,7 +66,7 @@ def deliver(once: bool) -> None:
     from gateway.bootstrap import build
     from gateway.delivery.wiring import worker_from_settings
 
-    logs.configure("WARNING" if once else "INFO")  # --once: the JSON summary says it all
+    logs.configure("WARNING" if once else logs.level_from_env())  # --once: the JSON summary says it all
     # httpx logs every request with its full URL, whose path may hold a subscription's token;
     # the worker logs each attempt itself, with the host only.
     logging.getLogger("httpx").setLevel(logging.WARNING)

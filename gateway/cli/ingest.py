@@ -18,6 +18,7 @@ from gateway.cli import main
 from gateway.cli.failure import CommandFailed
 from gateway.cli.validate import SOURCES, read_input
 from gateway.problem import rejection_problem
+from gateway.sanitize import xml_safe
 
 if TYPE_CHECKING:
     from gateway.intake import IntakeResult
@@ -45,7 +46,7 @@ def _answer_lines(results: list[IntakeResult | Exception]) -> tuple[str, bool, b
     for result in results:
         if isinstance(result, Exception):  # not the sender's fault: the title was not stored
             failed = True
-            detail = f"{type(result).__name__}: {result}"
+            detail = xml_safe(f"{type(result).__name__}: {result}")
             lines.append(json.dumps({"outcome": "failed", "detail": detail}, ensure_ascii=False))
         elif result.outcome == "rejected":
             rejected = True

@@ -94,6 +94,9 @@ def _serve_forked(settings: Settings, host: str | None, port: int | None, worker
         if pid == 0:  # pragma: no cover - runs in the child, measured by the e2e test
             code = 0
             try:
+                # a stop that comes while this worker is still starting ends it cleanly too
+                signal.signal(signal.SIGTERM, _exit_cleanly)
+                signal.signal(signal.SIGINT, _exit_cleanly)
                 _serve_one(settings, host, port, sockets=[listener], deliver=number == 0)
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1

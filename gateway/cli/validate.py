@@ -11,16 +11,24 @@ from typing import Any
 import click
 
 from gateway.cli import main
+from gateway.cli.failure import EXIT_REFUSED
 from gateway.domain.transmission import SourceKind
 from gateway.errors import GatewayError
 from gateway.problem import problem
+from gateway.sanitize import xml_safe
 from gateway.validation import validate
 
 SOURCES = [s.value for s in SourceKind]
 
 
+# `gateway validate` exit codes (docs/robustness.md)
+
+
 def dump(doc: Any) -> None:
-    click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    # always valid UTF-8 on stdout, whatever a sender's text held (lone surrogates become U+FFFD)
+    text = xml_safe(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.buffer.flush()
 
 
 def received_at_for(today: date | None) -> datetime:
@@ -45,15 +53,19 @@ def read_input(file: str) -> bytes:
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 def validate_command(source: str, today: datetime | None, file: str) -> None:
     """Validate FILE (or - for stdin) as SOURCE sends it: exit 0 and the canonical dossier JSON,
-    or exit 1 and an RFC 9457 problem JSON listing every error found."""
+    or exit 1 and an RFC 9457 problem JSON listing every error found. An unreadable FILE, wrong
+    usage or a failure of the gateway itself: one line on stderr with its code and the exit status
+    of gateway.cli.failure (docs/install.md), never a traceback."""
     data = read_input(file)  # an unreadable file: one io-error line (gateway.cli.failure)
     received_at = received_at_for(today.date() if today else None)
     try:
         result = validate(source, data, received_at=received_at)
+        dossier = result.dossier
     except GatewayError as exc:
-        dump(problem(exc))
-        sys.exit(1)
-    dump(result.dossier)
+        warnings = [i for i in exc.issues if i.severity == "warning"]
+        dump(problem(exc, warnings=warnings))
+        sys.exit(EXIT_REFUSED)
+    dump(dossier)
 
 
 @main.command("dossier-schemas")

@@ -25,6 +25,7 @@ from lxml import etree
 
 from gateway.errors import Code, ConfigurationError, Issue, SchemaViolation
 from gateway.resources import ISO20022_DIR
+from gateway.sanitize import unquoted
 from gateway.sepa import libxml2
 
 SCHEMA_DIR = ISO20022_DIR
@@ -60,7 +61,9 @@ def detect_version(path: Path) -> str:
                     break
                 return namespace[len(NAMESPACE_PREFIX) :]
     except etree.XMLSyntaxError as exc:
-        raise SchemaViolation(f"not well-formed XML: {exc}", code=Code.MALFORMED_PAYLOAD) from exc
+        raise SchemaViolation(
+            f"not well-formed XML: {unquoted(str(exc))}", code=Code.MALFORMED_PAYLOAD
+        ) from exc
     raise SchemaViolation("root element is not in an ISO 20022 namespace", code=Code.SEPA_XSD_INVALID)
 
 
@@ -81,7 +84,7 @@ def _validate_stream(source: BinaryIO | str, version: str, name: str) -> None:
         line = last.line if last is not None else (exc.lineno or 0)
         column = last.column if last is not None else 0
         raise SchemaViolation(
-            f"{name} is not valid {version} (line {line}, column {column}): {exc.msg}",
+            f"{name} is not valid {version} (line {line}, column {column}): {unquoted(exc.msg)}",
             code=Code.SEPA_XSD_INVALID,
             field=f"line {line}",
         ) from exc
@@ -94,7 +97,7 @@ def _native_errors(version: str, document: str, name: str) -> None:
             Issue(
                 Code.SEPA_XSD_INVALID,
                 f"line {e.line}",
-                f"{name} is not valid {version} (line {e.line}, column {e.column}): {e.message}",
+                f"{name} is not valid {version} (line {e.line}, column {e.column}): {unquoted(e.message)}",
             )
             for e in errors
         )

@@ -378,3 +378,22 @@ console_audit = Table(
     Index("ix_console_audit_action", "action", "audit_id"),
     sqlite_autoincrement=True,
 )
+
+# SEPA files recorded by a run, handed to the bank channel after its commit (gateway.emission)
+bank_outbox = Table(
+    "bank_outbox",
+    metadata,
+    Column("message_id", String(35), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("file_name", String(128), nullable=False),
+    Column("path", Text(), nullable=False),  # the recorded file, as signed and archived
+    Column("sha256", String(64), nullable=False),
+    Column("signature", LargeBinary(), nullable=False),
+    Column("status", String(8), nullable=False),  # pending, sent
+    Column("attempts", Integer(), nullable=False),
+    Column("last_error", Text(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    Column("channel_ref", String(512), nullable=True),
+    Index("ix_bank_outbox_status", "status", "created_at"),
+)

@@ -16,6 +16,7 @@ from typing import BinaryIO, Protocol
 import httpx
 
 from gateway.errors import GatewayError
+from gateway.private import FILE_MODE, private_dir
 
 
 class BankChannelError(GatewayError):
@@ -30,7 +31,10 @@ class BankChannel(Protocol):
 
 def _atomic_write(target: Path, write: bytes | Path) -> None:
     tmp = target.with_name(f".{target.name}.part")
-    with tmp.open("wb") as out:
+    # 0600 whatever the umask: a pain file names parents and their IBANs
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)
+    with os.fdopen(fd, "wb") as out:
         if isinstance(write, bytes):
             out.write(write)
         else:
@@ -49,7 +53,7 @@ class FolderChannel:
 
     def send(self, path: Path, signature: bytes, *, name: str) -> str:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            private_dir(self.directory)
             target = self.directory / name
             _atomic_write(target, path)
             _atomic_write(self.directory / f"{name}.p7s", signature)

@@ -50,8 +50,11 @@ def serving(env: dict[str, str], pki: Path) -> Iterator[tuple[str, subprocess.Po
     """A `gateway serve` in its own process group (so a kill reaches its validation process)."""
     port = free_port()
     command = [sys.executable, "-c", "from gateway.cli import main; main()", "serve", "--port", str(port)]
+    # stderr is a pipe read only if the server dies: at INFO, one line per title would fill it
+    # (10,000 titles) and block the server; WARNING and above still show why it died
+    quiet = {**env, "GATEWAY_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        command, env=quiet, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )
     url = f"https://localhost:{port}"
     try:

@@ -6,15 +6,27 @@ import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from gateway.emission import emit, file_sha256
+from gateway.emission import Emitted, file_sha256, prepare
 from gateway.errors import SchemaViolation
 from gateway.pki import DevPki
 from gateway.signing import Signer, verify_detached
 from gateway.transport.bank import FolderChannel
 from tests.support.archive import open_archive, verified
+
+
+def emit(staged: Path, message_id: str, *, signer: Signer, archive: Any, channel: FolderChannel) -> Emitted:
+    """What a run does, in one go: prepare (XSD, signature, archive), then hand to the channel."""
+    emitted = prepare(
+        staged, kind="pain.008", version="pain.008.001.08", message_id=message_id,
+        created_at=datetime(2026, 11, 23, 10, 0, tzinfo=UTC), signer=signer, archive=archive,
+    )  # fmt: skip
+    reference = channel.send(staged, emitted.signature, name=staged.name)
+    return Emitted(emitted.path, emitted.sha256, emitted.signature, emitted.archive_seq, reference)
+
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "sepa" / "pain.008.001.08.xml"
 
@@ -29,11 +41,7 @@ def test_emit_signs_from_a_streamed_digest_archives_the_file_and_sends_it(
     shutil.copy(GOLDEN, staged)
     outbound = tmp_path / "outbound"
     with open_archive(tmp_path / "archive", signer=signer) as archive:
-        emitted = emit(
-            staged, kind="pain.008", version="pain.008.001.08", message_id="MSG-1",
-            created_at=datetime(2026, 11, 23, 10, 0, tzinfo=UTC), signer=signer, archive=archive,
-            channel=FolderChannel(outbound),
-        )  # fmt: skip
+        emitted = emit(staged, "MSG-1", signer=signer, archive=archive, channel=FolderChannel(outbound))
         assert emitted.archive_seq == 0
         entry = archive.entry(0)
         assert (entry.kind, entry.blob_sha256, entry.size) == (
@@ -68,9 +76,7 @@ def test_an_invalid_file_is_neither_signed_nor_archived_nor_sent(tmp_path: Path,
     with open_archive(tmp_path / "archive", signer=signer) as archive:
         with pytest.raises(SchemaViolation):
             emit(
-                staged, kind="pain.008", version="pain.008.001.08", message_id="MSG-2",
-                created_at=datetime(2026, 11, 23, 10, 0, tzinfo=UTC), signer=signer, archive=archive,
-                channel=FolderChannel(tmp_path / "outbound"),
-            )  # fmt: skip
+                staged, "MSG-2", signer=signer, archive=archive, channel=FolderChannel(tmp_path / "outbound")
+            )
         assert archive.size == 0
     assert not (tmp_path / "outbound").exists()

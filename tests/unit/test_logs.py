@@ -69,3 +69,9 @@ def test_filter_rewrites_records(caplog: pytest.LogCaptureFixture) -> None:
     logger.filters.clear()
     assert "FR76300" not in caplog.text
     assert "[IBAN]" in caplog.text
+
+
+def test_our_own_identifiers_are_not_masked_as_ibans() -> None:
+    # a dossier id is 16 base32 characters: "DOS-FR76…" once read as an IBAN in the serve log
+    assert redact("dossier DOS-FR76ABCDEFGHIJKL stored") == "dossier DOS-FR76ABCDEFGHIJKL stored"
+    assert redact("iban FR7630006000011234567890189") == "iban [IBAN]"

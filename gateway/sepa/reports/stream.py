@@ -26,6 +26,7 @@ from lxml import etree
 
 from gateway.errors import Code, ConfigurationError, GatewayError, MalformedPayload, SchemaViolation
 from gateway.resources import ISO20022_DIR
+from gateway.sanitize import unquoted
 from gateway.sepa.reports.model import SUPPORTED
 
 SCHEMA_DIR = ISO20022_DIR
@@ -92,7 +93,7 @@ def detect_message(path: Path) -> str:
                 found = etree.QName(element).namespace or ""
                 break
     except etree.XMLSyntaxError as exc:
-        raise MalformedPayload(f"not well-formed XML: {exc.msg}") from None
+        raise MalformedPayload(f"not well-formed XML: {unquoted(exc.msg)}") from None
     message = found[len(NAMESPACE_PREFIX) :] if found.startswith(NAMESPACE_PREFIX) else ""
     if message not in SUPPORTED:
         raise SchemaViolation(
@@ -126,7 +127,7 @@ def _invalid(path: Path, message: str, exc: etree.XMLSyntaxError) -> SchemaViola
     line = last.line if last is not None else (exc.lineno or 0)
     column = last.column if last is not None else 0
     return SchemaViolation(
-        f"{path.name} is not valid {message} (line {line}, column {column}): {exc.msg}",
+        f"{path.name} is not valid {message} (line {line}, column {column}): {unquoted(exc.msg)}",
         code=Code.SEPA_REPORT_XSD_INVALID,
         field=f"line {line}",
     )

@@ -17,6 +17,15 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from gateway.transport.http.guard import (
+    ConnectionGuard,
+    GuardedEventLoop,
+    GuardedProtocol,
+    ServerLimits,
+    connection_cap,
+    raise_open_files_limit,
+)
+
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
@@ -41,11 +50,13 @@ def tls_extension(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> dict[str,
     }
 
 
-class PeerCertProtocol(H11Protocol):
-    """uvicorn's h11 protocol, plus the client certificate in `scope["extensions"]["tls"]`."""
+class PeerCertProtocol(GuardedProtocol, H11Protocol):
+    """uvicorn's h11 protocol, plus the client certificate in `scope["extensions"]["tls"]`, and the
+    head and body deadlines of `gateway.transport.http.guard` when the server runs its event loop."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.guard_connection(transport)
         tls = tls_extension(transport.get_extra_info("ssl_object"))
         if tls is None:
             return
@@ -59,6 +70,41 @@ class PeerCertProtocol(H11Protocol):
 
         self.app = app_with_tls
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self.watch_request()
+
+    def on_response_complete(self) -> None:
+        self.response_done()
+        super().on_response_complete()
+        self.watch_request()  # a pipelined request may have started
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.unguard()
+        super().connection_lost(exc)
+
+
+class GuardedConfig(uvicorn.Config):
+    """uvicorn settings whose event loop enforces `ServerLimits` (gateway.transport.http.guard)."""
+
+    def __init__(self, app: Any, *, limits: ServerLimits, **kwargs: Any) -> None:
+        super().__init__(
+            app,
+            timeout_keep_alive=max(1, round(limits.keep_alive_seconds)),
+            h11_max_incomplete_event_size=limits.max_header_bytes,
+            **kwargs,
+        )
+        self.limits = limits
+
+    def get_loop_factory(self) -> Callable[[], asyncio.AbstractEventLoop] | None:
+        limits = self.limits
+        cap = connection_cap(limits.max_connections, raise_open_files_limit())
+
+        def new_loop() -> asyncio.AbstractEventLoop:
+            return GuardedEventLoop(ConnectionGuard(limits, cap))
+
+        return new_loop
+
 
 def server_config(
     app: Any,
@@ -70,9 +116,13 @@ def server_config(
     client_ca: Path,
     log_level: str = "info",
     access_log: bool = True,
+    limits: ServerLimits | None = None,
 ) -> uvicorn.Config:
-    """uvicorn settings for mutual TLS: a client certificate signed by `client_ca` is required."""
-    return uvicorn.Config(
+    """uvicorn settings for mutual TLS: a client certificate signed by `client_ca` is required.
+
+    With `limits`, the server runs the guarded event loop (connection cap, deadlines)."""
+    extra: dict[str, Any] = {"limits": limits} if limits is not None else {}
+    return (GuardedConfig if limits is not None else uvicorn.Config)(
         app,
         host=host,
         port=port,
@@ -86,4 +136,5 @@ def server_config(
         server_header=False,
         log_level=log_level,
         access_log=access_log,
+        **extra,
     )

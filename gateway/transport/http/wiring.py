@@ -24,6 +24,7 @@ from gateway.intake import IntakeServices, validation_pool
 from gateway.intake_queue import IntakeQueue
 from gateway.store import SqlStore
 from gateway.transport.http.app import create_app
+from gateway.transport.http.guard import ServerLimits
 from gateway.transport.http.identity import Authenticator, RoleMap, load_ca_certificates
 from gateway.transport.http.metrics import Metrics
 from gateway.transport.http.tls import server_config
@@ -54,6 +55,16 @@ def directory_check(path: Path) -> Callable[[], None]:
             raise OSError("archive folder missing or not writable")
 
     return check
+
+
+def server_limits(settings: Settings) -> ServerLimits:
+    return ServerLimits(
+        max_connections=settings.max_connections,
+        keep_alive_seconds=settings.keep_alive_seconds,
+        header_timeout_seconds=settings.header_timeout_seconds,
+        body_timeout_seconds=settings.body_timeout_seconds,
+        max_header_bytes=settings.max_header_bytes,
+    )
 
 
 def require_tls_files(settings: Settings) -> None:
@@ -176,5 +187,7 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
         certfile=settings.effective_tls_cert,
         keyfile=settings.effective_tls_key,
         client_ca=settings.effective_client_ca,
+        limits=server_limits(settings),
+        log_level=settings.log_level.lower(),
     )
     return Service(app, gateway, config, intake, delivery, validation)

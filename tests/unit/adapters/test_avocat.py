@@ -192,7 +192,8 @@ def test_a_document_with_an_absurd_number_of_values_is_refused_before_validation
     doc = avocat_doc()
     doc["enfants"] = [dict(doc["enfants"][0]) for _ in range(MAX_VALUES // 5)]
     started = time.perf_counter()
-    assert found("avocat", json_bytes(doc)) == [(SV, "")]
+    # the hardened parser's shape limits (TITLE_LIMITS) cut it before the schema is even tried
+    assert found("avocat", json_bytes(doc)) == [("limit-exceeded", "")]
     assert time.perf_counter() - started < 2
 
 

@@ -11,7 +11,7 @@ from lxml import etree
 
 from gateway.adapters import adapter_for
 from gateway.adapters.xmlcheck import DETAILED_UP_TO, fast_issues, load_fast_schema
-from gateway.errors import RuleViolation, SchemaViolation
+from gateway.errors import MalformedPayload, RuleViolation, SchemaViolation
 from tests.unit.adapters.helpers import edit, example, failure, found
 
 SV = "schema-violation"
@@ -291,8 +291,20 @@ def test_if_the_validators_ever_disagree_libxml2_refusal_stands_with_its_path() 
 def test_a_large_valid_document_is_read_quickly() -> None:
     child = re.search(r"    <Enfant>.*?</Enfant>\n", GREFFE, re.S)
     assert child is not None
-    text = edit(GREFFE, child.group(0), child.group(0) * 5000)
+    # 1,300 children of 15 elements: just under the parser's 20,000 elements (TITLE_LIMITS)
+    text = edit(GREFFE, child.group(0), child.group(0) * 1300)
     started = time.perf_counter()
     parsed = adapter_for("greffe").parse(text.encode())
-    assert len(parsed.children) == 5001
-    assert time.perf_counter() - started < 10  # no quadratic walk over siblings (about 1 s here)
+    assert len(parsed.children) == 1301
+    assert time.perf_counter() - started < 5  # no quadratic walk over siblings
+
+
+def test_a_document_past_the_element_limit_is_refused_before_the_schema() -> None:
+    child = re.search(r"    <Enfant>.*?</Enfant>\n", GREFFE, re.S)
+    assert child is not None
+    text = edit(GREFFE, child.group(0), child.group(0) * 5000)
+    started = time.perf_counter()
+    with pytest.raises(MalformedPayload) as caught:
+        adapter_for("greffe").parse(text.encode())
+    assert caught.value.code == "limit-exceeded"
+    assert time.perf_counter() - started < 1
