@@ -36,6 +36,11 @@ STATUSES: Mapping[str, tuple[int, str]] = {
     Code.CONFIGURATION: (500, "Gateway misconfigured"),
     Code.ARCHIVE_CORRUPT: (500, "Archive damaged"),
     Code.BANK_CHANNEL_FAILED: (502, "The bank channel did not take the file"),
+    Code.INVALID_PERIOD: (400, "Invalid period"),
+    Code.INDEX_FILE_INVALID: (400, "Not an INSEE series export"),
+    Code.INDEX_MISSING: (409, "Held: an index value the revaluation needs is missing"),
+    Code.CSRF_INVALID: (403, "Missing or invalid CSRF token"),
+    Code.INVALID_INPUT: (400, "Invalid input"),
 }
 _UNMAPPED = (INTERNAL_ERROR, "Internal error")
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from gateway.console import csrf
 from gateway.console.i18n import negotiate, translator
@@ -16,9 +15,8 @@ from gateway.console.services import ConsoleServices
 from gateway.errors import Issue
 from gateway.transport.http.identity import Caller
 
-HERE = Path(__file__).parent
 ENV = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
+    loader=PackageLoader("gateway.console", "templates"),  # package data, also from a wheel
     autoescape=True,
     undefined=StrictUndefined,  # a missing value is a bug in the page, not a blank
     trim_blocks=True,

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
-from pathlib import Path
+from importlib.resources import files
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
@@ -43,7 +43,7 @@ _DOSSIER_ID = re.compile(r"DOS-[A-Z0-9]{1,60}")
 _RECEIPT_ID = re.compile(r"RCT-[A-F0-9]{1,60}")
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9+?/:().,'-]{1,35}")
 _MAX_FORM_BYTES = 16 * 1024
-STATIC = {"console.css": ("text/css; charset=utf-8", (Path(__file__).parent / "static" / "console.css"))}
+STATIC = {"console.css": ("text/css; charset=utf-8", files("gateway.console") / "static" / "console.css")}
 
 
 # --- forms: CSRF first ---------------------------------------------------------------------------

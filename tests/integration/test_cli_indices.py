@@ -38,7 +38,7 @@ def test_import_list_and_refusals(tmp_path: Path, dev_pki: Path) -> None:
     refused = gateway("indices", "import", str(bad), cwd=tmp_path, env=env)
     assert refused.returncode == 1
     (line,) = refused.stderr.decode().strip().splitlines()
-    assert line.startswith("Error: bad.csv: index-file-invalid (line 4): ")
+    assert line.startswith("gateway indices import: error: bad.csv: index-file-invalid (line 4): ")
     # two series side by side, the second with nothing published yet
     two = tmp_path / "two.csv"
     two.write_text(
@@ -75,11 +75,14 @@ def test_schedule_and_held_months(tmp_path: Path, dev_pki: Path) -> None:
     ]
     bad = gateway("schedule", dossier_id, "--from", "2027-13", "--to", "2027-12", cwd=tmp_path, env=env)
     assert bad.returncode == 1
-    expected = "Error: invalid-period (--from): from must be a month YYYY-MM (01 to 12)"
+    expected = "gateway schedule: error: invalid-period (--from): from must be a month YYYY-MM (01 to 12)"
     assert bad.stderr.decode().strip() == expected
     unknown = gateway("schedule", "DOS-NOPE", "--from", "2027-11", "--to", "2027-12", cwd=tmp_path, env=env)
     assert unknown.returncode == 1
     assert "not-found" in unknown.stderr.decode()
     period = gateway("indices", "missing", "--period", "2027-1", cwd=tmp_path, env=env)
     assert period.returncode == 1
-    assert period.stderr.decode().strip() == "Error: invalid-period (--period): a month is YYYY-MM (01 to 12)"
+    assert (
+        period.stderr.decode().strip()
+        == "gateway indices missing: error: invalid-period (--period): a month is YYYY-MM (01 to 12)"
+    )

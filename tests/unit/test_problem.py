@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,11 @@ from gateway.errors import (
     AuthenticationError,
     Code,
     ConfigurationError,
+    CsrfRejected,
     ForbiddenRole,
     GatewayError,
     IdempotencyKeyReused,
+    InvalidInput,
     Issue,
     MalformedPayload,
     NotFound,
@@ -25,6 +28,9 @@ from gateway.errors import (
     SchemaViolation,
     UnsupportedMediaType,
 )
+from gateway.payments.insee_csv import IndexFileInvalid
+from gateway.payments.revaluation import IndexMissing
+from gateway.payments.schedule_view import InvalidPeriod
 from gateway.problem import STATUSES, internal_error, problem, rejection_problem, status_for
 from gateway.signing import InvalidSignature
 from gateway.transport.bank import BankChannelError
@@ -43,6 +49,10 @@ MAPPED: list[tuple[type[GatewayError], int]] = [
     (ConfigurationError, 500),
     (ArchiveCorrupt, 500),  # the gateway's own storage is damaged: never the caller's fault
     (BankChannelError, 502),  # the bank (upstream) did not take the file
+    (InvalidPeriod, 400),  # a schedule's from/to
+    (IndexFileInvalid, 400),  # `gateway indices import`
+    (CsrfRejected, 403),  # a console action without its token
+    (InvalidInput, 400),  # a console form
 ]
 
 
@@ -57,7 +67,14 @@ def test_each_mapped_kind_has_its_status(cls: type[GatewayError], status: int) -
 
 
 def test_every_row_of_the_table_is_some_error_class() -> None:
-    assert {cls.default_code for cls, _ in MAPPED} == set(STATUSES)
+    assert {cls.default_code for cls, _ in MAPPED} | {IndexMissing.default_code} == set(STATUSES)
+
+
+def test_a_month_held_for_a_missing_index_is_a_409() -> None:
+    # docs/revaluation.md: the month is held (never debited at a guessed amount) until the value
+    # is imported: a state of the gateway's data, not a fault of the request
+    held = IndexMissing("INSEE-001763852", "2026-01", revalued_on=date(2026, 3, 1), field="children[0]")
+    assert (status_for(held), problem(held)["status"]) == (409, 409)
 
 
 def test_status_follows_the_kind_not_the_issue_code() -> None:
@@ -135,7 +152,7 @@ def test_only_the_entry_points_choose_statuses() -> None:
         r"^\s*(?:from gateway\.problem import|from gateway import problem|import gateway\.problem)", re.M
     )
     package = Path(__file__).resolve().parents[2] / "gateway"
-    edges = (package / "cli", package / "transport" / "http", package / "problem.py")
+    edges = (package / "cli", package / "transport" / "http", package / "console", package / "problem.py")
     offenders = [
         str(path.relative_to(package))
         for path in sorted(package.rglob("*.py"))
