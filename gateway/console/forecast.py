@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from gateway.collection import collectable, signed
+from gateway.domain.calendar import add_months
 from gateway.payments.schedule import due_debit
 from gateway.store.payments import SqlPayments
 from gateway.store.sql import SqlStore
@@ -39,8 +40,7 @@ def next_period(store: SqlStore, today: date) -> str:
         emitted = SqlPayments(uow.connection).count_files("pain.008", period)
     if not emitted:
         return period
-    following = date(today.year + (today.month == 12), today.month % 12 + 1, 1)
-    return f"{following.year:04d}-{following.month:02d}"
+    return f"{add_months(today.replace(day=1), 1):%Y-%m}"
 
 
 def compute(store: SqlStore, now: datetime) -> NextCollection:

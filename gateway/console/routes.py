@@ -28,6 +28,7 @@ from gateway.console.i18n import negotiate, translator
 from gateway.console.masking import dossier_view, mask_iban
 from gateway.console.pages import SECURITY_HEADERS, failed, render
 from gateway.console.services import ConsoleServices
+from gateway.domain.calendar import add_months
 from gateway.errors import CsrfRejected, GatewayError, InvalidInput, NotFound
 from gateway.payments.dues import child_dues
 from gateway.problem import status_for
@@ -335,12 +336,8 @@ def find_dossier(request: Request, caller: Operator, services: Console, id: str 
 
 
 def _months_from(today: date, count: int) -> list[str]:
-    periods = []
-    year, month = today.year, today.month
-    for _ in range(count):
-        periods.append(f"{year:04d}-{month:02d}")
-        year, month = year + (month == 12), month % 12 + 1
-    return periods
+    first = today.replace(day=1)
+    return [f"{add_months(first, n):%Y-%m}" for n in range(count)]
 
 
 def _schedule(data: dict[str, Any], today: date) -> list[dict[str, Any]]:
