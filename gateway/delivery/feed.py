@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gateway.errors import MalformedPayload
-from gateway.store.ports import EventRow, Store
+from gateway.services.ports import EventRow, Store
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

@@ -55,11 +55,11 @@ from gateway.sepa.model import (
 )
 from gateway.sepa.pain008 import write_pain008_planned
 from gateway.services.emission import emit_and_record, hand_off, hand_off_pending
+from gateway.services.ports import DossierRow
 from gateway.services.revalued import record_revaluations
 from gateway.store.indices import SqlIndices
 from gateway.store.mandates import SqlMandates
 from gateway.store.payments import STATUS_SIGNED, DebitRow, MandateRow, SqlPayments
-from gateway.store.ports import DossierRow
 from gateway.store.sql import SqlStore
 
 Progress = Callable[[int], None]

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from gateway.store.ports import EventRepository, NewEvent
+from gateway.services.ports import EventRepository, NewEvent
 
 DOSSIER_ACCEPTED: Final = "dossier.accepted"
 FILE_EMITTED: Final = "file.emitted"

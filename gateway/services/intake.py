@@ -51,8 +51,8 @@ from gateway.errors import (
 )
 from gateway.infra.orphans import die_with_parent
 from gateway.safeparse import DEFAULT_MAX_BYTES
+from gateway.services.ports import DossierRow, IdempotencyRow, NewEvent, ReceiptRow, Store, UnitOfWork
 from gateway.services.validation import Validated, validate
-from gateway.store.ports import DossierRow, IdempotencyRow, NewEvent, ReceiptRow, Store, UnitOfWork
 
 Outcome = Literal["accepted", "duplicate", "rejected"]
 log = logging.getLogger(__name__)

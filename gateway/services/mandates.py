@@ -29,11 +29,11 @@ from gateway.payments.mandates import DebtorAccount, Mandate, change_account
 from gateway.sepa.ids import mandate_reference
 from gateway.services.collection import MANDATE_PENDING, NO_PAYOUT_ACCOUNT
 from gateway.services.events import MANDATE_AMENDED, MANDATE_SIGNED, PAYOUT_ACCOUNT_RECORDED, publish
+from gateway.services.ports import DossierRow
 from gateway.store.mandates import PayoutAccountRow, SqlMandates
 from gateway.store.payments import STATUS_PENDING as PENDING
 from gateway.store.payments import STATUS_SIGNED as SIGNED
 from gateway.store.payments import MandateRow, SqlPayments
-from gateway.store.ports import DossierRow
 from gateway.store.sql import SqlStore, SqlUnitOfWork
 
 PARIS = ZoneInfo("Europe/Paris")  # the fund's calendar: a signature dated today in Paris is today

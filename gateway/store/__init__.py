@@ -1,9 +1,6 @@
 """Storage: SQLite by default, PostgreSQL when configured; ports, SQL and in-memory implementations."""
 
-from gateway.store.engine import create_engine_from_url
-from gateway.store.memory import MemoryStore
-from gateway.store.migrate import upgrade_to_head
-from gateway.store.ports import (
+from gateway.services.ports import (
     DossierRepository,
     DossierRow,
     EventRepository,
@@ -16,6 +13,9 @@ from gateway.store.ports import (
     Store,
     UnitOfWork,
 )
+from gateway.store.engine import create_engine_from_url
+from gateway.store.memory import MemoryStore
+from gateway.store.migrate import upgrade_to_head
 from gateway.store.sql import SqlStore, open_sql_store
 
 __all__ = [

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from gateway.store.ports import DossierRow, EventRow, IdempotencyRow, NewEvent, ReceiptRow
+from gateway.services.ports import DossierRow, EventRow, IdempotencyRow, NewEvent, ReceiptRow
 
 
 @dataclass

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
+from gateway.services.ports import DossierRow
 from gateway.store import schema
-from gateway.store.ports import DossierRow
 
 PAGE = 1000
 # A mandate's status: pending until the back-office records the debtor's signature (docs/mandates.md).

@@ -25,16 +25,16 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Insert, Table, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.store import schema
-from gateway.store.engine import BEGIN_MODE_OPTION, create_engine_from_url
-from gateway.store.migrate import upgrade_to_head
-from gateway.store.ports import (
+from gateway.services.ports import (
     DossierRow,
     EventRow,
     IdempotencyRow,
     NewEvent,
     ReceiptRow,
 )
+from gateway.store import schema
+from gateway.store.engine import BEGIN_MODE_OPTION, create_engine_from_url
+from gateway.store.migrate import upgrade_to_head
 
 # Arbitrary constant key of the advisory lock that orders outbox writers on PostgreSQL.
 _PG_OUTBOX_LOCK = 0x6761_7465_0002
@@ -201,7 +201,7 @@ class SqlUnitOfWork:
 
 
 class SqlStore:
-    """The gateway's store on a SQLAlchemy Engine (implements gateway.store.ports.Store)."""
+    """The gateway's store on a SQLAlchemy Engine (implements gateway.services.ports.Store)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from gateway.cli import main
 from gateway.payments.reconcile import DebitState, DebitStatus
+from gateway.services.ports import DossierRow
 from gateway.store import SqlStore, open_sql_store
-from gateway.store.ports import DossierRow
 from tests.support.debits import add_answered_debit
 
 NOW = datetime(2026, 12, 11, 7, 0, tzinfo=UTC)

@@ -21,10 +21,10 @@ from gateway.config import Settings
 from gateway.errors import AuthenticationError, SchemaViolation
 from gateway.services.bank_import import import_report
 from gateway.services.intake import IntakeServices
+from gateway.services.ports import DossierRow
 from gateway.store.bank import dossier_debits, report_keys
 from gateway.store.ledger import ledger_inputs
 from gateway.store.payments import DebitRow, SqlPayments
-from gateway.store.ports import DossierRow
 from gateway.transport.http.app import create_app
 from gateway.transport.http.identity import Authenticator, Caller, Role, RoleMap
 
