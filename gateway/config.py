@@ -25,7 +25,7 @@ class WebhookSubscription(BaseModel):
     """A back-office endpoint that receives events by HTTP POST, signed per Standard Webhooks.
 
     `secret`: `whsec_` + base64 of the 24-64 byte HMAC key, as the specification hands secrets out
-    (checked by gateway.delivery when the worker starts, so that a refused secret is never echoed
+    (checked by gateway.infra.delivery when the worker starts, so that a refused secret is never echoed
     in a validation error); `types`: the event types to push (empty: all); `id`: the stable name
     deliveries are kept under (default: the URL).
     """

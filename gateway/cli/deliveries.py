@@ -64,7 +64,7 @@ def deliver(once: bool) -> None:
 
     from gateway import logs
     from gateway.bootstrap import build
-    from gateway.delivery.wiring import worker_from_settings
+    from gateway.infra.delivery import worker_from_settings
 
     logs.configure("WARNING" if once else logs.level_from_env())  # --once: the JSON summary says it all
     # httpx logs every request with its full URL, whose path may hold a subscription's token;

@@ -45,8 +45,8 @@ def healthcheck(
     import httpx
 
     from gateway.config import Settings
-    from gateway.delivery.sender import transport_failure
     from gateway.errors import ConfigurationError
+    from gateway.infra.webhook_sender import transport_failure
 
     settings = Settings()
     target = url or f"https://127.0.0.1:{settings.port}/{'readyz' if ready else 'healthz'}"

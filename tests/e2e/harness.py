@@ -19,8 +19,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from gateway.archive.store import Archive
-from gateway.delivery.feed import EventFeed
 from gateway.infra.intake_queue import IntakeQueue
+from gateway.services.feed import EventFeed
 from gateway.services.intake import IntakeServices
 from gateway.signing.cms import Signer
 from gateway.store import SqlStore, open_sql_store

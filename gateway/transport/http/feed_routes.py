@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from gateway.delivery.feed import DEFAULT_LIMIT, MAX_LIMIT, EventFeed, parse_cursor
+from gateway.services.feed import DEFAULT_LIMIT, MAX_LIMIT, EventFeed, parse_cursor
 from gateway.transport.http.deps import provide
 from gateway.transport.http.identity import Caller, Role, require_role
 

@@ -17,10 +17,10 @@ from gateway.archive.store import Archive
 from gateway.bootstrap import Gateway, build
 from gateway.config import Settings
 from gateway.console import ConsoleServices, csrf_key_from
-from gateway.delivery.feed import EventFeed
-from gateway.delivery.wiring import BackgroundDelivery, background_from_settings
 from gateway.errors import Code, ConfigurationError, GatewayError
+from gateway.infra.delivery import BackgroundDelivery, background_from_settings
 from gateway.infra.intake_queue import IntakeQueue
+from gateway.services.feed import EventFeed
 from gateway.services.intake import IntakeServices, validation_pool
 from gateway.store import SqlStore
 from gateway.transport.http.app import create_app

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.delivery.worker import DeliveryWorker
+from gateway.services.delivery import DeliveryWorker
 from gateway.store.sql import SqlStore, open_sql_store
 from tests.fakes import FakeArchive
 from tests.unit.delivery.support import FakeClock, make_worker

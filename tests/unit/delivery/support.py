@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from gateway.delivery.sender import HttpSender, Sender
-from gateway.delivery.worker import DeliveryWorker, DetachedSigner, Endpoint, EvidenceArchive, RetryPolicy
+from gateway.infra.webhook_sender import HttpSender, Sender
+from gateway.services.delivery import DeliveryWorker, DetachedSigner, Endpoint, EvidenceArchive, RetryPolicy
 from gateway.services.events import DOSSIER_ACCEPTED, publish
 from gateway.signing.webhooks import decode_secret
 from gateway.store.deliveries import SqlDeliveries

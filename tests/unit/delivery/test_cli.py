@@ -20,8 +20,8 @@ from pydantic import SecretStr
 from gateway.archive.store import Archive
 from gateway.cli import main
 from gateway.config import Settings, WebhookSubscription
-from gateway.delivery.wiring import BackgroundDelivery, background_from_settings, endpoints_from_settings
 from gateway.errors import ConfigurationError
+from gateway.infra.delivery import BackgroundDelivery, background_from_settings, endpoints_from_settings
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import SqlStore, open_sql_store
 from tests.fakes import FakeArchive

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import respx
 
-from gateway.delivery.worker import DeliveryWorker, Endpoint, removal_grace
+from gateway.services.delivery import DeliveryWorker, Endpoint, removal_grace
 from gateway.services.events import DEBIT_SETTLED
 from gateway.store.deliveries import SUBSCRIPTION_REMOVED, SqlDeliveries
 from gateway.store.sql import SqlStore

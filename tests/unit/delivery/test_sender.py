@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.delivery.sender import HttpSender, retry_after
 from gateway.devtools.pki import init_dev_pki
+from gateway.infra.webhook_sender import HttpSender, retry_after
 
 
 def serve_once(handler: Callable[[socket.socket], None]) -> Iterator[str]:

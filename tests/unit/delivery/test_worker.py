@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from gateway.delivery.worker import DeliveryWorker, RetryPolicy
+from gateway.services.delivery import DeliveryWorker, RetryPolicy
 from gateway.services.events import DEBIT_SETTLED
 from gateway.signing.webhooks import verify
 from gateway.store.deliveries import SqlDeliveries

@@ -30,8 +30,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from gateway.delivery.feed import event_document, utc_z
-from gateway.delivery.sender import Sender, SendResult
+from gateway.infra.webhook_sender import Sender, SendResult
+from gateway.services.feed import event_document, utc_z
 from gateway.services.ports import EventRow
 from gateway.signing.webhooks import sign
 from gateway.store.deliveries import ClaimedDelivery, SqlDeliveries, SubscriptionFilter

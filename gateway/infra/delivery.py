@@ -9,9 +9,9 @@ import threading
 from datetime import timedelta
 
 from gateway.config import Settings
-from gateway.delivery.sender import HttpSender, Sender
-from gateway.delivery.worker import DeliveryWorker, DetachedSigner, Endpoint, EvidenceArchive, RetryPolicy
 from gateway.errors import Code, ConfigurationError
+from gateway.infra.webhook_sender import HttpSender, Sender
+from gateway.services.delivery import DeliveryWorker, DetachedSigner, Endpoint, EvidenceArchive, RetryPolicy
 from gateway.services.events import EVENT_TYPES
 from gateway.signing.webhooks import SECRET_PREFIX
 from gateway.store.deliveries import SqlDeliveries
