@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from gateway.archive.store import Archive
 from gateway.config import Settings
 from gateway.errors import ConfigurationError
-from gateway.infra.bank_channel import BankChannel, FolderChannel, HttpChannel
+from gateway.infra.bank_channel import FolderChannel, HttpChannel
 from gateway.private import private_dir, private_file
 from gateway.sepa.model import Fund
 from gateway.services.intake import IntakeServices
+from gateway.services.ports import BankChannel
 from gateway.signing.cms import Signer
 from gateway.store import SqlStore, open_sql_store
 

@@ -11,10 +11,11 @@
     ├── ForbiddenRole                 known role, not allowed here (forbidden-role)
     ├── IdempotencyKeyReused          an Idempotency-Key sent again with another payload
     ├── NotFound                      no such dossier, receipt, entry...
-    └── ConfigurationError            settings, keys or certificates missing or wrong
+    ├── ConfigurationError            settings, keys or certificates missing or wrong
+    └── BankChannelError              the bank channel did not take a SEPA file
 
-Elsewhere: ArchiveCorrupt (gateway.archive.errors), InvalidSignature (gateway.signing.cms),
-BankChannelError (gateway.infra.bank_channel). HTTP statuses are chosen at the edge, in the one table
+Elsewhere: ArchiveCorrupt (gateway.archive.errors), InvalidSignature (gateway.signing.cms).
+HTTP statuses are chosen at the edge, in the one table
 of gateway.problem, from the error's kind (its class's `default_code`); a kind not there is a 500.
 """
 
@@ -249,6 +250,13 @@ class NotFound(GatewayError):
 
 class ConfigurationError(GatewayError):
     default_code = Code.CONFIGURATION
+
+
+class BankChannelError(GatewayError):
+    """The bank channel (gateway.infra.bank_channel) did not take a file, or the recorded file
+    cannot be sent as signed."""
+
+    default_code = "bank-channel-failed"
 
 
 def errors_only(issues: Sequence[Issue]) -> list[Issue]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +28,11 @@ class FakeArchive:
         kind: str,
         blob: bytes,
         *,
-        signature: bytes | None,
-        metadata: Mapping[str, str],
+        signature: bytes | None = None,
+        metadata: Mapping[str, str] | None = None,
         uow: object = None,
     ) -> ArchivedItem:
-        item = ArchivedItem(kind, blob, signature, dict(metadata))
+        item = ArchivedItem(kind, blob, signature, dict(metadata or {}))
         self.items.append(item)
         self.uows.append(uow)
         return item
@@ -49,11 +50,22 @@ class FakeArchive:
         kind: str,
         path: Path,
         *,
-        signature: bytes | None,
-        metadata: Mapping[str, str],
+        signature: bytes | None = None,
+        metadata: Mapping[str, str] | None = None,
         uow: object = None,
     ) -> ArchivedItem:
         return self.append(kind, path.read_bytes(), signature=signature, metadata=metadata, uow=uow)
 
     def kinds(self) -> list[str]:
         return [i.kind for i in self.items]
+
+
+class FakeSigner:
+    """Stands for the CMS signer (gateway.services.ports.Signer): a deterministic 'signature', the
+    same for the content and for its SHA-256."""
+
+    def sign_detached(self, data: bytes) -> bytes:
+        return self.sign_detached_digest(hashlib.sha256(data).digest())
+
+    def sign_detached_digest(self, sha256: bytes) -> bytes:
+        return b"SIG:" + sha256

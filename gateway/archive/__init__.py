@@ -18,15 +18,15 @@ See docs/archive.md.
 from gateway.archive.checkpoint import DEFAULT_ORIGIN, Checkpoint, verify_checkpoint
 from gateway.archive.errors import ArchiveCorrupt
 from gateway.archive.journal import ArchiveEntry
-from gateway.archive.store import Archive, ArchivePort, InclusionProof, NewEntry
+from gateway.archive.store import Archive, InclusionProof
 from gateway.archive.verify import VerifyReport, verify_archive, verify_proof_document
+from gateway.services.ports import NewEntry
 
 __all__ = [
     "DEFAULT_ORIGIN",
     "Archive",
     "ArchiveCorrupt",
     "ArchiveEntry",
-    "ArchivePort",
     "Checkpoint",
     "InclusionProof",
     "NewEntry",

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
@@ -36,6 +36,7 @@ from gateway.archive.errors import ArchiveCorrupt
 from gateway.archive.journal import MAX_LEAF, ArchiveEntry, decode_leaf
 from gateway.archive.merkle import MerkleTree, leaf_hash
 from gateway.errors import ConfigurationError, MalformedPayload, NotFound
+from gateway.services.ports import NewEntry
 from gateway.signing.cms import Signer
 from gateway.store.sql import SqlStore, open_sql_store
 
@@ -43,15 +44,6 @@ Now = Callable[[], datetime]
 SMALL_BLOB = 256 * 1024  # blobs up to this size are rows of the database, bigger ones files
 TILE_WIDTH = 256
 _KIND = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-
-
-class NewEntry(NamedTuple):
-    """One item for `Archive.append_many`."""
-
-    kind: str
-    blob: bytes
-    signature: bytes | None = None
-    metadata: Mapping[str, str] | None = None
 
 
 class HasConnection(Protocol):
@@ -63,22 +55,6 @@ class HasConnection(Protocol):
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class ArchivePort(Protocol):
-    """What the intake and SEPA services need from an archive (swap in a fake in unit tests)."""
-
-    def append(
-        self,
-        kind: str,
-        blob: bytes,
-        *,
-        signature: bytes | None = None,
-        metadata: Mapping[str, str] | None = None,
-        uow: Any = None,
-    ) -> ArchiveEntry: ...
-
-    def checkpoint(self) -> Checkpoint: ...
 
 
 @dataclass(frozen=True, slots=True)

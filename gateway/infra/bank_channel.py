@@ -11,22 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 import httpx
 
-from gateway.errors import GatewayError
+from gateway.errors import BankChannelError
 from gateway.private import FILE_MODE, private_dir
-
-
-class BankChannelError(GatewayError):
-    default_code = "bank-channel-failed"
-
-
-class BankChannel(Protocol):
-    def send(self, path: Path, signature: bytes, *, name: str) -> str:
-        """Hand `path` (and its signature) to the bank under `name`; returns a reference."""
-        ...
 
 
 def _atomic_write(target: Path, write: bytes | Path) -> None:

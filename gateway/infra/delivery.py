@@ -10,9 +10,10 @@ from datetime import timedelta
 
 from gateway.config import Settings
 from gateway.errors import Code, ConfigurationError
-from gateway.infra.webhook_sender import HttpSender, Sender
-from gateway.services.delivery import DeliveryWorker, DetachedSigner, Endpoint, EvidenceArchive, RetryPolicy
+from gateway.infra.webhook_sender import HttpSender
+from gateway.services.delivery import DeliveryWorker, Endpoint, RetryPolicy
 from gateway.services.events import EVENT_TYPES
+from gateway.services.ports import Archive, Signer, WebhookSender
 from gateway.signing.webhooks import SECRET_PREFIX
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import SqlStore
@@ -62,9 +63,9 @@ def worker_from_settings(
     settings: Settings,
     *,
     store: SqlStore,
-    archive: EvidenceArchive,
-    signer: DetachedSigner,
-    sender: Sender | None = None,
+    archive: Archive,
+    signer: Signer,
+    sender: WebhookSender | None = None,
 ) -> DeliveryWorker:
     if settings.delivery_lease_seconds < LEASE_OVER_TIMEOUT * settings.webhook_timeout_seconds:
         raise _refuse(
@@ -116,8 +117,8 @@ def background_from_settings(
     settings: Settings,
     *,
     store: SqlStore,
-    archive: EvidenceArchive,
-    signer: DetachedSigner,
+    archive: Archive,
+    signer: Signer,
 ) -> BackgroundDelivery | None:
     """The background worker `gateway serve` starts; None when disabled, or when nothing is
     subscribed and no delivery is pending (with none subscribed, the worker still dead-letters the

@@ -13,35 +13,14 @@ import asyncio
 import socket
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    """The outcome of one attempt: an HTTP status, or a transport error's short name."""
-
-    status_code: int | None
-    error: str | None = None
-    retry_after: timedelta | None = None  # the receiver's own `Retry-After` (429, 503)
-
-    @property
-    def ok(self) -> bool:
-        # Standard Webhooks: 2xx is success; redirects are not followed and count as failures.
-        return self.error is None and self.status_code is not None and 200 <= self.status_code < 300
-
-    def describe(self) -> str:
-        """For the deliveries table and logs: never the response body (it could hold anything)."""
-        if self.error is not None:
-            return self.error
-        return f"HTTP {self.status_code}"
-
+from gateway.services.ports import SendResult
 
 MAX_RETRY_AFTER = timedelta(days=1)  # a receiver cannot park a delivery for longer than this
 
@@ -111,12 +90,6 @@ def transport_failure(exc: httpx.HTTPError, url: str) -> str:
     except ValueError:
         where = "the subscription's host"
     return f"{kind}: {cause} to {where}" if cause else f"{kind} to {where}"
-
-
-class Sender(Protocol):
-    def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> SendResult: ...
-
-    def close(self) -> None: ...
 
 
 class HttpSender:

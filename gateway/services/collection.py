@@ -32,7 +32,6 @@ from typing import Any
 
 from gateway.domain.money import to_cents
 from gateway.errors import Code, Issue
-from gateway.infra.bank_channel import BankChannel
 from gateway.payments.dues import ChildDue, child_dues
 from gateway.payments.indices import IndexSource, IndexTable
 from gateway.payments.mandates import DebtorAccount, Mandate
@@ -55,7 +54,7 @@ from gateway.sepa.model import (
 )
 from gateway.sepa.pain008 import write_pain008_planned
 from gateway.services.emission import emit_and_record, hand_off, hand_off_pending
-from gateway.services.ports import DossierRow
+from gateway.services.ports import Archive, BankChannel, DossierRow, Signer
 from gateway.services.revalued import record_revaluations
 from gateway.store.indices import SqlIndices
 from gateway.store.mandates import SqlMandates
@@ -306,8 +305,8 @@ def run_debits(
     fund: Fund,
     created_at: datetime,
     staging_dir: Path,
-    signer: Any,
-    archive: Any,
+    signer: Signer,
+    archive: Archive,
     channel: BankChannel,
     version: Pain008Version = Pain008Version.V08,
     progress: Progress = lambda _n: None,

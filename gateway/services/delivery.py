@@ -27,12 +27,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 from urllib.parse import urlsplit
 
-from gateway.infra.webhook_sender import Sender, SendResult
 from gateway.services.feed import event_document, utc_z
-from gateway.services.ports import EventRow
+from gateway.services.ports import Archive, EventRow, SendResult, Signer, WebhookSender
 from gateway.signing.webhooks import sign
 from gateway.store.deliveries import ClaimedDelivery, SqlDeliveries, SubscriptionFilter
 
@@ -48,18 +46,6 @@ def _utcnow() -> datetime:
 
 def _token() -> str:
     return secrets.token_hex(16)
-
-
-class DetachedSigner(Protocol):
-    def sign_detached(self, data: bytes) -> bytes: ...
-
-
-class EvidenceArchive(Protocol):
-    """What the worker needs of gateway.archive.Archive: appending one attempt's evidence."""
-
-    def append(
-        self, kind: str, blob: bytes, *, signature: bytes | None, metadata: Mapping[str, str]
-    ) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +147,10 @@ class DeliveryWorker:
         self,
         deliveries: SqlDeliveries,
         endpoints: Iterable[Endpoint],
-        sender: Sender,
+        sender: WebhookSender,
         *,
-        archive: EvidenceArchive,
-        signer: DetachedSigner,
+        archive: Archive,
+        signer: Signer,
         retry: RetryPolicy,
         lease: timedelta,
         batch_size: int = 20,

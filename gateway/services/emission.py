@@ -23,29 +23,20 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from gateway.domain.money import format_euros
-from gateway.infra.bank_channel import BankChannel, BankChannelError
+from gateway.errors import BankChannelError
 from gateway.private import make_private, private_dir
 from gateway.sepa.model import WriteSummary
 from gateway.sepa.xsd import validate_file
 from gateway.services.events import FILE_EMITTED, publish
+from gateway.services.ports import Archive, BankChannel, Signer
 from gateway.store.outbox import OutboxRow, SqlBankOutbox
 from gateway.store.payments import PaymentFileRow, SqlPayments
 from gateway.store.sql import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
-
-
-class _Signer(Protocol):
-    def sign_detached_digest(self, sha256: bytes) -> bytes: ...
-
-
-class _Archive(Protocol):
-    def append_file(
-        self, kind: str, path: Path, *, signature: bytes | None, metadata: dict[str, str], uow: Any = None
-    ) -> object: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +67,8 @@ def prepare(
     version: str,
     message_id: str,
     created_at: datetime,
-    signer: _Signer,
-    archive: _Archive,
+    signer: Signer,
+    archive: Archive,
     uow: SqlUnitOfWork | None = None,
 ) -> Emitted:
     """Validate, sign and archive one staged file (nothing is sent); raises if anything fails.
@@ -113,8 +104,8 @@ def emit_and_record(
     label: str,
     event: dict[str, str],
     created_at: datetime,
-    signer: _Signer,
-    archive: _Archive,
+    signer: Signer,
+    archive: Archive,
 ) -> Emitted:
     """`prepare` a written file, then record it, pending, and publish `file.emitted` in the run's
     transaction. Nothing goes to the bank here: call `hand_off` once the transaction committed."""

@@ -32,9 +32,8 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, cast
 
-from gateway.archive.store import NewEntry
 from gateway.canonical.dossier import utc_z
 from gateway.canonical.xml import to_xml
 from gateway.domain.transmission import SourceKind
@@ -51,21 +50,21 @@ from gateway.errors import (
 )
 from gateway.infra.orphans import die_with_parent
 from gateway.safeparse import DEFAULT_MAX_BYTES
-from gateway.services.ports import DossierRow, IdempotencyRow, NewEvent, ReceiptRow, Store, UnitOfWork
+from gateway.services.ports import (
+    Archive,
+    DossierRow,
+    IdempotencyRow,
+    NewEntry,
+    NewEvent,
+    ReceiptRow,
+    Signer,
+    Store,
+    UnitOfWork,
+)
 from gateway.services.validation import Validated, validate
 
 Outcome = Literal["accepted", "duplicate", "rejected"]
 log = logging.getLogger(__name__)
-
-
-class SignerPort(Protocol):
-    def sign_detached(self, data: bytes) -> bytes: ...
-
-
-class ArchivePort(Protocol):
-    def append_many(self, items: Sequence[NewEntry], *, uow: Any = None) -> Sequence[object]:
-        """Archive several items in `uow`'s transaction (their own one without): one sequencing step."""
-        ...
 
 
 def _utcnow() -> datetime:
@@ -81,8 +80,8 @@ class IntakeServices:
     """What intake needs, built once by the composition root (gateway.bootstrap)."""
 
     store: Store
-    signer: SignerPort
-    archive: ArchivePort
+    signer: Signer
+    archive: Archive
     clock: Callable[[], datetime] = _utcnow
     new_id: Callable[[], str] = new_receipt_id
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -175,7 +174,7 @@ class _Checked:
 
 
 def _check(
-    signer: SignerPort, source: SourceKind, payload: bytes, received_at: datetime, max_bytes: int
+    signer: Signer, source: SourceKind, payload: bytes, received_at: datetime, max_bytes: int
 ) -> _Checked:
     signature = signer.sign_detached(payload)
     try:
@@ -188,7 +187,7 @@ def _check(
         return _Checked(signature, failure=exc)
 
 
-def _rendered(signer: SignerPort, validated: Validated, payload_signature: bytes) -> _Checked:
+def _rendered(signer: Signer, validated: Validated, payload_signature: bytes) -> _Checked:
     dossier = validated.dossier
     xml = to_xml(dossier)
     return _Checked(
@@ -201,11 +200,11 @@ def _rendered(signer: SignerPort, validated: Validated, payload_signature: bytes
     )
 
 
-_worker_signer: SignerPort | None = None
+_worker_signer: Signer | None = None
 TITLES_PER_TASK = 25
 
 
-def _init_worker(signer: SignerPort, parent: int) -> None:
+def _init_worker(signer: Signer, parent: int) -> None:
     global _worker_signer  # noqa: PLW0603 - one per worker process, set once at its start
     # Ctrl-C reaches the whole process group: the parent decides when the pool stops, so that a
     # validation process does not die with a traceback in the middle of a graceful shutdown

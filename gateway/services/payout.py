@@ -17,7 +17,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.infra.bank_channel import BankChannel
 from gateway.sepa import addresses
 from gateway.sepa import rules as sepa_rules
 from gateway.sepa.countries import bank_outside_eea
@@ -27,6 +26,7 @@ from gateway.sepa.model import CreditTransfer, Fund, MessageHeader, Pain001Versi
 from gateway.sepa.pain001 import write_pain001
 from gateway.services.collection import NO_PAYOUT_ACCOUNT, Progress, RunReport, party_address, remittance
 from gateway.services.emission import emit_and_record, hand_off, hand_off_pending
+from gateway.services.ports import Archive, BankChannel, Signer
 from gateway.store.mandates import PayoutAccountRow, SqlMandates
 from gateway.store.payments import CreditRow, SqlPayments
 from gateway.store.sql import SqlStore
@@ -63,8 +63,8 @@ def run_credits(
     fund: Fund,
     created_at: datetime,
     staging_dir: Path,
-    signer: Any,
-    archive: Any,
+    signer: Signer,
+    archive: Archive,
     channel: BankChannel,
     version: Pain001Version = Pain001Version.V09,
     progress: Progress = lambda _n: None,

@@ -1,12 +1,110 @@
-"""Storage ports: the rows the gateway keeps and the small protocols the service layer depends on."""
+"""The ports: every protocol a service depends on, each declared once (docs/architecture.md).
+
+The services (gateway.services) take these and nothing else from the outside world; the
+composition root (gateway.bootstrap) gives them the real ones (gateway.store, gateway.archive,
+gateway.signing, gateway.infra), the unit tests fakes (tests/fakes.py). The rows the store keeps
+are here too, as plain dataclasses.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+#: What time it is now (tz-aware UTC); the real one is `datetime.now(UTC)`.
+Clock = Callable[[], datetime]
+
+
+class Signer(Protocol):
+    """Detached CMS signatures with the gateway's key (gateway.signing.cms.Signer)."""
+
+    def sign_detached(self, data: bytes) -> bytes:
+        """A detached signature over `data` (DER)."""
+        ...
+
+    def sign_detached_digest(self, sha256: bytes) -> bytes:
+        """A detached signature over content whose SHA-256 is `sha256` (a file too big to hold)."""
+        ...
+
+
+class NewEntry(NamedTuple):
+    """One item for `Archive.append_many`."""
+
+    kind: str
+    blob: bytes
+    signature: bytes | None = None
+    metadata: Mapping[str, str] | None = None
+
+
+class Archive(Protocol):
+    """The evidence log (gateway.archive.store.Archive). With `uow`, an append is part of that
+    unit of work's transaction; without, it commits on its own."""
+
+    def append(
+        self,
+        kind: str,
+        blob: bytes,
+        *,
+        signature: bytes | None = None,
+        metadata: Mapping[str, str] | None = None,
+        uow: Any = None,
+    ) -> object: ...
+
+    def append_many(self, items: Sequence[NewEntry], *, uow: Any = None) -> Sequence[object]:
+        """Archive several items in `uow`'s transaction (their own one without): one sequencing step."""
+        ...
+
+    def append_file(
+        self,
+        kind: str,
+        path: Path,
+        *,
+        signature: bytes | None = None,
+        metadata: Mapping[str, str] | None = None,
+        uow: Any = None,
+    ) -> object:
+        """Archive a file of any size in constant memory."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """The outcome of one attempt: an HTTP status, or a transport error's short name."""
+
+    status_code: int | None
+    error: str | None = None
+    retry_after: timedelta | None = None  # the receiver's own `Retry-After` (429, 503)
+
+    @property
+    def ok(self) -> bool:
+        # Standard Webhooks: 2xx is success; redirects are not followed and count as failures.
+        return self.error is None and self.status_code is not None and 200 <= self.status_code < 300
+
+    def describe(self) -> str:
+        """For the deliveries table and logs: never the response body (it could hold anything)."""
+        if self.error is not None:
+            return self.error
+        return f"HTTP {self.status_code}"
+
+
+class WebhookSender(Protocol):
+    """Posts one webhook attempt (gateway.infra.webhook_sender.HttpSender)."""
+
+    def send(self, url: str, body: bytes, headers: Mapping[str, str]) -> SendResult: ...
+
+    def close(self) -> None: ...
+
+
+class BankChannel(Protocol):
+    """Where SEPA files go to the bank (gateway.infra.bank_channel: a folder or an HTTP upload)."""
+
+    def send(self, path: Path, signature: bytes, *, name: str) -> str:
+        """Hand `path` (and its signature) to the bank under `name`; returns a reference."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

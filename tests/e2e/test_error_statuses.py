@@ -14,8 +14,7 @@ import pytest
 from fastapi import APIRouter, FastAPI, Query
 
 from gateway.archive.errors import ArchiveCorrupt
-from gateway.errors import GatewayError, NotFound, RuleViolation
-from gateway.infra.bank_channel import BankChannelError
+from gateway.errors import BankChannelError, GatewayError, NotFound, RuleViolation
 from gateway.transport.http import Authenticator, RoleMap, create_app
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from gateway.infra.webhook_sender import SendResult
 from gateway.services.delivery import DeliveryWorker, RoundStats
+from gateway.services.ports import SendResult
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import SqlStore, open_sql_store
 from tests.fakes import FakeArchive

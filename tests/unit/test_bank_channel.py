@@ -8,7 +8,8 @@ import httpx
 import pytest
 import respx
 
-from gateway.infra.bank_channel import BankChannelError, FolderChannel, HttpChannel
+from gateway.errors import BankChannelError
+from gateway.infra.bank_channel import FolderChannel, HttpChannel
 
 
 @pytest.fixture

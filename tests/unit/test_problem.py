@@ -12,6 +12,7 @@ import pytest
 from gateway.archive.errors import ArchiveCorrupt
 from gateway.errors import (
     AuthenticationError,
+    BankChannelError,
     Code,
     ConfigurationError,
     CsrfRejected,
@@ -28,7 +29,6 @@ from gateway.errors import (
     SchemaViolation,
     UnsupportedMediaType,
 )
-from gateway.infra.bank_channel import BankChannelError
 from gateway.payments.insee_csv import IndexFileInvalid
 from gateway.payments.revaluation import IndexMissing
 from gateway.payments.schedule_view import InvalidPeriod

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from gateway.infra.webhook_sender import HttpSender, Sender
-from gateway.services.delivery import DeliveryWorker, DetachedSigner, Endpoint, EvidenceArchive, RetryPolicy
+from gateway.infra.webhook_sender import HttpSender
+from gateway.services.delivery import DeliveryWorker, Endpoint, RetryPolicy
 from gateway.services.events import DOSSIER_ACCEPTED, publish
+from gateway.services.ports import Archive, Signer, WebhookSender
 from gateway.signing.webhooks import decode_secret
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import SqlStore
-from tests.fakes import FakeArchive
+from tests.fakes import FakeArchive, FakeSigner
 
 # The Standard Webhooks specification's example secret.
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -29,13 +29,6 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-class FakeSigner:
-    """Stands for the CMS signer: a deterministic 'signature' the archive keeps beside the body."""
-
-    def sign_detached(self, data: bytes) -> bytes:
-        return b"SIG:" + hashlib.sha256(data).digest()
 
 
 def endpoint(key: str = "bo", url: str = URL, types: Sequence[str] = ()) -> Endpoint:
@@ -61,10 +54,10 @@ def make_worker(
     store: SqlStore,
     *,
     clock: Callable[[], datetime],
-    archive: EvidenceArchive | None = None,
-    signer: DetachedSigner | None = None,
+    archive: Archive | None = None,
+    signer: Signer | None = None,
     endpoints: Sequence[Endpoint] | None = None,
-    sender: Sender | None = None,
+    sender: WebhookSender | None = None,
     max_attempts: int = 3,
     base: timedelta = timedelta(seconds=10),
     lease: timedelta = timedelta(seconds=60),

@@ -24,13 +24,12 @@ from gateway.errors import ConfigurationError
 from gateway.infra.delivery import BackgroundDelivery, background_from_settings, endpoints_from_settings
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import SqlStore, open_sql_store
-from tests.fakes import FakeArchive
+from tests.fakes import FakeArchive, FakeSigner
 from tests.unit.delivery.support import (
     SECRET,
     T0,
     URL,
     FakeClock,
-    FakeSigner,
     add_events,
     endpoint,
     make_worker,

@@ -16,8 +16,8 @@ from gateway.services.events import DEBIT_SETTLED
 from gateway.signing.webhooks import verify
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import SqlStore
-from tests.fakes import FakeArchive
-from tests.unit.delivery.support import SECRET, URL, FakeClock, FakeSigner, add_events, endpoint
+from tests.fakes import FakeArchive, FakeSigner
+from tests.unit.delivery.support import SECRET, URL, FakeClock, add_events, endpoint
 
 Make = Callable[..., DeliveryWorker]
 
