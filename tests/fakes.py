@@ -69,3 +69,6 @@ class FakeSigner:
 
     def sign_detached_digest(self, sha256: bytes) -> bytes:
         return b"SIG:" + sha256
+
+    def sign_detached_file(self, path: Path) -> bytes:
+        return self.sign_detached(path.read_bytes())

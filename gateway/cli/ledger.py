@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
 import click
@@ -74,21 +74,20 @@ def ledger_command(dossier_id: str, as_of: str | None, as_json: bool) -> None:
     of CRDS), recoverable part, prescription date, follow-up deadlines; totals. Exit 1 with
     `not-found` for an unknown dossier."""
     from gateway.cli.amounts import open_store
-    from gateway.payments.follow_up import legal_day
-    from gateway.store.ledger import read_ledger
+    from gateway.errors import NotFound
+    from gateway.services.ledger import Ledgers
 
     try:
-        day = legal_day(datetime.now(UTC)) if as_of is None else date.fromisoformat(as_of)
+        day = None if as_of is None else date.fromisoformat(as_of)
     except ValueError:
         raise click.ClickException("invalid-date: --as-of must be a date YYYY-MM-DD (field as_of)") from None
     store = open_store()
     try:
-        with store.read() as uow:
-            ledger = read_ledger(uow.connection, dossier_id, as_of=day)
+        ledger = Ledgers(store).of(dossier_id, as_of=day)
+    except NotFound:
+        raise click.ClickException(f"not-found: no dossier {dossier_id} (field dossier_id)") from None
     finally:
         store.close()
-    if ledger is None:
-        raise click.ClickException(f"not-found: no dossier {dossier_id} (field dossier_id)")
     if as_json:
         click.echo(json.dumps(ledger.to_json(), ensure_ascii=False))
         return

@@ -23,12 +23,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from gateway.services.ports import Archive, PaymentsStore, Signer
 
 if TYPE_CHECKING:
-    from gateway.archive.journal import ArchiveEntry
-    from gateway.bootstrap import Gateway
     from gateway.payments.reconcile import Outcome, Summary
+
+
+class BankImportPorts(Protocol):
+    """What an import needs (gateway.bootstrap.Gateway has them)."""
+
+    @property
+    def store(self) -> PaymentsStore: ...
+
+    @property
+    def signer(self) -> Signer: ...
+
+    @property
+    def archive(self) -> Archive: ...
 
 
 @dataclass
@@ -80,7 +93,9 @@ def _debit_event(outcome: Outcome, message: str) -> dict[str, Any]:
     }
 
 
-def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] = _utcnow) -> ImportResult:
+def import_report(
+    gateway: BankImportPorts, path: Path, *, now: Callable[[], datetime] = _utcnow
+) -> ImportResult:
     """Sign, archive and reconcile one bank report (see the module docstring)."""
     from gateway.errors import GatewayError
     from gateway.sepa.reports import detect_message
@@ -89,7 +104,7 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
 
     signature = gateway.signer.sign_detached_file(path)  # in chunks: a camt.054 is hundreds of MB
 
-    def archive(metadata: dict[str, str], uow: Any = None) -> ArchiveEntry:
+    def archive(metadata: dict[str, str], uow: Any = None) -> object:
         # evidence of what the bank sent, refused or not
         meta = {"file_name": path.name, "received_at": at.isoformat(), **metadata}
         return gateway.archive.append_file(
@@ -112,11 +127,11 @@ def import_report(gateway: Gateway, path: Path, *, now: Callable[[], datetime] =
 
 
 def _import(
-    gateway: Gateway,
+    gateway: BankImportPorts,
     path: Path,
     message: str,
     at: datetime,
-    archive: Callable[[dict[str, str], Any], ArchiveEntry],
+    archive: Callable[[dict[str, str], Any], object],
 ) -> ImportResult:
     from gateway.payments.follow_up import legal_day
     from gateway.payments.reconcile import CHANGES, OutcomeKind, Reconciler
@@ -130,14 +145,7 @@ def _import(
         DEBIT_SETTLED,
         publish,
     )
-    from gateway.store.bank import (
-        BankReportRow,
-        SqlDebitBook,
-        claim_report,
-        complete_report,
-        record_anomaly,
-    )
-    from gateway.store.ledger import ledger_inputs
+    from gateway.store.bank import BankReportRow
 
     records = read_report(path, message)
     header = next(records)
@@ -152,11 +160,11 @@ def _import(
     anomalies: list[dict[str, Any]] = []
     touched: dict[str, set[str]] = {}  # dossier -> periods changed by this report
     with gateway.store.transaction() as uow:
-        conn = uow.connection
-        claimed = claim_report(
-            conn, BankReportRow(key, message, header.report_id, file_sha256(path), None, at, {})
+        reports = uow.bank_reports
+        claimed = reports.claim(
+            BankReportRow(key, message, header.report_id, file_sha256(path), None, at, {})
         )
-        reconciler = Reconciler(SqlDebitBook(conn, report_key=key, now=at, claimed=claimed))
+        reconciler = Reconciler(reports.debit_book(key, now=at, claimed=claimed))
         duplicate = False
         for outcome in reconciler.run(chain([header], records)):
             if outcome.kind is OutcomeKind.DUPLICATE_REPORT:
@@ -182,9 +190,9 @@ def _import(
                     }
                 )
                 if not duplicate:
-                    record_anomaly(conn, key, outcome, at)
+                    reports.record_anomaly(key, outcome, at)
         for dossier_id, periods in sorted(touched.items()):
-            inputs = ledger_inputs(conn, dossier_id)
+            inputs = uow.ledgers.inputs(dossier_id)
             if inputs is None:  # pragma: no cover - a debit's dossier exists (foreign key)
                 continue
             ledger = inputs.ledger(as_of=legal_day(at))
@@ -206,10 +214,11 @@ def _import(
                         dossier_id=dossier_id,
                     )
         entry = archive({"message": message}, uow)  # last: the log's sequencing row until commit
+        seq = getattr(entry, "seq", None)
         result = ImportResult(
-            path.name, message, header.report_id, entry.seq, duplicate,
+            path.name, message, header.report_id, seq if isinstance(seq, int) else None, duplicate,
             reconciler.summary, anomalies, sorted(touched),
         )  # fmt: skip
         if not duplicate:
-            complete_report(conn, key, result.to_json(), archive_seq=entry.seq)
+            reports.complete(key, result.to_json(), archive_seq=result.archive_seq)
     return result

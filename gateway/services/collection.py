@@ -54,12 +54,17 @@ from gateway.sepa.model import (
 )
 from gateway.sepa.pain008 import write_pain008_planned
 from gateway.services.emission import emit_and_record, hand_off, hand_off_pending
-from gateway.services.ports import Archive, BankChannel, DossierRow, Signer
+from gateway.services.ports import (
+    Archive,
+    BankChannel,
+    DossierRow,
+    MandatesRepository,
+    PaymentsRepository,
+    PaymentsStore,
+    Signer,
+)
 from gateway.services.revalued import record_revaluations
-from gateway.store.indices import SqlIndices
-from gateway.store.mandates import SqlMandates
-from gateway.store.payments import STATUS_SIGNED, DebitRow, MandateRow, SqlPayments
-from gateway.store.sql import SqlStore
+from gateway.store.payments import STATUS_SIGNED, DebitRow, MandateRow
 
 Progress = Callable[[int], None]
 MANDATE_PENDING, NO_PAYOUT_ACCOUNT = str(Code.MANDATE_PENDING), str(Code.NO_PAYOUT_ACCOUNT)
@@ -190,7 +195,8 @@ def party_address(data: dict[str, Any], party: str, iban: str, bic: str | None) 
 
 
 def _issue_debits(
-    payments: SqlPayments,
+    payments: PaymentsRepository,
+    payout_book: MandatesRepository,
     *,
     period: str,
     msg_id: str,
@@ -205,7 +211,7 @@ def _issue_debits(
         ids = [d.dossier_id for d in page]
         issued = payments.issued_periods(ids, period)
         mandates = payments.mandates(ids, for_update=True)
-        payout_accounts = SqlMandates(payments.connection).payout_accounts(ids)
+        payout_accounts = payout_book.payout_accounts(ids)
         rows: list[DebitRow] = []
         changed: list[str] = []
         for dossier in page:
@@ -275,7 +281,7 @@ def _issue_debits(
 
 
 def _write_file(
-    payments: SqlPayments, path: Path, header: MessageHeader, fund: Fund, version: Pain008Version
+    payments: PaymentsRepository, path: Path, header: MessageHeader, fund: Fund, version: Pain008Version
 ) -> WriteSummary:
     """The file of the run's debits in one streamed pass: batch counts and control sums from the
     database (GROUP BY), each debit read, checked against the EPC rules and rendered once. A file
@@ -299,7 +305,7 @@ def _write_file(
 
 
 def run_debits(
-    store: SqlStore,
+    store: PaymentsStore,
     *,
     period: str,
     fund: Fund,
@@ -318,15 +324,15 @@ def run_debits(
     hand_off_pending(store, channel)  # a file an earlier run recorded but never handed over
     report = RunReport()
     with store.transaction() as uow:
-        payments = SqlPayments(uow.connection)
+        payments = uow.payments
         run = payments.count_files("pain.008", period) + 1
         msg_id = make_message_id(f"{period}#{run}", "DD", created_at.date())
-        indices_repo = SqlIndices(uow.connection)
+        indices_repo = uow.indices
         indices = indices_repo.index_source(base_indices)
         debited: list[tuple[str, dict[str, Any], tuple[ChildDue, ...]]] = []
         _issue_debits(
-            payments, period=period, msg_id=msg_id, now=created_at, report=report, progress=progress,
-            indices=indices, debited=debited,
+            payments, uow.mandates, period=period, msg_id=msg_id, now=created_at, report=report,
+            progress=progress, indices=indices, debited=debited,
         )  # fmt: skip
         for dossier_id, data, dues in debited:
             report.revalued += record_revaluations(

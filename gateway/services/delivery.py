@@ -30,9 +30,9 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from gateway.services.feed import event_document, utc_z
-from gateway.services.ports import Archive, EventRow, SendResult, Signer, WebhookSender
+from gateway.services.ports import Archive, DeliveryQueue, EventRow, SendResult, Signer, WebhookSender
 from gateway.signing.webhooks import sign
-from gateway.store.deliveries import ClaimedDelivery, SqlDeliveries, SubscriptionFilter
+from gateway.store.deliveries import ClaimedDelivery, SubscriptionFilter
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class DeliveryWorker:
 
     def __init__(
         self,
-        deliveries: SqlDeliveries,
+        deliveries: DeliveryQueue,
         endpoints: Iterable[Endpoint],
         sender: WebhookSender,
         *,

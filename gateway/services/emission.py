@@ -19,11 +19,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
 from gateway.domain.money import format_euros
 from gateway.errors import BankChannelError
@@ -31,10 +29,16 @@ from gateway.private import make_private, private_dir
 from gateway.sepa.model import WriteSummary
 from gateway.sepa.xsd import validate_file
 from gateway.services.events import FILE_EMITTED, publish
-from gateway.services.ports import Archive, BankChannel, Signer
-from gateway.store.outbox import OutboxRow, SqlBankOutbox
-from gateway.store.payments import PaymentFileRow, SqlPayments
-from gateway.store.sql import SqlUnitOfWork
+from gateway.services.ports import (
+    Archive,
+    BankChannel,
+    PaymentsRepository,
+    PaymentsStore,
+    PaymentsUnitOfWork,
+    Signer,
+)
+from gateway.store.outbox import OutboxRow
+from gateway.store.payments import PaymentFileRow
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +73,7 @@ def prepare(
     created_at: datetime,
     signer: Signer,
     archive: Archive,
-    uow: SqlUnitOfWork | None = None,
+    uow: PaymentsUnitOfWork | None = None,
 ) -> Emitted:
     """Validate, sign and archive one staged file (nothing is sent); raises if anything fails.
 
@@ -98,8 +102,8 @@ def emit_and_record(
     path: Path,
     summary: WriteSummary,
     *,
-    uow: SqlUnitOfWork,
-    payments: SqlPayments,
+    uow: PaymentsUnitOfWork,
+    payments: PaymentsRepository,
     kind: str,
     label: str,
     event: dict[str, str],
@@ -119,7 +123,7 @@ def emit_and_record(
             summary.count, summary.total_cents, emitted.archive_seq, None,
         )
     )  # fmt: skip
-    SqlBankOutbox(uow.connection).add(
+    uow.outbox.add(
         OutboxRow(
             summary.message_id, kind, path.name, str(path.resolve()), emitted.sha256, emitted.signature,
             created_at,
@@ -131,12 +135,8 @@ def emit_and_record(
     return emitted
 
 
-class OutboxStore(Protocol):
-    def transaction(self) -> AbstractContextManager[SqlUnitOfWork]: ...
-
-
 def hand_off(
-    store: OutboxStore,
+    store: PaymentsStore,
     channel: BankChannel,
     message_id: str,
     *,
@@ -148,7 +148,7 @@ def hand_off(
     the reference, nothing is sent again. A file that changed or vanished is never sent.
     """
     with store.transaction() as uow:
-        row = SqlBankOutbox(uow.connection).get(message_id)
+        row = uow.outbox.get(message_id)
     if row is None:
         raise BankChannelError(f"no recorded file {message_id}", field="message_id")
     if row.status == "sent":
@@ -172,24 +172,24 @@ def hand_off(
         _note_failure(store, message_id, exc.message)
         raise
     with store.transaction() as uow:
-        SqlBankOutbox(uow.connection).mark_sent(message_id, channel_ref=reference, at=clock())
+        uow.outbox.mark_sent(message_id, channel_ref=reference, at=clock())
     path.unlink(missing_ok=True)  # the bank, the archive and the outbound folder have it now
     log.info("%s %s handed to the bank channel", row.kind, message_id)
     return reference
 
 
 def hand_off_pending(
-    store: OutboxStore, channel: BankChannel, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    store: PaymentsStore, channel: BankChannel, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 ) -> list[str]:
     """Send every recorded file still pending (a run that died after its commit), oldest first."""
     with store.transaction() as uow:
-        pending = [row.message_id for row in SqlBankOutbox(uow.connection).pending()]
+        pending = [row.message_id for row in uow.outbox.pending()]
     for message_id in pending:
         log.warning("resending the recorded file %s (a run ended before handing it over)", message_id)
         hand_off(store, channel, message_id, clock=clock)
     return pending
 
 
-def _note_failure(store: OutboxStore, message_id: str, error: str) -> None:
+def _note_failure(store: PaymentsStore, message_id: str, error: str) -> None:
     with store.transaction() as uow:
-        SqlBankOutbox(uow.connection).note_failure(message_id, error)
+        uow.outbox.note_failure(message_id, error)

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 from gateway.payments.dues import HeldDue, child_schedule
 from gateway.payments.indices import IndexTable
-from gateway.store.indices import SqlIndices
-from gateway.store.payments import SqlPayments
-from gateway.store.sql import SqlStore
+from gateway.services.ports import PaymentsStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +39,13 @@ class HeldMonth:
         }
 
 
-def held_months(store: SqlStore, period: str, base_indices: IndexTable | None = None) -> list[HeldMonth]:
+def held_months(store: PaymentsStore, period: str, base_indices: IndexTable | None = None) -> list[HeldMonth]:
     """Every accepted dossier's child whose `period` is held for want of an index value
     (`base_indices`: the values under the imported ones, default the shipped ones)."""
     found: list[HeldMonth] = []
     with store.read() as uow:
-        indices = SqlIndices(uow.connection).index_source(base_indices)
-        for page in SqlPayments(uow.connection).dossier_pages():
+        indices = uow.indices.index_source(base_indices)
+        for page in uow.payments.dossier_pages():
             for dossier in page:
                 for item in child_schedule(json.loads(dossier.canonical_json), period, indices):
                     if isinstance(item, HeldDue):

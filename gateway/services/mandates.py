@@ -29,12 +29,11 @@ from gateway.payments.mandates import DebtorAccount, Mandate, change_account
 from gateway.sepa.ids import mandate_reference
 from gateway.services.collection import MANDATE_PENDING, NO_PAYOUT_ACCOUNT
 from gateway.services.events import MANDATE_AMENDED, MANDATE_SIGNED, PAYOUT_ACCOUNT_RECORDED, publish
-from gateway.services.ports import DossierRow
-from gateway.store.mandates import PayoutAccountRow, SqlMandates
+from gateway.services.ports import DossierRow, PaymentsStore, PaymentsUnitOfWork
+from gateway.store.mandates import PayoutAccountRow
 from gateway.store.payments import STATUS_PENDING as PENDING
 from gateway.store.payments import STATUS_SIGNED as SIGNED
-from gateway.store.payments import MandateRow, SqlPayments
-from gateway.store.sql import SqlStore, SqlUnitOfWork
+from gateway.store.payments import MandateRow
 
 PARIS = ZoneInfo("Europe/Paris")  # the fund's calendar: a signature dated today in Paris is today
 
@@ -70,18 +69,18 @@ def fund_today(now: datetime) -> date:
     return now.astimezone(PARIS).date()
 
 
-def _dossier(uow: SqlUnitOfWork, dossier_id: str) -> tuple[DossierRow, dict[str, Any]]:
+def _dossier(uow: PaymentsUnitOfWork, dossier_id: str) -> tuple[DossierRow, dict[str, Any]]:
     row = uow.dossiers.get(dossier_id)
     if row is None:
         raise NotFound(f"no such dossier: {dossier_id}", field="dossier_id")
     return row, json.loads(row.canonical_json)
 
 
-def _locked_dossier(uow: SqlUnitOfWork, dossier_id: str) -> dict[str, Any]:
+def _locked_dossier(uow: PaymentsUnitOfWork, dossier_id: str) -> dict[str, Any]:
     """The dossier, locked until the transaction ends (PostgreSQL; SQLite serialises writers):
     two records for one dossier at once apply one after the other, never both from the same
     stale read."""
-    SqlMandates(uow.connection).lock_dossier(dossier_id)
+    uow.mandates.lock_dossier(dossier_id)
     return _dossier(uow, dossier_id)[1]
 
 
@@ -92,9 +91,9 @@ def _title_account(data: dict[str, Any], party: str) -> dict[str, Any] | None:
     return {"holder": account["holder"], "iban": account["iban"], "bic": account["bic"]}
 
 
-def _locked_mandate(uow: SqlUnitOfWork, dossier_id: str) -> MandateRow | None:
+def _locked_mandate(uow: PaymentsUnitOfWork, dossier_id: str) -> MandateRow | None:
     """The mandate, read after a collection run that holds it has committed (PostgreSQL)."""
-    return SqlPayments(uow.connection).mandates([dossier_id], for_update=True).get(dossier_id)
+    return uow.payments.mandates([dossier_id], for_update=True).get(dossier_id)
 
 
 # --- views (what GET answers and the events carry) ---------------------------------------------
@@ -156,16 +155,16 @@ def payout_view(dossier_id: str, data: dict[str, Any], row: PayoutAccountRow | N
     }
 
 
-def show_mandate(store: SqlStore, dossier_id: str) -> dict[str, Any]:
+def show_mandate(store: PaymentsStore, dossier_id: str) -> dict[str, Any]:
     with store.read() as uow:
         _, data = _dossier(uow, dossier_id)
-        return mandate_view(dossier_id, data, SqlPayments(uow.connection).mandate(dossier_id))
+        return mandate_view(dossier_id, data, uow.payments.mandate(dossier_id))
 
 
-def show_payout_account(store: SqlStore, dossier_id: str) -> dict[str, Any]:
+def show_payout_account(store: PaymentsStore, dossier_id: str) -> dict[str, Any]:
     with store.read() as uow:
         _, data = _dossier(uow, dossier_id)
-        return payout_view(dossier_id, data, SqlMandates(uow.connection).payout_account(dossier_id))
+        return payout_view(dossier_id, data, uow.mandates.payout_account(dossier_id))
 
 
 # --- the debtor's mandate ------------------------------------------------------------------------
@@ -214,8 +213,8 @@ def _amended(
     )
 
 
-def _last_debited(uow: SqlUnitOfWork, row: MandateRow) -> DebtorAccount:
-    found = SqlMandates(uow.connection).last_debited_account(row.dossier_id)
+def _last_debited(uow: PaymentsUnitOfWork, row: MandateRow) -> DebtorAccount:
+    found = uow.mandates.last_debited_account(row.dossier_id)
     return DebtorAccount(*found) if found is not None else DebtorAccount(row.debtor_name, row.iban, row.bic)
 
 
@@ -224,12 +223,12 @@ def _same(a: MandateRow, b: MandateRow) -> bool:
 
 
 def _save_mandate(
-    uow: SqlUnitOfWork, data: dict[str, Any], before: MandateRow | None, after: MandateRow, now: datetime
+    uow: PaymentsUnitOfWork, data: dict[str, Any], before: MandateRow | None, after: MandateRow, now: datetime
 ) -> Recorded:
     view = mandate_view(after.dossier_id, data, after)
     if before is not None and _same(before, after):
         return Recorded(view, changed=False)
-    SqlPayments(uow.connection).save_mandate(after)
+    uow.payments.save_mandate(after)
     amended = before is not None and before.status == SIGNED and before.first_collection_done
     event = MANDATE_AMENDED if amended else MANDATE_SIGNED
     publish(uow.events, event, {"mandate": view}, at=now, dossier_id=after.dossier_id)
@@ -237,7 +236,7 @@ def _save_mandate(
 
 
 def sign_mandate(
-    store: SqlStore,
+    store: PaymentsStore,
     dossier_id: str,
     *,
     holder: str,
@@ -276,7 +275,7 @@ def sign_mandate(
 
 
 def change_debtor_account(
-    store: SqlStore, dossier_id: str, *, iban: str, bic: str | None, holder: str | None, now: datetime
+    store: PaymentsStore, dossier_id: str, *, iban: str, bic: str | None, holder: str | None, now: datetime
 ) -> dict[str, Any] | None:
     """The debtor moved the collections to another account, signed today: the mandate stays and
     the next debit carries the amendment. Returns the pending amendment (or None)."""
@@ -308,13 +307,13 @@ def change_debtor_account(
 
 
 def record_payout_account(
-    store: SqlStore, dossier_id: str, *, holder: str, iban: str, bic: str | None, now: datetime
+    store: PaymentsStore, dossier_id: str, *, holder: str, iban: str, bic: str | None, now: datetime
 ) -> Recorded:
     """Record the account the creditor parent is paid on (payouts go there and nowhere else)."""
     with store.transaction() as uow:
         data = _locked_dossier(uow, dossier_id)
         account = check_account(holder, iban, bic)
-        book = SqlMandates(uow.connection)
+        book = uow.mandates
         before = book.payout_account(dossier_id)
         if before is not None and (before.holder, before.iban, before.bic) == (
             account.holder,
@@ -337,11 +336,11 @@ def _in_force(data: dict[str, Any], today: date) -> bool:
     return end is None or date.fromisoformat(end) >= today
 
 
-def waiting(store: SqlStore, *, today: date) -> Iterator[WaitingDossier]:
+def waiting(store: PaymentsStore, *, today: date) -> Iterator[WaitingDossier]:
     """Accepted dossiers still in force without a signed mandate (`mandate-pending`) or without a
     payout account (`no-payout-account`), in dossier id order, streamed."""
     with store.read() as uow:
-        for page in SqlMandates(uow.connection).waiting_pages():
+        for page in uow.mandates.waiting_pages():
             for row in page:
                 data = json.loads(row.canonical_json)
                 if not _in_force(data, today):

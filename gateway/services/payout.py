@@ -26,10 +26,9 @@ from gateway.sepa.model import CreditTransfer, Fund, MessageHeader, Pain001Versi
 from gateway.sepa.pain001 import write_pain001
 from gateway.services.collection import NO_PAYOUT_ACCOUNT, Progress, RunReport, party_address, remittance
 from gateway.services.emission import emit_and_record, hand_off, hand_off_pending
-from gateway.services.ports import Archive, BankChannel, Signer
-from gateway.store.mandates import PayoutAccountRow, SqlMandates
-from gateway.store.payments import CreditRow, SqlPayments
-from gateway.store.sql import SqlStore
+from gateway.services.ports import Archive, BankChannel, PaymentsRepository, PaymentsStore, Signer
+from gateway.store.mandates import PayoutAccountRow
+from gateway.store.payments import CreditRow
 
 
 def credit_transfer(row: CreditRow) -> CreditTransfer:
@@ -46,7 +45,7 @@ def credit_transfer(row: CreditRow) -> CreditTransfer:
     )
 
 
-def _creditor_address(payments: SqlPayments, dossier_id: str, account: PayoutAccountRow) -> str | None:
+def _creditor_address(payments: PaymentsRepository, dossier_id: str, account: PayoutAccountRow) -> str | None:
     """The creditor's address from the title, only for a payout account outside the EEA (EPC 2025:
     then required); the dossier is read only in that rare case."""
     if not bank_outside_eea(account.iban, account.bic):
@@ -57,7 +56,7 @@ def _creditor_address(payments: SqlPayments, dossier_id: str, account: PayoutAcc
 
 
 def run_credits(
-    store: SqlStore,
+    store: PaymentsStore,
     *,
     execution_date: date,
     fund: Fund,
@@ -76,12 +75,12 @@ def run_credits(
     report = RunReport()
     label = execution_date.isoformat()
     with store.transaction() as uow:
-        payments = SqlPayments(uow.connection)
+        payments = uow.payments
         run = payments.count_files("pain.001", label) + 1
         msg_id = make_message_id(f"{label}#{run}", "CT", created_at.date())
         for page in payments.settled_unpaid_pages(until=date.fromordinal(execution_date.toordinal() - 1)):
             rows: list[CreditRow] = []
-            accounts = SqlMandates(uow.connection).payout_accounts([debit.dossier_id for debit, _ in page])
+            accounts = uow.mandates.payout_accounts([debit.dossier_id for debit, _ in page])
             for debit, collected in page:
                 progress(1)
                 if collected <= 0:

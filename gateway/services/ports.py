@@ -8,12 +8,24 @@ are here too, as plain dataclasses.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+if TYPE_CHECKING:  # the store's row types, for the payment side's repositories below
+    from gateway.payments.indices import IndexTable
+    from gateway.payments.ledger import Ledger
+    from gateway.payments.reconcile import DebitBook, Outcome
+    from gateway.store.bank import BankReportRow
+    from gateway.store.deliveries import ClaimedDelivery, SubscriptionFilter
+    from gateway.store.indices import RevaluationRow
+    from gateway.store.ledger import LedgerInputs
+    from gateway.store.mandates import PayoutAccountRow, WaitingRow
+    from gateway.store.outbox import OutboxRow
+    from gateway.store.payments import CreditRow, DebitRow, MandateRow, PaymentFileRow
 
 #: What time it is now (tz-aware UTC); the real one is `datetime.now(UTC)`.
 Clock = Callable[[], datetime]
@@ -28,6 +40,10 @@ class Signer(Protocol):
 
     def sign_detached_digest(self, sha256: bytes) -> bytes:
         """A detached signature over content whose SHA-256 is `sha256` (a file too big to hold)."""
+        ...
+
+    def sign_detached_file(self, path: Path) -> bytes:
+        """A detached signature over the file at `path`, read in chunks."""
         ...
 
 
@@ -240,3 +256,177 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# The payment side of a unit of work: SEPA out (mandates, debits, files, payouts), the bank
+# channel's outbox, price indices, bank reports in and the ledger. The rows are the store's
+# dataclasses (gateway.store.*), named here for typing only.
+
+
+class PaymentsRepository(Protocol):
+    """Dossiers as the runs read them, mandates, debits, payment files and payouts."""
+
+    def dossier_pages(self, *, status: str = "accepted", page: int = ...) -> Iterator[list[DossierRow]]: ...
+
+    def count_dossiers(self, *, status: str = "accepted") -> int: ...
+
+    def dossier(self, dossier_id: str) -> DossierRow | None: ...
+
+    def mandates(self, dossier_ids: Sequence[str], *, for_update: bool = False) -> dict[str, MandateRow]: ...
+
+    def mandate(self, dossier_id: str) -> MandateRow | None: ...
+
+    def save_mandate(self, row: MandateRow) -> None: ...
+
+    def issued_periods(self, dossier_ids: Sequence[str], period: str) -> set[str]: ...
+
+    def add_debits(self, rows: Sequence[DebitRow]) -> None: ...
+
+    def debits_of_message(self, message_id: str) -> Iterator[DebitRow]: ...
+
+    def message_batches(self, message_id: str) -> list[tuple[str, date, int, int]]: ...
+
+    def mark_collected(self, dossier_ids: Sequence[str], now: datetime) -> None: ...
+
+    def settled_unpaid_pages(
+        self, *, until: date, page: int = ...
+    ) -> Iterator[list[tuple[DebitRow, int]]]: ...
+
+    def add_credits(self, rows: Sequence[CreditRow]) -> None: ...
+
+    def credits_of_message(self, message_id: str) -> Iterator[CreditRow]: ...
+
+    def add_file(self, row: PaymentFileRow) -> None: ...
+
+    def count_files(self, kind: str, label: str) -> int: ...
+
+    def files(self) -> list[PaymentFileRow]: ...
+
+
+class MandatesRepository(Protocol):
+    """Payout accounts, the dossier lock of a mandate change, the dossiers waiting for either."""
+
+    def lock_dossier(self, dossier_id: str) -> None: ...
+
+    def payout_accounts(self, dossier_ids: Sequence[str]) -> dict[str, PayoutAccountRow]: ...
+
+    def payout_account(self, dossier_id: str) -> PayoutAccountRow | None: ...
+
+    def save_payout_account(self, row: PayoutAccountRow) -> None: ...
+
+    def last_debited_account(self, dossier_id: str) -> tuple[str, str, str | None] | None: ...
+
+    def waiting_pages(self, *, page: int = ...) -> Iterator[list[WaitingRow]]: ...
+
+
+class IndicesRepository(Protocol):
+    """Price index values (shipped and imported) and the revaluations recorded."""
+
+    def index_source(self, base: IndexTable | None = None) -> IndexTable: ...
+
+    def record_revaluation(self, row: RevaluationRow) -> bool:
+        """Record a child's revaluation once; False when it was recorded already."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    """SEPA files recorded by a run, waiting for (or handed to) the bank channel."""
+
+    def add(self, row: OutboxRow) -> None: ...
+
+    def get(self, message_id: str) -> OutboxRow | None: ...
+
+    def pending(self) -> list[OutboxRow]: ...
+
+    def mark_sent(self, message_id: str, *, channel_ref: str, at: datetime) -> None: ...
+
+    def note_failure(self, message_id: str, error: str) -> None: ...
+
+
+class BankReportsRepository(Protocol):
+    """Bank reports in: claim one (idempotency), reconcile against the debits, record anomalies."""
+
+    def claim(self, row: BankReportRow) -> bool:
+        """Insert the report's row unless its key exists; whether this import claimed it."""
+        ...
+
+    def debit_book(self, report_key: str, *, now: datetime, claimed: bool) -> DebitBook: ...
+
+    def record_anomaly(self, report_key: str, outcome: Outcome, at: datetime) -> None: ...
+
+    def complete(self, report_key: str, summary: dict[str, Any], *, archive_seq: int | None) -> None: ...
+
+
+class LedgerRepository(Protocol):
+    """What a dossier's ledger is computed from (gateway.payments.ledger)."""
+
+    def inputs(self, dossier_id: str) -> LedgerInputs | None: ...
+
+    def ledger(self, dossier_id: str, *, as_of: date | None) -> Ledger | None:
+        """The dossier's ledger, None when there is no such dossier."""
+        ...
+
+
+class PaymentsUnitOfWork(UnitOfWork, Protocol):
+    """A unit of work with the payment side's repositories (gateway.store.sql.SqlUnitOfWork)."""
+
+    @property
+    def payments(self) -> PaymentsRepository: ...
+
+    @property
+    def mandates(self) -> MandatesRepository: ...
+
+    @property
+    def indices(self) -> IndicesRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def bank_reports(self) -> BankReportsRepository: ...
+
+    @property
+    def ledgers(self) -> LedgerRepository: ...
+
+
+class PaymentsStore(Protocol):
+    """The store as the payment services use it (gateway.store.sql.SqlStore)."""
+
+    def transaction(self) -> AbstractContextManager[PaymentsUnitOfWork]: ...
+
+    def read(self) -> AbstractContextManager[PaymentsUnitOfWork]: ...
+
+
+class DeliveryQueue(Protocol):
+    """Webhook deliveries: fanned out from the outbox, claimed under a lease, recorded
+    (gateway.store.deliveries.SqlDeliveries; each call is its own short transaction)."""
+
+    def has_pending(self) -> bool:
+        """Whether any delivery waits (for `serve` to run a worker with no subscription left)."""
+        ...
+
+    def heartbeat(self, subscriptions: Collection[str], *, now: datetime) -> None: ...
+
+    def set_aside_unsubscribed(
+        self, served: Collection[str], *, now: datetime, silent_since: datetime, batch: int = ...
+    ) -> list[int]: ...
+
+    def fan_out(self, subscription: SubscriptionFilter, *, now: datetime, batch: int = ...) -> int: ...
+
+    def claim(
+        self, subscriptions: Collection[str], *, now: datetime, lease: timedelta, limit: int, token: str
+    ) -> list[ClaimedDelivery]: ...
+
+    def record_delivered(
+        self, claimed: ClaimedDelivery, *, now: datetime, status_code: int | None
+    ) -> bool: ...
+
+    def record_failed(
+        self,
+        claimed: ClaimedDelivery,
+        *,
+        now: datetime,
+        status_code: int | None,
+        error: str,
+        retry_at: datetime | None,
+    ) -> bool: ...

@@ -17,8 +17,8 @@ from gateway.payments.dues import ChildDue, title_date_of
 from gateway.payments.indices import IndexSource
 from gateway.payments.revaluation import IndexMissing, clause_of, revaluation_dates, revalued_on
 from gateway.services.events import PENSION_REVALUED, publish
-from gateway.services.ports import EventRepository
-from gateway.store.indices import RevaluationRow, SqlIndices
+from gateway.services.ports import EventRepository, IndicesRepository
+from gateway.store.indices import RevaluationRow
 
 
 def amount_before(dossier: Mapping[str, Any], due: ChildDue, indices: IndexSource) -> int | None:
@@ -37,7 +37,7 @@ def amount_before(dossier: Mapping[str, Any], due: ChildDue, indices: IndexSourc
 
 
 def record_revaluations(
-    indices_repo: SqlIndices,
+    indices_repo: IndicesRepository,
     events: EventRepository,
     *,
     dossier_id: str,

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Insert, Table, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -35,6 +36,13 @@ from gateway.services.ports import (
 from gateway.store import schema
 from gateway.store.engine import BEGIN_MODE_OPTION, create_engine_from_url
 from gateway.store.migrate import upgrade_to_head
+
+if TYPE_CHECKING:  # the payment side's repositories import this module: built lazily below
+    from gateway.store.indices import SqlIndices
+    from gateway.store.mandates import SqlMandates
+    from gateway.store.outbox import SqlBankOutbox
+    from gateway.store.payments import SqlPayments
+    from gateway.store.repositories import SqlBankReports, SqlLedgers
 
 # Arbitrary constant key of the advisory lock that orders outbox writers on PostgreSQL.
 _PG_OUTBOX_LOCK = 0x6761_7465_0002
@@ -198,6 +206,44 @@ class SqlUnitOfWork:
     @property
     def events(self) -> SqlEvents:
         return self._events
+
+    # The payment side (gateway.services.ports.PaymentsUnitOfWork), made on first use.
+
+    @cached_property
+    def payments(self) -> SqlPayments:
+        from gateway.store.payments import SqlPayments
+
+        return SqlPayments(self.connection)
+
+    @cached_property
+    def mandates(self) -> SqlMandates:
+        from gateway.store.mandates import SqlMandates
+
+        return SqlMandates(self.connection)
+
+    @cached_property
+    def indices(self) -> SqlIndices:
+        from gateway.store.indices import SqlIndices
+
+        return SqlIndices(self.connection)
+
+    @cached_property
+    def outbox(self) -> SqlBankOutbox:
+        from gateway.store.outbox import SqlBankOutbox
+
+        return SqlBankOutbox(self.connection)
+
+    @cached_property
+    def bank_reports(self) -> SqlBankReports:
+        from gateway.store.repositories import SqlBankReports
+
+        return SqlBankReports(self.connection)
+
+    @cached_property
+    def ledgers(self) -> SqlLedgers:
+        from gateway.store.repositories import SqlLedgers
+
+        return SqlLedgers(self.connection)
 
 
 class SqlStore:

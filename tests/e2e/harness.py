@@ -22,6 +22,7 @@ from gateway.archive.store import Archive
 from gateway.infra.intake_queue import IntakeQueue
 from gateway.services.feed import EventFeed
 from gateway.services.intake import IntakeServices
+from gateway.services.ledger import Ledgers
 from gateway.signing.cms import Signer
 from gateway.store import SqlStore, open_sql_store
 from gateway.transport.http import Authenticator, RoleMap, create_app
@@ -130,7 +131,13 @@ def served_gateway(folder: Path, pki: Path, *, now: datetime) -> Iterator[tuple[
     queue = IntakeQueue(intake)
     app = create_app(
         authenticator=Authenticator(RoleMap()),
-        services={IntakeServices: intake, IntakeQueue: queue, EventFeed: EventFeed(store), Archive: archive},
+        services={
+            IntakeServices: intake,
+            IntakeQueue: queue,
+            EventFeed: EventFeed(store),
+            Archive: archive,
+            Ledgers: Ledgers(store, clock=lambda: now),
+        },
     )
     try:
         with running_server(app, pki) as base_url:

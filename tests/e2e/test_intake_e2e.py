@@ -19,6 +19,7 @@ from lxml import etree
 from gateway.archive.store import Archive
 from gateway.infra.intake_queue import IntakeQueue
 from gateway.services.intake import IntakeServices, receipt_bytes
+from gateway.services.ledger import Ledgers
 from gateway.signing.cms import Signer, verify_detached
 from gateway.store import SqlStore, open_sql_store
 from gateway.transport.http import Authenticator, RoleMap, create_app
@@ -60,7 +61,11 @@ class Gateway:
         self.queue = IntakeQueue(self.intake)
         self.app = create_app(
             authenticator=Authenticator(RoleMap()),
-            services={IntakeServices: self.intake, IntakeQueue: self.queue},
+            services={
+                IntakeServices: self.intake,
+                IntakeQueue: self.queue,
+                Ledgers: Ledgers(self.store, clock=lambda: NOW),
+            },
             max_payload_bytes=MAX_PAYLOAD,
         )
 

@@ -7,15 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from gateway.errors import ConfigurationError, NotFound
-from gateway.payments.follow_up import legal_day
-from gateway.services.intake import IntakeServices
-from gateway.store.ledger import read_ledger
+from gateway.services.ledger import Ledgers
 from gateway.transport.http.deps import provide
 from gateway.transport.http.identity import Caller, Role, require_role
 
 router = APIRouter(tags=["ledger"])
-IntakeDep = Annotated[IntakeServices, Depends(provide(IntakeServices))]
+LedgersDep = Annotated[Ledgers, Depends(provide(Ledgers))]
 BackOffice = Annotated[Caller, Depends(require_role(Role.BACK_OFFICE))]
 
 
@@ -104,12 +101,5 @@ _EXAMPLE = {
         404: {"description": "no such dossier"},
     },
 )
-def get_ledger(dossier_id: str, intake: IntakeDep, caller: BackOffice) -> JSONResponse:
-    with intake.store.read() as uow:
-        connection = getattr(uow, "connection", None)
-        if connection is None:
-            raise ConfigurationError("the ledger needs the SQL store", field="store")
-        ledger = read_ledger(connection, dossier_id, as_of=legal_day(intake.clock()))
-    if ledger is None:
-        raise NotFound(f"no dossier {dossier_id}", field="dossier_id")
-    return JSONResponse(ledger.to_json())
+def get_ledger(dossier_id: str, ledgers: LedgersDep, caller: BackOffice) -> JSONResponse:
+    return JSONResponse(ledgers.of(dossier_id).to_json())

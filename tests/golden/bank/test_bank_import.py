@@ -21,6 +21,7 @@ from gateway.config import Settings
 from gateway.errors import AuthenticationError, SchemaViolation
 from gateway.services.bank_import import import_report
 from gateway.services.intake import IntakeServices
+from gateway.services.ledger import Ledgers
 from gateway.services.ports import DossierRow
 from gateway.store.bank import dossier_debits, report_keys
 from gateway.store.ledger import ledger_inputs
@@ -259,7 +260,10 @@ def test_back_office_reads_the_ledger_over_http(gateway: Gateway) -> None:
     with gateway:
         for name in REPLAY:
             import_report(gateway, HERE / name, now=_clock(imported.get(name, NOW)))
-        app = create_app(authenticator=_HeaderAuthenticator(), services={IntakeServices: gateway.intake})
+        app = create_app(
+            authenticator=_HeaderAuthenticator(),
+            services={IntakeServices: gateway.intake, Ledgers: Ledgers(gateway.store)},
+        )
         answer = _get(app, "/v1/dossiers/dos-0006/ledger", "back-office")
         assert answer.status_code == 200, answer.text
         ledger = answer.json()

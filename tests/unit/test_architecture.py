@@ -1,0 +1,114 @@
+"""The dependency rules of docs/architecture.md, checked on the source (ast: nothing is imported).
+
+A failure names the module and the import that breaks a rule; the page says why the rule exists.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "gateway"
+
+# Neither the services nor the domain may reach the web framework, the SQL toolkit, the entry
+# points or the settings: they are given what they need (ports) by the composition root.
+FRAMEWORKS = ("fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic", "click")
+ENTRY_POINTS = (
+    "gateway.transport",
+    "gateway.cli",
+    "gateway.console",
+    "gateway.devtools",
+    "gateway.bootstrap",
+    "gateway.config",
+    "gateway.problem",
+)
+SERVICE_FORBIDDEN = (*FRAMEWORKS, *ENTRY_POINTS, "gateway.store.sql", "gateway.store.engine", "gateway.infra")
+DOMAIN_FORBIDDEN = (
+    *FRAMEWORKS,
+    *ENTRY_POINTS,
+    "gateway.store",
+    "gateway.archive",
+    "gateway.services",
+    "gateway.infra",
+)
+DOMAIN_PACKAGES = ("domain", "adapters", "canonical", "sepa", "payments")
+
+# Known, dated exceptions: the intake service still holds its worker pool (the fork pool guards
+# its workers with gateway.infra.orphans) until the pool moves to gateway/infra/ (issue 13).
+ALLOWED = {("gateway.services.intake", "gateway.infra.orphans")}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Each imported module with the names taken from it (empty for `import x`), type-only
+    imports included: a dependency in a signature is still a dependency."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, ()
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module is not None:
+            yield node.module, tuple(alias.name for alias in node.names)
+
+
+def _modules(*packages: str) -> list[Path]:
+    return sorted(p for package in packages for p in (PACKAGE / package).rglob("*.py"))
+
+
+def _breaks(module: str, imported: str, forbidden: tuple[str, ...]) -> bool:
+    if (module, imported) in ALLOWED:
+        return False
+    return any(imported == f or imported.startswith(f + ".") for f in forbidden)
+
+
+def module_violations(module: str, path: Path, forbidden: tuple[str, ...]) -> list[str]:
+    found = []
+    for imported, names in _imports(path):
+        if _breaks(module, imported, forbidden):
+            found.append(f"{module} imports {imported}")
+        elif imported.startswith("gateway.store."):
+            # the store's row dataclasses are data; its repositories come through a port
+            found += [f"{module} imports {imported}.{n}" for n in names if n.startswith("Sql")]
+    return found
+
+
+def violations(paths: list[Path], forbidden: tuple[str, ...]) -> list[str]:
+    return [line for path in paths for line in module_violations(_module_name(path), path, forbidden)]
+
+
+def test_services_import_no_framework_no_sql_store_no_entry_point() -> None:
+    paths = _modules("services")
+    assert len(paths) > 10
+    assert violations(paths, SERVICE_FORBIDDEN) == []
+
+
+@pytest.mark.parametrize("package", DOMAIN_PACKAGES)
+def test_the_domain_and_formats_import_no_layer_above_them(package: str) -> None:
+    assert violations(_modules(package), DOMAIN_FORBIDDEN) == []
+
+
+def test_the_check_names_each_forbidden_import(tmp_path: Path) -> None:
+    # the walker itself: imports at any depth, type-only ones included, repository classes too
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from fastapi import APIRouter\n"
+        "import sqlalchemy.orm\n"
+        "from gateway.store.payments import SqlPayments, DebitRow\n"
+        "from gateway.storefront import x\n"
+        "def f():\n"
+        "    from gateway.store.sql import SqlStore\n",
+        encoding="utf-8",
+    )
+    assert module_violations("gateway.services.probe", probe, SERVICE_FORBIDDEN) == [
+        "gateway.services.probe imports fastapi",
+        "gateway.services.probe imports sqlalchemy.orm",
+        "gateway.services.probe imports gateway.store.payments.SqlPayments",
+        "gateway.services.probe imports gateway.store.sql",
+    ]
