@@ -1,19 +1,37 @@
-"""The one composition root: settings -> the real store, signer, archive and services."""
+"""The one composition root: settings -> the real store, signer, archive, bank channel, clock and
+the services built on them (docs/architecture.md).
+
+Every entry point takes what it needs from `build(settings)`: the command line (each command, with
+the settings its group read once: gateway.cli.current_settings), `gateway serve`
+(gateway.transport.http.wiring), the delivery worker and the demo. Nothing below this module reads
+settings: the signer, the archive and the bank channel are given their paths, keys and thresholds
+here.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from gateway.archive.store import Archive
 from gateway.config import Settings
 from gateway.errors import ConfigurationError
 from gateway.infra.bank_channel import FolderChannel, HttpChannel
+from gateway.infra.delivery import BackgroundDelivery, background_from_settings, worker_from_settings
 from gateway.private import private_dir, private_file
 from gateway.sepa.model import Fund
+from gateway.services.delivery import DeliveryWorker
 from gateway.services.intake import IntakeServices
-from gateway.services.ports import BankChannel
+from gateway.services.ledger import Ledgers
+from gateway.services.ports import BankChannel, Clock, WebhookSender
+from gateway.services.sepa_runs import SepaRuns
 from gateway.signing.cms import Signer
 from gateway.store import SqlStore, open_sql_store
+
+
+def utc_now() -> datetime:
+    """The real clock (gateway.services.ports.Clock)."""
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -25,6 +43,34 @@ class Gateway:
     signer: Signer
     archive: Archive
     intake: IntakeServices
+    channel: BankChannel
+    clock: Clock = utc_now
+    sepa: SepaRuns = field(init=False)
+    ledgers: Ledgers = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sepa = SepaRuns(
+            store=self.store,
+            fund=fund(self.settings),
+            signer=self.signer,
+            archive=self.archive,
+            channel=self.channel,
+            staging_dir=self.settings.data_dir / "staging",
+            clock=self.clock,
+        )
+        self.ledgers = Ledgers(self.store, clock=self.clock)
+
+    def delivery_worker(self, *, sender: WebhookSender | None = None) -> DeliveryWorker:
+        """The webhook worker of the configured subscriptions (`gateway deliver`)."""
+        return worker_from_settings(
+            self.settings, store=self.store, archive=self.archive, signer=self.signer, sender=sender
+        )
+
+    def background_delivery(self) -> BackgroundDelivery | None:
+        """The worker `gateway serve` runs in a thread; None when there is nothing to deliver."""
+        return background_from_settings(
+            self.settings, store=self.store, archive=self.archive, signer=self.signer
+        )
 
     def close(self) -> None:
         try:
@@ -53,12 +99,23 @@ def fund(settings: Settings) -> Fund:
     return Fund(settings.creditor_name, settings.creditor_iban, settings.creditor_bic, settings.creditor_id)
 
 
-def build(settings: Settings) -> Gateway:
-    """Open the configured store (migrated to the latest schema), signer and archive."""
+def signer_from(settings: Settings) -> Signer:
+    """The gateway's signer from the configured certificate and key (and the key's password)."""
+    password = settings.signer_key_password
+    return Signer.from_files(
+        settings.effective_signer_cert,
+        settings.effective_signer_key,
+        password=password.get_secret_value().encode() if password else None,
+    )
+
+
+def build(settings: Settings, *, clock: Clock = utc_now) -> Gateway:
+    """Open the configured store (migrated to the latest schema), signer and archive, and compose
+    the services on them."""
     private_dir(settings.data_dir)  # titles, dossiers and SEPA files: the service user's alone
     if settings.database_url is None:  # SQLite copies the database file's mode to its -wal/-shm
         private_file(settings.data_dir / "gateway.sqlite3")
-    signer = Signer.from_settings(settings)
+    signer = signer_from(settings)
     store = open_sql_store(settings.effective_database_url)
     archive = Archive(
         store,
@@ -73,5 +130,7 @@ def build(settings: Settings) -> Gateway:
             "the database with `gateway archive migrate --from <that folder>` (docs/archive.md)",
             field="archive_dir",
         )
-    intake = IntakeServices(store=store, signer=signer, archive=archive, max_bytes=settings.max_payload_bytes)
-    return Gateway(settings, store, signer, archive, intake)
+    intake = IntakeServices(
+        store=store, signer=signer, archive=archive, clock=clock, max_bytes=settings.max_payload_bytes
+    )
+    return Gateway(settings, store, signer, archive, intake, bank_channel(settings), clock)

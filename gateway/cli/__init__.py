@@ -9,11 +9,15 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from gateway.cli import failure
+
+if TYPE_CHECKING:
+    from gateway.bootstrap import Gateway
+    from gateway.config import Settings
 
 
 class GatewayGroup(click.Group):
@@ -72,6 +76,28 @@ def main() -> None:
 
     restrict_umask()
     logs.configure(logs.level_from_env())  # GATEWAY_LOG_LEVEL; never personal data, at any level
+
+
+def current_settings() -> Settings:
+    """The settings of this command, read from the environment once (by the first part of the
+    command that needs them) and kept on the root click context: the only `Settings()` of a CLI
+    process. An invalid setting is reported by its name only (gateway.cli.failure)."""
+    from gateway.config import Settings
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:  # called outside a command (a test, a script): nothing to share with
+        return Settings()
+    root = ctx.find_root()
+    if not isinstance(root.obj, Settings):
+        root.obj = Settings()
+    return root.obj
+
+
+def composed() -> Gateway:
+    """The gateway composed from this command's settings (gateway.bootstrap.build); close it."""
+    from gateway.bootstrap import build
+
+    return build(current_settings())
 
 
 def _register() -> None:

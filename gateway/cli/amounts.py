@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gateway.cli import main
+from gateway.cli import current_settings, main
 from gateway.domain.money import format_euros
 from gateway.errors import GatewayError
 
@@ -40,10 +40,9 @@ def _lines(row: AmountsRow) -> Iterator[str]:
 
 def open_store() -> SqlStore:
     """The configured store (migrated), without the signer or archive a read does not need."""
-    from gateway.config import Settings
     from gateway.store.sql import open_sql_store
 
-    settings = Settings()
+    settings = current_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return open_sql_store(settings.effective_database_url)
 

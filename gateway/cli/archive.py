@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gateway.cli import main
+from gateway.cli import current_settings, main
 
 if TYPE_CHECKING:
     from gateway.archive.store import Archive
@@ -44,13 +44,12 @@ def _opened(database: str | None, directory: Path | None, *, signed: bool = Fals
     from sqlalchemy.exc import SQLAlchemyError
 
     from gateway.archive.store import Archive
-    from gateway.config import Settings
+    from gateway.bootstrap import signer_from
     from gateway.errors import ConfigurationError, GatewayError
-    from gateway.signing.cms import Signer
 
-    settings = Settings()
+    settings = current_settings()
     try:
-        signer = Signer.from_settings(settings) if signed else None
+        signer = signer_from(settings) if signed else None
         folder = directory if directory is not None else settings.effective_archive_dir
         url = database or settings.effective_database_url
         try:
@@ -66,9 +65,8 @@ def _opened(database: str | None, directory: Path | None, *, signed: bool = Fals
 
 
 def _ca(ca_file: Path | None) -> Path:
-    from gateway.config import Settings
 
-    return ca_file if ca_file is not None else Settings().effective_client_ca
+    return ca_file if ca_file is not None else current_settings().effective_client_ca
 
 
 def _emit(document: object) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from gateway.cli import main
+from gateway.cli import composed, main
 from gateway.services.bank_import import ImportResult, import_report
 
 
@@ -44,11 +44,9 @@ def import_command(files: tuple[Path, ...], as_json: bool) -> None:
 
     Exit 0 when every file was imported (a report seen before is a no-op), 1 when any was refused
     (not a supported report, not valid against its official XSD, hostile XML)."""
-    from gateway.bootstrap import build
-    from gateway.config import Settings
     from gateway.errors import GatewayError
 
-    gateway = build(Settings())
+    gateway = composed()
     refused = False
     with gateway:
         for path in files:

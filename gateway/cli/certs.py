@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gateway.cli import main
+from gateway.cli import current_settings, main
 
 
 @main.group()
@@ -25,9 +25,8 @@ def certs() -> None:
 @click.option("--force", is_flag=True, help="Renew every key and certificate.")
 def init(directory: Path | None, force: bool) -> None:
     """Create the dev CA, server, signer and per-role client certificates; idempotent."""
-    from gateway.config import Settings
     from gateway.devtools.pki import init_dev_pki
 
-    target = directory if directory is not None else Settings().certs_dir
+    target = directory if directory is not None else current_settings().certs_dir
     init_dev_pki(target, force=force)
     click.echo(f"development PKI ready in {target}")

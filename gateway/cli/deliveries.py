@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from gateway.cli import failure, main
+from gateway.cli import current_settings, failure, main
 from gateway.errors import Code
 
 if TYPE_CHECKING:
@@ -22,10 +22,9 @@ if TYPE_CHECKING:
 
 
 def _settings() -> Settings:
-    from gateway.config import Settings
 
     # An invalid setting is reported by its name only (gateway.cli.failure): values may be secrets.
-    return Settings()
+    return current_settings()
 
 
 @contextmanager
@@ -64,7 +63,6 @@ def deliver(once: bool) -> None:
 
     from gateway import logs
     from gateway.bootstrap import build
-    from gateway.infra.delivery import worker_from_settings
 
     logs.configure("WARNING" if once else logs.level_from_env())  # --once: the JSON summary says it all
     # httpx logs every request with its full URL, whose path may hold a subscription's token;
@@ -73,9 +71,7 @@ def deliver(once: bool) -> None:
     settings = _settings()
     gateway = build(settings)
     with gateway:
-        worker = worker_from_settings(
-            settings, store=gateway.store, archive=gateway.archive, signer=gateway.signer
-        )
+        worker = gateway.delivery_worker()
         if not worker.endpoints:
             click.echo("no webhook subscriptions configured (GATEWAY_WEBHOOKS): nothing to deliver", err=True)
             if not worker.deliveries.has_pending():

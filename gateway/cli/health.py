@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gateway.cli import failure, main
+from gateway.cli import current_settings, failure, main
 from gateway.errors import Code
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
@@ -44,11 +44,10 @@ def healthcheck(
 
     import httpx
 
-    from gateway.config import Settings
     from gateway.errors import ConfigurationError
     from gateway.infra.webhook_sender import transport_failure
 
-    settings = Settings()
+    settings = current_settings()
     target = url or f"https://127.0.0.1:{settings.port}/{'readyz' if ready else 'healthz'}"
     cert = cert or settings.certs_dir / "backoffice.pem"
     key = key or cert.with_name(cert.stem + "-key.pem")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from gateway.cli import main
+from gateway.cli import composed, main
 
 
 def _fail(exc: Exception) -> click.ClickException:
@@ -31,8 +31,6 @@ def import_command(files: tuple[Path, ...]) -> None:
     database, shared by every replica. Each file is checked whole first: a file that is not an
     INSEE monthly series export is refused with one line naming the line at fault, and nothing of
     it is imported. A value that changed (a corrected publication) replaces the stored one."""
-    from gateway.bootstrap import build
-    from gateway.config import Settings
     from gateway.errors import GatewayError
     from gateway.payments.insee_csv import parse_insee_csv
     from gateway.store.indices import SqlIndices
@@ -51,7 +49,7 @@ def import_command(files: tuple[Path, ...]) -> None:
             raise click.ClickException(f"{path.name}: {exc.code} ({exc.field}): {exc.message}") from None
     now = datetime.now(UTC)
     try:
-        gw = build(Settings())
+        gw = composed()
     except GatewayError as exc:
         raise _fail(exc) from exc
     with gw, gw.store.transaction() as uow:
@@ -75,14 +73,12 @@ def import_command(files: tuple[Path, ...]) -> None:
 def list_command(series: str | None, as_json: bool) -> None:
     """Every index value the gateway knows, oldest first: shipped with it or imported (imported
     values replace shipped ones for the same month), with its source."""
-    from gateway.bootstrap import build
-    from gateway.config import Settings
     from gateway.errors import GatewayError
     from gateway.payments.indices import IndexTable, series_key, shipped_values
     from gateway.store.indices import SqlIndices
 
     try:
-        gw = build(Settings())
+        gw = composed()
     except GatewayError as exc:
         raise _fail(exc) from exc
     with gw, gw.store.read() as uow:
@@ -118,8 +114,6 @@ def missing_command(period: str | None, as_json: bool) -> None:
     """The months held for a missing index value (`index-missing`): which dossier and child, which
     series and month to import. Held months are never debited at a guessed amount; once the value
     is imported, run the month's collection again (`gateway sepa debits --period`) to debit them."""
-    from gateway.bootstrap import build
-    from gateway.config import Settings
     from gateway.errors import GatewayError
     from gateway.payments.indices import is_period
     from gateway.services.held_months import held_months
@@ -128,7 +122,7 @@ def missing_command(period: str | None, as_json: bool) -> None:
     if not is_period(month):
         raise click.ClickException("invalid-period (--period): a month is YYYY-MM (01 to 12)")
     try:
-        gw = build(Settings())
+        gw = composed()
     except GatewayError as exc:
         raise _fail(exc) from exc
     with gw:

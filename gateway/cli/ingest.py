@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from gateway.cli import main
+from gateway.cli import composed, main
 from gateway.cli.failure import CommandFailed
 from gateway.cli.validate import SOURCES, read_input
 from gateway.problem import rejection_problem
@@ -102,8 +102,6 @@ def ingest_command(
     Exit 0 when every file is accepted (or a duplicate), 1 when any is rejected (its problem JSON,
     with the signed rejection receipt, is printed instead), 2 when any could not be stored (its
     line says `"outcome": "failed"` and why; the others of its batch are stored all the same)."""
-    from gateway.bootstrap import build
-    from gateway.config import Settings
     from gateway.services.intake import (
         PreparedBatch,
         Submission,
@@ -115,7 +113,7 @@ def ingest_command(
     if not files and paths_from is None:
         raise click.UsageError("give FILES, a folder or --paths-from")
     jobs = min(os.cpu_count() or 1, 8) if jobs is None else jobs
-    gateway = build(Settings())
+    gateway = composed()
     who = sender or f"cli:{source}"
     rejected = failed = False
     paths = expand(files, paths_from)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from gateway.cli import main
+from gateway.cli import composed, main
 from gateway.errors import GatewayError
 
 T = TypeVar("T")
@@ -32,11 +32,9 @@ def refused(exc: GatewayError) -> click.exceptions.Exit:
 
 def with_gateway(action: Callable[[Any], T]) -> T:
     """Run `action(gateway)` on the configured gateway; a GatewayError becomes one line per issue."""
-    from gateway.bootstrap import build
-    from gateway.config import Settings
 
     try:
-        with build(Settings()) as gw:
+        with composed() as gw:
             return action(gw)
     except GatewayError as exc:
         raise refused(exc) from None

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from gateway.cli import main
+from gateway.cli import composed, main
 
 
 @main.command("schedule")
@@ -18,8 +18,6 @@ def schedule_command(dossier_id: str, start: str, end: str) -> None:
     month and per child the amount due after revaluation, with the index values used, or the
     month held (`index-missing`) when one is not known. Exit 1 with one line on a bad month or an
     unknown dossier."""
-    from gateway.bootstrap import build
-    from gateway.config import Settings
     from gateway.errors import GatewayError
     from gateway.payments.schedule_view import period_range, schedule_json
     from gateway.store.indices import SqlIndices
@@ -27,7 +25,7 @@ def schedule_command(dossier_id: str, start: str, end: str) -> None:
 
     try:
         period_range(start, end)
-        gw = build(Settings())
+        gw = composed()
         with gw, gw.store.read() as uow:
             row = SqlPayments(uow.connection).dossier(dossier_id)
             if row is None:

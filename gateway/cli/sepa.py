@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gateway.cli import main
+from gateway.cli import composed, main
 from gateway.cli.progress import Progress
 from gateway.domain.money import format_euros
 
@@ -57,34 +57,18 @@ def debits_command(period: str, version: str) -> None:
     """Collect PERIOD: one SDD Core debit per dossier due that month, in one pain.008 file,
     validated against the official XSD, signed, archived and dropped on the bank channel.
     Running the same period again never makes a second debit for a dossier."""
-    from gateway.bootstrap import bank_channel, build, fund
-    from gateway.config import Settings
     from gateway.sepa.ids import period_key
     from gateway.sepa.model import Pain008Version
-    from gateway.services.collection import run_debits
-    from gateway.store.payments import SqlPayments
 
     try:
         period_key(period)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from None
-    settings = Settings()
-    with build(settings) as gw:
+    with composed() as gw:
         with gw.store.read() as uow:
-            total = SqlPayments(uow.connection).count_dossiers()
+            total = uow.payments.count_dossiers()
         with Progress(f"dossiers for {period}", total=total) as bar:
-            report = run_debits(
-                gw.store,
-                period=period,
-                fund=fund(settings),
-                created_at=_now(),
-                staging_dir=settings.data_dir / "staging",
-                signer=gw.signer,
-                archive=gw.archive,
-                channel=bank_channel(settings),
-                version=Pain008Version(version),
-                progress=bar.update,
-            )
+            report = gw.sepa.debits(period, version=Pain008Version(version), progress=bar.update)
     _report(report)
 
 
@@ -101,25 +85,10 @@ def debits_command(period: str, version: str) -> None:
 def credits_command(day: datetime, version: str) -> None:
     """Pay creditor parents on DATE what was actually collected (settled debits not yet paid out),
     in one pain.001 file (purpose ALMY), validated, signed, archived and sent."""
-    from gateway.bootstrap import bank_channel, build, fund
-    from gateway.config import Settings
     from gateway.sepa.model import Pain001Version
-    from gateway.services.payout import run_credits
 
-    settings = Settings()
-    with build(settings) as gw, Progress(f"settled debits read for {day.date()}") as bar:
-        report = run_credits(
-            gw.store,
-            execution_date=day.date(),
-            fund=fund(settings),
-            created_at=_now(),
-            staging_dir=settings.data_dir / "staging",
-            signer=gw.signer,
-            archive=gw.archive,
-            channel=bank_channel(settings),
-            version=Pain001Version(version),
-            progress=bar.update,
-        )
+    with composed() as gw, Progress(f"settled debits read for {day.date()}") as bar:
+        report = gw.sepa.credits(day.date(), version=Pain001Version(version), progress=bar.update)
     _report(report)
 
 
@@ -144,11 +113,9 @@ def mandate_account_command(dossier_id: str, iban: str, bic: str | None, holder:
 @sepa.command("files")
 def files_command() -> None:
     """The SEPA files emitted so far (message id, kind, label, count, total, where sent)."""
-    from gateway.bootstrap import build
-    from gateway.config import Settings
     from gateway.store.payments import SqlPayments
 
-    with build(Settings()) as gw, gw.store.read() as uow:
+    with composed() as gw, gw.store.read() as uow:
         rows = [
             (r.message_id, r.kind, r.label, str(r.count), format_euros(r.total_cents), r.channel_ref or "")
             for r in SqlPayments(uow.connection).files()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gateway.cli import main
+from gateway.cli import current_settings, main
 
 if TYPE_CHECKING:
     from gateway.config import Settings
@@ -35,9 +35,8 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 )
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the HTTPS API; callers must present a client certificate from the configured CA."""
-    from gateway.config import Settings
 
-    settings = Settings()  # an invalid setting: one line naming it (gateway.cli.failure)
+    settings = current_settings()  # an invalid setting: one line naming it (gateway.cli.failure)
     if workers == 1:
         _serve_one(settings, host, port, sockets=None, deliver=True)
         return

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from pydantic import SecretStr
 
 from gateway.archive.store import Archive
 from gateway.archive.verify import verify_archive
-from gateway.bootstrap import Gateway, bank_channel, fund
+from gateway.bootstrap import Gateway
 from gateway.config import Settings, WebhookSubscription
 from gateway.devtools.bank_simulator import answer_collection
 from gateway.devtools.demo_receiver import WebhookReceiver
@@ -40,9 +40,8 @@ from gateway.devtools.pki import init_dev_pki
 from gateway.domain.money import format_euros
 from gateway.resources import EXAMPLES_DIR
 from gateway.services.bank_import import import_report
-from gateway.services.collection import RunReport, run_debits
+from gateway.services.collection import RunReport
 from gateway.services.intake import receipt_bytes
-from gateway.services.payout import run_credits
 from gateway.signing.cms import load_trust_anchors, verify_detached
 from gateway.store.payments import SqlPayments
 from gateway.transport.http.wiring import Service, build_service
@@ -408,16 +407,7 @@ class _Runs:
     at: datetime
 
     def debits(self, period: str) -> RunReport:
-        s, gw = self.settings, self.gw
-        return run_debits(
-            gw.store, period=period, fund=fund(s), created_at=self.at, staging_dir=s.data_dir / "staging",
-            signer=gw.signer, archive=gw.archive, channel=bank_channel(s),
-        )  # fmt: skip
+        return replace(self.gw.sepa, clock=lambda: self.at).debits(period)
 
     def credits(self, day: date) -> RunReport:
-        s, gw = self.settings, self.gw
-        return run_credits(
-            gw.store, execution_date=day, fund=fund(s), created_at=self.at,
-            staging_dir=s.data_dir / "staging",
-            signer=gw.signer, archive=gw.archive, channel=bank_channel(s),
-        )  # fmt: skip
+        return replace(self.gw.sepa, clock=lambda: self.at).credits(day)

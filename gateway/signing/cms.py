@@ -37,7 +37,6 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 from lxml import etree
 
-from gateway.config import Settings
 from gateway.errors import Code, ConfigurationError, GatewayError
 
 Now = Callable[[], datetime]
@@ -95,15 +94,6 @@ class Signer:
         if _spki(key.public_key()) != _spki(certs[0].public_key()):
             raise ConfigurationError(f"{key_path} is not the key of {cert_path}", field="signer")
         return cls(certs[0], key, tuple(certs[1:]))
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Signer:
-        password = settings.signer_key_password
-        return cls.from_files(
-            settings.effective_signer_cert,
-            settings.effective_signer_key,
-            password=password.get_secret_value().encode() if password else None,
-        )
 
     def sign_detached(self, data: bytes) -> bytes:
         """A detached CMS SignedData (DER) over `data`: SHA-256, signer certificate embedded."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from gateway.bootstrap import signer_from
 from gateway.config import Settings
 from gateway.devtools.pki import DevPki, init_dev_pki
 from gateway.errors import ConfigurationError
@@ -26,7 +27,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> DevPki:
 
 @pytest.fixture(scope="module")
 def signer(pki: DevPki) -> Signer:
-    return Signer.from_settings(Settings(certs_dir=pki.directory))
+    return signer_from(Settings(certs_dir=pki.directory))
 
 
 def openssl_cms_verify(tmp: Path, signature: bytes, content: bytes, ca: Path) -> int:

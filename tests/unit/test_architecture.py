@@ -112,3 +112,57 @@ def test_the_check_names_each_forbidden_import(tmp_path: Path) -> None:
         "gateway.services.probe imports gateway.store.payments.SqlPayments",
         "gateway.services.probe imports gateway.store.sql",
     ]
+
+
+# Settings are read once per process, by an entry point: the command group (each command asks
+# gateway.cli.current_settings), and the demo, which writes its own for its temporary folder.
+READS_SETTINGS = {"gateway.cli"}
+# Who may know the settings' type at all: the entry points and the composition root, and the one
+# helper that turns the webhook settings into a worker for it.
+KNOWS_SETTINGS = {
+    "gateway.bootstrap",
+    "gateway.cli",
+    "gateway.cli.deliveries",
+    "gateway.cli.serve",
+    "gateway.devtools.demo",
+    "gateway.infra.delivery",
+    "gateway.transport.http.wiring",
+    "gateway.transport.http.identity",  # CertificateRoleRule: the type of one setting, not Settings
+}
+
+
+def _settings_reads(path: Path) -> int:
+    """How many `Settings()` calls (no arguments: from the environment) the module makes."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return sum(
+        1
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name | ast.Attribute)
+        and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr) == "Settings"
+        and not node.args
+        and not node.keywords
+    )
+
+
+def test_settings_are_read_from_the_environment_by_the_entry_points_only() -> None:
+    reads = {_module_name(p): n for p in PACKAGE.rglob("*.py") if (n := _settings_reads(p))}
+    assert set(reads) == READS_SETTINGS, reads
+
+
+def test_only_entry_points_and_the_composition_root_know_the_settings() -> None:
+    knowing = {
+        _module_name(p)
+        for p in PACKAGE.rglob("*.py")
+        if any(imported == "gateway.config" for imported, _ in _imports(p))
+    }
+    assert knowing <= KNOWS_SETTINGS, sorted(knowing - KNOWS_SETTINGS)
+
+
+def test_the_settings_check_counts_calls_without_arguments_only(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "s = Settings()\nt = config.Settings()\nu = Settings(data_dir=x)\nv = Settings(**k)\n",
+        encoding="utf-8",
+    )
+    assert _settings_reads(probe) == 2

@@ -18,7 +18,7 @@ from gateway.bootstrap import Gateway, build
 from gateway.config import Settings
 from gateway.console import ConsoleServices, csrf_key_from
 from gateway.errors import Code, ConfigurationError, GatewayError
-from gateway.infra.delivery import BackgroundDelivery, background_from_settings
+from gateway.infra.delivery import BackgroundDelivery
 from gateway.infra.intake_queue import IntakeQueue
 from gateway.services.feed import EventFeed
 from gateway.services.intake import IntakeServices, validation_pool
@@ -143,9 +143,7 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
     authenticator = authenticator_from_settings(settings)
     gateway = build(settings)
     try:
-        delivery = background_from_settings(
-            settings, store=gateway.store, archive=gateway.archive, signer=gateway.signer
-        )
+        delivery = gateway.background_delivery()
     except GatewayError:
         gateway.close()
         raise
@@ -168,7 +166,7 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
         readiness={"store": gateway.store.ping, "archive": directory_check(archive_dir)},
         services={
             IntakeServices: gateway.intake,
-            Ledgers: Ledgers(gateway.store),
+            Ledgers: gateway.ledgers,
             IntakeQueue: intake,
             EventFeed: EventFeed(gateway.store),
             Archive: gateway.archive,
