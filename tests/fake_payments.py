@@ -1,0 +1,322 @@
+"""In-memory payment side of the store (gateway.services.ports.PaymentsStore), for service unit tests.
+
+The same contract as the SQL repositories (gateway.store.payments, .mandates, .indices, .outbox):
+rows in dictionaries, a transaction works on a copy kept only when its block ends normally, so a
+run that raises leaves nothing behind, as in SQL. The dossiers, receipts and events are
+gateway.store.memory's.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any, NoReturn
+
+from gateway.payments.indices import IndexTable, shipped_table
+from gateway.payments.ledger import Ledger
+from gateway.payments.reconcile import DebitBook, Outcome
+from gateway.services.ports import DossierRow
+from gateway.store.bank import BankReportRow
+from gateway.store.indices import RevaluationRow
+from gateway.store.ledger import LedgerInputs
+from gateway.store.mandates import PayoutAccountRow, WaitingRow
+from gateway.store.memory import MemoryDossiers, MemoryEvents, MemoryIdempotency, MemoryReceipts, _State
+from gateway.store.outbox import OutboxRow
+from gateway.store.payments import SETTLED, CreditRow, DebitRow, MandateRow, PaymentFileRow
+
+PAGE = 1000
+
+
+@dataclass
+class PaymentsState:
+    base: _State = field(default_factory=_State)
+    mandates: dict[str, MandateRow] = field(default_factory=dict)
+    debits: dict[str, DebitRow] = field(default_factory=dict)
+    collected: dict[str, int] = field(default_factory=dict)  # what the bank credited, per debit
+    credits: dict[str, CreditRow] = field(default_factory=dict)
+    files: list[PaymentFileRow] = field(default_factory=list)
+    payout_accounts: dict[str, PayoutAccountRow] = field(default_factory=dict)
+    outbox: dict[str, OutboxRow] = field(default_factory=dict)
+    revaluations: dict[tuple[str, int, date], RevaluationRow] = field(default_factory=dict)
+
+    def copy(self) -> PaymentsState:
+        return PaymentsState(
+            self.base.copy(), dict(self.mandates), dict(self.debits), dict(self.collected),
+            dict(self.credits), list(self.files), dict(self.payout_accounts), dict(self.outbox),
+            dict(self.revaluations),
+        )  # fmt: skip
+
+
+def _pages(items: Sequence[Any], page: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), page):
+        yield list(items[start : start + page])
+
+
+class FakePayments:
+    def __init__(self, state: PaymentsState) -> None:
+        self._s = state
+
+    def dossier_pages(self, *, status: str = "accepted", page: int = PAGE) -> Iterator[list[DossierRow]]:
+        rows = sorted(
+            (d for d in self._s.base.dossiers.values() if d.status == status), key=lambda d: d.dossier_id
+        )
+        return _pages(rows, page)
+
+    def count_dossiers(self, *, status: str = "accepted") -> int:
+        return sum(1 for d in self._s.base.dossiers.values() if d.status == status)
+
+    def dossier(self, dossier_id: str) -> DossierRow | None:
+        return self._s.base.dossiers.get(dossier_id)
+
+    def mandates(self, dossier_ids: Sequence[str], *, for_update: bool = False) -> dict[str, MandateRow]:
+        return {i: self._s.mandates[i] for i in dossier_ids if i in self._s.mandates}
+
+    def mandate(self, dossier_id: str) -> MandateRow | None:
+        return self._s.mandates.get(dossier_id)
+
+    def save_mandate(self, row: MandateRow) -> None:
+        self._s.mandates[row.dossier_id] = row
+
+    def issued_periods(self, dossier_ids: Sequence[str], period: str) -> set[str]:
+        wanted = set(dossier_ids)
+        return {
+            d.dossier_id for d in self._s.debits.values() if d.period == period and d.dossier_id in wanted
+        }
+
+    def add_debits(self, rows: Sequence[DebitRow]) -> None:
+        for row in rows:
+            if row.end_to_end_id in self._s.debits:
+                raise ValueError(f"debit {row.end_to_end_id} recorded twice")
+            self._s.debits[row.end_to_end_id] = row
+
+    def debits_of_message(self, message_id: str) -> Iterator[DebitRow]:
+        rows = [d for d in self._s.debits.values() if d.message_id == message_id]
+        return iter(sorted(rows, key=lambda d: (d.sequence, d.collection_date, d.end_to_end_id)))
+
+    def message_batches(self, message_id: str) -> list[tuple[str, date, int, int]]:
+        batches: dict[tuple[str, date], tuple[int, int]] = {}
+        for d in self.debits_of_message(message_id):
+            count, total = batches.get((d.sequence, d.collection_date), (0, 0))
+            batches[(d.sequence, d.collection_date)] = (count + 1, total + d.amount_cents)
+        return [(seq, day, count, total) for (seq, day), (count, total) in sorted(batches.items())]
+
+    def mark_collected(self, dossier_ids: Sequence[str], now: datetime) -> None:
+        for i in dossier_ids:
+            self._s.mandates[i] = replace(
+                self._s.mandates[i], first_collection_done=True, pending_amendment=None, updated_at=now
+            )
+
+    def settled_unpaid_pages(self, *, until: date, page: int = PAGE) -> Iterator[list[tuple[DebitRow, int]]]:
+        paid = {c.debit_end_to_end_id for c in self._s.credits.values()}
+        rows = sorted(
+            (
+                (d, self._s.collected.get(d.end_to_end_id, d.amount_cents))
+                for d in self._s.debits.values()
+                if d.status in SETTLED and d.collection_date <= until and d.end_to_end_id not in paid
+            ),
+            key=lambda pair: pair[0].end_to_end_id,
+        )
+        return _pages(rows, page)
+
+    def add_credits(self, rows: Sequence[CreditRow]) -> None:
+        for row in rows:
+            self._s.credits[row.end_to_end_id] = row
+
+    def credits_of_message(self, message_id: str) -> Iterator[CreditRow]:
+        rows = [c for c in self._s.credits.values() if c.message_id == message_id]
+        return iter(sorted(rows, key=lambda c: c.end_to_end_id))
+
+    def add_file(self, row: PaymentFileRow) -> None:
+        self._s.files.append(row)
+
+    def count_files(self, kind: str, label: str) -> int:
+        return sum(1 for f in self._s.files if f.kind == kind and f.label == label)
+
+    def files(self) -> list[PaymentFileRow]:
+        return list(self._s.files)
+
+
+class FakeMandates:
+    def __init__(self, state: PaymentsState) -> None:
+        self._s = state
+        self.locked: list[str] = []
+
+    def lock_dossier(self, dossier_id: str) -> None:
+        self.locked.append(dossier_id)
+
+    def payout_accounts(self, dossier_ids: Sequence[str]) -> dict[str, PayoutAccountRow]:
+        return {i: self._s.payout_accounts[i] for i in dossier_ids if i in self._s.payout_accounts}
+
+    def payout_account(self, dossier_id: str) -> PayoutAccountRow | None:
+        return self._s.payout_accounts.get(dossier_id)
+
+    def save_payout_account(self, row: PayoutAccountRow) -> None:
+        self._s.payout_accounts[row.dossier_id] = row
+
+    def last_debited_account(self, dossier_id: str) -> tuple[str, str, str | None] | None:
+        rows = sorted(
+            (d for d in self._s.debits.values() if d.dossier_id == dossier_id),
+            key=lambda d: (d.created_at, d.period),
+        )
+        return None if not rows else (rows[-1].debtor_name, rows[-1].debtor_iban, rows[-1].debtor_bic)
+
+    def waiting_pages(self, *, page: int = PAGE) -> Iterator[list[WaitingRow]]:
+        rows = [
+            WaitingRow(
+                dossier_id=d.dossier_id,
+                received_at=d.received_at,
+                canonical_json=d.canonical_json,
+                mandate_signed=(m := self._s.mandates.get(d.dossier_id)) is not None and m.status == "signed",
+                payout_recorded=d.dossier_id in self._s.payout_accounts,
+            )
+            for d in sorted(self._s.base.dossiers.values(), key=lambda d: d.dossier_id)
+            if d.status == "accepted"
+        ]
+        return _pages([r for r in rows if not (r.mandate_signed and r.payout_recorded)], page)
+
+
+class FakeIndices:
+    def __init__(self, state: PaymentsState) -> None:
+        self._s = state
+
+    def index_source(self, base: IndexTable | None = None) -> IndexTable:
+        return base if base is not None else shipped_table()
+
+    def record_revaluation(self, row: RevaluationRow) -> bool:
+        key = (row.dossier_id, row.child, row.revalued_on)
+        if key in self._s.revaluations:
+            return False
+        self._s.revaluations[key] = row
+        return True
+
+
+class FakeOutbox:
+    def __init__(self, state: PaymentsState) -> None:
+        self._s = state
+
+    def add(self, row: OutboxRow) -> None:
+        self._s.outbox[row.message_id] = row
+
+    def get(self, message_id: str) -> OutboxRow | None:
+        return self._s.outbox.get(message_id)
+
+    def pending(self) -> list[OutboxRow]:
+        return sorted(
+            (r for r in self._s.outbox.values() if r.status == "pending"), key=lambda r: r.created_at
+        )
+
+    def mark_sent(self, message_id: str, *, channel_ref: str, at: datetime) -> None:
+        row = self._s.outbox[message_id]
+        self._s.outbox[message_id] = replace(
+            row,
+            status="sent",
+            sent_at=at,
+            channel_ref=channel_ref,
+            attempts=row.attempts + 1,
+            last_error=None,
+        )
+        self._s.files = [
+            replace(f, channel_ref=channel_ref) if f.message_id == message_id else f for f in self._s.files
+        ]
+
+    def note_failure(self, message_id: str, error: str) -> None:
+        row = self._s.outbox[message_id]
+        self._s.outbox[message_id] = replace(row, attempts=row.attempts + 1, last_error=error)
+
+
+class _NotHere:
+    """Bank reports in are reconciled in SQL (gateway.store.bank); their service is tested on the
+    SQL store (tests/golden/bank)."""
+
+    def _refuse(self) -> NoReturn:
+        raise NotImplementedError("bank reports are not kept by the in-memory store")
+
+    def claim(self, row: BankReportRow) -> bool:
+        self._refuse()
+
+    def debit_book(self, report_key: str, *, now: datetime, claimed: bool) -> DebitBook:
+        self._refuse()
+
+    def record_anomaly(self, report_key: str, outcome: Outcome, at: datetime) -> None:
+        self._refuse()
+
+    def complete(self, report_key: str, summary: dict[str, Any], *, archive_seq: int | None) -> None:
+        self._refuse()
+
+
+@dataclass
+class FakeLedgers:
+    """Ledgers as given by the test (`answers`), and every question asked."""
+
+    answers: dict[str, Ledger] = field(default_factory=dict)
+    asked: list[tuple[str, date | None]] = field(default_factory=list)
+
+    def inputs(self, dossier_id: str) -> LedgerInputs | None:
+        raise NotImplementedError("the ledger's inputs are read in SQL (gateway.store.ledger)")
+
+    def ledger(self, dossier_id: str, *, as_of: date | None) -> Ledger | None:
+        self.asked.append((dossier_id, as_of))
+        return self.answers.get(dossier_id)
+
+
+class FakePaymentsUnitOfWork:
+    def __init__(self, state: PaymentsState, *, writable: bool, ledgers: FakeLedgers) -> None:
+        self.dossiers = MemoryDossiers(state.base)
+        self.receipts = MemoryReceipts(state.base)
+        self.idempotency = MemoryIdempotency(state.base)
+        self.events = MemoryEvents(state.base, writable=writable)
+        self.payments = FakePayments(state)
+        self.mandates = FakeMandates(state)
+        self.indices = FakeIndices(state)
+        self.outbox = FakeOutbox(state)
+        self.bank_reports = _NotHere()
+        self.ledgers = ledgers
+
+
+class FakePaymentsStore:
+    """A PaymentsStore in memory; `state` is what the last committed transaction left."""
+
+    def __init__(self) -> None:
+        self.state = PaymentsState()
+        self._lock = threading.RLock()
+        self.transactions = 0
+        self.ledgers = FakeLedgers()
+
+    @contextmanager
+    def transaction(self) -> Iterator[FakePaymentsUnitOfWork]:
+        with self._lock:
+            draft = self.state.copy()
+            yield FakePaymentsUnitOfWork(draft, writable=True, ledgers=self.ledgers)
+            self.state = draft
+            self.transactions += 1
+
+    @contextmanager
+    def read(self) -> Iterator[FakePaymentsUnitOfWork]:
+        with self._lock:
+            yield FakePaymentsUnitOfWork(self.state.copy(), writable=False, ledgers=self.ledgers)
+
+    def add_dossier(self, row: DossierRow) -> None:
+        with self.transaction() as uow:
+            uow.dossiers.create_once(row)
+
+    def event_types(self) -> list[str]:
+        return [e.type for e in self.state.base.events]
+
+
+@dataclass
+class FakeChannel:
+    """The bank channel: keeps what it was handed (name, bytes, signature); `fail` makes it refuse."""
+
+    sent: list[tuple[str, bytes, bytes]] = field(default_factory=list)
+    fail: bool = False
+
+    def send(self, path: Any, signature: bytes, *, name: str) -> str:
+        from gateway.errors import BankChannelError
+
+        if self.fail:
+            raise BankChannelError("the bank refused the upload: HTTP 503")
+        self.sent.append((name, path.read_bytes(), signature))
+        return f"fake://{name}"
