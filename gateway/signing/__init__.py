@@ -1,1 +1,1 @@
-"""Signatures: CMS detached and XAdES-B-B (cms.py), Standard Webhooks HMAC (webhooks.py)."""
+"""Signatures: CMS detached (cms.py), XAdES-B-B (xades.py), Standard Webhooks HMAC (webhooks.py)."""

@@ -13,7 +13,8 @@ from gateway.bootstrap import signer_from
 from gateway.config import Settings
 from gateway.devtools.pki import DevPki, init_dev_pki
 from gateway.errors import ConfigurationError
-from gateway.signing.cms import InvalidSignature, Signer, sign_xml, verify_detached, verify_xml
+from gateway.signing.cms import InvalidSignature, Signer, verify_detached
+from gateway.signing.xades import sign_xml, verify_xml
 
 PAYLOAD = b"<TransmissionGreffe>\r\n  caf\xc3\xa9 \x00\xff binary-safe\n</TransmissionGreffe>"
 
