@@ -23,6 +23,7 @@ from gateway.sepa.model import Fund
 from gateway.services.delivery import DeliveryWorker
 from gateway.services.intake import IntakeServices
 from gateway.services.ledger import Ledgers
+from gateway.services.mandates import Mandates
 from gateway.services.ports import BankChannel, Clock, WebhookSender
 from gateway.services.sepa_runs import SepaRuns
 from gateway.signing.cms import Signer
@@ -47,6 +48,7 @@ class Gateway:
     clock: Clock = utc_now
     sepa: SepaRuns = field(init=False)
     ledgers: Ledgers = field(init=False)
+    mandates: Mandates = field(init=False)
 
     def __post_init__(self) -> None:
         self.sepa = SepaRuns(
@@ -59,6 +61,7 @@ class Gateway:
             clock=self.clock,
         )
         self.ledgers = Ledgers(self.store, clock=self.clock)
+        self.mandates = Mandates(self.store, clock=self.clock)
 
     def delivery_worker(self, *, sender: WebhookSender | None = None) -> DeliveryWorker:
         """The webhook worker of the configured subscriptions (`gateway deliver`)."""

@@ -29,7 +29,7 @@ from gateway.payments.mandates import DebtorAccount, Mandate, change_account
 from gateway.sepa.ids import mandate_reference
 from gateway.services.collection import MANDATE_PENDING, NO_PAYOUT_ACCOUNT
 from gateway.services.events import MANDATE_AMENDED, MANDATE_SIGNED, PAYOUT_ACCOUNT_RECORDED, publish
-from gateway.services.ports import DossierRow, PaymentsStore, PaymentsUnitOfWork
+from gateway.services.ports import Clock, DossierRow, PaymentsStore, PaymentsUnitOfWork
 from gateway.store.mandates import PayoutAccountRow
 from gateway.store.payments import STATUS_PENDING as PENDING
 from gateway.store.payments import STATUS_SIGNED as SIGNED
@@ -355,3 +355,31 @@ def waiting(store: PaymentsStore, *, today: date) -> Iterator[WaitingDossier]:
                 )
                 prefilled = _title_account(data, "debtor") is not None
                 yield WaitingDossier(row.dossier_id, reasons, row.received_at, prefilled)
+
+
+@dataclass(frozen=True, slots=True)
+class Mandates:
+    """The mandate functions with the store and the clock given once (the HTTP edge's service)."""
+
+    store: PaymentsStore
+    clock: Clock
+
+    def show(self, dossier_id: str) -> dict[str, Any]:
+        return show_mandate(self.store, dossier_id)
+
+    def show_payout_account(self, dossier_id: str) -> dict[str, Any]:
+        return show_payout_account(self.store, dossier_id)
+
+    def sign(
+        self, dossier_id: str, *, holder: str, iban: str, bic: str | None, signed_on: str, method: str,
+        debit_day: int | None,
+    ) -> Recorded:  # fmt: skip
+        return sign_mandate(
+            self.store, dossier_id, holder=holder, iban=iban, bic=bic, signed_on=signed_on, method=method,
+            debit_day=debit_day, now=self.clock(),
+        )  # fmt: skip
+
+    def record_payout_account(self, dossier_id: str, *, holder: str, iban: str, bic: str | None) -> Recorded:
+        return record_payout_account(
+            self.store, dossier_id, holder=holder, iban=iban, bic=bic, now=self.clock()
+        )

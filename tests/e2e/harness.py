@@ -23,6 +23,7 @@ from gateway.infra.intake_queue import IntakeQueue
 from gateway.services.feed import EventFeed
 from gateway.services.intake import IntakeServices
 from gateway.services.ledger import Ledgers
+from gateway.services.mandates import Mandates
 from gateway.signing.cms import Signer
 from gateway.store import SqlStore, open_sql_store
 from gateway.transport.http import Authenticator, RoleMap, create_app
@@ -137,6 +138,7 @@ def served_gateway(folder: Path, pki: Path, *, now: datetime) -> Iterator[tuple[
             EventFeed: EventFeed(store),
             Archive: archive,
             Ledgers: Ledgers(store, clock=lambda: now),
+            Mandates: Mandates(store, clock=lambda: now),
         },
     )
     try:

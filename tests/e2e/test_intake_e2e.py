@@ -20,6 +20,7 @@ from gateway.archive.store import Archive
 from gateway.infra.intake_queue import IntakeQueue
 from gateway.services.intake import IntakeServices, receipt_bytes
 from gateway.services.ledger import Ledgers
+from gateway.services.mandates import Mandates
 from gateway.signing.cms import Signer, verify_detached
 from gateway.store import SqlStore, open_sql_store
 from gateway.transport.http import Authenticator, RoleMap, create_app
@@ -65,6 +66,7 @@ class Gateway:
                 IntakeServices: self.intake,
                 IntakeQueue: self.queue,
                 Ledgers: Ledgers(self.store, clock=lambda: NOW),
+                Mandates: Mandates(self.store, clock=lambda: NOW),
             },
             max_payload_bytes=MAX_PAYLOAD,
         )

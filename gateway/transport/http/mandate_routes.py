@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -10,20 +11,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.errors import ConfigurationError
-from gateway.services.intake import IntakeServices
-from gateway.services.mandates import (
-    record_payout_account,
-    show_mandate,
-    show_payout_account,
-    sign_mandate,
-)
-from gateway.store import SqlStore
+from gateway.services.mandates import Mandates, Recorded
 from gateway.transport.http.deps import provide
 from gateway.transport.http.identity import Caller, Role, require_role
 
 router = APIRouter(tags=["mandates"])
-IntakeDep = Annotated[IntakeServices, Depends(provide(IntakeServices))]
+MandatesDep = Annotated[Mandates, Depends(provide(Mandates))]
 BackOffice = Annotated[Caller, Depends(require_role(Role.BACK_OFFICE))]
 
 
@@ -85,10 +78,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _store(intake: IntakeServices) -> SqlStore:
-    if not isinstance(intake.store, SqlStore):
-        raise ConfigurationError("mandates need the SQL store", field="store")
-    return intake.store
+async def _answer(record: Callable[[], Recorded]) -> JSONResponse:
+    """Record in a worker thread (the store blocks); answer the record as it now stands."""
+    return JSONResponse((await run_in_threadpool(record)).view)
 
 
 @router.get(
@@ -97,8 +89,8 @@ def _store(intake: IntakeServices) -> SqlStore:
     "details) or signed",
     responses={200: {"content": {"application/json": {"example": _MANDATE_EXAMPLE}}}, 404: _ERRORS[404]},
 )
-async def get_mandate(dossier_id: str, intake: IntakeDep, caller: BackOffice) -> JSONResponse:
-    return JSONResponse(await run_in_threadpool(show_mandate, _store(intake), dossier_id))
+async def get_mandate(dossier_id: str, mandates: MandatesDep, caller: BackOffice) -> JSONResponse:
+    return JSONResponse(await run_in_threadpool(mandates.show, dossier_id))
 
 
 @router.put(
@@ -115,15 +107,9 @@ async def get_mandate(dossier_id: str, intake: IntakeDep, caller: BackOffice) ->
     responses={200: {"content": {"application/json": {"example": _MANDATE_EXAMPLE}}}, **_ERRORS},
 )
 async def put_mandate(
-    dossier_id: str, body: SignedMandate, intake: IntakeDep, caller: BackOffice
+    dossier_id: str, body: SignedMandate, mandates: MandatesDep, caller: BackOffice
 ) -> JSONResponse:
-    recorded = await run_in_threadpool(
-        lambda: sign_mandate(
-            _store(intake), dossier_id, holder=body.holder, iban=body.iban, bic=body.bic,
-            signed_on=body.signed_on, method=body.method, debit_day=body.debit_day, now=intake.clock(),
-        )
-    )  # fmt: skip
-    return JSONResponse(recorded.view)
+    return await _answer(lambda: mandates.sign(dossier_id, **body.model_dump()))
 
 
 @router.get(
@@ -131,8 +117,8 @@ async def put_mandate(
     summary="The creditor's payout account: recorded, or pending (pre-filled from the title)",
     responses={200: {"content": {"application/json": {"example": _PAYOUT_EXAMPLE}}}, 404: _ERRORS[404]},
 )
-async def get_payout_account(dossier_id: str, intake: IntakeDep, caller: BackOffice) -> JSONResponse:
-    return JSONResponse(await run_in_threadpool(show_payout_account, _store(intake), dossier_id))
+async def get_payout_account(dossier_id: str, mandates: MandatesDep, caller: BackOffice) -> JSONResponse:
+    return JSONResponse(await run_in_threadpool(mandates.show_payout_account, dossier_id))
 
 
 @router.put(
@@ -146,11 +132,6 @@ async def get_payout_account(dossier_id: str, intake: IntakeDep, caller: BackOff
     responses={200: {"content": {"application/json": {"example": _PAYOUT_EXAMPLE}}}, **_ERRORS},
 )
 async def put_payout_account(
-    dossier_id: str, body: PayoutAccount, intake: IntakeDep, caller: BackOffice
+    dossier_id: str, body: PayoutAccount, mandates: MandatesDep, caller: BackOffice
 ) -> JSONResponse:
-    recorded = await run_in_threadpool(
-        lambda: record_payout_account(
-            _store(intake), dossier_id, holder=body.holder, iban=body.iban, bic=body.bic, now=intake.clock()
-        )
-    )
-    return JSONResponse(recorded.view)
+    return await _answer(lambda: mandates.record_payout_account(dossier_id, **body.model_dump()))

@@ -23,6 +23,7 @@ from gateway.infra.intake_queue import IntakeQueue
 from gateway.services.feed import EventFeed
 from gateway.services.intake import IntakeServices, validation_pool
 from gateway.services.ledger import Ledgers
+from gateway.services.mandates import Mandates
 from gateway.store import SqlStore
 from gateway.transport.http.app import create_app
 from gateway.transport.http.guard import ServerLimits
@@ -167,6 +168,7 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
         services={
             IntakeServices: gateway.intake,
             Ledgers: gateway.ledgers,
+            Mandates: gateway.mandates,
             IntakeQueue: intake,
             EventFeed: EventFeed(gateway.store),
             Archive: gateway.archive,
