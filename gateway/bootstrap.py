@@ -112,14 +112,20 @@ def signer_from(settings: Settings) -> Signer:
     )
 
 
-def build(settings: Settings, *, clock: Clock = utc_now) -> Gateway:
-    """Open the configured store (migrated to the latest schema), signer and archive, and compose
-    the services on them."""
+def open_store(settings: Settings) -> SqlStore:
+    """The configured store alone, migrated to the latest schema (for the commands that only read
+    or write rows: no signer, no archive)."""
     private_dir(settings.data_dir)  # titles, dossiers and SEPA files: the service user's alone
     if settings.database_url is None:  # SQLite copies the database file's mode to its -wal/-shm
         private_file(settings.data_dir / "gateway.sqlite3")
+    return open_sql_store(settings.effective_database_url)
+
+
+def build(settings: Settings, *, clock: Clock = utc_now) -> Gateway:
+    """Open the configured store (migrated to the latest schema), signer and archive, and compose
+    the services on them."""
     signer = signer_from(settings)
-    store = open_sql_store(settings.effective_database_url)
+    store = open_store(settings)
     archive = Archive(
         store,
         settings.effective_archive_dir / "blobs",

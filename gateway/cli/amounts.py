@@ -40,11 +40,9 @@ def _lines(row: AmountsRow) -> Iterator[str]:
 
 def open_store() -> SqlStore:
     """The configured store (migrated), without the signer or archive a read does not need."""
-    from gateway.store.sql import open_sql_store
+    from gateway.bootstrap import open_store as opened
 
-    settings = current_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return open_sql_store(settings.effective_database_url)
+    return opened(current_settings())
 
 
 def _table() -> AmountsTable:

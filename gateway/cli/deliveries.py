@@ -29,10 +29,10 @@ def _settings() -> Settings:
 
 @contextmanager
 def _deliveries() -> Iterator[SqlDeliveries]:
+    from gateway.bootstrap import open_store
     from gateway.store.deliveries import SqlDeliveries
-    from gateway.store.sql import open_sql_store
 
-    store = open_sql_store(_settings().effective_database_url)
+    store = open_store(_settings())
     try:
         yield SqlDeliveries(store)
     finally:

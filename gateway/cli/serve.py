@@ -79,10 +79,10 @@ def _serve_forked(settings: Settings, host: str | None, port: int | None, worker
     store connections and archive handle (the archive's log is in the database: its sequencing row
     and SQLite's locks serialise their writes). Only the first delivers webhooks.
     """
-    from gateway.store import open_sql_store
+    from gateway.bootstrap import open_store
 
     # migrate once here: workers migrating the same database at once would collide
-    open_sql_store(settings.effective_database_url).close()
+    open_store(settings).close()
     listener = socket.create_server(
         (host or settings.host, port if port is not None else settings.port), backlog=2048
     )
