@@ -1,6 +1,7 @@
 """In-memory payment side of the store (gateway.services.ports.PaymentsStore), for service unit tests.
 
-The same contract as the SQL repositories (gateway.store.payments, .mandates, .indices, .outbox):
+The same contract as the SQL repositories (gateway.store.payments, .mandates, .indices, .outbox,
+.bank, .ledger):
 rows in dictionaries, a transaction works on a copy kept only when its block ends normally, so a
 run that raises leaves nothing behind, as in SQL. The dossiers, receipts and events are
 gateway.store.memory's.
@@ -8,16 +9,18 @@ gateway.store.memory's.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, NoReturn
+from typing import Any
 
+from gateway.payments.amounts import shipped_table as shipped_amounts
 from gateway.payments.indices import IndexTable, shipped_table
 from gateway.payments.ledger import Ledger
-from gateway.payments.reconcile import DebitBook, Outcome
+from gateway.payments.reconcile import DebitState, DebitStatus, ExpectedDebit, Outcome
 from gateway.services.ports import DossierRow
 from gateway.store.bank import BankReportRow
 from gateway.store.indices import RevaluationRow
@@ -41,12 +44,15 @@ class PaymentsState:
     payout_accounts: dict[str, PayoutAccountRow] = field(default_factory=dict)
     outbox: dict[str, OutboxRow] = field(default_factory=dict)
     revaluations: dict[tuple[str, int, date], RevaluationRow] = field(default_factory=dict)
+    progress: dict[str, tuple[DebitStatus, datetime]] = field(default_factory=dict)  # the bank's word
+    reports: dict[str, BankReportRow] = field(default_factory=dict)
+    anomalies: list[tuple[str, str | None, str]] = field(default_factory=list)  # report, code, reference
 
     def copy(self) -> PaymentsState:
         return PaymentsState(
             self.base.copy(), dict(self.mandates), dict(self.debits), dict(self.collected),
             dict(self.credits), list(self.files), dict(self.payout_accounts), dict(self.outbox),
-            dict(self.revaluations),
+            dict(self.revaluations), dict(self.progress), dict(self.reports), list(self.anomalies),
         )  # fmt: skip
 
 
@@ -113,13 +119,18 @@ class FakePayments:
         paid = {c.debit_end_to_end_id for c in self._s.credits.values()}
         rows = sorted(
             (
-                (d, self._s.collected.get(d.end_to_end_id, d.amount_cents))
+                (d, self._collected(d))
                 for d in self._s.debits.values()
                 if d.status in SETTLED and d.collection_date <= until and d.end_to_end_id not in paid
             ),
             key=lambda pair: pair[0].end_to_end_id,
         )
         return _pages(rows, page)
+
+    def _collected(self, debit: DebitRow) -> int:
+        if debit.end_to_end_id in self._s.progress:
+            return self._s.progress[debit.end_to_end_id][0].collected_cents
+        return self._s.collected.get(debit.end_to_end_id, debit.amount_cents)
 
     def add_credits(self, rows: Sequence[CreditRow]) -> None:
         for row in rows:
@@ -227,43 +238,111 @@ class FakeOutbox:
         self._s.outbox[message_id] = replace(row, attempts=row.attempts + 1, last_error=error)
 
 
-class _NotHere:
-    """Bank reports in are reconciled in SQL (gateway.store.bank); their service is tested on the
-    SQL store (tests/golden/bank)."""
+def _expected(row: DebitRow) -> ExpectedDebit:
+    return ExpectedDebit(
+        row.end_to_end_id, row.dossier_id, row.period, row.amount_cents, row.message_id, row.payment_info_id
+    )
 
-    def _refuse(self) -> NoReturn:
-        raise NotImplementedError("bank reports are not kept by the in-memory store")
+
+class FakeDebitBook:
+    """The reconciliation's DebitBook over the in-memory debits (as gateway.store.bank.SqlDebitBook)."""
+
+    def __init__(self, state: PaymentsState, *, report_key: str, now: datetime, claimed: bool) -> None:
+        self._s, self._key, self._now, self._claimed = state, report_key, now, claimed
+
+    def get(self, end_to_end_id: str) -> ExpectedDebit | None:
+        row = self._s.debits.get(end_to_end_id)
+        return None if row is None else _expected(row)
+
+    def of_payment(self, msg_id: str, pmtinf_id: str | None) -> list[ExpectedDebit]:
+        return [
+            _expected(d)
+            for d in sorted(self._s.debits.values(), key=lambda d: d.end_to_end_id)
+            if d.message_id == msg_id and (pmtinf_id is None or d.payment_info_id == pmtinf_id)
+        ]
+
+    def status(self, end_to_end_id: str) -> DebitStatus:
+        found = self._s.progress.get(end_to_end_id)
+        return DebitStatus() if found is None else found[0]
+
+    def update(self, debit: ExpectedDebit, status: DebitStatus) -> None:
+        self._s.progress[debit.end_to_end_id] = (status, self._now)
+        settled_less = status.state is DebitState.SETTLED and status.collected_cents != debit.amount_cents
+        row = self._s.debits[debit.end_to_end_id]
+        self._s.debits[debit.end_to_end_id] = replace(
+            row, status="settled-partial" if settled_less else status.state.value, reason=status.reason
+        )
+
+    def report_seen(self, key: str) -> bool:
+        return not (self._claimed and key == self._key) and key in self._s.reports
+
+    def remember_report(self, key: str) -> None:
+        """Claimed already, by FakeBankReports.claim."""
+
+
+class FakeBankReports:
+    def __init__(self, state: PaymentsState) -> None:
+        self._s = state
 
     def claim(self, row: BankReportRow) -> bool:
-        self._refuse()
+        if row.report_key in self._s.reports:
+            return False
+        self._s.reports[row.report_key] = row
+        return True
 
-    def debit_book(self, report_key: str, *, now: datetime, claimed: bool) -> DebitBook:
-        self._refuse()
+    def debit_book(self, report_key: str, *, now: datetime, claimed: bool) -> FakeDebitBook:
+        return FakeDebitBook(self._s, report_key=report_key, now=now, claimed=claimed)
 
     def record_anomaly(self, report_key: str, outcome: Outcome, at: datetime) -> None:
-        self._refuse()
+        self._s.anomalies.append((report_key, outcome.code, outcome.reference))
 
     def complete(self, report_key: str, summary: dict[str, Any], *, archive_seq: int | None) -> None:
-        self._refuse()
+        self._s.reports[report_key] = replace(
+            self._s.reports[report_key], summary=summary, archive_seq=archive_seq
+        )
 
 
 @dataclass
-class FakeLedgers:
-    """Ledgers as given by the test (`answers`), and every question asked."""
+class LedgerQuestions:
+    """Every ledger asked for through the store, (dossier, as of)."""
 
-    answers: dict[str, Ledger] = field(default_factory=dict)
     asked: list[tuple[str, date | None]] = field(default_factory=list)
 
+
+class FakeLedgers:
+    """A dossier's ledger from the in-memory rows (as gateway.store.ledger)."""
+
+    def __init__(self, state: PaymentsState, questions: LedgerQuestions) -> None:
+        self._s, self._questions = state, questions
+
     def inputs(self, dossier_id: str) -> LedgerInputs | None:
-        raise NotImplementedError("the ledger's inputs are read in SQL (gateway.store.ledger)")
+        dossier = self._s.base.dossiers.get(dossier_id)
+        if dossier is None:
+            return None
+        debits = sorted(
+            (d for d in self._s.debits.values() if d.dossier_id == dossier_id),
+            key=lambda d: (d.period, d.end_to_end_id),
+        )
+        progress = self._s.progress
+        return LedgerInputs(
+            dossier_id,
+            json.loads(dossier.canonical_json),
+            [(_expected(d), progress[d.end_to_end_id][0] if d.end_to_end_id in progress else DebitStatus())
+             for d in debits],
+            {d.end_to_end_id: progress[d.end_to_end_id][1] for d in debits if d.end_to_end_id in progress},
+            {d.end_to_end_id: d.collection_date for d in debits},
+            shipped_amounts(),
+            shipped_table(),
+        )  # fmt: skip
 
     def ledger(self, dossier_id: str, *, as_of: date | None) -> Ledger | None:
-        self.asked.append((dossier_id, as_of))
-        return self.answers.get(dossier_id)
+        self._questions.asked.append((dossier_id, as_of))
+        inputs = self.inputs(dossier_id)
+        return None if inputs is None else inputs.ledger(as_of=as_of)
 
 
 class FakePaymentsUnitOfWork:
-    def __init__(self, state: PaymentsState, *, writable: bool, ledgers: FakeLedgers) -> None:
+    def __init__(self, state: PaymentsState, *, writable: bool, questions: LedgerQuestions) -> None:
         self.dossiers = MemoryDossiers(state.base)
         self.receipts = MemoryReceipts(state.base)
         self.idempotency = MemoryIdempotency(state.base)
@@ -272,8 +351,8 @@ class FakePaymentsUnitOfWork:
         self.mandates = FakeMandates(state)
         self.indices = FakeIndices(state)
         self.outbox = FakeOutbox(state)
-        self.bank_reports = _NotHere()
-        self.ledgers = ledgers
+        self.bank_reports = FakeBankReports(state)
+        self.ledgers = FakeLedgers(state, questions)
 
 
 class FakePaymentsStore:
@@ -283,20 +362,20 @@ class FakePaymentsStore:
         self.state = PaymentsState()
         self._lock = threading.RLock()
         self.transactions = 0
-        self.ledgers = FakeLedgers()
+        self.ledgers = LedgerQuestions()
 
     @contextmanager
     def transaction(self) -> Iterator[FakePaymentsUnitOfWork]:
         with self._lock:
             draft = self.state.copy()
-            yield FakePaymentsUnitOfWork(draft, writable=True, ledgers=self.ledgers)
+            yield FakePaymentsUnitOfWork(draft, writable=True, questions=self.ledgers)
             self.state = draft
             self.transactions += 1
 
     @contextmanager
     def read(self) -> Iterator[FakePaymentsUnitOfWork]:
         with self._lock:
-            yield FakePaymentsUnitOfWork(self.state.copy(), writable=False, ledgers=self.ledgers)
+            yield FakePaymentsUnitOfWork(self.state.copy(), writable=False, questions=self.ledgers)
 
     def add_dossier(self, row: DossierRow) -> None:
         with self.transaction() as uow:
