@@ -153,11 +153,77 @@ def receive_many(
 
 @dataclass(frozen=True, slots=True)
 class PreparedBatch:
-    """A batch whose validation is under way (or done): see `prepare_many`."""
+    """A batch whose validation is under way (or done): see `prepare_many`.
+
+    Per title its submission, its reception facts and where its validation is (`_Pending`), so
+    that a caller may cut a batch in parts or store several together (`join`, `part`)."""
 
     batch: Sequence[Submission]
     items: list[_Item]
-    checks: list[Future[list[_Checked]]] | list[_Checked]
+    checks: list[_Pending]
+
+    def __len__(self) -> int:
+        return len(self.batch)
+
+    @property
+    def validated(self) -> bool:
+        """Whether every title's validation is over (settling it will not wait for a worker)."""
+        return all(check.task.finished for check in self.checks)
+
+    def part(self, start: int, stop: int | None = None) -> PreparedBatch:
+        return PreparedBatch(self.batch[start:stop], self.items[start:stop], self.checks[start:stop])
+
+    @staticmethod
+    def join(parts: Sequence[PreparedBatch]) -> PreparedBatch:
+        """Several prepared batches as one (stored in one transaction by `settle`)."""
+        if len(parts) == 1:
+            return parts[0]
+        return PreparedBatch(
+            [s for p in parts for s in p.batch],
+            [i for p in parts for i in p.items],
+            [c for p in parts for c in p.checks],
+        )
+
+
+Job = tuple[SourceKind, bytes, datetime, int]
+
+
+class _Task:
+    """The validation of a few titles: in a worker process (`future`) or done here already."""
+
+    __slots__ = ("_checked", "future", "jobs")
+
+    def __init__(
+        self, jobs: list[Job], future: Future[list[_Checked]] | None, checked: list[_Checked] | None
+    ):
+        self.jobs = jobs
+        self.future = future
+        self._checked = checked
+
+    @property
+    def finished(self) -> bool:
+        return self._checked is not None or (self.future is not None and self.future.done())
+
+    def result(self, signer: SignerPort) -> list[_Checked]:
+        """The titles' checks; those of a worker that died are done again here (once)."""
+        if self._checked is None:
+            assert self.future is not None
+            try:
+                self._checked = self.future.result()
+            except BrokenExecutor:
+                self._checked = [_check(signer, *job) for job in self.jobs]
+                log.error(
+                    "a validation process died: %d titles validated in the server process", len(self.jobs)
+                )
+        return self._checked
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """One title of a `_Task`."""
+
+    task: _Task
+    index: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +237,12 @@ class _Checked:
     xml: bytes = b""
     xml_signature: bytes = b""
     dossier_json: str = ""
-    event_json: str = ""
+
+    @property
+    def event_json(self) -> str:
+        """The `dossier.accepted` event's payload: {"dossier": ...}, made here rather than shipped
+        from the validation process (the same text `json.dumps({"dossier": dossier})` gives)."""
+        return '{"dossier": ' + self.dossier_json + "}"
 
 
 def _check(
@@ -197,7 +268,6 @@ def _rendered(signer: SignerPort, validated: Validated, payload_signature: bytes
         xml=xml,
         xml_signature=signer.sign_detached(xml),
         dossier_json=json.dumps(dossier, ensure_ascii=False),
-        event_json=json.dumps({"dossier": dossier}, ensure_ascii=False),
     )
 
 
@@ -214,7 +284,7 @@ def _init_worker(signer: SignerPort, parent: int) -> None:
     _worker_signer = signer
 
 
-def _check_in_worker(jobs: list[tuple[SourceKind, bytes, datetime, int]]) -> list[_Checked]:
+def _check_in_worker(jobs: list[Job]) -> list[_Checked]:
     if _worker_signer is None:
         raise RuntimeError("not a validation worker: build the pool with validation_pool()")
     return [_check(_worker_signer, *job) for job in jobs]
@@ -255,20 +325,20 @@ def prepare_many(
         for t in batch
     ]
     args = _jobs(services, batch, items)
-    if executor is None:
-        return PreparedBatch(batch, items, [_check(services.signer, *a) for a in args])
+    checks: list[_Pending] = []
     # tasks of a few dozen titles: one future and one pickling round trip per title cost too much
-    step = TITLES_PER_TASK
-    return PreparedBatch(
-        batch,
-        items,
-        [executor.submit(_check_in_worker, args[i : i + step]) for i in range(0, len(args), step)],
-    )
+    step = max(len(args), 1) if executor is None else TITLES_PER_TASK
+    for start in range(0, len(args), step):
+        jobs = args[start : start + step]
+        if executor is None:
+            task = _Task(jobs, None, [_check(services.signer, *job) for job in jobs])
+        else:
+            task = _Task(jobs, executor.submit(_check_in_worker, jobs), None)
+        checks += [_Pending(task, n) for n in range(len(jobs))]
+    return PreparedBatch(batch, items, checks)
 
 
-def _jobs(
-    services: IntakeServices, batch: Sequence[Submission], items: Sequence[_Item]
-) -> list[tuple[SourceKind, bytes, datetime, int]]:
+def _jobs(services: IntakeServices, batch: Sequence[Submission], items: Sequence[_Item]) -> list[Job]:
     """What `_check` takes for each title (here or in a validation process)."""
     return [
         (i.source, t.payload, i.received_at, services.max_bytes) for t, i in zip(batch, items, strict=True)
@@ -349,26 +419,7 @@ class _Work:
 
 def _checks_of(services: IntakeServices, prepared: PreparedBatch) -> list[_Checked]:
     """The batch's validations; those of a worker that died are done again here."""
-    checks: list[_Checked] = []
-    done = 0
-    for check in prepared.checks:
-        if not isinstance(check, Future):
-            checks.append(check)
-            done += 1
-            continue
-        try:
-            part = check.result()
-        except BrokenExecutor:
-            jobs = _jobs(
-                services,
-                prepared.batch[done : done + TITLES_PER_TASK],
-                prepared.items[done : done + TITLES_PER_TASK],
-            )
-            part = [_check(services.signer, *job) for job in jobs]
-            log.error("a validation process died: %d titles validated in the server process", len(part))
-        checks += part
-        done += len(part)
-    return checks
+    return [check.task.result(services.signer)[check.index] for check in prepared.checks]
 
 
 def _store_all(services: IntakeServices, work: list[_Work]) -> list[IntakeResult | Exception]:
