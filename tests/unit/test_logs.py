@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.intake import IntakeServices, receive
 from gateway.logs import RedactingFilter, redact
-from gateway.signing import Signer
+from gateway.services.intake import IntakeServices, receive
+from gateway.signing.cms import Signer
 from gateway.store import MemoryStore
 from tests.fakes import FakeArchive
 
