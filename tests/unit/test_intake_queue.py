@@ -326,8 +326,8 @@ def test_a_failing_batch_observer_does_not_stop_intake(services: IntakeServices)
 
 def dispatch_spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Record the size of every batch the queue hands to validation (`prepare_many`)."""
-    import gateway.intake as intake
-    import gateway.intake_queue as module
+    import gateway.services.intake as intake
+    import gateway.infra.intake_queue as module
 
     real = intake.prepare_many
     sizes: list[int] = []
@@ -402,7 +402,7 @@ def test_receive_on_an_event_loop_wakes_it_once_per_batch(
 ) -> None:
     import asyncio
 
-    import gateway.intake_queue as module
+    import gateway.infra.intake_queue as module
 
     queue = IntakeQueue(services)
     wakes = 0
