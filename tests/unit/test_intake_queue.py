@@ -326,8 +326,8 @@ def test_a_failing_batch_observer_does_not_stop_intake(services: IntakeServices)
 
 def dispatch_spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Record the size of every batch the queue hands to validation (`prepare_many`)."""
-    import gateway.services.intake as intake
     import gateway.infra.intake_queue as module
+    import gateway.services.intake as intake
 
     real = intake.prepare_many
     sizes: list[int] = []
