@@ -36,6 +36,9 @@ class Batch(Generic[K]):
     key: K
     count: int
     total_cents: int
+    # a transaction of the batch has its other party's bank in a non-EEA SEPA country: the
+    # fund's own address goes in the batch header (`rules.fund_address_rule`)
+    outside_eea: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +61,15 @@ class Spec(Generic[T, K]):
     check: Callable[[T, str], list[Issue]]
     key: Callable[[T], K]
     amount: Callable[[T], int]
+    # the other party's bank is in a non-EEA SEPA country; only asked of a transaction that
+    # is_clean() refused (a clean one never is: the fast paths exclude it)
+    outside_eea: Callable[[T], bool]
 
 
 def plan(source: Callable[[], Iterator[T]], spec: Spec[T, K]) -> Plan[K]:
     """Pass 1: every rule on every transaction, and the per-batch control sums."""
     counts: dict[K, list[int]] = {}
+    outside: set[K] = set()
     issues: list[Issue] = []
     hidden = 0
     grouped = True
@@ -71,12 +78,17 @@ def plan(source: Callable[[], Iterator[T]], spec: Spec[T, K]) -> Plan[K]:
     index = -1
     for index, raw in enumerate(source()):
         item = spec.normalize(raw)
-        found = [] if spec.is_clean(item) else spec.check(item, f"{spec.name}[{index}]")
+        key = spec.key(item)
+        if spec.is_clean(item):
+            found = []
+        else:
+            found = spec.check(item, f"{spec.name}[{index}]")
+            if spec.outside_eea(item):
+                outside.add(key)
         if found:
             room = MAX_REPORTED_ISSUES - len(issues)
             issues.extend(found[: max(room, 0)])
             hidden += max(len(found) - max(room, 0), 0)
-        key = spec.key(item)
         amount = spec.amount(item)
         entry = counts.get(key)
         if entry is None:
@@ -100,7 +112,7 @@ def plan(source: Callable[[], Iterator[T]], spec: Spec[T, K]) -> Plan[K]:
             field=spec.name,
         )
     return Plan(
-        batches=tuple(Batch(k, c, s) for k, (c, s) in counts.items()),
+        batches=tuple(Batch(k, c, s, k in outside) for k, (c, s) in counts.items()),
         count=index + 1,
         total_cents=total,
         grouped=grouped,
@@ -166,15 +178,24 @@ def two_passes(
     return planned, bodies()
 
 
-def checked(source: Iterable[T], spec: Spec[T, K]) -> Iterator[T]:
+def checked(source: Iterable[T], spec: Spec[T, K], outside_eea: frozenset[K] = frozenset()) -> Iterator[T]:
     """Each transaction normalized and checked as it is read; the first one with an error stops
-    the writing (RuleViolation): the caller discards the partly written file."""
+    the writing (RuleViolation): the caller discards the partly written file. A transaction
+    whose other party banks outside the EEA must be in a batch of `outside_eea` (its header,
+    written before it, carries the fund's address)."""
     for index, raw in enumerate(source):
         item = spec.normalize(raw)
         if not spec.is_clean(item):
             found = spec.check(item, f"{spec.name}[{index}]")
             if found:
                 raise RuleViolation.from_issues(found[:MAX_REPORTED_ISSUES])
+            if spec.outside_eea(item) and spec.key(item) not in outside_eea:
+                raise RuleViolation(
+                    f"{spec.name}[{index}]: the other party's bank is outside the EEA but its batch "
+                    "was planned without (the fund's address would be missing from the header)",
+                    code=Code.TOTALS_MISMATCH,
+                    field=f"{spec.name}[{index}]",
+                )
         yield item
 
 
@@ -190,7 +211,8 @@ def one_pass(
             code=Code.MISSING_FIELD,
             field=spec.name,
         )
-    groups = itertools.groupby(checked(source, spec), key=spec.key)
+    outside = frozenset(b.key for b in planned.batches if b.outside_eea)
+    groups = itertools.groupby(checked(source, spec, outside), key=spec.key)
     for batch, group in itertools.zip_longest(planned.batches, groups):
         if batch is None or group is None or group[0] != batch.key:
             raise RuleViolation(

@@ -61,6 +61,10 @@ class Fund:
     iban: str
     bic: str | None
     creditor_id: str  # ICS, EPC262-08 / EPC130-08 AT-02, French form FRkkZZZnnnnnn
+    # the fund's own postal address: written as Cdtr/PstlAdr (pain.008, SDD Core rulebook 2025
+    # AT-05) or Dbtr/PstlAdr (pain.001, SCT rulebook 2025 AT-03) in a batch that has a party
+    # whose bank is in a non-EEA SEPA country, where it is mandatory (`rules.fund_address_rule`)
+    address: PostalAddress | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from lxml import etree
 from gateway.errors import Issue
 from gateway.sepa import rules
 from gateway.sepa.batches import Batch, Body, Plan, Spec, one_pass, two_passes
+from gateway.sepa.countries import bank_outside_eea
 from gateway.sepa.ids import payment_info_id
 from gateway.sepa.model import (
     BatchSummary,
@@ -41,6 +42,8 @@ from gateway.sepa.xmltext import (
     agent_xml,
     checked_fund,
     esc,
+    fund_address_needed,
+    fund_party,
     group_header,
     iso_date,
     leaf,
@@ -62,6 +65,7 @@ DEBIT_SPEC: Spec[DirectDebit, DebitKey] = Spec(
     check=_check,
     key=lambda d: d.batch_key,
     amount=lambda d: d.amount_cents,
+    outside_eea=lambda d: bank_outside_eea(d.debtor_iban, d.debtor_bic),
 )
 
 
@@ -101,10 +105,16 @@ def debit_xml(debit: DirectDebit, *, v08: bool) -> str:
 
 
 def _payment_info_header(
-    pmt_inf_id: str, batch: Batch[DebitKey], fund: Fund, *, v08: bool, batch_booking: bool
+    pmt_inf_id: str,
+    batch: Batch[DebitKey],
+    fund: Fund,
+    *,
+    v08: bool,
+    batch_booking: bool,
 ) -> list[etree._Element]:
     """PmtInf children before the transactions, in schema order."""
     sequence, day = batch.key
+    fund_abroad = bank_outside_eea(fund.iban, fund.bic)
     bic_tag = "BICFI" if v08 else "BIC"
     return [
         leaf("PmtInfId", pmt_inf_id),
@@ -119,7 +129,8 @@ def _payment_info_header(
             leaf("SeqTp", sequence),
         ),
         leaf("ReqdColltnDt", iso_date(day)),
-        node("Cdtr", leaf("Nm", fund.name)),
+        # SDD Core rulebook 2025 AT-05: the creditor's address, where a debtor banks outside the EEA
+        fund_party(fund, "Cdtr", with_address=batch.outside_eea or fund_abroad),
         node("CdtrAcct", node("Id", leaf("IBAN", fund.iban))),
         node("CdtrAgt", agent_element(fund.bic, bic_tag)),
         leaf("ChrgBr", "SLEV"),
@@ -157,6 +168,7 @@ def write_pain008(
     fund = checked_fund(fund, header, needs_creditor_id=True)
     render = partial(debit_xml, v08=version is Pain008Version.V08)
     planned, bodies = two_passes(debits, DEBIT_SPEC, render)
+    fund_address_needed(fund, planned.batches, "debtor")
     return to_sink(out, partial(
         _write, header=header, fund=fund, planned=planned, bodies=bodies,
         version=version, batch_booking=batch_booking,
@@ -179,6 +191,7 @@ def write_pain008_planned(
     rules as it is rendered: on an error (RuleViolation) or a count that differs from the plan
     (`totals-mismatch`) the writing stops and the caller discards the partial file."""
     fund = checked_fund(fund, header, needs_creditor_id=True)
+    fund_address_needed(fund, planned.batches, "debtor")
     render = partial(debit_xml, v08=version is Pain008Version.V08)
     bodies = one_pass(debits, DEBIT_SPEC, planned, render)
     return to_sink(out, partial(

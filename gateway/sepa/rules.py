@@ -259,6 +259,21 @@ def non_eea_party_rule(
         )
 
 
+def fund_address_rule(fund: Fund, needed: bool, role: str) -> Iterator[Issue]:
+    """# SDD Core rulebook 2025 AT-05 (address of the creditor) and SCT rulebook 2025 AT-03
+    (address of the originator), after Regulation (EU) 2023/1113 art. 4: mandatory when a PSP
+    of the payment is in a non-EEA SEPA country. `needed`: a batch of the file has a party
+    whose bank is outside the EEA; the fund's own bank outside the EEA needs it as well."""
+    if fund.address is not None or not (needed or bank_outside_eea(fund.iban, fund.bic)):
+        return
+    yield Issue(
+        Code.SEPA_FUND_ADDRESS_REQUIRED,
+        "fund.address",
+        f"a {role}'s bank is outside the EEA: the fund's own postal address is required in the file; "
+        "set GATEWAY_CREDITOR_ADDRESS_TOWN and GATEWAY_CREDITOR_ADDRESS_COUNTRY (docs/operations.md)",
+    )
+
+
 # --- composite checks ----------------------------------------------------------------------
 
 
@@ -266,6 +281,7 @@ def check_fund(fund: Fund, field: str = "fund", *, needs_creditor_id: bool = Tru
     """The fund as creditor (pain.008) or debtor (pain.001) and initiating party."""
     issues = [*name_rule(fund.name, f"{field}.name"), *iban_rule(fund.iban, f"{field}.iban")]
     issues.extend(bic_rule(fund.bic, f"{field}.bic"))
+    issues.extend(address_rule(fund.address, f"{field}.address"))
     if needs_creditor_id:
         issues.extend(creditor_id_rule(fund.creditor_id, f"{field}.creditor_id"))
     return issues
@@ -458,6 +474,7 @@ def normalize_fund(fund: Fund) -> Fund:
     return dataclasses.replace(
         fund,
         name=_text(fund.name),
+        address=normalize_address(fund.address),
         iban=compact(fund.iban),
         bic=None if fund.bic is None else compact(fund.bic),
         creditor_id=compact(fund.creditor_id),

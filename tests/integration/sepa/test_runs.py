@@ -19,7 +19,7 @@ from gateway.collection import run_debits
 from gateway.intake import IntakeServices, receive
 from gateway.mandate_changes import change_debtor_account
 from gateway.payout import run_credits
-from gateway.sepa.model import Fund
+from gateway.sepa.model import Fund, PostalAddress
 from gateway.signing import Signer
 from gateway.store import SqlStore, open_sql_store
 from gateway.store.payments import MandateRow, SqlPayments
@@ -36,7 +36,8 @@ XSD = ROOT / "schemas" / "iso20022"
 GOLDEN = ROOT / "tests" / "golden" / "sepa"
 RECEIVED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 RUN_AT = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
-FUND = Fund("CAF DEMO ARIPA", "FR7630006000011234567890189", "AGRIFRPP", "FR72ZZZ123456")
+FUND_ADDRESS = PostalAddress("FR", "Paris", "75015", "Rue de la Demo", "1")
+FUND = Fund("CAF DEMO ARIPA", "FR7630006000011234567890189", "AGRIFRPP", "FR72ZZZ123456", FUND_ADDRESS)
 NS8 = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"}
 NS1 = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
 
