@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from schwifty.checksum import ISO7064_mod97_10
@@ -309,8 +309,46 @@ _NAME_OK = re.compile(r"(?=.*[^ ])[A-Za-z0-9/\-?:().,'+ ]{1,70}")
 _REMITTANCE_OK = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]{0,140}")
 
 
+# ISO 13616 letters as numbers (A=10 ... Z=35) for the mod-97 test of `_iban_ok`
+_IBAN_LETTERS = str.maketrans({chr(ord("A") + i): str(10 + i) for i in range(26)})
+_IbanFormat = tuple[int, Callable[[str], object], int]
+_IBAN_FORMATS: dict[str, _IbanFormat] = {}
+_NO_FORMAT: _IbanFormat = (-1, lambda _value: None, 0)  # never matches: the rule says why
+
+
+def _iban_format(country: str) -> _IbanFormat:
+    """(IBAN length, whole-IBAN matcher, the country's letters as a number times 100) of a SEPA
+    country, from schwifty's registry, once per country. The matcher is the country code, check
+    digits 02..98 (the only ones ISO 7064 mod 97-10 computes) and schwifty's BBAN pattern, ASCII
+    only. `_NO_FORMAT` for a country unknown to schwifty or outside SEPA (EPC409-09)."""
+    spec = _iban_spec(country) if _COUNTRY.fullmatch(country) else None
+    found = _NO_FORMAT
+    if spec is not None and in_sepa(country):
+        bban = spec.regex.pattern.removeprefix("^").removesuffix("$")
+        whole = re.compile(f"{country}(?:0[2-9]|[1-8][0-9]|9[0-8])(?:{bban})", re.ASCII)
+        found = (spec.iban_length, whole.fullmatch, int(country.translate(_IBAN_LETTERS)) * 100)
+    _IBAN_FORMATS[country] = found
+    return found
+
+
 def _iban_ok(value: str) -> bool:
-    return next(iban_rule(value, ""), None) is None
+    """Fast path of `iban_rule`: True only when it finds nothing (property-tested on every path).
+
+    Same tests in the same terms -- the country's length and BBAN pattern from schwifty's
+    registry, SEPA membership from EPC409-09 -- with the ISO 7064 mod 97-10 check done on one
+    integer: the rearranged IBAN (BBAN, country, check digits) with letters as 10..35 is 1
+    modulo 97 and the check digits are 02..98 (schwifty compares them with the digits it
+    computes, 98 - (n * 100 mod 97): the same verdict). An all-digit BBAN (most) is one int()."""
+    length, whole, country = _IBAN_FORMATS.get(value[:2]) or _iban_format(value[:2])
+    if len(value) != length or whole(value) is None:
+        return False
+    bban = value[4:]
+    if bban.isdigit():
+        return (int(bban) * 1_000_000 + country + int(value[2:4])) % 97 == 1
+    try:
+        return int((bban + value[:4]).translate(_IBAN_LETTERS)) % 97 == 1
+    except ValueError:  # a lower-case letter, which schwifty would not map either
+        return False
 
 
 def _bic_ok(value: str | None) -> bool:
