@@ -48,17 +48,20 @@ SHARES = (5, 45, 30, 20)
 def french_iban(n: int) -> str:
     """A valid French IBAN (RIB key and ISO 13616 check digits) for account number n.
 
-    Check digits by modular arithmetic on the parts rather than on a 29-digit string:
-    bban * 10^6 + 152700 ("FR00" as digits), mod 97 (ISO 7064, as schwifty checks it)."""
-    bank, branch, account = 30006, 1 + n % 997, n
-    rib_key = 97 - ((89 * bank + 15 * branch + 3 * account) % 97)
-    bban_mod = (bank * _E18 + branch * _E13 + account * 100 + rib_key) % 97
-    check = 98 - (bban_mod * _E6_MOD + _FR00_MOD) % 97
-    return f"FR{check:02d}{bank:05d}{branch:05d}{account:011d}{rib_key:02d}"
+    Check digits by modular arithmetic on the parts rather than on a 29-digit string, with small
+    integers only: bban * 10^6 + 152700 ("FR00" as digits), mod 97 (ISO 7064, as schwifty
+    checks it), each part's weight mod 97 precomputed (the same IBANs as before, 2x cheaper)."""
+    branch = 1 + n % 997
+    account = n % 97
+    rib_key = 97 - (_RIB_BANK + 15 * branch + 3 * account) % 97
+    bban_mod = (_BANK_E18 + _BRANCH_E13[branch] + 3 * account + rib_key) % 97  # 100 = 3 (mod 97)
+    return f"FR{98 - (bban_mod * _E6_MOD + _FR00_MOD) % 97:02d}30006{branch:05d}{n:011d}{rib_key:02d}"
 
 
-_E18, _E13 = 10**18, 10**13
 _E6_MOD, _FR00_MOD = 10**6 % 97, 152700 % 97
+_RIB_BANK = 89 * 30006
+_BANK_E18 = 30006 * 10**18 % 97
+_BRANCH_E13 = [branch * 10**13 % 97 for branch in range(998)]
 
 
 def synthetic(n: int) -> Iterator[DirectDebit]:
@@ -223,6 +226,7 @@ def run_gateway(n: int, out_dir: Path, *, validate: bool, do_sign: bool) -> dict
     path = out_dir / f"gateway-pain008-{n}.xml"
     header = MessageHeader(ids.message_id("bench", "DD", date(2026, 11, 1)), datetime.now(UTC))
     timings: dict[str, float] = {}
+    main_cpu = time.thread_time()
     t0 = time.perf_counter()
     if validate:
         # validated while written, by libxml2 in a thread (no GIL) on the second core
@@ -236,6 +240,9 @@ def run_gateway(n: int, out_dir: Path, *, validate: bool, do_sign: bool) -> dict
         t2 = time.perf_counter()
         sign(path)
         timings["sign_s"] = time.perf_counter() - t2
+    # the main thread's own CPU: the critical path on a quiet 2-core machine when it exceeds the
+    # validator's (the rest of cpu_s), whatever the load
+    timings["main_thread_cpu_s"] = time.thread_time() - main_cpu
     return {"file": str(path), **{k: round(v, 2) for k, v in timings.items()}}
 
 

@@ -61,6 +61,8 @@ class Spec(Generic[T, K]):
     check: Callable[[T, str], list[Issue]]
     key: Callable[[T], K]
     amount: Callable[[T], int]
+    # fast path: True means normalize() returns the item itself and check() finds nothing
+    ready: Callable[[T], bool]
     # the other party's bank is in a non-EEA SEPA country; only asked of a transaction that
     # is_clean() refused (a clean one never is: the fast paths exclude it)
     outside_eea: Callable[[T], bool]
@@ -68,28 +70,43 @@ class Spec(Generic[T, K]):
 
 def plan(source: Callable[[], Iterator[T]], spec: Spec[T, K]) -> Plan[K]:
     """Pass 1: every rule on every transaction, and the per-batch control sums."""
+    return _plan(source, spec)[0]
+
+
+def _plan(source: Callable[[], Iterator[T]], spec: Spec[T, K]) -> tuple[Plan[K], bytearray | None]:
+    """`plan`, and which transactions normalizing changed (a bit per transaction, None when
+    none: the usual case), so that pass 2 normalizes only those."""
     counts: dict[K, list[int]] = {}
     outside: set[K] = set()
+    changed: bytearray | None = None
     issues: list[Issue] = []
     hidden = 0
     grouped = True
     previous: object = object()
     total = 0
     index = -1
+    ready, key_of, amount_of = spec.ready, spec.key, spec.amount
     for index, raw in enumerate(source()):
-        item = spec.normalize(raw)
-        key = spec.key(item)
-        if spec.is_clean(item):
-            found = []
+        if ready(raw):  # normalized and clean already: nearly every transaction
+            item = raw
         else:
-            found = spec.check(item, f"{spec.name}[{index}]")
-            if spec.outside_eea(item):
-                outside.add(key)
-        if found:
-            room = MAX_REPORTED_ISSUES - len(issues)
-            issues.extend(found[: max(room, 0)])
-            hidden += max(len(found) - max(room, 0), 0)
-        amount = spec.amount(item)
+            item = spec.normalize(raw)
+            if item is not raw:
+                if changed is None:
+                    changed = bytearray()
+                if len(changed) <= index >> 3:
+                    changed.extend(bytes((index >> 3) + 1024 - len(changed)))
+                changed[index >> 3] |= 1 << (index & 7)
+            if not spec.is_clean(item):
+                found = spec.check(item, f"{spec.name}[{index}]")
+                if found:
+                    room = MAX_REPORTED_ISSUES - len(issues)
+                    issues.extend(found[: max(room, 0)])
+                    hidden += max(len(found) - max(room, 0), 0)
+                if spec.outside_eea(item):
+                    outside.add(key_of(item))
+        key = key_of(item)
+        amount = amount_of(item)
         entry = counts.get(key)
         if entry is None:
             counts[key] = [1, amount]
@@ -111,11 +128,25 @@ def plan(source: Callable[[], Iterator[T]], spec: Spec[T, K]) -> Plan[K]:
             code=Code.MISSING_FIELD,
             field=spec.name,
         )
-    return Plan(
+    planned = Plan(
         batches=tuple(Batch(k, c, s, k in outside) for k, (c, s) in counts.items()),
         count=index + 1,
         total_cents=total,
         grouped=grouped,
+    )
+    return planned, changed
+
+
+def _normalized(source: Iterator[T], spec: Spec[T, K], changed: bytearray | None) -> Iterator[T]:
+    """Pass 2's transactions as pass 1 normalized them: only those it changed go through
+    `normalize` again (the source yields the same transactions each time it is called)."""
+    if changed is None:
+        return source
+    size = len(changed) << 3
+    normalize = spec.normalize
+    return (
+        normalize(raw) if index < size and changed[index >> 3] & (1 << (index & 7)) else raw
+        for index, raw in enumerate(source)
     )
 
 
@@ -136,13 +167,23 @@ def _recounted(items: Iterable[T], batch: Batch[K], spec: Spec[T, K]) -> Iterato
 
 
 def batches(
-    source: Callable[[], Iterator[T]], spec: Spec[T, K], planned: Plan[K]
+    source: Callable[[], Iterator[T]],
+    spec: Spec[T, K],
+    planned: Plan[K],
+    changed: bytearray | bool | None = True,
 ) -> Iterator[tuple[Batch[K], Iterator[T]]]:
     """Pass 2: each planned batch with its (normalized) transactions, in planned order.
 
-    The caller must consume each inner iterator before asking for the next batch."""
+    `changed`: which transactions pass 1 saw normalizing change (`_plan`); True (the default)
+    normalizes each again. The caller must consume each inner iterator before asking for the
+    next batch."""
     if planned.grouped:
-        groups = itertools.groupby((spec.normalize(r) for r in source()), key=spec.key)
+        items = (
+            (spec.normalize(r) for r in source())
+            if changed is True
+            else _normalized(source(), spec, changed or None)
+        )
+        groups = itertools.groupby(items, key=spec.key)
         for batch, (key, items) in itertools.zip_longest(planned.batches, groups):
             if batch is None or key != batch.key:
                 raise RuleViolation(
@@ -165,10 +206,10 @@ def two_passes(
     source: Callable[[], Iterator[T]], spec: Spec[T, K], render: Callable[[T], str]
 ) -> tuple[Plan[K], Iterator[tuple[Batch[K], Body]]]:
     """Pass 1 now (rules and sums); pass 2 lazily, one body per batch, rendered with `render`."""
-    planned = plan(source, spec)
+    planned, changed = _plan(source, spec)
 
     def bodies() -> Iterator[tuple[Batch[K], Body]]:
-        for batch, items in batches(source, spec, planned):
+        for batch, items in batches(source, spec, planned, changed):
 
             def body(sink: ByteSink, items: Iterator[T] = items) -> None:
                 write_fragments(sink, (render(item) for item in items))
@@ -183,7 +224,11 @@ def checked(source: Iterable[T], spec: Spec[T, K], outside_eea: frozenset[K] = f
     the writing (RuleViolation): the caller discards the partly written file. A transaction
     whose other party banks outside the EEA must be in a batch of `outside_eea` (its header,
     written before it, carries the fund's address)."""
+    ready = spec.ready
     for index, raw in enumerate(source):
+        if ready(raw):
+            yield raw
+            continue
         item = spec.normalize(raw)
         if not spec.is_clean(item):
             found = spec.check(item, f"{spec.name}[{index}]")

@@ -53,6 +53,7 @@ CREDIT_SPEC: Spec[CreditTransfer, date] = Spec(
     name="credits",
     normalize=rules.normalize_credit,
     is_clean=rules.credit_is_clean,
+    ready=rules.credit_ready,
     check=_check,
     key=lambda c: c.batch_key,
     amount=lambda c: c.amount_cents,

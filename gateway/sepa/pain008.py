@@ -13,7 +13,7 @@ Batches (PmtInf) are per (sequence type, requested collection date), EPC130-08 A
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -62,6 +62,7 @@ DEBIT_SPEC: Spec[DirectDebit, DebitKey] = Spec(
     name="debits",
     normalize=rules.normalize_debit,
     is_clean=rules.debit_is_clean,
+    ready=rules.debit_ready,
     check=_check,
     key=lambda d: d.batch_key,
     amount=lambda d: d.amount_cents,
@@ -102,6 +103,41 @@ def debit_xml(debit: DirectDebit, *, v08: bool) -> str:
         f"<DbtrAcct><Id><IBAN>{debit.debtor_iban}</IBAN></Id></DbtrAcct>"
         f"{remittance}</DrctDbtTxInf>"
     )
+
+
+def debit_renderer(*, v08: bool) -> Callable[[DirectDebit], str]:
+    """`debit_xml` for a whole file: the same text (property-tested), built with one format
+    string for the usual debit -- no address, no amendment, text without `&`, `<` or `>` (the
+    rules make every text SEPA, which has none: escaping stays for what they did not see) --
+    and `debit_xml` for the others. 1.0 us instead of 2.0 us a debit."""
+    bic_tag = "BICFI" if v08 else "BIC"
+    no_bic = agent_xml(None, bicfi=v08)
+
+    def render(debit: DirectDebit) -> str:
+        (e2e, cents, mandate, signed, _seq, _day, name, iban, bic, address, remittance, amendment, ccy) = (
+            debit
+        )
+        text = f"{e2e}{mandate}{name}{remittance}"
+        if (
+            address is not None
+            or amendment is not None
+            or cents < 0
+            or "&" in text
+            or "<" in text
+            or ">" in text
+        ):
+            return debit_xml(debit, v08=v08)
+        agent = no_bic if bic is None else f"<FinInstnId><{bic_tag}>{bic}</{bic_tag}></FinInstnId>"
+        info = "" if remittance is None else f"<RmtInf><Ustrd>{remittance}</Ustrd></RmtInf>"
+        return (
+            f"<DrctDbtTxInf><PmtId><EndToEndId>{e2e}</EndToEndId></PmtId>"
+            f'<InstdAmt Ccy="{ccy}">{cents // 100}.{cents % 100:02d}</InstdAmt>'
+            f"<DrctDbtTx><MndtRltdInf><MndtId>{mandate}</MndtId><DtOfSgntr>{signed.isoformat()}"
+            f"</DtOfSgntr></MndtRltdInf></DrctDbtTx><DbtrAgt>{agent}</DbtrAgt><Dbtr><Nm>{name}</Nm>"
+            f"</Dbtr><DbtrAcct><Id><IBAN>{iban}</IBAN></Id></DbtrAcct>{info}</DrctDbtTxInf>"
+        )
+
+    return render
 
 
 def _payment_info_header(
@@ -166,7 +202,7 @@ def write_pain008(
     `debits` is called once for the rules and control sums and again to write (see
     `gateway.sepa.batches`); nothing is written when a rule fails (RuleViolation)."""
     fund = checked_fund(fund, header, needs_creditor_id=True)
-    render = partial(debit_xml, v08=version is Pain008Version.V08)
+    render = debit_renderer(v08=version is Pain008Version.V08)
     planned, bodies = two_passes(debits, DEBIT_SPEC, render)
     fund_address_needed(fund, planned.batches, "debtor")
     return to_sink(out, partial(
@@ -192,7 +228,7 @@ def write_pain008_planned(
     (`totals-mismatch`) the writing stops and the caller discards the partial file."""
     fund = checked_fund(fund, header, needs_creditor_id=True)
     fund_address_needed(fund, planned.batches, "debtor")
-    render = partial(debit_xml, v08=version is Pain008Version.V08)
+    render = debit_renderer(v08=version is Pain008Version.V08)
     bodies = one_pass(debits, DEBIT_SPEC, planned, render)
     return to_sink(out, partial(
         _write, header=header, fund=fund, planned=planned, bodies=bodies,

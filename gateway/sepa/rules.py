@@ -391,6 +391,23 @@ def credit_is_clean(credit: CreditTransfer) -> bool:
     )
 
 
+def _upper_compact(bic: str | None) -> bool:
+    return bic is None or (bic.isupper() and " " not in bic)
+
+
+def debit_ready(debit: DirectDebit) -> bool:
+    """True only when `normalize_debit` would return `debit` itself AND `check_debit` would find
+    nothing (property-tested): the writers then skip normalizing it again when they render it.
+    `debit_is_clean` already demands SEPA text, no address and a valid upper-case ASCII IBAN;
+    what normalizing also changes is a lower-case or spaced BIC."""
+    return debit_is_clean(debit) and _upper_compact(debit.debtor_bic)
+
+
+def credit_ready(credit: CreditTransfer) -> bool:
+    """`debit_ready` for a credit transfer."""
+    return credit_is_clean(credit) and _upper_compact(credit.creditor_bic)
+
+
 def check_debit(debit: DirectDebit, field: str = "debit") -> list[Issue]:
     """Every EPC130-08 rule on one (normalized) direct debit."""
     issues = [
@@ -479,8 +496,7 @@ def normalize_debit(debit: DirectDebit) -> DirectDebit:
         and _clean_account(debit.debtor_iban, debit.debtor_bic)
     ):
         return debit
-    return dataclasses.replace(
-        debit,
+    return debit._replace(
         debtor_name=_text(debit.debtor_name),
         remittance=_opt_text(debit.remittance),
         debtor_address=normalize_address(debit.debtor_address),
@@ -498,8 +514,7 @@ def normalize_credit(credit: CreditTransfer) -> CreditTransfer:
         and _clean_account(credit.creditor_iban, credit.creditor_bic)
     ):
         return credit
-    return dataclasses.replace(
-        credit,
+    return credit._replace(
         creditor_name=_text(credit.creditor_name),
         remittance=_opt_text(credit.remittance),
         creditor_address=normalize_address(credit.creditor_address),

@@ -1,6 +1,8 @@
 """The writers' fast paths give the detailed rules' verdict, never a laxer one.
 
-`rules._iban_ok` (one integer mod 97) against `rules.iban_rule` (schwifty's registry and ISO 7064
+`rules.debit_ready` / `credit_ready` (normalized and clean already: neither normalized again nor
+checked in detail) against `normalize_*` and `check_*`; and `rules._iban_ok` (one integer mod 97)
+against `rules.iban_rule` (schwifty's registry and ISO 7064
 mod 97-10): # EPC130-08 AT-07, EPC125-05 AT-20, ISO 13616. Generated IBANs of every SEPA country
 schwifty knows, valid ones and every kind of damage: a digit changed, two swapped, the check
 digits set to 00, 01, 99 or off by 97, lower case, a non-ASCII digit, a character added or cut.
@@ -8,12 +10,18 @@ digits set to 00, 01, 99 or off by 97, lower case, a non-ASCII digit, a characte
 
 from __future__ import annotations
 
+import io
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from schwifty import IBAN
 
 from gateway.sepa import rules
 from gateway.sepa.countries import SEPA
+from gateway.sepa.model import DirectDebit, PostalAddress
+from gateway.sepa.pain008 import debit_renderer, debit_xml, write_pain008
+from tests.unit.sepa.samples import DEBIT_HEADER, FUND, credit, debit, source
+from tests.unit.sepa.test_properties import debits
 
 # one real-shaped IBAN per country: schwifty computes the check digits of a BBAN of the right form
 _SAMPLE_BBANS = {
@@ -99,3 +107,91 @@ def test_the_fast_iban_check_never_accepts_what_the_rule_refuses(
         assert not fast, value
     else:
         assert fast == slow, value
+
+
+# --- ready: "normalized and clean already" ---------------------------------------------------------
+
+_raw_text = st.text(alphabet=st.sampled_from([*"abcXYZ09 /-?:().,'+", "é", "ß", "&", "_", "\t"]), max_size=80)
+_raw_bic = st.sampled_from(
+    [None, "AGRIFRPP", "agrifrpp", "AGRI FRPP", "COBADEFFXXX", "NOTABIC!", "UBSWCHZH80A"]
+)
+_raw_iban = st.sampled_from(
+    [
+        *VALID,
+        "FR76 3000 6000 0112 3456 7890 189",
+        "fr7630006000011234567890189",
+        "FR0030006000011234567890189",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    name=_raw_text,
+    remittance=st.none() | _raw_text,
+    bic=_raw_bic,
+    iban=_raw_iban,
+    identifier=st.sampled_from(["E2E-1", "/E2E", "E2E//1", " E2E", "E" * 36, "E2E-é"]),
+    cents=st.integers(min_value=-1, max_value=10**12),
+    address=st.none() | st.just(PostalAddress("CH", "Zurich")),
+)
+def test_ready_means_normalizing_changes_nothing_and_the_rules_find_nothing(
+    name: str, remittance: str | None, bic: str | None, iban: str, identifier: str, cents: int,
+    address: PostalAddress | None,
+) -> None:  # fmt: skip
+    """# EPC130-08 / EPC125-05 (every rule of check_debit / check_credit): the writers skip the
+    normalization and the detailed rules of a `ready` transaction, so `ready` must never be laxer."""
+    item = debit(
+        end_to_end_id=identifier, debtor_name=name, remittance=remittance, debtor_bic=bic,
+        debtor_iban=iban, amount_cents=cents, debtor_address=address,
+    )  # fmt: skip
+    if rules.debit_ready(item):
+        assert rules.normalize_debit(item) is item
+        assert rules.check_debit(item) == []
+    payout = credit(
+        end_to_end_id=identifier, creditor_name=name, remittance=remittance, creditor_bic=bic,
+        creditor_iban=iban, amount_cents=cents, creditor_address=address,
+    )  # fmt: skip
+    if rules.credit_ready(payout):
+        assert rules.normalize_credit(payout) is payout
+        assert rules.check_credit(payout) == []
+
+
+def test_the_plain_debits_of_a_run_are_ready() -> None:
+    """The fast path is the usual path: a debit as the store returns it is ready."""
+    assert rules.debit_ready(debit())
+    assert rules.debit_ready(debit(debtor_bic=None))
+    assert rules.credit_ready(credit())
+    assert not rules.debit_ready(debit(debtor_bic="agrifrpp"))  # normalizing would change it
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(["plain", "accent", "lower-bic", "spaced-iban", "amp"]), min_size=1, max_size=40)
+)
+def test_pass_two_normalizes_exactly_what_pass_one_did(kinds: list[str]) -> None:
+    """The two-pass writer renders each transaction as normalized in pass 1 (only the ones that
+    normalizing changed are normalized again): the file equals the one written from transactions
+    normalized beforehand, whatever the mix."""
+    changes: dict[str, dict[str, object]] = {
+        "plain": {},
+        "accent": {"debtor_name": "Hélène Dupré"},
+        "lower-bic": {"debtor_bic": "agrifrpp"},
+        "spaced-iban": {"debtor_iban": "FR76 3000 6000 0112 3456 7890 189"},
+        "amp": {"remittance": "Pension & frais"},
+    }
+    items = [debit(f"D-{i:04d}", **changes[kind]) for i, kind in enumerate(kinds)]
+    written, expected = io.BytesIO(), io.BytesIO()
+    write_pain008(written, DEBIT_HEADER, FUND, source(items))
+    write_pain008(expected, DEBIT_HEADER, FUND, source([rules.normalize_debit(d) for d in items]))
+    assert written.getvalue() == expected.getvalue()
+    assert b"Helene Dupre" in written.getvalue() or "accent" not in kinds
+
+
+@settings(max_examples=300, deadline=None)
+@given(debits(), st.booleans(), st.sampled_from(["", "&", "<b>", "x>y"]))
+def test_the_renderer_writes_what_debit_xml_writes(item: DirectDebit, v08: bool, extra: str) -> None:
+    """One format string for the usual debit, `debit_xml` for the rest: the same text always
+    (an address, an amendment, a character to escape, any field order of DirectDebit)."""
+    for candidate in (item, rules.normalize_debit(item), item._replace(debtor_name=item.debtor_name + extra)):
+        assert debit_renderer(v08=v08)(candidate) == debit_xml(candidate, v08=v08)
