@@ -17,11 +17,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from gateway.errors import Code, Issue, RuleViolation
 from gateway.sepa.model import ByteSink
-from gateway.sepa.xmltext import write_fragments
+from gateway.sepa.xmltext import FRAGMENTS_PER_WRITE, write_fragments
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -57,12 +57,11 @@ class Spec(Generic[T, K]):
 
     name: str  # field path prefix in issues, e.g. "debits"
     normalize: Callable[[T], T]
-    is_clean: Callable[[T], bool]  # fast path: True means check() would find nothing
+    # fast path: True means normalize() returns the item itself and check() finds nothing
+    is_clean: Callable[[T], bool]
     check: Callable[[T, str], list[Issue]]
     key: Callable[[T], K]
     amount: Callable[[T], int]
-    # fast path: True means normalize() returns the item itself and check() finds nothing
-    ready: Callable[[T], bool]
     # the other party's bank is in a non-EEA SEPA country; only asked of a transaction that
     # is_clean() refused (a clean one never is: the fast paths exclude it)
     outside_eea: Callable[[T], bool]
@@ -85,7 +84,7 @@ def _plan(source: Callable[[], Iterator[T]], spec: Spec[T, K]) -> tuple[Plan[K],
     previous: object = object()
     total = 0
     index = -1
-    ready, key_of, amount_of = spec.ready, spec.key, spec.amount
+    ready, key_of, amount_of = spec.is_clean, spec.key, spec.amount
     for index, raw in enumerate(source()):
         if ready(raw):  # normalized and clean already: nearly every transaction
             item = raw
@@ -202,6 +201,49 @@ def batches(
 Body = Callable[[ByteSink], None]
 
 
+def grouped_bodies(
+    items: Iterable[T], spec: Spec[T, K], planned: Plan[K], render: Callable[[T], str], what: str
+) -> Iterator[tuple[Batch[K], Body]]:
+    """Each planned batch with its body, the transactions read ONCE from `items` (grouped in the
+    plan's order): each body renders its batch's run of transactions in one loop -- key, count,
+    sum, render, buffered write -- and checks them against the plan (`totals-mismatch`: `what`
+    says which source moved). The caller writes each body before asking for the next batch."""
+    end: Any = object()
+    stream = iter(items)
+    upcoming = [next(stream, end)]  # the first transaction of the next batch
+    key_of, amount_of = spec.key, spec.amount
+
+    def mismatch(detail: str) -> RuleViolation:
+        return RuleViolation(f"{what}: {detail}", code=Code.TOTALS_MISMATCH, field=spec.name)
+
+    for batch in planned.batches:
+
+        def body(sink: ByteSink, batch: Batch[K] = batch) -> None:
+            key, item = batch.key, upcoming[0]
+            count = total = 0
+            group: list[str] = []
+            while item is not end and key_of(item) == key:
+                count += 1
+                total += amount_of(item)
+                group.append(render(item))
+                if len(group) == FRAGMENTS_PER_WRITE:
+                    sink.write("".join(group).encode())
+                    group.clear()
+                item = next(stream, end)
+            if group:
+                sink.write("".join(group).encode())
+            upcoming[0] = item
+            if (count, total) != (batch.count, batch.total_cents):
+                raise mismatch(
+                    f"batch {batch.key!r} has {count} transactions / {total} cents, "
+                    f"{batch.count} / {batch.total_cents} planned"
+                )
+
+        yield batch, body
+    if upcoming[0] is not end:
+        raise mismatch("a transaction comes after the last planned batch (order or keys differ)")
+
+
 def two_passes(
     source: Callable[[], Iterator[T]], spec: Spec[T, K], render: Callable[[T], str]
 ) -> tuple[Plan[K], Iterator[tuple[Batch[K], Body]]]:
@@ -209,6 +251,12 @@ def two_passes(
     planned, changed = _plan(source, spec)
 
     def bodies() -> Iterator[tuple[Batch[K], Body]]:
+        if planned.grouped:
+            items = _normalized(source(), spec, changed)
+            yield from grouped_bodies(
+                items, spec, planned, render, "the source changed between the two passes"
+            )
+            return
         for batch, items in batches(source, spec, planned, changed):
 
             def body(sink: ByteSink, items: Iterator[T] = items) -> None:
@@ -224,7 +272,7 @@ def checked(source: Iterable[T], spec: Spec[T, K], outside_eea: frozenset[K] = f
     the writing (RuleViolation): the caller discards the partly written file. A transaction
     whose other party banks outside the EEA must be in a batch of `outside_eea` (its header,
     written before it, carries the fund's address)."""
-    ready = spec.ready
+    ready = spec.is_clean
     for index, raw in enumerate(source):
         if ready(raw):
             yield raw
@@ -257,17 +305,6 @@ def one_pass(
             field=spec.name,
         )
     outside = frozenset(b.key for b in planned.batches if b.outside_eea)
-    groups = itertools.groupby(checked(source, spec, outside), key=spec.key)
-    for batch, group in itertools.zip_longest(planned.batches, groups):
-        if batch is None or group is None or group[0] != batch.key:
-            raise RuleViolation(
-                "the transactions do not follow the planned batches (order or keys differ)",
-                code=Code.TOTALS_MISMATCH,
-                field=spec.name,
-            )
-        items = _recounted(group[1], batch, spec)
-
-        def body(sink: ByteSink, items: Iterator[T] = items) -> None:
-            write_fragments(sink, (render(item) for item in items))
-
-        yield batch, body
+    return grouped_bodies(
+        checked(source, spec, outside), spec, planned, render, "the transactions do not follow the plan"
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 
 from lxml import etree
@@ -53,10 +54,9 @@ CREDIT_SPEC: Spec[CreditTransfer, date] = Spec(
     name="credits",
     normalize=rules.normalize_credit,
     is_clean=rules.credit_is_clean,
-    ready=rules.credit_ready,
     check=_check,
     key=lambda c: c.batch_key,
-    amount=lambda c: c.amount_cents,
+    amount=attrgetter("amount_cents"),  # C, not a Python frame: read twice per transaction
     outside_eea=lambda c: bank_outside_eea(c.creditor_iban, c.creditor_bic),
 )
 

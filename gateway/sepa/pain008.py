@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 
 from lxml import etree
@@ -62,10 +63,9 @@ DEBIT_SPEC: Spec[DirectDebit, DebitKey] = Spec(
     name="debits",
     normalize=rules.normalize_debit,
     is_clean=rules.debit_is_clean,
-    ready=rules.debit_ready,
     check=_check,
     key=lambda d: d.batch_key,
-    amount=lambda d: d.amount_cents,
+    amount=attrgetter("amount_cents"),  # C, not a Python frame: read twice per transaction
     outside_eea=lambda d: bank_outside_eea(d.debtor_iban, d.debtor_bic),
 )
 

@@ -355,10 +355,16 @@ def _bic_ok(value: str | None) -> bool:
     return value is None or _bic_problem(value) is None
 
 
+def _upper_compact(bic: str | None) -> bool:
+    return bic is None or (bic.isupper() and " " not in bic)
+
+
 def debit_is_clean(debit: DirectDebit) -> bool:
-    """Fast path: True only when `check_debit` would find nothing (property-tested); False
-    just means "run check_debit for the details". One regex per text field instead of the
-    rule generators: 3x cheaper, and that is what 1,000,000 debits per run need."""
+    """Fast path: True only when `check_debit` would find nothing AND `normalize_debit` would
+    return `debit` itself (both property-tested); False just means "normalize and run
+    check_debit for the details". One regex per text field instead of the rule generators: 3x
+    cheaper, and that is what 1,000,000 debits per run need. (SEPA text, no address and a valid
+    upper-case ASCII IBAN already leave nothing to normalize but a lower-case or spaced BIC.)"""
     return (
         _IDENTIFIER_OK.fullmatch(debit.end_to_end_id) is not None
         and _IDENTIFIER_OK.fullmatch(debit.mandate_id) is not None
@@ -371,6 +377,7 @@ def debit_is_clean(debit: DirectDebit) -> bool:
         and debit.amendment is None
         and debit.mandate_signed_on <= debit.collection_date
         and _bic_ok(debit.debtor_bic)
+        and _upper_compact(debit.debtor_bic)
         and _iban_ok(debit.debtor_iban)
     )
 
@@ -387,25 +394,9 @@ def credit_is_clean(credit: CreditTransfer) -> bool:
         and not bank_outside_eea(credit.creditor_iban, credit.creditor_bic)
         and _PURPOSE.fullmatch(credit.purpose) is not None
         and _bic_ok(credit.creditor_bic)
+        and _upper_compact(credit.creditor_bic)
         and _iban_ok(credit.creditor_iban)
     )
-
-
-def _upper_compact(bic: str | None) -> bool:
-    return bic is None or (bic.isupper() and " " not in bic)
-
-
-def debit_ready(debit: DirectDebit) -> bool:
-    """True only when `normalize_debit` would return `debit` itself AND `check_debit` would find
-    nothing (property-tested): the writers then skip normalizing it again when they render it.
-    `debit_is_clean` already demands SEPA text, no address and a valid upper-case ASCII IBAN;
-    what normalizing also changes is a lower-case or spaced BIC."""
-    return debit_is_clean(debit) and _upper_compact(debit.debtor_bic)
-
-
-def credit_ready(credit: CreditTransfer) -> bool:
-    """`debit_ready` for a credit transfer."""
-    return credit_is_clean(credit) and _upper_compact(credit.creditor_bic)
 
 
 def check_debit(debit: DirectDebit, field: str = "debit") -> list[Issue]:

@@ -124,7 +124,7 @@ def group_header(header: MessageHeader, fund: Fund, count: int, total_cents: int
     )
 
 
-_FRAGMENTS_PER_WRITE = 512  # ~300 KB per write: few sink calls, bounded memory
+FRAGMENTS_PER_WRITE = 512  # ~300 KB per write: few sink calls, bounded memory
 
 
 def write_fragments(stream: ByteSink, fragments: Iterable[str]) -> None:
@@ -132,7 +132,7 @@ def write_fragments(stream: ByteSink, fragments: Iterable[str]) -> None:
     group: list[str] = []
     for fragment in fragments:
         group.append(fragment)
-        if len(group) == _FRAGMENTS_PER_WRITE:
+        if len(group) == FRAGMENTS_PER_WRITE:
             stream.write("".join(group).encode())
             group.clear()
     if group:

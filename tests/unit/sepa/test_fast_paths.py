@@ -1,11 +1,12 @@
 """The writers' fast paths give the detailed rules' verdict, never a laxer one.
 
-`rules.debit_ready` / `credit_ready` (normalized and clean already: neither normalized again nor
-checked in detail) against `normalize_*` and `check_*`; and `rules._iban_ok` (one integer mod 97)
-against `rules.iban_rule` (schwifty's registry and ISO 7064
-mod 97-10): # EPC130-08 AT-07, EPC125-05 AT-20, ISO 13616. Generated IBANs of every SEPA country
-schwifty knows, valid ones and every kind of damage: a digit changed, two swapped, the check
-digits set to 00, 01, 99 or off by 97, lower case, a non-ASCII digit, a character added or cut.
+`rules.debit_is_clean` / `credit_is_clean` on raw transactions (True: normalized and clean
+already, neither normalized again nor checked in detail) against `normalize_*` and `check_*`;
+`debit_renderer` against `debit_xml`; and `rules._iban_ok` (one integer mod 97) against
+`rules.iban_rule` (schwifty's registry and ISO 7064 mod 97-10): # EPC130-08 AT-07, EPC125-05
+AT-20, ISO 13616. Generated IBANs of every SEPA country schwifty knows, valid ones and every kind
+of damage: a digit changed, two swapped, the check digits set to 00, 01, 99 or off by 97, lower
+case, a non-ASCII digit, a character added or cut.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def test_the_fast_iban_check_never_accepts_what_the_rule_refuses(
         assert fast == slow, value
 
 
-# --- ready: "normalized and clean already" ---------------------------------------------------------
+# --- is_clean: "normalized and clean already" --------------------------------------------
 
 _raw_text = st.text(alphabet=st.sampled_from([*"abcXYZ09 /-?:().,'+", "é", "ß", "&", "_", "\t"]), max_size=80)
 _raw_bic = st.sampled_from(
@@ -135,34 +136,34 @@ _raw_iban = st.sampled_from(
     cents=st.integers(min_value=-1, max_value=10**12),
     address=st.none() | st.just(PostalAddress("CH", "Zurich")),
 )
-def test_ready_means_normalizing_changes_nothing_and_the_rules_find_nothing(
+def test_clean_means_normalizing_changes_nothing_and_the_rules_find_nothing(
     name: str, remittance: str | None, bic: str | None, iban: str, identifier: str, cents: int,
     address: PostalAddress | None,
 ) -> None:  # fmt: skip
     """# EPC130-08 / EPC125-05 (every rule of check_debit / check_credit): the writers skip the
-    normalization and the detailed rules of a `ready` transaction, so `ready` must never be laxer."""
+    normalization and the detailed rules of a clean transaction, so `is_clean` must never be laxer."""
     item = debit(
         end_to_end_id=identifier, debtor_name=name, remittance=remittance, debtor_bic=bic,
         debtor_iban=iban, amount_cents=cents, debtor_address=address,
     )  # fmt: skip
-    if rules.debit_ready(item):
+    if rules.debit_is_clean(item):
         assert rules.normalize_debit(item) is item
         assert rules.check_debit(item) == []
     payout = credit(
         end_to_end_id=identifier, creditor_name=name, remittance=remittance, creditor_bic=bic,
         creditor_iban=iban, amount_cents=cents, creditor_address=address,
     )  # fmt: skip
-    if rules.credit_ready(payout):
+    if rules.credit_is_clean(payout):
         assert rules.normalize_credit(payout) is payout
         assert rules.check_credit(payout) == []
 
 
-def test_the_plain_debits_of_a_run_are_ready() -> None:
-    """The fast path is the usual path: a debit as the store returns it is ready."""
-    assert rules.debit_ready(debit())
-    assert rules.debit_ready(debit(debtor_bic=None))
-    assert rules.credit_ready(credit())
-    assert not rules.debit_ready(debit(debtor_bic="agrifrpp"))  # normalizing would change it
+def test_the_plain_debits_of_a_run_are_clean_as_they_come() -> None:
+    """The fast path is the usual path: a debit as the store returns it is clean."""
+    assert rules.debit_is_clean(debit())
+    assert rules.debit_is_clean(debit(debtor_bic=None))
+    assert rules.credit_is_clean(credit())
+    assert not rules.debit_is_clean(debit(debtor_bic="agrifrpp"))  # normalizing would change it
 
 
 @settings(max_examples=60, deadline=None)
