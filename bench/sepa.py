@@ -74,21 +74,26 @@ def synthetic(n: int) -> Iterator[DirectDebit]:
     prefix = f"DD{ids.period_key(PERIOD)}-"
     remittance = f"Pension alimentaire {PERIOD} dossier D"
     index = 0
+    make = DirectDebit._make  # the named tuple's own constructor from all 13 fields, in C
     for (sequence, day), share in zip(KEYS, SHARES, strict=True):
         count = n * share // 100 if (sequence, day) != KEYS[-1] else n - index
         for _ in range(count):
-            yield DirectDebit(
-                f"{prefix}{index:024X}",
-                5_000 + index % 50_000,
-                f"ARIPA-{index:024X}",
-                signed,
-                sequence,
-                day,
-                f"Parent debiteur {index}",
-                french_iban(index),
-                "AGRIFRPP" if index % 3 else None,
-                None,
-                f"{remittance}{index:09d}",
+            yield make(
+                (
+                    f"{prefix}{index:024X}",  # end_to_end_id
+                    5_000 + index % 50_000,  # amount_cents
+                    f"ARIPA-{index:024X}",  # mandate_id
+                    signed,  # mandate_signed_on
+                    sequence,
+                    day,  # collection_date
+                    f"Parent debiteur {index}",  # debtor_name
+                    french_iban(index),  # debtor_iban
+                    "AGRIFRPP" if index % 3 else None,  # debtor_bic
+                    None,  # debtor_address
+                    f"{remittance}{index:09d}",  # remittance
+                    None,  # amendment
+                    "EUR",  # currency
+                )
             )
             index += 1
 

@@ -27,7 +27,7 @@ from stdnum.exceptions import ValidationError
 
 from gateway.errors import Code, Issue
 from gateway.sepa.charset import is_sepa, transliterate
-from gateway.sepa.countries import bank_outside_eea, in_sepa
+from gateway.sepa.countries import SEPA, bank_outside_eea, in_sepa
 from gateway.sepa.model import (
     Amendment,
     CreditTransfer,
@@ -304,9 +304,17 @@ def _amendment_issues(amendment: Amendment, field: str) -> Iterator[Issue]:
 
 
 # Fast-path patterns: each accepts only what the matching rule accepts (property-tested).
-_IDENTIFIER_OK = re.compile(r"(?![/ ])(?!.*//)[A-Za-z0-9/\-?:().,'+ ]{1,35}(?<![/ ])")
-_NAME_OK = re.compile(r"(?=.*[^ ])[A-Za-z0-9/\-?:().,'+ ]{1,70}")
-_REMITTANCE_OK = re.compile(r"[A-Za-z0-9/\-?:().,'+ ]{0,140}")
+# The text fields of a transaction are matched at once, joined by line feeds (outside the SEPA
+# set, so a field with one in it makes the whole match fail): one regex call, not four.
+_SEPA_CHAR = r"[A-Za-z0-9/\-?:().,'+ ]"
+_IDENTIFIER_OK = rf"(?![/ ])(?![^\n]*//){_SEPA_CHAR}{{1,35}}(?<![/ ])"  # identifier_rule
+_NAME_OK = rf"(?=[^\n]*[^ \n]){_SEPA_CHAR}{{1,70}}"  # name_rule
+_REMITTANCE_OK = rf"{_SEPA_CHAR}{{0,140}}"  # remittance_rule ("" stands for none)
+# end-to-end id, mandate id, debtor name, remittance
+_DEBIT_TEXTS_OK = re.compile(rf"{_IDENTIFIER_OK}\n{_IDENTIFIER_OK}\n{_NAME_OK}\n{_REMITTANCE_OK}").fullmatch
+# end-to-end id, creditor name, remittance, purpose
+_CREDIT_TEXTS_OK = re.compile(rf"{_IDENTIFIER_OK}\n{_NAME_OK}\n{_REMITTANCE_OK}\n[A-Z]{{4}}").fullmatch
+_NON_EEA = SEPA.non_eea
 
 
 # ISO 13616 letters as numbers (A=10 ... Z=35) for the mod-97 test of `_iban_ok`
@@ -351,51 +359,50 @@ def _iban_ok(value: str) -> bool:
         return False
 
 
-def _bic_ok(value: str | None) -> bool:
-    return value is None or _bic_problem(value) is None
-
-
-def _upper_compact(bic: str | None) -> bool:
-    return bic is None or (bic.isupper() and " " not in bic)
+@lru_cache(maxsize=4096)
+def _clean_bic(value: str) -> bool:
+    """A valid BIC (bic_rule), upper-case and compact (nothing to normalize), of a bank in the
+    EEA (non_eea_party_rule); cached: a run has a few hundred banks for up to millions of debits."""
+    return _bic_problem(value) is None and value.isupper() and " " not in value and value[4:6] not in _NON_EEA
 
 
 def debit_is_clean(debit: DirectDebit) -> bool:
     """Fast path: True only when `check_debit` would find nothing AND `normalize_debit` would
     return `debit` itself (both property-tested); False just means "normalize and run
-    check_debit for the details". One regex per text field instead of the rule generators: 3x
-    cheaper, and that is what 1,000,000 debits per run need. (SEPA text, no address and a valid
-    upper-case ASCII IBAN already leave nothing to normalize but a lower-case or spaced BIC.)"""
+    check_debit for the details". One regex for the four text fields and a few comparisons
+    instead of the rule generators: that is what 1,000,000 debits per run need. (SEPA text, no
+    address, a valid upper-case ASCII IBAN and BIC leave nothing to normalize.)"""
+    remittance, bic, iban = debit.remittance, debit.debtor_bic, debit.debtor_iban
     return (
-        _IDENTIFIER_OK.fullmatch(debit.end_to_end_id) is not None
-        and _IDENTIFIER_OK.fullmatch(debit.mandate_id) is not None
+        debit.debtor_address is None
+        and debit.amendment is None
         and debit.currency == "EUR"
         and AMOUNT_MIN_CENTS <= debit.amount_cents <= AMOUNT_MAX_CENTS
-        and _NAME_OK.fullmatch(debit.debtor_name) is not None
-        and (debit.remittance is None or _REMITTANCE_OK.fullmatch(debit.remittance) is not None)
-        and debit.debtor_address is None
-        and not bank_outside_eea(debit.debtor_iban, debit.debtor_bic)
-        and debit.amendment is None
         and debit.mandate_signed_on <= debit.collection_date
-        and _bic_ok(debit.debtor_bic)
-        and _upper_compact(debit.debtor_bic)
-        and _iban_ok(debit.debtor_iban)
+        and _DEBIT_TEXTS_OK(
+            f"{debit.end_to_end_id}\n{debit.mandate_id}\n{debit.debtor_name}\n{remittance or ''}"
+        )
+        is not None
+        and (bic is None or _clean_bic(bic))
+        and iban[:2] not in _NON_EEA  # with the BIC's country above: countries.bank_outside_eea
+        and _iban_ok(iban)
     )
 
 
 def credit_is_clean(credit: CreditTransfer) -> bool:
     """Fast path of `check_credit`, same contract as `debit_is_clean`."""
+    remittance, bic, iban = credit.remittance, credit.creditor_bic, credit.creditor_iban
     return (
-        _IDENTIFIER_OK.fullmatch(credit.end_to_end_id) is not None
+        credit.creditor_address is None
         and credit.currency == "EUR"
         and AMOUNT_MIN_CENTS <= credit.amount_cents <= AMOUNT_MAX_CENTS
-        and _NAME_OK.fullmatch(credit.creditor_name) is not None
-        and (credit.remittance is None or _REMITTANCE_OK.fullmatch(credit.remittance) is not None)
-        and credit.creditor_address is None
-        and not bank_outside_eea(credit.creditor_iban, credit.creditor_bic)
-        and _PURPOSE.fullmatch(credit.purpose) is not None
-        and _bic_ok(credit.creditor_bic)
-        and _upper_compact(credit.creditor_bic)
-        and _iban_ok(credit.creditor_iban)
+        and _CREDIT_TEXTS_OK(
+            f"{credit.end_to_end_id}\n{credit.creditor_name}\n{remittance or ''}\n{credit.purpose}"
+        )
+        is not None
+        and (bic is None or _clean_bic(bic))
+        and iban[:2] not in _NON_EEA
+        and _iban_ok(iban)
     )
 
 

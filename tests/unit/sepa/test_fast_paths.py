@@ -112,7 +112,9 @@ def test_the_fast_iban_check_never_accepts_what_the_rule_refuses(
 
 # --- is_clean: "normalized and clean already" --------------------------------------------
 
-_raw_text = st.text(alphabet=st.sampled_from([*"abcXYZ09 /-?:().,'+", "é", "ß", "&", "_", "\t"]), max_size=80)
+_raw_text = st.text(
+    alphabet=st.sampled_from([*"abcXYZ09 /-?:().,'+", "é", "ß", "&", "_", "\t", "\n"]), max_size=80
+)
 _raw_bic = st.sampled_from(
     [None, "AGRIFRPP", "agrifrpp", "AGRI FRPP", "COBADEFFXXX", "NOTABIC!", "UBSWCHZH80A"]
 )
@@ -132,7 +134,7 @@ _raw_iban = st.sampled_from(
     remittance=st.none() | _raw_text,
     bic=_raw_bic,
     iban=_raw_iban,
-    identifier=st.sampled_from(["E2E-1", "/E2E", "E2E//1", " E2E", "E" * 36, "E2E-é"]),
+    identifier=st.sampled_from(["E2E-1", "/E2E", "E2E//1", " E2E", "E" * 36, "E2E-é", "E2E\n1", "E2E/"]),
     cents=st.integers(min_value=-1, max_value=10**12),
     address=st.none() | st.just(PostalAddress("CH", "Zurich")),
 )
