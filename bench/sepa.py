@@ -55,13 +55,16 @@ def french_iban(n: int) -> str:
     account = n % 97
     rib_key = 97 - (_RIB_BANK + 15 * branch + 3 * account) % 97
     bban_mod = (_BANK_E18 + _BRANCH_E13[branch] + 3 * account + rib_key) % 97  # 100 = 3 (mod 97)
-    return f"FR{98 - (bban_mod * _E6_MOD + _FR00_MOD) % 97:02d}30006{branch:05d}{n:011d}{rib_key:02d}"
+    check = 98 - (bban_mod * _E6_MOD + _FR00_MOD) % 97
+    return f"FR{_TWO_DIGITS[check]}{_BANK_BRANCH[branch]}{n:011d}{_TWO_DIGITS[rib_key]}"
 
 
 _E6_MOD, _FR00_MOD = 10**6 % 97, 152700 % 97
 _RIB_BANK = 89 * 30006
 _BANK_E18 = 30006 * 10**18 % 97
 _BRANCH_E13 = [branch * 10**13 % 97 for branch in range(998)]
+_BANK_BRANCH = [f"30006{branch:05d}" for branch in range(998)]
+_TWO_DIGITS = [f"{number:02d}" for number in range(100)]
 
 
 def synthetic(n: int) -> Iterator[DirectDebit]:
@@ -78,11 +81,12 @@ def synthetic(n: int) -> Iterator[DirectDebit]:
     for (sequence, day), share in zip(KEYS, SHARES, strict=True):
         count = n * share // 100 if (sequence, day) != KEYS[-1] else n - index
         for _ in range(count):
+            row = f"{index:024X}"
             yield make(
                 (
-                    f"{prefix}{index:024X}",  # end_to_end_id
+                    prefix + row,  # end_to_end_id
                     5_000 + index % 50_000,  # amount_cents
-                    f"ARIPA-{index:024X}",  # mandate_id
+                    "ARIPA-" + row,  # mandate_id
                     signed,  # mandate_signed_on
                     sequence,
                     day,  # collection_date

@@ -55,7 +55,7 @@ CREDIT_SPEC: Spec[CreditTransfer, date] = Spec(
     normalize=rules.normalize_credit,
     is_clean=rules.credit_is_clean,
     check=_check,
-    key=lambda c: c.batch_key,
+    key=attrgetter("batch_key"),
     amount=attrgetter("amount_cents"),  # C, not a Python frame: read twice per transaction
     outside_eea=lambda c: bank_outside_eea(c.creditor_iban, c.creditor_bic),
 )

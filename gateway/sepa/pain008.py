@@ -64,7 +64,7 @@ DEBIT_SPEC: Spec[DirectDebit, DebitKey] = Spec(
     normalize=rules.normalize_debit,
     is_clean=rules.debit_is_clean,
     check=_check,
-    key=lambda d: d.batch_key,
+    key=attrgetter("batch_key"),
     amount=attrgetter("amount_cents"),  # C, not a Python frame: read twice per transaction
     outside_eea=lambda d: bank_outside_eea(d.debtor_iban, d.debtor_bic),
 )
