@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sepa import french_iban
 
 from gateway.sepa import ids
+from gateway.services.validation import validate
 from gateway.store import open_sql_store, schema
-from gateway.validation import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 CHUNK = 5_000

@@ -4,7 +4,7 @@
                          [--no-validate] [--no-sign]
 
 gateway: EPC rules + streaming write (pain.008.001.08) + streaming XSD validation (libxml2) +
-detached CMS signature (RFC 5652, `gateway.signing.Signer.sign_detached_digest` with an ephemeral
+detached CMS signature (RFC 5652, `gateway.signing.cms.Signer.sign_detached_digest` with an ephemeral
 self-signed P-256 certificate, over the SHA-256 computed while the file is written).
 sepaxml: the same data through sepaxml.SepaDD (pain.008.001.02, its default), validation off
 (its xmlschema validation aborts beyond ~55k debits, docs/payment-cycle.md "SEPA files").
@@ -108,7 +108,7 @@ def _signer() -> object:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    from gateway.signing import Signer
+    from gateway.signing.cms import Signer
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench signer")])
@@ -130,7 +130,7 @@ def run_gateway(n: int, out_dir: Path, *, validate: bool, do_sign: bool) -> dict
     from gateway.sepa.model import Pain008Version
     from gateway.sepa.pain008 import write_pain008
     from gateway.sepa.xsd import ValidatingSink
-    from gateway.signing import Signer
+    from gateway.signing.cms import Signer
 
     path = out_dir / f"gateway-pain008-{n}.xml"
     header = MessageHeader(ids.message_id("bench", "DD", date(2026, 11, 1)), datetime.now(UTC))
@@ -202,7 +202,7 @@ def _import_everything(lib: str) -> None:
         return
     from cryptography.hazmat.primitives.asymmetric import ec  # noqa: F401
 
-    import gateway.signing  # noqa: F401
+    import gateway.signing.cms  # noqa: F401
     from gateway.sepa import libxml2, pain008, xsd  # noqa: F401
 
     libxml2.available()

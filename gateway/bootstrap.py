@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from gateway.archive.store import Archive
 from gateway.config import Settings
 from gateway.errors import Code, ConfigurationError
-from gateway.intake import IntakeServices
+from gateway.infra.bank_channel import BankChannel, FolderChannel, HttpChannel
 from gateway.private import private_dir, private_file
 from gateway.sepa import rules as sepa_rules
 from gateway.sepa.model import Fund, PostalAddress
-from gateway.signing import Signer
+from gateway.services.intake import IntakeServices
+from gateway.signing.cms import Signer
 from gateway.store import SqlStore, open_sql_store
-from gateway.transport.bank import BankChannel, FolderChannel, HttpChannel
 
 
 @dataclass

@@ -12,12 +12,12 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
-from gateway.collection import run_debits
 from gateway.errors import Code, RuleViolation
-from gateway.intake import receive
-from gateway.mandate_changes import sign_mandate
-from gateway.payout import _creditor_address
 from gateway.sepa.addresses import from_json
+from gateway.services.collection import run_debits
+from gateway.services.intake import receive
+from gateway.services.mandates import sign_mandate
+from gateway.services.payout import _creditor_address
 from gateway.store import schema
 from gateway.store.mandates import PayoutAccountRow
 from gateway.store.payments import SqlPayments
