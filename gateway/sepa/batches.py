@@ -1,15 +1,22 @@
-"""Two-pass planning shared by the streaming writers: rules and control sums, then batches.
+"""Reading the transactions of a pain file: rules and control sums, then batches, each rendered once.
 
-Pass 1 (`plan`) reads the source once: normalizes and checks every transaction (EPC rules),
-and keeps only one counter per batch key (NbOfTxs, CtrlSum) -- memory is O(batches), not
-O(transactions). Any rule error stops everything before a byte is written.
+Pass 1 (`plan`) reads the source once: checks every transaction (EPC rules: the fast path
+`is_clean` on the transaction as it comes, normalization and the detailed rules only when it
+says no) and keeps one counter per batch key (NbOfTxs, CtrlSum) -- memory is O(batches), not
+O(transactions), plus a bit per transaction when some had to be normalized. Any rule error stops
+everything before a byte is written.
 
-Pass 2 (`batches`) yields each batch with an iterator over its transactions:
+Pass 2 renders each batch's transactions:
 - when the source is *grouped* (all transactions of a batch are contiguous, e.g. sorted by
-  sequence type and date, as the schedule produces them) one more pass writes the whole file;
+  sequence type and date, as the schedule produces them), one more read writes the whole file,
+  one loop per batch (`grouped_bodies`: key, count, sum, render, buffered write); only the
+  transactions pass 1 saw normalizing change are normalized again;
 - otherwise the source is read once per batch, filtering on the key (a handful of batches per
   run: FRST/RCUR times 3 collection days), still without holding transactions in memory.
 Pass 2 re-counts each batch and raises `totals-mismatch` if the source changed in between.
+
+`one_pass` writes from a plan computed elsewhere (the store's GROUP BY): one read, each
+transaction checked and rendered once, with the same `grouped_bodies`.
 """
 
 from __future__ import annotations
@@ -166,23 +173,13 @@ def _recounted(items: Iterable[T], batch: Batch[K], spec: Spec[T, K]) -> Iterato
 
 
 def batches(
-    source: Callable[[], Iterator[T]],
-    spec: Spec[T, K],
-    planned: Plan[K],
-    changed: bytearray | bool | None = True,
+    source: Callable[[], Iterator[T]], spec: Spec[T, K], planned: Plan[K]
 ) -> Iterator[tuple[Batch[K], Iterator[T]]]:
     """Pass 2: each planned batch with its (normalized) transactions, in planned order.
 
-    `changed`: which transactions pass 1 saw normalizing change (`_plan`); True (the default)
-    normalizes each again. The caller must consume each inner iterator before asking for the
-    next batch."""
+    The caller must consume each inner iterator before asking for the next batch."""
     if planned.grouped:
-        items = (
-            (spec.normalize(r) for r in source())
-            if changed is True
-            else _normalized(source(), spec, changed or None)
-        )
-        groups = itertools.groupby(items, key=spec.key)
+        groups = itertools.groupby((spec.normalize(r) for r in source()), key=spec.key)
         for batch, (key, items) in itertools.zip_longest(planned.batches, groups):
             if batch is None or key != batch.key:
                 raise RuleViolation(
@@ -257,7 +254,7 @@ def two_passes(
                 items, spec, planned, render, "the source changed between the two passes"
             )
             return
-        for batch, items in batches(source, spec, planned, changed):
+        for batch, items in batches(source, spec, planned):
 
             def body(sink: ByteSink, items: Iterator[T] = items) -> None:
                 write_fragments(sink, (render(item) for item in items))

@@ -12,14 +12,18 @@ case, a non-ASCII digit, a character added or cut.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from datetime import date
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from schwifty import IBAN
 
+from gateway.errors import Code, RuleViolation
 from gateway.sepa import rules
 from gateway.sepa.countries import SEPA
-from gateway.sepa.model import DirectDebit, PostalAddress
+from gateway.sepa.model import DirectDebit, PostalAddress, SequenceType
 from gateway.sepa.pain008 import debit_renderer, debit_xml, write_pain008
 from tests.unit.sepa.samples import DEBIT_HEADER, FUND, credit, debit, source
 from tests.unit.sepa.test_properties import debits
@@ -198,3 +202,22 @@ def test_the_renderer_writes_what_debit_xml_writes(item: DirectDebit, v08: bool,
     (an address, an amendment, a character to escape, any field order of DirectDebit)."""
     for candidate in (item, rules.normalize_debit(item), item._replace(debtor_name=item.debtor_name + extra)):
         assert debit_renderer(v08=v08)(candidate) == debit_xml(candidate, v08=v08)
+
+
+def test_pass_two_refuses_a_source_that_grew_or_moved() -> None:
+    """The one loop per batch keeps the recount: a transaction more (after the last batch, or in
+    a batch) on the second read stops the file with `totals-mismatch`."""
+    first = [debit("D-1"), debit("D-2", sequence=SequenceType.FRST)]
+    for second in (
+        [*first, debit("D-3", collection_date=date(2026, 11, 20))],  # after the last planned batch
+        [first[0], debit("D-9"), first[1]],  # one more in the first batch
+        [first[1], first[0]],  # the batches' order moved
+    ):
+        reads = iter([first, second])
+
+        def factory(reads: Iterator[list[DirectDebit]] = reads) -> Iterator[DirectDebit]:
+            return iter(next(reads))
+
+        with pytest.raises(RuleViolation) as caught:
+            write_pain008(io.BytesIO(), DEBIT_HEADER, FUND, factory)
+        assert caught.value.code == Code.TOTALS_MISMATCH
