@@ -1,4 +1,6 @@
-"""Streaming pain.008 (SEPA Direct Debit Core) writer: constant memory, two passes.
+"""Streaming pain.008 (SEPA Direct Debit Core) writer: constant memory; two passes over a source
+(`write_pain008`), or one over debits whose batches are planned beforehand
+(`write_pain008_planned`, the monthly run) -- `gateway.sepa.batches`.
 
 Layout: `lxml.etree.xmlfile` writes the envelope (declaration, Document, GrpHdr, each PmtInf
 header and every closing tag, escaping done by lxml); each DrctDbtTxInf is a pre-ordered text
