@@ -124,14 +124,8 @@ class ValidatingSink:
     against the official XSD by a thread reading a pipe.
 
     With the native engine the validation runs without the GIL, on the second core, so a file
-    is validated in the time it takes to write it. The writes themselves (file, pipe, and the
-    SHA-256 with `digest=True`) are done by an output thread fed through a short queue, so the
-    writer's thread only renders: the system calls and the hashing release the GIL and use what
-    the validator leaves of the second core. `close()` waits for the verdict and raises
-    SchemaViolation on an invalid file. Memory stays flat on both sides (at most
-    `QUEUED_CHUNKS` chunks wait)."""
-
-    QUEUED_CHUNKS = 16
+    is validated in the time it takes to write it. `close()` waits for the verdict and raises
+    SchemaViolation on an invalid file. Memory stays flat on both sides."""
 
     def __init__(
         self,
@@ -146,8 +140,13 @@ class ValidatingSink:
         self.path = path
         self.version = version
         # digest=True: the SHA-256 of the bytes (for the detached signature) is computed while
-        # they are written instead of reading the whole file again: 0.3-0.7 s at 1,000,000 debits
+        # they are written, by a third thread (hashlib releases the GIL on large chunks), instead
+        # of reading the whole file again afterwards: 0.3-0.7 s at 1,000,000 debits
         self._hasher = hashlib.sha256() if digest else None
+        self._chunks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._hashing = threading.Thread(target=self._hash, name="sha-256", daemon=True) if digest else None
+        if self._hashing is not None:
+            self._hashing.start()
         read_fd, write_fd = os.pipe()
         with contextlib.suppress(OSError):  # Linux: a 1 MiB pipe instead of 64 KiB
             fcntl.fcntl(write_fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), buffer_size)
@@ -162,10 +161,6 @@ class ValidatingSink:
         self._pipe = os.fdopen(write_fd, "wb", buffering=buffer_size)
         self._closed = False
         self._pipe_broken = False
-        self._failure: BaseException | None = None  # the output thread's, raised to the writer
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=self.QUEUED_CHUNKS)
-        self._output = threading.Thread(target=self._drain, name="sepa-output", daemon=True)
-        self._output.start()
 
     def _validate(self, native: bool) -> None:
         try:
@@ -183,34 +178,15 @@ class ValidatingSink:
         except SchemaViolation as exc:
             self._error = exc
 
-    def _drain(self) -> None:
-        """The output thread: each chunk hashed, written to the file and to the validator."""
-        while True:
-            chunk = self._queue.get()
-            try:
-                if chunk is None:
-                    return
-                if self._failure is None:
-                    self._put(chunk)
-            except BaseException as exc:
-                self._failure = exc
-            finally:
-                self._queue.task_done()
-
-    def _put(self, chunk: bytes) -> None:
-        if self._hasher is not None:
+    def _hash(self) -> None:
+        assert self._hasher is not None
+        while (chunk := self._chunks.get()) is not None:
             self._hasher.update(chunk)
-        self._file.write(chunk)
-        if not self._pipe_broken:
-            try:
-                self._pipe.write(chunk)
-            except BrokenPipeError:  # the validator stopped reading: close() reports why
-                self._pipe_broken = True
 
-    def _stop_output(self) -> None:
-        if self._output.is_alive():
-            self._queue.put(None)
-            self._output.join()
+    def _stop_hashing(self) -> None:
+        if self._hashing is not None and self._hashing.is_alive():
+            self._chunks.put(None)
+            self._hashing.join()
 
     @property
     def sha256(self) -> bytes:
@@ -220,32 +196,29 @@ class ValidatingSink:
         return self._hasher.digest()
 
     def write(self, data: bytes) -> int:
-        if self._failure is not None:
-            raise self._failure
-        self._queue.put(bytes(data))  # a copy only if the caller's buffer could change
-        return len(data)
+        if self._hashing is not None:
+            self._chunks.put(bytes(data))  # a copy only if the caller's buffer could change
+        written = self._file.write(data)
+        if not self._pipe_broken:
+            try:
+                self._pipe.write(data)
+            except BrokenPipeError:  # the validator stopped reading: close() reports why
+                self._pipe_broken = True
+        return written
 
     def flush(self) -> None:
-        self._queue.join()
-        if self._failure is not None:
-            raise self._failure
         self._file.flush()
-
-    def _finish(self) -> None:
-        self._closed = True
-        self._stop_output()
-        self._file.close()
-        with contextlib.suppress(BrokenPipeError):
-            self._pipe.close()
-        self._thread.join()
 
     def close(self) -> None:
         """Finish the file and wait for the verdict."""
         if self._closed:
             return
-        self._finish()
-        if self._failure is not None:
-            raise self._failure
+        self._closed = True
+        self._file.close()
+        with contextlib.suppress(BrokenPipeError):
+            self._pipe.close()
+        self._thread.join()
+        self._stop_hashing()
         if self._error is not None:
             raise self._error
         if self._pipe_broken:
@@ -257,8 +230,12 @@ class ValidatingSink:
 
     def abort(self) -> None:
         """Stop without a verdict (the writer failed): close everything, keep no thread."""
-        if not self._closed:
-            self._finish()
+        self._closed = True
+        self._file.close()
+        with contextlib.suppress(BrokenPipeError):
+            self._pipe.close()
+        self._thread.join()
+        self._stop_hashing()
 
     def __enter__(self) -> Self:
         return self
