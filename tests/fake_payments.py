@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -102,12 +102,15 @@ class FakePayments:
         rows = [d for d in self._s.debits.values() if d.message_id == message_id]
         return iter(sorted(rows, key=lambda d: (d.sequence, d.collection_date, d.end_to_end_id)))
 
-    def message_batches(self, message_id: str) -> list[tuple[str, date, int, int]]:
-        batches: dict[tuple[str, date], tuple[int, int]] = {}
+    def message_batches(
+        self, message_id: str, flag_countries: Collection[str] = ()
+    ) -> list[tuple[str, date, int, int, bool]]:
+        batches: dict[tuple[str, date], tuple[int, int, bool]] = {}
         for d in self.debits_of_message(message_id):
-            count, total = batches.get((d.sequence, d.collection_date), (0, 0))
-            batches[(d.sequence, d.collection_date)] = (count + 1, total + d.amount_cents)
-        return [(seq, day, count, total) for (seq, day), (count, total) in sorted(batches.items())]
+            count, total, flagged = batches.get((d.sequence, d.collection_date), (0, 0, False))
+            outside = d.debtor_iban[:2] in flag_countries or (d.debtor_bic or "")[4:6] in flag_countries
+            batches[(d.sequence, d.collection_date)] = (count + 1, total + d.amount_cents, flagged or outside)
+        return [(seq, day, n, total, flagged) for (seq, day), (n, total, flagged) in sorted(batches.items())]
 
     def mark_collected(self, dossier_ids: Sequence[str], now: datetime) -> None:
         for i in dossier_ids:

@@ -292,7 +292,12 @@ class PaymentsRepository(Protocol):
 
     def debits_of_message(self, message_id: str) -> Iterator[DebitRow]: ...
 
-    def message_batches(self, message_id: str) -> list[tuple[str, date, int, int]]: ...
+    def message_batches(
+        self, message_id: str, flag_countries: Collection[str] = ()
+    ) -> list[tuple[str, date, int, int, bool]]:
+        """(sequence, collection date, count, total cents, flagged) per PmtInf of one file;
+        `flagged`: a debtor's bank is in one of `flag_countries`."""
+        ...
 
     def mark_collected(self, dossier_ids: Sequence[str], now: datetime) -> None: ...
 
