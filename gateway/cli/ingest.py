@@ -6,7 +6,6 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from itertools import islice
 from pathlib import Path
@@ -102,12 +101,12 @@ def ingest_command(
     Exit 0 when every file is accepted (or a duplicate), 1 when any is rejected (its problem JSON,
     with the signed rejection receipt, is printed instead), 2 when any could not be stored (its
     line says `"outcome": "failed"` and why; the others of its batch are stored all the same)."""
+    from gateway.infra.intake_pool import ValidationPool, validation_pool
     from gateway.services.intake import (
         PreparedBatch,
         Submission,
         prepare_many,
         settle,
-        validation_pool,
     )
 
     if not files and paths_from is None:
@@ -118,7 +117,7 @@ def ingest_command(
     rejected = failed = False
     paths = expand(files, paths_from)
     with gateway, ExitStack() as stack:
-        pool: ProcessPoolExecutor | None = None
+        pool: ValidationPool | None = None
         prepared: PreparedBatch | None = None
 
         def finish() -> None:

@@ -27,11 +27,12 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import BrokenExecutor, Executor, Future, InvalidStateError
+from concurrent.futures import BrokenExecutor, Future, InvalidStateError
 from dataclasses import dataclass
 
 from gateway.domain.transmission import SourceKind
 from gateway.services.intake import (
+    CheckPool,
     IntakeResult,
     IntakeServices,
     PreparedBatch,
@@ -66,7 +67,7 @@ class IntakeQueue:
         self,
         services: IntakeServices,
         *,
-        executor: Executor | None = None,
+        executor: CheckPool | None = None,
         max_batch: int = DEFAULT_MAX_BATCH,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         on_batch: Callable[[int], None] | None = None,

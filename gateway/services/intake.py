@@ -24,15 +24,12 @@ import base64
 import hashlib
 import json
 import logging
-import multiprocessing
-import os
 import secrets
-import signal
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 
 from gateway.canonical.dossier import utc_z
 from gateway.canonical.xml import to_xml
@@ -48,7 +45,6 @@ from gateway.errors import (
     SchemaViolation,
     loggable_code,
 )
-from gateway.infra.orphans import die_with_parent
 from gateway.safeparse import DEFAULT_MAX_BYTES
 from gateway.services.ports import (
     Archive,
@@ -135,7 +131,7 @@ class Submission:
 
 
 def receive_many(
-    services: IntakeServices, batch: Sequence[Submission], *, executor: Executor | None = None
+    services: IntakeServices, batch: Sequence[Submission], *, executor: CheckPool | None = None
 ) -> list[IntakeResult]:
     """Take a batch of transmissions; the answers, in order, once all of the batch is durable.
 
@@ -192,9 +188,7 @@ class _Task:
 
     __slots__ = ("_checked", "future", "jobs")
 
-    def __init__(
-        self, jobs: list[Job], future: Future[list[_Checked]] | None, checked: list[_Checked] | None
-    ):
+    def __init__(self, jobs: list[Job], future: Future[list[Checked]] | None, checked: list[Checked] | None):
         self.jobs = jobs
         self.future = future
         self._checked = checked
@@ -203,7 +197,7 @@ class _Task:
     def finished(self) -> bool:
         return self._checked is not None or (self.future is not None and self.future.done())
 
-    def result(self, signer: Signer) -> list[_Checked]:
+    def result(self, signer: Signer) -> list[Checked]:
         """The titles' checks; those of a worker that died are done again here (once)."""
         if self._checked is None:
             assert self.future is not None
@@ -251,7 +245,7 @@ class _Receipt:
 
 
 @dataclass(frozen=True, slots=True)
-class _Checked:
+class Checked:
     """What a title's validation yields: its signed receipt (accepted or rejected, used unless the
     title is a duplicate), and for a valid one the canonical XML, JSON and their signatures."""
 
@@ -271,23 +265,23 @@ class _Checked:
         return '{"dossier": ' + self.dossier_json + "}"
 
 
-def _check(signer: Signer, item: _Item, payload: bytes, max_bytes: int) -> _Checked:
+def _check(signer: Signer, item: _Item, payload: bytes, max_bytes: int) -> Checked:
     """Validate, render and sign one title, receipt included (in a validation process with a pool)."""
     signature = signer.sign_detached(payload)
     try:
         try:
             validated = validate(item.source, payload, received_at=item.received_at, max_bytes=max_bytes)
         except GatewayError as exc:
-            return _Checked(
+            return Checked(
                 signature, error=exc, receipt=_Receipt.signed(signer, _rejection_receipt(item, exc))
             )
         return _rendered(signer, item, validated, signature)
     except Exception as exc:  # a bug, not the sender's fault: this title alone fails (500)
         log.exception("checking a %s transmission failed unexpectedly", item.source.value)
-        return _Checked(signature, failure=exc)
+        return Checked(signature, failure=exc)
 
 
-def _rendered(signer: Signer, item: _Item, validated: Validated, payload_signature: bytes) -> _Checked:
+def _rendered(signer: Signer, item: _Item, validated: Validated, payload_signature: bytes) -> Checked:
     dossier = validated.dossier
     xml = to_xml(dossier)
     valid = _Valid(
@@ -296,7 +290,7 @@ def _rendered(signer: Signer, item: _Item, validated: Validated, payload_signatu
         validated.transmission.reference,
         validated.warnings,
     )
-    return _Checked(
+    return Checked(
         payload_signature,
         valid,
         receipt=_Receipt.signed(signer, _acceptance_receipt(item, valid)),
@@ -306,45 +300,25 @@ def _rendered(signer: Signer, item: _Item, validated: Validated, payload_signatu
     )
 
 
-_worker_signer: Signer | None = None
 TITLES_PER_TASK = 25
 
 
-def _init_worker(signer: Signer, parent: int) -> None:
-    global _worker_signer  # noqa: PLW0603 - one per worker process, set once at its start
-    # Ctrl-C reaches the whole process group: the parent decides when the pool stops, so that a
-    # validation process does not die with a traceback in the middle of a graceful shutdown
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent(parent)  # never outlive a killed server (it holds the database and archive)
-    _worker_signer = signer
+def check_jobs(signer: Signer, jobs: list[Job]) -> list[Checked]:
+    """Validate, render and sign these titles: what a validation process does for `prepare_many`."""
+    return [_check(signer, *job) for job in jobs]
 
 
-def _check_in_worker(jobs: list[Job]) -> list[_Checked]:
-    if _worker_signer is None:
-        raise RuntimeError("not a validation worker: build the pool with validation_pool()")
-    return [_check(_worker_signer, *job) for job in jobs]
+class CheckPool(Protocol):
+    """Where titles are validated beside the storing thread (gateway.infra.intake_pool.ValidationPool)."""
 
-
-def validation_pool(services: IntakeServices, workers: int) -> ProcessPoolExecutor:
-    """Processes that validate, render and sign titles for `prepare_many` (POSIX fork).
-
-    Forked, so the workers share the loaded code and inherit the signing key without it being
-    serialised; every worker starts at once, here, before the caller starts any thread.
-    """
-    pool = ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_init_worker,
-        initargs=(services.signer, os.getpid()),
-    )
-    pool.submit(int).result()
-    return pool
+    def submit_checks(self, jobs: list[Job]) -> Future[list[Checked]]: ...
 
 
 def prepare_many(
-    services: IntakeServices, batch: Sequence[Submission], *, executor: Executor | None = None
+    services: IntakeServices, batch: Sequence[Submission], *, executor: CheckPool | None = None
 ) -> PreparedBatch:
-    """Stamp a batch's reception and start validating it, in `executor` (`validation_pool`) if given.
+    """Stamp a batch's reception and start validating it, in `executor` (a validation pool:
+    gateway.infra.intake_pool) if given.
 
     A caller with many batches prepares the next one before it calls `settle` on the
     current one, so that validation (CPU in the workers) overlaps storage (this process).
@@ -367,9 +341,9 @@ def prepare_many(
     for start in range(0, len(args), step):
         jobs = args[start : start + step]
         if executor is None:
-            task = _Task(jobs, None, [_check(services.signer, *job) for job in jobs])
+            task = _Task(jobs, None, check_jobs(services.signer, jobs))
         else:
-            task = _Task(jobs, executor.submit(_check_in_worker, jobs), None)
+            task = _Task(jobs, executor.submit_checks(jobs), None)
         checks += [_Pending(task, n) for n in range(len(jobs))]
     return PreparedBatch(batch, items, checks)
 
@@ -428,7 +402,7 @@ def settle(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResu
     return cast(list[IntakeResult | Exception], answers)
 
 
-def _payload_entry(submission: Submission, item: _Item, checked: _Checked) -> NewEntry:
+def _payload_entry(submission: Submission, item: _Item, checked: Checked) -> NewEntry:
     return NewEntry("inbound-payload", submission.payload, checked.payload_signature, item.meta)
 
 
@@ -441,7 +415,7 @@ class _Work:
     payload: NewEntry
 
 
-def _checks_of(services: IntakeServices, prepared: PreparedBatch) -> list[_Checked]:
+def _checks_of(services: IntakeServices, prepared: PreparedBatch) -> list[Checked]:
     """The batch's validations; those of a worker that died are done again here."""
     return [check.task.result(services.signer)[check.index] for check in prepared.checks]
 
@@ -616,7 +590,7 @@ class _Acceptance:
     """A valid title with its signed receipt and canonical XML, before the dedupe decides."""
 
     validated: _Valid
-    checked: _Checked
+    checked: Checked
     receipt: dict[str, Any]
     body: bytes
     signature: bytes
@@ -642,7 +616,7 @@ def _acceptance_receipt(item: _Item, valid: _Valid) -> dict[str, Any]:
     }
 
 
-def _acceptance(checked: _Checked) -> _Acceptance:
+def _acceptance(checked: Checked) -> _Acceptance:
     validated, made = checked.validated, checked.receipt
     assert validated is not None
     assert made is not None
@@ -719,7 +693,7 @@ def _rejection_receipt(item: _Item, exc: GatewayError) -> dict[str, Any]:
     }
 
 
-def _rejection(checked: _Checked) -> _Rejection:
+def _rejection(checked: Checked) -> _Rejection:
     made, error = checked.receipt, checked.error
     assert made is not None
     assert error is not None

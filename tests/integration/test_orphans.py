@@ -19,7 +19,8 @@ import os, sys, time
 from gateway.infra import orphans
 if sys.argv[1] == "watchdog-only":
     orphans._set_pdeathsig = lambda: False
-from gateway.services.intake import IntakeServices, validation_pool
+from gateway.infra.intake_pool import validation_pool
+from gateway.services.intake import IntakeServices
 class Signer:
     def sign_detached(self, data):
         return b""

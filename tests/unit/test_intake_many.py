@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gateway.errors import IdempotencyKeyReused, MalformedPayload, RuleViolation
+from gateway.infra.intake_pool import validation_pool
 from gateway.services.intake import (
     IntakeResult,
     IntakeServices,
@@ -21,7 +22,6 @@ from gateway.services.intake import (
     receive,
     receive_many,
     settle,
-    validation_pool,
 )
 from gateway.services.ports import Signer
 from gateway.services.validation import validate

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from gateway.errors import IdempotencyKeyReused
+from gateway.infra.intake_pool import validation_pool
 from gateway.infra.intake_queue import IntakeQueue
-from gateway.services.intake import IntakeResult, IntakeServices, receive, validation_pool
+from gateway.services.intake import IntakeResult, IntakeServices, receive
 from gateway.services.intake import settle as intake_settle
 from gateway.store import MemoryStore
 from gateway.store.memory import MemoryUnitOfWork

@@ -6,7 +6,6 @@ import contextlib
 import gc
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +18,10 @@ from gateway.config import Settings
 from gateway.console import ConsoleServices, csrf_key_from
 from gateway.errors import Code, ConfigurationError, GatewayError
 from gateway.infra.delivery import BackgroundDelivery
+from gateway.infra.intake_pool import ValidationPool, validation_pool
 from gateway.infra.intake_queue import IntakeQueue
 from gateway.services.feed import EventFeed
-from gateway.services.intake import IntakeServices, validation_pool
+from gateway.services.intake import IntakeServices
 from gateway.services.ledger import Ledgers
 from gateway.services.mandates import Mandates
 from gateway.store import SqlStore
@@ -89,7 +89,7 @@ class Service:
     config: uvicorn.Config
     intake: IntakeQueue
     delivery: BackgroundDelivery | None = None  # the webhook worker; `gateway serve` starts it
-    validation: ProcessPoolExecutor | None = None
+    validation: ValidationPool | None = None
     checkpointer: WalCheckpointer | None = None  # SQLite: WAL checkpoints off the commit path
 
     @property
