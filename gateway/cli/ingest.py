@@ -50,7 +50,7 @@ def _answer_lines(results: list[IntakeResult | Exception]) -> tuple[str, bool, b
         elif result.outcome == "rejected":
             rejected = True
             assert result.error is not None
-            problem = rejection_problem(result.error, result.receipt, result.signature)
+            problem = rejection_problem(result.error, result.receipt.to_json(), result.signature)
             lines.append(json.dumps(problem, ensure_ascii=False))
         else:
             lines.append(

@@ -83,10 +83,50 @@ class IntakeServices:
     max_bytes: int = DEFAULT_MAX_BYTES
 
 
+_RECEIPT_FIELDS = (
+    "receipt_id", "status", "dossier_id", "source", "sender", "reference", "received_at", "payload_sha256",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a sender is answered (docs/http-api.md "Receipts"): `to_json` is its wire form, signed
+    as `receipt_bytes`. An acceptance has no `errors`; a rejection has no dossier nor reference."""
+
+    receipt_id: str
+    status: Literal["accepted", "rejected"]
+    dossier_id: str | None
+    source: str
+    sender: str
+    reference: str | None
+    received_at: str  # ISO 8601, UTC, "Z"
+    payload_sha256: str
+    warnings: tuple[Mapping[str, Any], ...] = ()
+    errors: tuple[Mapping[str, Any], ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {name: getattr(self, name) for name in _RECEIPT_FIELDS}
+        if self.errors is not None:
+            doc["errors"] = [dict(e) for e in self.errors]
+        doc["warnings"] = [dict(w) for w in self.warnings]
+        return dict(sorted(doc.items()))  # the stored (signed) key order, answered as such
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Receipt:
+        unknown = set(doc) - {*_RECEIPT_FIELDS, "warnings", "errors"}
+        if unknown:  # a receipt is answered as stored: never drop what it said
+            raise ValueError(f"a stored receipt has unknown fields {sorted(unknown)}")
+        errors = doc.get("errors")
+        facts: dict[str, Any] = {name: doc[name] for name in _RECEIPT_FIELDS}
+        return cls(
+            **facts, warnings=tuple(doc.get("warnings", ())), errors=None if errors is None else tuple(errors)
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class IntakeResult:
     outcome: Outcome
-    receipt: dict[str, Any]
+    receipt: Receipt
     signature: bytes
     error: GatewayError | None = None  # a rejection's; the entry points turn it into a problem
     dossier: dict[str, Any] | None = field(default=None, repr=False)
@@ -97,15 +137,18 @@ class IntakeResult:
 
     def signed_receipt(self) -> dict[str, Any]:
         """The receipt with its detached signature, as answered to a sender."""
-        return {"receipt": self.receipt, "signature": base64.b64encode(self.signature).decode("ascii")}
+        signature = base64.b64encode(self.signature).decode("ascii")
+        return {"receipt": self.receipt.to_json(), "signature": signature}
 
 
-def receipt_bytes(receipt: Mapping[str, Any]) -> bytes:
-    return json.dumps(receipt, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def receipt_bytes(receipt: Receipt | Mapping[str, Any]) -> bytes:
+    """The bytes a receipt's signature covers: UTF-8 JSON, sorted keys, no spaces."""
+    doc = receipt.to_json() if isinstance(receipt, Receipt) else receipt
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _load_receipt(row: ReceiptRow) -> IntakeResult:
-    return IntakeResult("duplicate", json.loads(row.receipt_json), row.signature)
+    return IntakeResult("duplicate", Receipt.from_json(json.loads(row.receipt_json)), row.signature)
 
 
 def receive(
@@ -233,15 +276,14 @@ class _Valid:
 class _Receipt:
     """A receipt, its canonical bytes and their detached signature."""
 
-    receipt: dict[str, Any]
+    receipt: Receipt
     body: bytes
     signature: bytes
 
     @classmethod
-    def signed(cls, signer: Signer, receipt: dict[str, Any]) -> _Receipt:
+    def signed(cls, signer: Signer, receipt: Receipt) -> _Receipt:
         body = receipt_bytes(receipt)
-        # the same key order as every later read of the stored receipt
-        return cls(json.loads(body), body, signer.sign_detached(body))
+        return cls(receipt, body, signer.sign_detached(body))
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,7 +536,7 @@ class _Writes:
                 )
             log.info("duplicate %s transmission of dossier %s", item.source.value, first.dossier_id)
             return _load_receipt(first)
-        receipt_id = receipt["receipt_id"]
+        receipt_id = receipt.receipt_id
         row = ReceiptRow(
             receipt_id, stored.dossier_id, acceptance.body.decode(), acceptance.signature, item.received_at
         )
@@ -530,7 +572,7 @@ class _Writes:
 
     def rejection(self, item: _Item, rejection: _Rejection) -> IntakeResult:
         result = rejection.result
-        receipt_id = result.receipt["receipt_id"]
+        receipt_id = result.receipt.receipt_id
         self.receipts.append(
             ReceiptRow(receipt_id, None, rejection.body.decode(), result.signature, item.received_at)
         )
@@ -545,7 +587,7 @@ class _Writes:
             item.source.value,
             receipt_id,
             item.payload_sha[:16],
-            [(loggable_code(e["code"]), e["field"]) for e in result.receipt["errors"]],
+            [(loggable_code(e["code"]), e["field"]) for e in result.receipt.errors or ()],
         )
         return result
 
@@ -591,7 +633,7 @@ class _Acceptance:
 
     validated: _Valid
     checked: Checked
-    receipt: dict[str, Any]
+    receipt: Receipt
     body: bytes
     signature: bytes
 
@@ -602,18 +644,18 @@ class _Rejection:
     body: bytes
 
 
-def _acceptance_receipt(item: _Item, valid: _Valid) -> dict[str, Any]:
-    return {
-        "receipt_id": item.receipt_id,
-        "status": "accepted",
-        "dossier_id": valid.dossier["dossier_id"],
-        "source": item.source.value,
-        "sender": item.sender,
-        "reference": valid.reference,
-        "received_at": utc_z(item.received_at),
-        "payload_sha256": item.payload_sha,
-        "warnings": [w.as_dict() for w in valid.warnings],
-    }
+def _acceptance_receipt(item: _Item, valid: _Valid) -> Receipt:
+    return Receipt(
+        receipt_id=item.receipt_id,
+        status="accepted",
+        dossier_id=valid.dossier["dossier_id"],
+        source=item.source.value,
+        sender=item.sender,
+        reference=valid.reference,
+        received_at=utc_z(item.received_at),
+        payload_sha256=item.payload_sha,
+        warnings=tuple(w.as_dict() for w in valid.warnings),
+    )
 
 
 def _acceptance(checked: Checked) -> _Acceptance:
@@ -636,7 +678,7 @@ def _acceptance_archive(item: _Item, acceptance: _Acceptance) -> list[NewEntry]:
             "receipt",
             acceptance.body,
             acceptance.signature,
-            {**item.meta, "receipt_id": acceptance.receipt["receipt_id"]},
+            {**item.meta, "receipt_id": acceptance.receipt.receipt_id},
         ),
     ]
 
@@ -652,7 +694,7 @@ def _replay(services: IntakeServices, sender: str, key: str, payload_sha: str) -
     if receipt is None:  # pragma: no cover - the key is stored with its receipt
         return None
     result = _load_receipt(receipt)
-    if result.receipt.get("status") != "rejected":
+    if result.receipt.status != "rejected":
         return result
     error = rejection_error(result.receipt)
     return IntakeResult("rejected", result.receipt, result.signature, error=error)
@@ -664,9 +706,9 @@ def _key_reused() -> IdempotencyKeyReused:
     )
 
 
-def rejection_error(receipt: Mapping[str, Any]) -> GatewayError:
+def rejection_error(receipt: Receipt) -> GatewayError:
     """The error a stored rejection receipt records (to answer a replay as the first time)."""
-    issues = [Issue(e["code"], e["field"], e["message"]) for e in receipt.get("errors", [])]
+    issues = [Issue(e["code"], e["field"], e["message"]) for e in receipt.errors or ()]
     classes: dict[str, type[GatewayError]] = {
         Code.MALFORMED_PAYLOAD: MalformedPayload,
         Code.SCHEMA_VIOLATION: SchemaViolation,
@@ -676,21 +718,19 @@ def rejection_error(receipt: Mapping[str, Any]) -> GatewayError:
     return cls.from_issues(issues or [Issue("rejected", "", "rejected")])
 
 
-def _rejection_receipt(item: _Item, exc: GatewayError) -> dict[str, Any]:
-    errors = [i for i in exc.issues if i.severity == "error"]
-    warnings = [i for i in exc.issues if i.severity == "warning"]
-    return {
-        "receipt_id": item.receipt_id,
-        "status": "rejected",
-        "dossier_id": None,
-        "source": item.source.value,
-        "sender": item.sender,
-        "reference": None,
-        "received_at": utc_z(item.received_at),
-        "payload_sha256": item.payload_sha,
-        "errors": [i.as_dict() for i in errors],
-        "warnings": [w.as_dict() for w in warnings],
-    }
+def _rejection_receipt(item: _Item, exc: GatewayError) -> Receipt:
+    return Receipt(
+        receipt_id=item.receipt_id,
+        status="rejected",
+        dossier_id=None,
+        source=item.source.value,
+        sender=item.sender,
+        reference=None,
+        received_at=utc_z(item.received_at),
+        payload_sha256=item.payload_sha,
+        warnings=tuple(i.as_dict() for i in exc.issues if i.severity == "warning"),
+        errors=tuple(i.as_dict() for i in exc.issues if i.severity == "error"),
+    )
 
 
 def _rejection(checked: Checked) -> _Rejection:
@@ -702,5 +742,5 @@ def _rejection(checked: Checked) -> _Rejection:
 
 def _rejection_archive(item: _Item, rejection: _Rejection) -> list[NewEntry]:
     result = rejection.result
-    meta = {"source": item.source.value, "sender": item.sender, "receipt_id": result.receipt["receipt_id"]}
+    meta = {"source": item.source.value, "sender": item.sender, "receipt_id": result.receipt.receipt_id}
     return [NewEntry("rejection-receipt", rejection.body, result.signature, meta)]

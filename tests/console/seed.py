@@ -66,7 +66,7 @@ def seed(tmp: Path, pki: Path, *, database_url: str | None = None) -> Seeded:
     ):
         result = receive(intake, source, (EXAMPLES / name).read_bytes(), sender=f"CN={source}")
         assert result.outcome == "accepted", result.error
-        accepted[source] = str(result.receipt["dossier_id"])
+        accepted[source] = str(result.receipt.dossier_id)
     for source in ("notaire", "avocat"):  # the debtors signed their mandates; the greffe's waits
         dossier_id = accepted[source]
         with gateway.store.read() as uow:
@@ -122,4 +122,4 @@ def seed(tmp: Path, pki: Path, *, database_url: str | None = None) -> Seeded:
         authenticator=Authenticator(RoleMap()),
         services={ConsoleServices: console, IntakeServices: gateway.intake},
     )
-    return Seeded(gateway, console, app, accepted, str(refused.receipt["receipt_id"]), rejected, int(dead))
+    return Seeded(gateway, console, app, accepted, str(refused.receipt.receipt_id), rejected, int(dead))

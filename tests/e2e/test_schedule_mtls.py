@@ -30,11 +30,11 @@ def served(tmp_path: Path, dev_pki: Path) -> Iterator[tuple[Clients, dict[str, s
     intake = IntakeServices(store=store, signer=signer, archive=archive, clock=lambda: NOW)
     ids = {}
     greffe = receive(intake, "greffe", (EXAMPLES / "greffe-1.xml").read_bytes(), sender="t")
-    ids["greffe"] = str(greffe.receipt["dossier_id"])
+    ids["greffe"] = str(greffe.receipt.dossier_id)
     then = IntakeServices(
         store=store, signer=signer, archive=archive, clock=lambda: datetime(2023, 3, 24, tzinfo=UTC)
     )
-    ids["notaire"] = str(receive(then, "notaire", notary_title_of_2023(), sender="t").receipt["dossier_id"])
+    ids["notaire"] = str(receive(then, "notaire", notary_title_of_2023(), sender="t").receipt.dossier_id)
     app = create_app(authenticator=Authenticator(RoleMap()), services={IntakeServices: intake})
     with running_server(app, dev_pki) as base_url:
         clients = Clients(base_url, dev_pki)

@@ -42,7 +42,7 @@ class Env:
         result = receive(self.intake, "avocat", text.encode(), sender="test")
         assert result.outcome == "accepted", result.error
         # the debtor signs a mandate on the account the title brought (docs/mandates.md)
-        dossier_id = str(result.receipt["dossier_id"])
+        dossier_id = str(result.receipt.dossier_id)
         sign_as_prefilled(self.store, dossier_id, signed_on=RECEIVED.date(), now=RECEIVED)
 
     def debits(self, period: str) -> RunReport:

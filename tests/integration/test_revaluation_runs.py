@@ -63,7 +63,7 @@ class Env:
         intake = IntakeServices(store=store, signer=self.signer, archive=self.archive, clock=lambda: RECEIVED)
         result = receive(intake, "notaire", notary_title_of_2023(), sender="test")
         assert result.outcome == "accepted", result.error
-        self.dossier_id = str(result.receipt["dossier_id"])
+        self.dossier_id = str(result.receipt.dossier_id)
         # the debtor signs a mandate on the account the title brought (docs/mandates.md)
         sign_as_prefilled(store, self.dossier_id, signed_on=RECEIVED.date(), now=RECEIVED)
 

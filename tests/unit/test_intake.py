@@ -52,16 +52,17 @@ def test_accepted_gets_signed_receipt_stored_dossier_event_and_archive(
     result = receive(services, source, example(name), sender=f"{source}:test")
     assert result.outcome == "accepted"
     receipt = result.receipt
-    assert receipt["status"] == "accepted"
-    assert receipt["receipt_id"] == "RCT-0001"
-    assert receipt["received_at"] == "2026-11-23T10:00:00Z"
-    assert receipt["dossier_id"].startswith("DOS-")
+    assert receipt.status == "accepted"
+    assert receipt.receipt_id == "RCT-0001"
+    assert receipt.received_at == "2026-11-23T10:00:00Z"
+    assert receipt.dossier_id is not None
+    assert receipt.dossier_id.startswith("DOS-")
     verify_detached(result.signature, receipt_bytes(receipt), ca_file=dev_pki / "ca.pem")
     with store.read() as uow:
-        row = uow.dossiers.get(receipt["dossier_id"])
+        row = uow.dossiers.get(receipt.dossier_id)
         events = uow.events.read_after(0, 10)
     assert row is not None
-    assert json.loads(row.canonical_json)["dossier_id"] == receipt["dossier_id"]
+    assert json.loads(row.canonical_json)["dossier_id"] == receipt.dossier_id
     assert [e.type for e in events] == ["dossier.accepted"]
     assert archive.kinds() == ["inbound-payload", "canonical-dossier", "receipt"]
     assert archive.items[0].blob == example(name)
@@ -85,7 +86,7 @@ def test_same_minute_under_another_reference_is_a_duplicate(services: IntakeServ
     end = data.index(b"</ReferenceEnvoi>")
     other = data[:start] + b"RESEND-1" + data[end:]
     again = receive(services, "greffe", other, sender="greffe:test")
-    assert (again.outcome, again.receipt["dossier_id"]) == ("duplicate", first.receipt["dossier_id"])
+    assert (again.outcome, again.receipt.dossier_id) == ("duplicate", first.receipt.dossier_id)
 
 
 def test_rule_violation_gets_problem_and_signed_rejection(
@@ -98,13 +99,13 @@ def test_rule_violation_gets_problem_and_signed_rejection(
     assert ("title-kind-not-allowed", "Decision/TypeTitre") in [
         (i.code, i.field) for i in result.error.issues
     ]
-    assert result.receipt["status"] == "rejected"
-    assert result.receipt["dossier_id"] is None
+    assert result.receipt.status == "rejected"
+    assert result.receipt.dossier_id is None
     verify_detached(result.signature, receipt_bytes(result.receipt), ca_file=dev_pki / "ca.pem")
     assert archive.kinds() == ["inbound-payload", "rejection-receipt"]
     with store.read() as uow:
         assert uow.events.read_after(0, 10) == []
-        assert uow.receipts.get(result.receipt["receipt_id"]) is not None
+        assert uow.receipts.get(result.receipt.receipt_id) is not None
 
 
 def test_malformed_payload_is_400_and_archived(services: IntakeServices, archive: FakeArchive) -> None:

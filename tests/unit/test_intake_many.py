@@ -16,6 +16,7 @@ from gateway.infra.intake_pool import validation_pool
 from gateway.services.intake import (
     IntakeResult,
     IntakeServices,
+    Receipt,
     Submission,
     prepare_many,
     receipt_bytes,
@@ -62,7 +63,7 @@ def test_a_batch_accepts_dedupes_and_rejects_each_title_as_receive_would(
     # the copy inside the batch is one dossier and answered with the first receipt
     assert results[2].receipt == results[0].receipt
     assert results[2].signature == results[0].signature
-    assert [r.receipt["receipt_id"] for r in results] == [
+    assert [r.receipt.receipt_id for r in results] == [
         "RCT-0001", "RCT-0002", "RCT-0001", "RCT-0004", "RCT-0005", "RCT-0006",
     ]  # fmt: skip
     for result in results:
@@ -71,12 +72,12 @@ def test_a_batch_accepts_dedupes_and_rejects_each_title_as_receive_would(
     assert isinstance(malformed.error, MalformedPayload)
     assert malformed.error.code == "malformed-payload"
     assert isinstance(refused.error, RuleViolation)
-    assert refused.receipt["status"] == "rejected"
+    assert refused.receipt.status == "rejected"
     with store.read() as uow:
         assert [e.type for e in uow.events.read_after(0, 10)] == ["dossier.accepted"] * 3
         assert uow.receipts.get("RCT-0003") is None  # the duplicate's unused receipt is not kept
         for result in results:
-            assert uow.receipts.get(result.receipt["receipt_id"]) is not None
+            assert uow.receipts.get(result.receipt.receipt_id) is not None
     # every raw payload first (evidence), then dossiers, receipts and rejections in batch order
     assert archive.kinds() == ["inbound-payload"] * 6 + [
         "canonical-dossier", "receipt", "canonical-dossier", "receipt",
@@ -145,7 +146,7 @@ def test_concurrent_receives_of_one_title_make_one_dossier(
     for thread in threads:
         thread.join()
     assert sorted(r.outcome for r in results) == ["accepted"] * 2 + ["duplicate"] * 6
-    assert len({r.receipt["receipt_id"] for r in results}) == 2
+    assert len({r.receipt.receipt_id for r in results}) == 2
     with store.read() as uow:
         assert len(uow.events.read_after(0, 100)) == 2
 
@@ -239,9 +240,11 @@ def test_an_idempotency_key_is_honoured_in_a_batch(services: IntakeServices, arc
 def test_receipt_json_round_trips_in_stored_key_order(services: IntakeServices, store: MemoryStore) -> None:
     (result,) = receive_many(services, [Submission("greffe", title(9), "greffe:x")])
     with store.read() as uow:
-        row = uow.receipts.get(result.receipt["receipt_id"])
+        row = uow.receipts.get(result.receipt.receipt_id)
     assert row is not None
-    assert json.loads(row.receipt_json) == result.receipt
+    assert json.loads(row.receipt_json) == result.receipt.to_json()
+    assert list(json.loads(row.receipt_json)) == list(result.signed_receipt()["receipt"])  # same order
+    assert Receipt.from_json(json.loads(row.receipt_json)) == result.receipt
     assert row.receipt_json.encode() == receipt_bytes(result.receipt)
 
 

@@ -127,7 +127,7 @@ def test_with_a_validation_pool_the_next_batch_is_validated_while_one_is_stored(
         finally:
             queue.close()
     assert [a.outcome for a in answers] == ["accepted"] * 11
-    assert len({a.receipt["dossier_id"] for a in answers}) == 11
+    assert len({a.receipt.dossier_id for a in answers}) == 11
     assert store.transactions <= 1 + 3  # batches of at most 4 after the first
 
 
@@ -305,12 +305,12 @@ def test_one_batch_may_mix_the_three_sources(
         queue.close()
     assert first.result(0).outcome == "accepted"
     assert sizes == [1, 3]
-    assert [(a.outcome, a.receipt["source"], a.receipt["sender"]) for a in answers] == [
+    assert [(a.outcome, a.receipt.source, a.receipt.sender) for a in answers] == [
         ("accepted", "notaire", "notaire:x"),
         ("accepted", "avocat", "avocat:x"),
         ("accepted", "greffe", "greffe:x"),
     ]
-    assert len({a.receipt["dossier_id"] for a in answers}) == 3
+    assert len({a.receipt.dossier_id for a in answers}) == 3
 
 
 def test_a_failing_batch_observer_does_not_stop_intake(services: IntakeServices) -> None:
@@ -394,7 +394,7 @@ def test_with_a_pool_a_stored_batch_stops_at_max_batch(
         finally:
             queue.close()
     assert [a.outcome for a in answers] == ["accepted"] * 8
-    assert len({a.receipt["dossier_id"] for a in answers}) == 8
+    assert len({a.receipt.dossier_id for a in answers}) == 8
     assert sizes == [1, 3, 3, 1]
 
 

@@ -38,7 +38,7 @@ def test_intake_logs_ids_and_codes_but_no_personal_data(
         receive(services, "greffe", data, sender="greffe:test")
         receive(services, "greffe", bad, sender="greffe:test")
     text = caplog.text
-    assert accepted.receipt["dossier_id"] in text  # it does log, and usefully
+    assert str(accepted.receipt.dossier_id) in text  # it does log, and usefully
     assert "title-kind-not-allowed" in text
     for value in PERSONAL:
         assert value not in text

@@ -45,9 +45,9 @@ def test_a_joint_refusal_with_violence_alleged_leaves_no_trace_in_the_logs(
     )
     with caplog.at_level(logging.DEBUG):
         result = receive(services, "greffe", data, sender="greffe:test")
-    issues = [*result.receipt.get("errors", []), *result.receipt.get("warnings", [])]
+    issues = [*(result.receipt.errors or ()), *result.receipt.warnings]
     assert {i["code"] for i in issues} & REVEALS_VIOLENCE  # the receipt says it, for the sender
-    assert result.receipt["receipt_id"] in caplog.text  # the intake did log this title
+    assert result.receipt.receipt_id in caplog.text  # the intake did log this title
     for code in REVEALS_VIOLENCE:
         assert code not in caplog.text
     assert "[masked]" in caplog.text

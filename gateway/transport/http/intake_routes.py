@@ -77,14 +77,14 @@ def sender_of(caller: Caller) -> str:
 def _answer(result: IntakeResult, metrics: Metrics, source: SourceKind) -> Response:
     if result.outcome == "rejected":
         assert result.error is not None
-        problem = rejection_problem(result.error, result.receipt, result.signature)
+        problem = rejection_problem(result.error, result.receipt.to_json(), result.signature)
         metrics.rejected(source.value, str(problem["errors"][0]["code"] if problem["errors"] else ""))
         return JSONResponse(problem, status_code=problem["status"], media_type=PROBLEM_MEDIA_TYPE)
     if result.outcome == "duplicate":
         metrics.duplicate(source.value)
     else:
         metrics.accepted(source.value)
-    location = f"/v1/receipts/{result.receipt['receipt_id']}"
+    location = f"/v1/receipts/{result.receipt.receipt_id}"
     status = 201 if result.outcome == "accepted" else 200
     return JSONResponse(result.signed_receipt(), status_code=status, headers={"Location": location})
 

@@ -34,7 +34,7 @@ def _greffe_dossier(env: Env) -> str:
     """The fixture's greffe title (no mandate yet): sent again, it answers with its dossier."""
     result = receive(env.intake, "greffe", (EXAMPLES / "greffe-1.xml").read_bytes(), sender="test")
     assert result.outcome == "duplicate"
-    return str(result.receipt["dossier_id"])
+    return str(result.receipt.dossier_id)
 
 
 def _sign_swiss(env: Env, dossier_id: str) -> None:

@@ -55,7 +55,7 @@ class Env:
     def ingest(self, source: str, data: bytes) -> str:
         result = receive(self.intake, source, data, sender="test")
         assert result.outcome == "accepted", result.error
-        return str(result.receipt["dossier_id"])
+        return str(result.receipt.dossier_id)
 
     def debits(self, period: str, at: datetime = RUN_AT):  # type: ignore[no-untyped-def]
         return run_debits(
