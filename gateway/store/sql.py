@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gateway.store import schema
 from gateway.store.engine import BEGIN_MODE_OPTION, create_engine_from_url
 from gateway.store.migrate import upgrade_to_head
+from gateway.store.profiles import save_profile
 from gateway.store.ports import (
     DossierRow,
     EventRow,
@@ -62,6 +63,7 @@ class SqlDossiers:
         # Parameters apart from the statement: its SQL is compiled once and cached, not per row.
         inserted = self._conn.execute(stmt.returning(t.c.dossier_id), _fields(dossier))
         if inserted.first() is not None:
+            save_profile(self._conn, dossier.dossier_id, dossier.canonical_json)
             return dossier, True
         existing = self.get_by_dedupe_key(dossier.dedupe_key)
         if existing is None:  # pragma: no cover - the conflicting row was deleted meanwhile
