@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from gateway.domain.money import to_cents
@@ -76,6 +77,7 @@ class HeldDue:
     missing: IndexMissing
 
 
+@lru_cache(maxsize=512)
 def month_bounds(period: str) -> tuple[date, date]:
     """The first and last day of `period` (YYYY-MM); ValueError when it is not one."""
     if not is_period(period):

@@ -26,7 +26,8 @@ from typing import Any
 
 from gateway.domain.transmission import IndexationMode
 from gateway.payments.dues import ChildTerms, DossierTerms, dossier_terms
-from gateway.payments.revaluation import Clause, Rounding
+from gateway.payments.indices import IndexSource
+from gateway.payments.revaluation import Clause, Revalued, Rounding, amount_in_force
 from gateway.sepa import addresses
 
 VERSION = 1
@@ -145,3 +146,30 @@ def profile_or_none(dossier: Mapping[str, Any]) -> tuple[str, str | None] | None
         return profile_of(dossier)
     except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError):
         return None
+
+
+class InForceMemo:
+    """`amount_in_force` asked once per (title amount, clause, month) of a run, for one index
+    source: a national run has many dossiers but few distinct amounts, clauses and months. The
+    memo returns what the function returned; a missing index value (`IndexMissing`) is not kept,
+    so each dossier that needs it raises it with its own field. Exact by construction."""
+
+    def __init__(self, limit: int = 500_000) -> None:
+        self._found: dict[tuple[int, Clause, date, int], Revalued | None] = {}
+        self._limit = limit
+
+    def __call__(
+        self, title_cents: int, clause: Clause, month_start: date, indices: IndexSource, *, field: str
+    ) -> Revalued | None:
+        if clause.mode is IndexationMode.EXCLUDED:
+            return None
+        key = (title_cents, clause, month_start, id(indices))
+        try:
+            return self._found[key]
+        except KeyError:
+            pass
+        found = amount_in_force(title_cents, clause, month_start, indices, field=field)
+        if len(self._found) >= self._limit:
+            self._found.clear()
+        self._found[key] = found
+        return found

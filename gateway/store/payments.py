@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
@@ -86,14 +87,11 @@ class CreditRow:
 
 
 _DEBIT_FIELDS = tuple(f.name for f in fields(DebitRow))
-_SQLITE_INSERT_DEBIT = (
-    f"INSERT INTO debits ({', '.join(_DEBIT_FIELDS)}) VALUES ({', '.join('?' for _ in _DEBIT_FIELDS)})"
-)
-_PG_COPY_DEBITS = f"COPY debits ({', '.join(_DEBIT_FIELDS)}) FROM STDIN"
-
-
-def _same(value: Any) -> Any:
-    return value
+_debit_values = attrgetter(*_DEBIT_FIELDS)
+# the column names are DebitRow's fields (constants): nothing from outside goes into the SQL
+_COLUMNS, _MARKS = ", ".join(_DEBIT_FIELDS), ", ".join("?" for _ in _DEBIT_FIELDS)
+_SQLITE_INSERT_DEBIT = f"INSERT INTO debits ({_COLUMNS}) VALUES ({_MARKS})"  # noqa: S608
+_PG_COPY_DEBITS = f"COPY debits ({_COLUMNS}) FROM STDIN"
 
 
 def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -110,6 +108,8 @@ def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
             return found
 
     return convert
+
+
 STREAM_CHUNK = 5_000  # rows fetched at a time when a file is written
 
 
@@ -214,19 +214,23 @@ class SqlPayments:
         if self._conn.dialect.name == "postgresql":
             self._copy_debits(rows)
             return
-        convert = self._debit_converters()
-        values = [tuple(c(getattr(r, f)) for f, c in convert) for r in rows]
+        values = [list(_debit_values(r)) for r in rows]
+        for position, convert in self._debit_converters():
+            for value in values:
+                value[position] = convert(value[position])
         cursor = self._conn.connection.cursor()
         try:
             cursor.executemany(_SQLITE_INSERT_DEBIT, values)
         finally:
             cursor.close()
 
-    def _debit_converters(self) -> list[tuple[str, Callable[[Any], Any]]]:
+    def _debit_converters(self) -> list[tuple[int, Callable[[Any], Any]]]:
+        """(position, converter) of the columns whose type converts values (dates, times)."""
         found = []
-        for name in _DEBIT_FIELDS:
+        for position, name in enumerate(_DEBIT_FIELDS):
             process = schema.debits.c[name].type.bind_processor(self._conn.dialect)
-            found.append((name, _memo(process) if process is not None else _same))
+            if process is not None:
+                found.append((position, _memo(process)))
         return found
 
     def _copy_debits(self, rows: Sequence[DebitRow]) -> None:
@@ -234,7 +238,7 @@ class SqlPayments:
         assert raw is not None
         with raw.cursor() as cursor, cursor.copy(_PG_COPY_DEBITS) as copy:
             for r in rows:
-                copy.write_row(tuple(getattr(r, f) for f in _DEBIT_FIELDS))
+                copy.write_row(_debit_values(r))
 
     def debits_of_message(self, message_id: str) -> Iterator[DebitRow]:
         """The debits of one file, in file order (sequence type, collection date, id), streamed:

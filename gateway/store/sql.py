@@ -28,7 +28,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gateway.store import schema
 from gateway.store.engine import BEGIN_MODE_OPTION, create_engine_from_url
 from gateway.store.migrate import upgrade_to_head
-from gateway.store.profiles import save_profile
 from gateway.store.ports import (
     DossierRow,
     EventRow,
@@ -36,6 +35,7 @@ from gateway.store.ports import (
     NewEvent,
     ReceiptRow,
 )
+from gateway.store.profiles import save_profile
 
 # Arbitrary constant key of the advisory lock that orders outbox writers on PostgreSQL.
 _PG_OUTBOX_LOCK = 0x6761_7465_0002
