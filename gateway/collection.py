@@ -33,7 +33,7 @@ from typing import Any
 from gateway.domain.money import to_cents
 from gateway.emission import emit_and_record, hand_off, hand_off_pending
 from gateway.errors import Code, Issue
-from gateway.payments.dues import ChildDue, DossierTerms, dossier_terms, terms_dues
+from gateway.payments.dues import ChildDue, child_dues, terms_dues
 from gateway.payments.indices import IndexSource, IndexTable
 from gateway.payments.mandates import DebtorAccount, Mandate
 from gateway.payments.profile import Decoder, InForceMemo, ProfileOutdated, debtor_address
@@ -208,25 +208,29 @@ def party_address(data: dict[str, Any], party: str, iban: str, bic: str | None) 
     return addresses.to_json(addresses.hybrid_address(data[party].get("address")))
 
 
-class _Terms:
-    """A dossier's terms and debtor address for the run: from its profile (the fast path), or
-    from its canonical JSON when it has none this gateway reads (the exact path). Both give the
-    same `DossierTerms` (gateway.payments.profile, property-tested), read by the same rules."""
+class _Dues:
+    """A dossier's dues for the month and its debtor's address: from its profile (the fast path:
+    decoded terms, amounts in force memoized), or, for a dossier without a profile this gateway
+    reads, from its canonical JSON through `child_dues` itself (the exact path). Both give the
+    same dues (gateway.payments.profile, property-tested; tests/integration/sepa/test_profile_runs.py)."""
 
-    def __init__(self, payments: SqlPayments) -> None:
-        self._payments = payments
-        self._decoder = Decoder()
+    def __init__(self, payments: SqlPayments, period: str, indices: IndexSource) -> None:
+        self._payments, self._period, self._indices = payments, period, indices
+        self._decoder, self._in_force = Decoder(), InForceMemo()
         self.exact = 0  # dossiers read from their JSON
 
-    def of(self, row: CollectionRow) -> tuple[DossierTerms, str | None]:
+    def of(self, row: CollectionRow) -> tuple[tuple[ChildDue, ...], str | None]:
+        """(dues, debtor address JSON); raises `IndexMissing` for a month held."""
         if row.terms is not None:
             try:
-                return self._decoder.decode(row.terms), row.debtor_address
+                terms = self._decoder.decode(row.terms)
             except ProfileOutdated:
                 pass
+            else:
+                return terms_dues(terms, self._period, self._indices, self._in_force), row.debtor_address
         self.exact += 1
         data = self.dossier(row.dossier_id)
-        return dossier_terms(data), debtor_address(data)
+        return child_dues(data, self._period, self._indices), debtor_address(data)
 
     def dossier(self, dossier_id: str) -> dict[str, Any]:
         found = self._payments.dossier(dossier_id)
@@ -251,7 +255,7 @@ def _issue_debits(
     debit applies for the first time is recorded and published (gateway.revalued)."""
     reads = SqlCollection(payments.connection)
     reads.lock_mandates()
-    terms_of, in_force = _Terms(payments), InForceMemo()
+    dues_of = _Dues(payments, period, indices)
     batch_ids: dict[tuple[str, date], str] = {}
     for page in reads.pages(period):
         progress(len(page))
@@ -264,9 +268,8 @@ def _issue_debits(
                 report.skip("already issued for the period")
                 continue
             mandate = signed(found.mandate)
-            terms, address = terms_of.of(found)
             try:
-                dues = terms_dues(terms, period, indices, in_force)
+                dues, address = dues_of.of(found)
             except IndexMissing as missing:
                 if mandate is None:  # something is owed, whatever its amount: the mandate first
                     report.skip(MANDATE_PENDING)
@@ -328,14 +331,14 @@ def _issue_debits(
         payments.add_debits(rows)
         payments.mark_collected(changed, now)
         report.revalued += _record_revaluations(
-            reads, terms_of, indices_repo, events, revalued, indices=indices, at=now
+            reads, dues_of, indices_repo, events, revalued, indices=indices, at=now
         )
-    report.exact_path = terms_of.exact
+    report.exact_path = dues_of.exact
 
 
 def _record_revaluations(
     reads: SqlCollection,
-    terms_of: _Terms,
+    dues_of: _Dues,
     indices_repo: SqlIndices,
     events: EventRepository,
     revalued: list[tuple[str, tuple[ChildDue, ...]]],
@@ -354,7 +357,7 @@ def _record_revaluations(
         if all(d.index is None or (dossier_id, d.child, d.index.revalued_on) in recorded for d in dues):
             continue
         published += record_revaluations(
-            indices_repo, events, dossier_id=dossier_id, dossier=terms_of.dossier(dossier_id),
+            indices_repo, events, dossier_id=dossier_id, dossier=dues_of.dossier(dossier_id),
             dues=dues, indices=indices, at=at,
         )  # fmt: skip
     return published

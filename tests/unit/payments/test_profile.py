@@ -25,16 +25,20 @@ from gateway.store.payments import STATUS_SIGNED, MandateRow
 from gateway.store.ports import DossierRow
 
 DAYS = st.dates(min_value=date(2019, 1, 1), max_value=date(2029, 12, 31))
-AMOUNTS = st.integers(min_value=1, max_value=500_000).map(lambda c: f"{c // 100}.{c % 100:02d}")
+FIRSTS = st.sampled_from([date(2021, 1, 1), date(2023, 4, 1)]) | DAYS  # shared revaluation dates
+# amounts repeat across dossiers (as in a fund): the memo of amounts in force is shared by them
+AMOUNTS = st.sampled_from(["150.00", "200.00", "87.55"]) | st.integers(min_value=1, max_value=500_000).map(
+    lambda c: f"{c // 100}.{c % 100:02d}"
+)
 ROUNDINGS = st.sampled_from(
     [None, "", "à l'euro le plus proche", "à l'euro supérieur", "arrondi à l'euro inférieur",
      "au centime", "à l'euro par excès", "Euro par défaut", "sans précision"]
 )  # fmt: skip
 OTHER_SERIES = "INSEE-000000042"
 SERIES = st.sampled_from(["INSEE-001763852", "001763852", "insee 001763852", OTHER_SERIES])
-INDEX_TEXT = st.decimals(min_value=Decimal("50"), max_value=Decimal("250"), places=3).map(
-    lambda d: format(d, "f")
-) | st.sampled_from(["100", "120.37", "118.830", "99.9"])
+INDEX_TEXT = st.sampled_from(["100", "120.37", "118.830", "99.9"]) | st.decimals(
+    min_value=Decimal("50"), max_value=Decimal("250"), places=3
+).map(lambda d: format(d, "f"))
 
 
 def _indexed(series: str, value: str, first: date, rounding: str | None) -> dict[str, Any]:
@@ -52,7 +56,7 @@ INDEXATIONS = st.one_of(
     st.none(),
     st.just(_plain("excluded")),
     st.just(_plain("silent")),
-    st.builds(_indexed, SERIES, INDEX_TEXT, DAYS, ROUNDINGS),
+    st.builds(_indexed, SERIES, INDEX_TEXT, FIRSTS, ROUNDINGS),
 )
 
 
