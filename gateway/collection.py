@@ -149,9 +149,11 @@ def collectable_of(
     if start is None:
         raise ValueError("dues without dates need the title's effective date")
     found = _collectable(dossier_id, mandate, total, start, None)
-    nominal = scheduled_day(dues[0].period, found)
-    if nominal < start and (nominal.year, nominal.month) == (start.year, start.month):
-        found = replace(found, collection_day=start.day)
+    period = dues[0].period
+    if start.year == int(period[:4]) and start.month == int(period[5:7]):  # it starts this month
+        nominal = scheduled_day(period, found)
+        if nominal < start:
+            found = replace(found, collection_day=start.day)
     return found
 
 

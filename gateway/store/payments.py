@@ -94,8 +94,8 @@ _SQLITE_INSERT_DEBIT = f"INSERT INTO debits ({_COLUMNS}) VALUES ({_MARKS})"  # n
 _PG_COPY_DEBITS = f"COPY debits ({_COLUMNS}) FROM STDIN"
 
 
-def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A bind processor asked once per distinct value (a run has few dates and one time)."""
+def memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A column's processor asked once per distinct value (a run has few dates and one time)."""
     seen: dict[Any, Any] = {}
 
     def convert(value: Any) -> Any:
@@ -230,7 +230,7 @@ class SqlPayments:
         for position, name in enumerate(_DEBIT_FIELDS):
             process = schema.debits.c[name].type.bind_processor(self._conn.dialect)
             if process is not None:
-                found.append((position, _memo(process)))
+                found.append((position, memo(process)))
         return found
 
     def _copy_debits(self, rows: Sequence[DebitRow]) -> None:
