@@ -32,8 +32,8 @@ from gateway.archive import Archive, ArchiveEntry, NewEntry, verify_archive
 from gateway.archive import log as rows
 from gateway.archive.checkpoint import make_checkpoint
 from gateway.archive.merkle import MerkleTree
-from gateway.pki import DevPki, init_dev_pki
-from gateway.signing import Signer, load_trust_anchors
+from gateway.devtools.pki import DevPki, init_dev_pki
+from gateway.signing.cms import Signer, load_trust_anchors
 
 
 def bench_append(archive: Archive, count: int, batch: int) -> dict[str, Any]:

@@ -44,13 +44,13 @@ from sqlalchemy import insert
 
 from gateway.archive.store import Archive
 from gateway.console import ConsoleServices
-from gateway.intake import IntakeServices
-from gateway.pki import init_dev_pki
-from gateway.signing import Signer, load_trust_anchors
+from gateway.devtools.pki import init_dev_pki
+from gateway.services.intake import IntakeServices
+from gateway.services.validation import validate
+from gateway.signing.cms import Signer, load_trust_anchors
 from gateway.store import open_sql_store, schema
 from gateway.transport.http.app import create_app
 from gateway.transport.http.identity import Authenticator, RoleMap
-from gateway.validation import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 12, 15, 9, 30, tzinfo=UTC)

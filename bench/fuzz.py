@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 
-from gateway.pki import init_dev_pki  # noqa: E402
+from gateway.devtools.pki import init_dev_pki  # noqa: E402
 from tests.e2e.harness import free_port, tls_context, wait_until_ready  # noqa: E402
 from tests.support.fuzzing import OracleFailure, check, draw  # noqa: E402
 

@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from gateway.pki import init_dev_pki
+from gateway.devtools.pki import init_dev_pki
 
 ClientKind = Literal["raw", "httpx"]
 CLIENT_KINDS: tuple[ClientKind, ...] = ("raw", "httpx")

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from http_service import CLIENT_KINDS, ClientKind, drive, free_port, open_load, tls_context, wait_ready
 from postgres import Postgres, throwaway_postgres
 
-from gateway.pki import init_dev_pki
+from gateway.devtools.pki import init_dev_pki
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "schemas" / "examples" / "greffe-1.xml"
 ENTRY = "from gateway.cli import main; main()"
@@ -229,7 +229,7 @@ def _tree_cpu(pid: int) -> float:
 def bench_sign_archive(megabytes: int) -> dict[str, Any]:
     """The last step of a SEPA emission on a file of national size: streamed signature + archive."""
     from gateway.archive import Archive
-    from gateway.signing import Signer
+    from gateway.signing.cms import Signer
 
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
         root = Path(tmp)

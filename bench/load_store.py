@@ -33,8 +33,8 @@ from sepa import french_iban
 
 from gateway.payments.profile import profile_of
 from gateway.sepa import ids
+from gateway.services.validation import validate
 from gateway.store import open_sql_store, schema
-from gateway.validation import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 CHUNK = 5_000

@@ -4,7 +4,7 @@
                          [--no-validate] [--no-sign]
 
 gateway: EPC rules + streaming write (pain.008.001.08) + streaming XSD validation (libxml2) +
-detached CMS signature (RFC 5652, the key of a gateway.signing.Signer with an ephemeral
+detached CMS signature (RFC 5652, the key of a gateway.signing.cms.Signer with an ephemeral
 self-signed P-256 certificate, the file hashed in chunks: see sign_file_detached).
 sepaxml: the same data through sepaxml.SepaDD (pain.008.001.02, its default), validation off
 (its xmlschema validation aborts beyond ~55k debits, docs/payment-cycle.md "SEPA files").
@@ -96,7 +96,7 @@ def _signer() -> object:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    from gateway.signing import Signer
+    from gateway.signing.cms import Signer
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench signer")])
@@ -115,7 +115,7 @@ def _signer() -> object:
 
 
 # --- detached CMS over a file of any size, in constant memory -------------------------------
-# gateway.signing.Signer.sign_detached(bytes) needs the whole file in memory (cryptography's
+# gateway.signing.cms.Signer.sign_detached(bytes) needs the whole file in memory (cryptography's
 # PKCS7SignatureBuilder hashes the data itself): 700 MB at 1,000,000 debits. The same RFC 5652
 # SignedData (SHA-256, signed attributes contentType/signingTime/messageDigest, signer
 # certificate embedded, no content) is built here around a digest computed in 1 MiB chunks,
@@ -167,7 +167,7 @@ def sign_file_detached(path: Path, signer: object, now: datetime) -> bytes:
     from cryptography.hazmat.primitives.asymmetric import ec, padding
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from gateway.signing import Signer
+    from gateway.signing.cms import Signer
 
     assert isinstance(signer, Signer)
     digest = hashlib.sha256()
@@ -279,7 +279,7 @@ def _import_everything(lib: str) -> None:
         return
     from cryptography.hazmat.primitives.asymmetric import ec  # noqa: F401
 
-    import gateway.signing  # noqa: F401
+    import gateway.signing.cms  # noqa: F401
     from gateway.sepa import libxml2, pain008, xsd  # noqa: F401
 
     libxml2.available()

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load_store import load
 from postgres import throwaway_postgres
 
-from gateway.pki import init_dev_pki
+from gateway.devtools.pki import init_dev_pki
 
 GATEWAY = Path(sys.executable).with_name("gateway")
 PERIOD = "2026-12"

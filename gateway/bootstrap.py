@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from gateway.archive.store import Archive
 from gateway.config import Settings
 from gateway.errors import ConfigurationError
-from gateway.intake import IntakeServices
+from gateway.infra.bank_channel import BankChannel, FolderChannel, HttpChannel
 from gateway.private import private_dir, private_file
 from gateway.sepa.model import Fund
-from gateway.signing import Signer
+from gateway.services.intake import IntakeServices
+from gateway.signing.cms import Signer
 from gateway.store import SqlStore, open_sql_store
-from gateway.transport.bank import BankChannel, FolderChannel, HttpChannel
 
 
 @dataclass

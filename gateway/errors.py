@@ -13,8 +13,8 @@
     ├── NotFound                      no such dossier, receipt, entry...
     └── ConfigurationError            settings, keys or certificates missing or wrong
 
-Elsewhere: ArchiveCorrupt (gateway.archive.errors), InvalidSignature (gateway.signing),
-BankChannelError (gateway.transport.bank). HTTP statuses are chosen at the edge, in the one table
+Elsewhere: ArchiveCorrupt (gateway.archive.errors), InvalidSignature (gateway.signing.cms),
+BankChannelError (gateway.infra.bank_channel). HTTP statuses are chosen at the edge, in the one table
 of gateway.problem, from the error's kind (its class's `default_code`); a kind not there is a 500.
 """
 
@@ -71,7 +71,7 @@ class Code(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "idempotency-key-reused"
     UNSUPPORTED_MEDIA_TYPE = "unsupported-media-type"  # its issues say malformed-payload
     BANK_CHANNEL_FAILED = "bank-channel-failed"
-    # signing and archive (gateway.signing, gateway.archive)
+    # signing and archive (gateway.signing.cms, gateway.archive)
     SIGNATURE_INVALID = "signature-invalid"
     ARCHIVE_CORRUPT = "archive-corrupt"
     ARCHIVE_NOT_EMPTY = "archive-not-empty"  # `archive migrate` into a database that has a log

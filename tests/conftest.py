@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.pki import init_dev_pki
+from gateway.devtools.pki import init_dev_pki
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from gateway.archive.errors import ArchiveCorrupt
 from gateway.archive.journal import canonical_json, format_time, parse_time
 from gateway.errors import ConfigurationError
-from gateway.signing import InvalidSignature, Signer, verify_detached
+from gateway.signing.cms import InvalidSignature, Signer, verify_detached
 
 DEFAULT_ORIGIN = "gateway.ifpa.local/archive"
 SIGNATURE_TYPE_ECDSA = 0x02  # c2sp.org/signed-note "Signature types"

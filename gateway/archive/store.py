@@ -36,7 +36,7 @@ from gateway.archive.errors import ArchiveCorrupt
 from gateway.archive.journal import MAX_LEAF, ArchiveEntry, decode_leaf
 from gateway.archive.merkle import MerkleTree, leaf_hash
 from gateway.errors import ConfigurationError, MalformedPayload, NotFound
-from gateway.signing import Signer
+from gateway.signing.cms import Signer
 from gateway.store.sql import SqlStore, open_sql_store
 
 Now = Callable[[], datetime]

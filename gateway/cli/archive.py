@@ -46,7 +46,7 @@ def _opened(database: str | None, directory: Path | None, *, signed: bool = Fals
     from gateway.archive.store import Archive
     from gateway.config import Settings
     from gateway.errors import ConfigurationError, GatewayError
-    from gateway.signing import Signer
+    from gateway.signing.cms import Signer
 
     settings = Settings()
     try:
@@ -77,7 +77,7 @@ def _emit(document: object) -> None:
 
 def _verified(archive: Archive, ca_file: Path | None) -> VerifyReport:
     from gateway.archive.verify import verify_archive
-    from gateway.signing import load_trust_anchors
+    from gateway.signing.cms import load_trust_anchors
 
     anchors = load_trust_anchors(_ca(ca_file))
     with archive.store.read() as uow:

@@ -1,5 +1,5 @@
 """`gateway bank import FILE`: a pain.002 or camt.054 from the bank, signed, archived and reconciled
-(gateway.bank_import); prints a summary table or JSON; exit 1 when a file is refused."""
+(gateway.services.bank_import); prints a summary table or JSON; exit 1 when a file is refused."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from gateway.bank_import import ImportResult, import_report
 from gateway.cli import main
+from gateway.services.bank_import import ImportResult, import_report
 
 
 def _table(result: ImportResult) -> Iterator[str]:
@@ -82,7 +82,7 @@ def simulate_command(pain008: Path, out_dir: Path, rejects: tuple[str, ...]) -> 
     rejecting the debits named with --reject, and a camt.054 crediting all the others."""
     from datetime import UTC, datetime
 
-    from gateway.bank_simulator import answer_collection
+    from gateway.devtools.bank_simulator import answer_collection
 
     wanted: dict[str, str] = {}
     for item in rejects:

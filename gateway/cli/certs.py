@@ -26,7 +26,7 @@ def certs() -> None:
 def init(directory: Path | None, force: bool) -> None:
     """Create the dev CA, server, signer and per-role client certificates; idempotent."""
     from gateway.config import Settings
-    from gateway.pki import init_dev_pki
+    from gateway.devtools.pki import init_dev_pki
 
     target = directory if directory is not None else Settings().certs_dir
     init_dev_pki(target, force=force)

@@ -27,7 +27,7 @@ def demo_command(directory: Path | None, keep: bool) -> None:
     """A narrated walk-through: certificates, the HTTPS service, each source posting a title,
     receipts, the back-office's feed and webhooks, a collection, the bank's answers, a ledger, a
     payout and the archive. Exit 0 when every step behaved as expected, 1 otherwise."""
-    from gateway.demo import run_demo
+    from gateway.devtools.demo import run_demo
 
     folder = directory if directory is not None else Path(tempfile.mkdtemp(prefix="gateway-demo-"))
     folder.mkdir(parents=True, exist_ok=True)

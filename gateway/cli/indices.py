@@ -121,8 +121,8 @@ def missing_command(period: str | None, as_json: bool) -> None:
     from gateway.bootstrap import build
     from gateway.config import Settings
     from gateway.errors import GatewayError
-    from gateway.held_months import held_months
     from gateway.payments.indices import is_period
+    from gateway.services.held_months import held_months
 
     month = period or datetime.now(UTC).strftime("%Y-%m")
     if not is_period(month):

@@ -21,7 +21,7 @@ from gateway.problem import rejection_problem
 from gateway.sanitize import xml_safe
 
 if TYPE_CHECKING:
-    from gateway.intake import IntakeResult
+    from gateway.services.intake import IntakeResult
 
 
 def expand(files: tuple[str, ...], paths_from: TextIO | None) -> Iterator[str]:
@@ -104,7 +104,7 @@ def ingest_command(
     line says `"outcome": "failed"` and why; the others of its batch are stored all the same)."""
     from gateway.bootstrap import build
     from gateway.config import Settings
-    from gateway.intake import (
+    from gateway.services.intake import (
         PreparedBatch,
         Submission,
         prepare_many,

@@ -1,6 +1,6 @@
 """`gateway mandates ...`: record a debtor's signed SEPA mandate and a creditor's payout account,
 and list the dossiers still waiting for either (the same service as the HTTP API:
-gateway.mandate_changes). A refused input prints one line per problem, `error: CODE (FIELD):
+gateway.services.mandates). A refused input prints one line per problem, `error: CODE (FIELD):
 MESSAGE`, on stderr and exits 1; nothing is recorded then."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def sign_command(
     """Record the SEPA mandate the debtor of DOSSIER_ID signed: from then on the dossier is
     collected (FRST first, then RCUR). On a mandate already collected on, a new account is an
     amendment the next debit carries (same bank: the original IBAN; another bank: SMNDA)."""
-    from gateway.mandate_changes import sign_mandate
+    from gateway.services.mandates import sign_mandate
 
     recorded = with_gateway(
         lambda gw: sign_mandate(
@@ -79,7 +79,7 @@ def sign_command(
 @click.option("--bic", default=None)
 def payout_account_command(dossier_id: str, holder: str, iban: str, bic: str | None) -> None:
     """Record the account the creditor parent of DOSSIER_ID is paid on: payouts go there only."""
-    from gateway.mandate_changes import record_payout_account
+    from gateway.services.mandates import record_payout_account
 
     recorded = with_gateway(
         lambda gw: record_payout_account(gw.store, dossier_id, holder=holder, iban=iban, bic=bic, now=_now())
@@ -91,7 +91,7 @@ def payout_account_command(dossier_id: str, holder: str, iban: str, bic: str | N
 @click.argument("dossier_id")
 def show_command(dossier_id: str) -> None:
     """DOSSIER_ID's mandate (pending or signed) and payout account, as JSON."""
-    from gateway.mandate_changes import show_mandate, show_payout_account
+    from gateway.services.mandates import show_mandate, show_payout_account
 
     found = with_gateway(
         lambda gw: {
@@ -108,7 +108,7 @@ def pending_command(as_json: bool) -> None:
     """Dossiers in force the collection or the payout leaves out, with why: `mandate-pending` (no
     signed mandate: not debited), `no-payout-account` (the creditor is not paid). The table
     says whether the title brought the debtor's bank details (a pre-fill, not a signature)."""
-    from gateway.mandate_changes import fund_today, waiting
+    from gateway.services.mandates import fund_today, waiting
 
     def listing(gw: Any) -> int:
         count = 0

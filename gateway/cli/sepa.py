@@ -60,10 +60,10 @@ def debits_command(period: str, version: str) -> None:
     validated against the official XSD, signed, archived and dropped on the bank channel.
     Running the same period again never makes a second debit for a dossier."""
     from gateway.bootstrap import bank_channel, build, fund
-    from gateway.collection import run_debits
     from gateway.config import Settings
     from gateway.sepa.ids import period_key
     from gateway.sepa.model import Pain008Version
+    from gateway.services.collection import run_debits
     from gateway.store.payments import SqlPayments
 
     try:
@@ -105,8 +105,8 @@ def credits_command(day: datetime, version: str) -> None:
     in one pain.001 file (purpose ALMY), validated, signed, archived and sent."""
     from gateway.bootstrap import bank_channel, build, fund
     from gateway.config import Settings
-    from gateway.payout import run_credits
     from gateway.sepa.model import Pain001Version
+    from gateway.services.payout import run_credits
 
     settings = Settings()
     with build(settings) as gw, Progress(f"settled debits read for {day.date()}") as bar:
@@ -135,7 +135,7 @@ def mandate_account_command(dossier_id: str, iban: str, bic: str | None, holder:
     mandate stays, and the next debit carries the amendment (EPC130-08 AT-24: original IBAN, or
     SMNDA for a new bank). The mandate must be signed first (`gateway mandates sign`)."""
     from gateway.cli.mandates import with_gateway
-    from gateway.mandate_changes import change_debtor_account
+    from gateway.services.mandates import change_debtor_account
 
     amendment = with_gateway(
         lambda gw: change_debtor_account(gw.store, dossier_id, iban=iban, bic=bic, holder=holder, now=_now())

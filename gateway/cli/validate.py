@@ -16,7 +16,7 @@ from gateway.domain.transmission import SourceKind
 from gateway.errors import GatewayError
 from gateway.problem import problem
 from gateway.sanitize import xml_safe
-from gateway.validation import validate
+from gateway.services.validation import validate
 
 SOURCES = [s.value for s in SourceKind]
 

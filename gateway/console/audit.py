@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 
 from gateway.archive.journal import format_time
 from gateway.archive.store import Archive
-from gateway.signing import Signer
+from gateway.signing.cms import Signer
 from gateway.store import schema
 from gateway.store.sql import SqlStore
 from gateway.transport.http.identity import Caller

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from gateway.collection import collectable, signed
 from gateway.domain.calendar import add_months
 from gateway.payments.schedule import due_debit
+from gateway.services.collection import collectable, signed
 from gateway.store.payments import SqlPayments
 from gateway.store.sql import SqlStore
 

@@ -1,5 +1,5 @@
 """The console's side of the mandates: the dossier page's view and its two actions, over the
-mandate service (gateway.mandate_changes, docs/mandates.md), with every IBAN masked."""
+mandate service (gateway.services.mandates, docs/mandates.md), with every IBAN masked."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 from gateway.console.masking import mask_iban
 from gateway.errors import Issue
-from gateway.mandate_changes import change_debtor_account, fund_today, mandate_view, sign_mandate
 from gateway.payments.mandate_form import METHODS, account_issues
 from gateway.payments.schedule import CHOSEN_DAYS
+from gateway.services.mandates import change_debtor_account, fund_today, mandate_view, sign_mandate
 from gateway.store.payments import MandateRow
 
 DEBIT_DAYS = CHOSEN_DAYS
@@ -42,7 +42,7 @@ def _day(text: str) -> int | None:
 def record_signature(
     store: Any, dossier_id: str, form: dict[str, str], *, now: datetime
 ) -> tuple[str, dict[str, Any]]:
-    """Record the debtor's signature (gateway.mandate_changes.sign_mandate); RecordViolation
+    """Record the debtor's signature (gateway.services.mandates.sign_mandate); RecordViolation
     lists every bad field. Returns the outcome and the audit details (IBAN masked)."""
     recorded = sign_mandate(
         store,

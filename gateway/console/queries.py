@@ -30,7 +30,7 @@ PAGE = 50
 
 
 def _source_pattern(source: str) -> str:
-    # receipts are stored as canonical JSON (sorted keys, no spaces): see gateway.intake.receipt_bytes
+    # receipts are stored as canonical JSON (sorted keys, no spaces): gateway.services.intake.receipt_bytes
     return f'%"source":"{source}"%'
 
 
@@ -177,7 +177,7 @@ class MandateCounts:
 
 
 def mandate_counts(store: SqlStore) -> MandateCounts:
-    """What waits for the back-office (gateway.mandate_changes.waiting lists them one by one)."""
+    """What waits for the back-office (gateway.services.mandates.waiting lists them one by one)."""
     d, m, p = schema.dossiers, schema.mandates, schema.payout_accounts
     with store.read() as uow:
         conn = uow.connection

@@ -32,7 +32,7 @@ from gateway.domain.calendar import add_months
 from gateway.errors import CsrfRejected, GatewayError, InvalidInput, NotFound
 from gateway.payments.dues import child_dues
 from gateway.problem import status_for
-from gateway.signing import InvalidSignature, verify_detached
+from gateway.signing.cms import InvalidSignature, verify_detached
 from gateway.transport.http.deps import provide
 from gateway.transport.http.identity import Caller, Role, require_role
 

@@ -15,7 +15,7 @@ from cryptography import x509
 
 from gateway.archive.store import Archive
 from gateway.console.forecast import Forecast
-from gateway.signing import Signer
+from gateway.signing.cms import Signer
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import SqlStore
 

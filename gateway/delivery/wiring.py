@@ -12,10 +12,10 @@ from gateway.config import Settings
 from gateway.delivery.sender import HttpSender, Sender
 from gateway.delivery.worker import DeliveryWorker, DetachedSigner, Endpoint, EvidenceArchive, RetryPolicy
 from gateway.errors import Code, ConfigurationError
-from gateway.events import EVENT_TYPES
+from gateway.services.events import EVENT_TYPES
+from gateway.signing.webhooks import SECRET_PREFIX
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import SqlStore
-from gateway.webhooks_verify import SECRET_PREFIX
 
 log = logging.getLogger(__name__)
 

@@ -32,9 +32,9 @@ from urllib.parse import urlsplit
 
 from gateway.delivery.feed import event_document, utc_z
 from gateway.delivery.sender import Sender, SendResult
+from gateway.signing.webhooks import sign
 from gateway.store.deliveries import ClaimedDelivery, SqlDeliveries, SubscriptionFilter
 from gateway.store.ports import EventRow
-from gateway.webhooks_verify import sign
 
 log = logging.getLogger(__name__)
 

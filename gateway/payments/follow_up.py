@@ -8,7 +8,7 @@ each such month that is not prescribed:
   report (pain.002 reject, camt.054 return or short credit) that last changed one of the month's
   debits (`debit_progress.updated_at`, the same instant as the report's `bank_reports.imported_at`
   and the `received_at` of its signed archive entry), as a date in metropolitan France like
-  `gateway.validation.transmission_day`. Not the report's CreDtTm nor an entry's booking date: those
+  `gateway.services.validation.transmission_day`. Not the report's CreDtTm nor an entry's booking date: those
   are the bank's dates, from before the fund could know (the golden camt.054 of returns is created
   on 12 Nov for entries booked on 5 Nov), and the store keeps neither. With a re-presentation the
   month stays pending until the last debit's outcome, so the clock starts when the month's
@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 #: the debtor to pay before forced recovery (R. 582-8 CSS). Calendar days.
 NOTICE_DAYS = 15
 PAYMENT_DAYS = 15
-#: The legal day of an import is its date in metropolitan France (as gateway.validation does).
+#: The legal day of an import is its date in metropolitan France (as gateway.services.validation does).
 _PARIS = ZoneInfo("Europe/Paris")
 
 

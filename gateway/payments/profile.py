@@ -1,6 +1,6 @@
 """A dossier's collection profile: the terms the monthly schedule reads, kept in one short text.
 
-The monthly run (gateway.collection) must not parse every canonical dossier (~3 KB of JSON) each
+The monthly run (gateway.services.collection) must not parse every canonical dossier (~3 KB of JSON) each
 month to find the few values the schedule needs. At intake the store writes, next to the dossier,
 its terms (gateway.payments.dues.DossierTerms: end date, and per child the amount in cents, the
 effective date and the revaluation clause) as a compact JSON array, and the debtor's postal

@@ -28,7 +28,7 @@ SETTLED = ("settled", "settled-partial")
 @dataclass(frozen=True, slots=True)
 class MandateRow:
     """A dossier's mandate: `pending` (account pre-filled, never debited) until the back-office
-    records the debtor's signature (`signed`, with `signed_on` and `method`): gateway.mandate_changes."""
+    records the debtor's signature (`signed`, with `signed_on` and `method`): gateway.services.mandates."""
 
     dossier_id: str
     reference: str

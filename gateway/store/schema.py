@@ -389,7 +389,7 @@ console_audit = Table(
     sqlite_autoincrement=True,
 )
 
-# SEPA files recorded by a run, handed to the bank channel after its commit (gateway.emission)
+# SEPA files recorded by a run, handed to the bank channel after its commit (gateway.services.emission)
 bank_outbox = Table(
     "bank_outbox",
     metadata,

@@ -12,16 +12,16 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import insert
 
-from gateway.bank_import import import_report
-from gateway.bank_simulator import answer_collection
 from gateway.bootstrap import Gateway, bank_channel, build, fund
-from gateway.collection import run_debits
 from gateway.config import Settings
 from gateway.console import ConsoleServices
-from gateway.intake import IntakeServices, receive
-from gateway.mandate_changes import sign_mandate
+from gateway.devtools.bank_simulator import answer_collection
 from gateway.sepa.ids import end_to_end_id
-from gateway.signing import load_trust_anchors
+from gateway.services.bank_import import import_report
+from gateway.services.collection import run_debits
+from gateway.services.intake import IntakeServices, receive
+from gateway.services.mandates import sign_mandate
+from gateway.signing.cms import load_trust_anchors
 from gateway.store import schema
 from gateway.transport.http.app import create_app
 from gateway.transport.http.identity import Authenticator, RoleMap

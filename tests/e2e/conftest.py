@@ -9,7 +9,7 @@ from typing import Annotated
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Request
 
-from gateway.pki import init_dev_pki
+from gateway.devtools.pki import init_dev_pki
 from gateway.transport.http import (
     Authenticator,
     Caller,

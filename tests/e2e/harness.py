@@ -20,9 +20,9 @@ from fastapi import FastAPI
 
 from gateway.archive.store import Archive
 from gateway.delivery.feed import EventFeed
-from gateway.intake import IntakeServices
-from gateway.intake_queue import IntakeQueue
-from gateway.signing import Signer
+from gateway.infra.intake_queue import IntakeQueue
+from gateway.services.intake import IntakeServices
+from gateway.signing.cms import Signer
 from gateway.store import SqlStore, open_sql_store
 from gateway.transport.http import Authenticator, RoleMap, create_app
 from gateway.transport.http.tls import server_config

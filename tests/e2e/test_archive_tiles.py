@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway.archive import Archive, NewEntry
-from gateway.signing import Signer
+from gateway.signing.cms import Signer
 from gateway.transport.http.app import create_app
 from gateway.transport.http.identity import Authenticator, RoleMap
 from tests.e2e.harness import Clients, running_server

@@ -23,7 +23,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from gateway.pki import OPERATOR_P12_PASSWORD, init_dev_pki
+from gateway.devtools.pki import OPERATOR_P12_PASSWORD, init_dev_pki
 from gateway.store import schema
 from tests.console.browser import AXE, axe_violations, chromium, import_pkcs12, tools_missing
 from tests.console.seed import NEW_IBAN, Seeded, seed

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from gateway.console import csrf
 from gateway.console.audit import ARCHIVE_KIND
-from gateway.pki import init_dev_pki
-from gateway.signing import load_trust_anchors, verify_detached
+from gateway.devtools.pki import init_dev_pki
+from gateway.signing.cms import load_trust_anchors, verify_detached
 from gateway.store import schema
 from tests.console.seed import BAD_IBAN, EXAMPLES, GOOD_IBAN, NEW_IBAN, Seeded, seed
 from tests.e2e.harness import Clients, running_server

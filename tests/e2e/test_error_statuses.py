@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI, Query
 
 from gateway.archive.errors import ArchiveCorrupt
 from gateway.errors import GatewayError, NotFound, RuleViolation
-from gateway.transport.bank import BankChannelError
+from gateway.infra.bank_channel import BankChannelError
 from gateway.transport.http import Authenticator, RoleMap, create_app
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from gateway.archive.store import Archive
-from gateway.signing import verify_detached
-from gateway.webhooks_verify import verify
+from gateway.signing.cms import verify_detached
+from gateway.signing.webhooks import verify
 from tests.e2e.harness import Clients, served_gateway
 from tests.unit.delivery.support import SECRET, endpoint, make_worker
 

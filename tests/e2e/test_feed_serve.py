@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.signing.webhooks import verify
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import open_sql_store
-from gateway.webhooks_verify import verify
 from tests.e2e.harness import free_port, tls_context, wait_until_ready
 from tests.unit.delivery.support import SECRET, add_events
 

@@ -17,9 +17,9 @@ import pytest
 from lxml import etree
 
 from gateway.archive.store import Archive
-from gateway.intake import IntakeServices, receipt_bytes
-from gateway.intake_queue import IntakeQueue
-from gateway.signing import Signer, verify_detached
+from gateway.infra.intake_queue import IntakeQueue
+from gateway.services.intake import IntakeServices, receipt_bytes
+from gateway.signing.cms import Signer, verify_detached
 from gateway.store import SqlStore, open_sql_store
 from gateway.transport.http import Authenticator, RoleMap, create_app
 from tests.e2e.harness import Clients, running_server

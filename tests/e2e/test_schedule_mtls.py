@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.intake import IntakeServices, receive
-from gateway.signing import Signer
+from gateway.services.intake import IntakeServices, receive
+from gateway.signing.cms import Signer
 from gateway.store import open_sql_store
 from gateway.transport.http import Authenticator, RoleMap, create_app
 from tests.e2e.harness import Clients, running_server

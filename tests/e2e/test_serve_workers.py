@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from gateway.archive import Archive, verify_archive
-from gateway.signing import load_trust_anchors
+from gateway.signing.cms import load_trust_anchors
 from tests.e2e.harness import free_port, tls_context, wait_until_ready
 
 pytestmark = pytest.mark.slow  # subprocesses, servers or kill -9: -m "not slow" leaves them out

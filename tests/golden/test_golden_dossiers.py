@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.validation import validate
+from gateway.services.validation import validate
 
 HERE = Path(__file__).resolve().parent
 RECEIVED_AT = datetime(2026, 11, 23, tzinfo=UTC)  # `gateway validate --today 2026-11-23`

@@ -20,9 +20,9 @@ from gateway.archive import Archive, ArchiveCorrupt, verify_proof_document
 from gateway.archive.checkpoint import Checkpoint
 from gateway.archive.merkle import MerkleTree, leaf_hash, verify_consistency
 from gateway.cli import main
+from gateway.devtools.pki import DevPki
 from gateway.errors import ConfigurationError, MalformedPayload, NotFound
-from gateway.pki import DevPki
-from gateway.signing import Signer, load_trust_anchors
+from gateway.signing.cms import Signer, load_trust_anchors
 from tests.support.archive import cli_args, open_archive, verified
 
 

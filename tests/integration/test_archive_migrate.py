@@ -16,7 +16,7 @@ from gateway.archive.checkpoint import make_checkpoint
 from gateway.archive.journal import ArchiveEntry
 from gateway.archive.merkle import MerkleTree
 from gateway.cli import main
-from gateway.signing import Signer
+from gateway.signing.cms import Signer
 from tests.support.archive import cli_args, open_archive
 
 HEADER = struct.Struct(">4sIQQ32s")  # the pack record header of the old layout

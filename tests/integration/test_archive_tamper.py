@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from gateway.archive import Archive, ArchiveCorrupt, NewEntry
 from gateway.errors import MalformedPayload
-from gateway.signing import Signer
+from gateway.signing.cms import Signer
 from tests.support.archive import open_archive, verified
 
 
@@ -101,7 +101,7 @@ def test_verify_in_worker_processes_finds_the_same(
     archive: Archive, dev_pki: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from gateway.archive import verify as verify_module
-    from gateway.signing import load_trust_anchors
+    from gateway.signing.cms import load_trust_anchors
 
     monkeypatch.setattr(verify_module, "PARALLEL_MIN_ENTRIES", 2)
     anchors = load_trust_anchors(dev_pki / "ca.pem")

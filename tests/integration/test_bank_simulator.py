@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gateway.bank_simulator import answer_collection, read_collection
 from gateway.cli import main
+from gateway.devtools.bank_simulator import answer_collection, read_collection
 from gateway.errors import Code, RuleViolation
 
 ROOT = Path(__file__).resolve().parents[2]

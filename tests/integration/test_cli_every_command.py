@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from gateway.cli import main
 from gateway.cli.failure import EXIT_CONFIGURATION, EXIT_REFUSED, EXIT_USAGE
-from gateway.pki import init_dev_pki
+from gateway.devtools.pki import init_dev_pki
 
 
 def leaves(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:
@@ -175,7 +175,7 @@ def test_a_bug_is_one_line_too_and_gateway_debug_shows_the_traceback(
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("a value that could be personal")
 
-    monkeypatch.setattr("gateway.pki.init_dev_pki", broken)
+    monkeypatch.setattr("gateway.devtools.pki.init_dev_pki", broken)
     done = invoke(certified, ["certs", "init"])
     line = assert_one_line(done, "certs init", "internal-error", 4)
     assert "ZeroDivisionError" in line
@@ -190,7 +190,7 @@ def test_ctrl_c_is_one_line_with_status_130(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("gateway.pki.init_dev_pki", interrupted)
+    monkeypatch.setattr("gateway.devtools.pki.init_dev_pki", interrupted)
     done = invoke(certified, ["certs", "init"])
     # click first ends the terminal's ^C line with a newline
     assert done.stderr == "\ngateway certs init: interrupted: stopped before the end\n"

@@ -72,7 +72,7 @@ def test_one_title_at_a_time_and_a_missing_file(tmp_path: Path, dev_pki: Path) -
 def test_a_title_that_cannot_be_stored_is_a_failed_line_and_exit_2(
     tmp_path: Path, dev_pki: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import gateway.intake as intake
+    import gateway.services.intake as intake
     from gateway.cli import main
 
     real = intake.settle

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from gateway.cli import main
 from gateway.cli.progress import Progress
-from gateway.pki import init_dev_pki
+from gateway.devtools.pki import init_dev_pki
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGNED = ("--signed-on", "2026-11-20", "--method", "electronic")

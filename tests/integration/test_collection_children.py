@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from gateway.collection import RunReport, run_debits
-from gateway.intake import IntakeServices, receive
+from gateway.infra.bank_channel import FolderChannel
 from gateway.sepa.model import Fund
-from gateway.signing import Signer
+from gateway.services.collection import RunReport, run_debits
+from gateway.services.intake import IntakeServices, receive
+from gateway.signing.cms import Signer
 from gateway.store import SqlStore, open_sql_store
 from gateway.store.payments import SqlPayments
-from gateway.transport.bank import FolderChannel
 from tests.fakes import FakeArchive
 from tests.support.mandates import sign_as_prefilled
 

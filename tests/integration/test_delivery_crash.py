@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from gateway.archive.store import Archive
+from gateway.signing.webhooks import WebhookVerificationError, verify
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import open_sql_store
-from gateway.webhooks_verify import WebhookVerificationError, verify
 from tests.unit.delivery.support import SECRET, add_events
 
 pytestmark = pytest.mark.slow  # subprocesses, servers or kill -9: -m "not slow" leaves them out

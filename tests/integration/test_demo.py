@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.cli import main
-from gateway.demo import EXAMPLES_DAY, STEPS, Demo, Step, as_if_sent_today, run_demo
+from gateway.devtools.demo import EXAMPLES_DAY, STEPS, Demo, Step, as_if_sent_today, run_demo
 from gateway.domain.money import format_euros
 from gateway.payments.amounts import shipped_table
 from gateway.payments.dues import prorated

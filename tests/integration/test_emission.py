@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from gateway.emission import Emitted, file_sha256, prepare
+from gateway.devtools.pki import DevPki
 from gateway.errors import SchemaViolation
-from gateway.pki import DevPki
-from gateway.signing import Signer, verify_detached
-from gateway.transport.bank import FolderChannel
+from gateway.infra.bank_channel import FolderChannel
+from gateway.services.emission import Emitted, file_sha256, prepare
+from gateway.signing.cms import Signer, verify_detached
 from tests.support.archive import open_archive, verified
 
 

@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 PARENT = """
 import os, sys, time
-from gateway import orphans
+from gateway.infra import orphans
 if sys.argv[1] == "watchdog-only":
     orphans._set_pdeathsig = lambda: False
-from gateway.intake import IntakeServices, validation_pool
+from gateway.services.intake import IntakeServices, validation_pool
 class Signer:
     def sign_detached(self, data):
         return b""

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from gateway.cli import main
-from gateway.pki import DevPki, init_dev_pki
+from gateway.devtools.pki import DevPki, init_dev_pki
 
 CONTRACT_FILES = {
     "ca.pem",
@@ -118,7 +118,7 @@ def test_operator_bundle_is_a_pkcs12_a_browser_imports(pki: DevPki) -> None:
     OpenSSL (like NSS's pk12util in the browser tests) reads it."""
     from cryptography.hazmat.primitives.serialization import pkcs12
 
-    from gateway.pki import OPERATOR_P12_PASSWORD
+    from gateway.devtools.pki import OPERATOR_P12_PASSWORD
 
     assert pki.operator_p12.stat().st_mode & 0o777 == 0o600
     bundle = pkcs12.load_pkcs12(pki.operator_p12.read_bytes(), OPERATOR_P12_PASSWORD.encode())

@@ -18,16 +18,16 @@ from typing import Any
 
 import pytest
 
-from gateway.collection import RunReport, run_debits
-from gateway.held_months import held_months
-from gateway.intake import IntakeServices, receive
+from gateway.infra.bank_channel import FolderChannel
 from gateway.payments.indices import IndexTable
 from gateway.payments.insee_csv import parse_insee_csv
 from gateway.sepa.model import Fund
-from gateway.signing import Signer
+from gateway.services.collection import RunReport, run_debits
+from gateway.services.held_months import held_months
+from gateway.services.intake import IntakeServices, receive
+from gateway.signing.cms import Signer
 from gateway.store import SqlStore, open_sql_store
 from gateway.store.indices import SqlIndices
-from gateway.transport.bank import FolderChannel
 from tests.fakes import FakeArchive
 from tests.pg import postgres_server, postgres_url
 from tests.support.mandates import sign_as_prefilled

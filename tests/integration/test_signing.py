@@ -10,9 +10,9 @@ import pytest
 from lxml import etree
 
 from gateway.config import Settings
+from gateway.devtools.pki import DevPki, init_dev_pki
 from gateway.errors import ConfigurationError
-from gateway.pki import DevPki, init_dev_pki
-from gateway.signing import InvalidSignature, Signer, sign_xml, verify_detached, verify_xml
+from gateway.signing.cms import InvalidSignature, Signer, sign_xml, verify_detached, verify_xml
 
 PAYLOAD = b"<TransmissionGreffe>\r\n  caf\xc3\xa9 \x00\xff binary-safe\n</TransmissionGreffe>"
 

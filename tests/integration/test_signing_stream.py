@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from gateway.pki import DevPki, init_dev_pki
-from gateway.signing import InvalidSignature, Signer, _parse_signed_data, verify_detached
+from gateway.devtools.pki import DevPki, init_dev_pki
+from gateway.signing.cms import InvalidSignature, Signer, _parse_signed_data, verify_detached
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.console import audit, queries
-from gateway.pki import init_dev_pki
+from gateway.devtools.pki import init_dev_pki
 from gateway.transport.http.identity import Caller, Role
 from tests.console.seed import NOW, Seeded, seed
 

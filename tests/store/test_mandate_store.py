@@ -15,7 +15,7 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, select, text
 
-from gateway.mandate_changes import sign_mandate
+from gateway.services.mandates import sign_mandate
 from gateway.store import SqlStore, create_engine_from_url, open_sql_store, schema
 from gateway.store.mandates import PayoutAccountRow, SqlMandates
 from gateway.store.migrate import alembic_config, current_revision

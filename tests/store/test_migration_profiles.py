@@ -12,9 +12,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, select
 
 from gateway.payments.profile import profile_of
+from gateway.services.validation import validate
 from gateway.store import create_engine_from_url, schema, upgrade_to_head
 from gateway.store.migrate import alembic_config
-from gateway.validation import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 AT = datetime(2026, 11, 23, 8, tzinfo=UTC)

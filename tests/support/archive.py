@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.archive import Archive, VerifyReport, verify_archive
-from gateway.signing import load_trust_anchors
+from gateway.signing.cms import load_trust_anchors
 
 
 def database_url(folder: Path) -> str:

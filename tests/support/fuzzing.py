@@ -21,7 +21,7 @@ from typing import Any
 from gateway.canonical.xml import to_xml
 from gateway.errors import Code, GatewayError
 from gateway.problem import problem
-from gateway.validation import validate
+from gateway.services.validation import validate
 from tests.support import hostile
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

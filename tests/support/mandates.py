@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from gateway.mandate_changes import record_payout_account, show_mandate, show_payout_account, sign_mandate
+from gateway.services.mandates import record_payout_account, show_mandate, show_payout_account, sign_mandate
 from gateway.store import SqlStore
 
 

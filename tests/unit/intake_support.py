@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
 
-from gateway.intake import IntakeServices
-from gateway.signing import Signer
+from gateway.services.intake import IntakeServices
+from gateway.signing.cms import Signer
 from gateway.store import MemoryStore
 from tests.fakes import FakeArchive
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import respx
 
-from gateway.transport.bank import BankChannelError, FolderChannel, HttpChannel
+from gateway.infra.bank_channel import BankChannelError, FolderChannel, HttpChannel
 
 
 @pytest.fixture

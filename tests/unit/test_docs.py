@@ -134,7 +134,7 @@ def test_every_path_in_the_readme_layout_exists() -> None:
         ("rules/scope.py", "gateway.domain.rules.scope", "intermediation_not_excluded"),
         ("rules/dates.py", "gateway.domain.rules.dates", "DEADLINE_DAYS"),
         ("pain008.py", "gateway.sepa.pain008", "write_pain008"),
-        ("gateway/webhooks_verify.py", "gateway.webhooks_verify", "sign"),
+        ("gateway/signing/webhooks.py", "gateway.signing.webhooks", "sign"),
     ],
 )
 def test_the_readme_layout_says_where_the_landmarks_live(words: str, module: str, name: str) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from gateway.errors import Code, GatewayError, Issue
-from gateway.intake import receipt_bytes
 from gateway.problem import problem
 from gateway.sanitize import unquoted, xml_safe
 from gateway.sepa.xsd import validate_file
-from gateway.validation import validate
+from gateway.services.intake import receipt_bytes
+from gateway.services.validation import validate
 from tests.support import hostile
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from gateway.errors import IdempotencyKeyReused, MalformedPayload, RuleViolation
-from gateway.intake import IntakeServices, receipt_bytes, receive
-from gateway.signing import Signer, verify_detached
+from gateway.services.intake import IntakeServices, receipt_bytes, receive
+from gateway.signing.cms import Signer, verify_detached
 from gateway.store import MemoryStore
 from tests.fakes import FakeArchive
 

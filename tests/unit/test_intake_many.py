@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway.errors import IdempotencyKeyReused, MalformedPayload, RuleViolation
-from gateway.intake import (
+from gateway.services.intake import (
     IntakeResult,
     IntakeServices,
     Submission,
@@ -22,7 +22,7 @@ from gateway.intake import (
     settle,
     validation_pool,
 )
-from gateway.signing import verify_detached
+from gateway.signing.cms import verify_detached
 from gateway.store import MemoryStore
 from gateway.store.memory import MemoryUnitOfWork
 from tests.fakes import FakeArchive
@@ -195,7 +195,7 @@ def test_a_title_whose_storing_fails_fails_alone(dev_pki: Path, archive: FakeArc
 def test_a_title_whose_validation_breaks_fails_alone(
     services: IntakeServices, archive: FakeArchive, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import gateway.intake as intake
+    import gateway.services.intake as intake
 
     real = intake.validate  # type: ignore[attr-defined]
 

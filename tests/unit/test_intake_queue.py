@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from gateway.errors import IdempotencyKeyReused
-from gateway.intake import IntakeResult, IntakeServices, receive, validation_pool
-from gateway.intake import settle as intake_settle
-from gateway.intake_queue import IntakeQueue
+from gateway.infra.intake_queue import IntakeQueue
+from gateway.services.intake import IntakeResult, IntakeServices, receive, validation_pool
+from gateway.services.intake import settle as intake_settle
 from gateway.store import MemoryStore
 from gateway.store.memory import MemoryUnitOfWork
 from tests.fakes import FakeArchive
@@ -192,7 +192,7 @@ def test_close_answers_what_was_submitted_then_refuses(services: IntakeServices,
 def test_if_the_thread_dies_no_caller_waits_forever(
     services: IntakeServices, store: GatedStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import gateway.intake_queue as module
+    import gateway.infra.intake_queue as module
 
     class Fatal(BaseException):
         pass
@@ -240,7 +240,7 @@ def test_when_the_validation_process_dies_titles_are_validated_in_the_server(
 def test_if_the_thread_dies_the_batch_already_validated_is_answered_too(
     services: IntakeServices, store: GatedStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import gateway.intake_queue as module
+    import gateway.infra.intake_queue as module
 
     class Fatal(BaseException):
         pass

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.intake import IntakeServices, receive
 from gateway.logs import RedactingFilter, redact
-from gateway.signing import Signer
+from gateway.services.intake import IntakeServices, receive
+from gateway.signing.cms import Signer
 from gateway.store import MemoryStore
 from tests.fakes import FakeArchive
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from gateway.errors import REVEALS_VIOLENCE, Code, loggable_code
-from gateway.intake import IntakeServices, receive
-from gateway.signing import Signer
+from gateway.services.intake import IntakeServices, receive
+from gateway.signing.cms import Signer
 from gateway.store import MemoryStore
 from tests.fakes import FakeArchive
 

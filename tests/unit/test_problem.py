@@ -28,12 +28,12 @@ from gateway.errors import (
     SchemaViolation,
     UnsupportedMediaType,
 )
+from gateway.infra.bank_channel import BankChannelError
 from gateway.payments.insee_csv import IndexFileInvalid
 from gateway.payments.revaluation import IndexMissing
 from gateway.payments.schedule_view import InvalidPeriod
 from gateway.problem import STATUSES, internal_error, problem, rejection_problem, status_for
-from gateway.signing import InvalidSignature
-from gateway.transport.bank import BankChannelError
+from gateway.signing.cms import InvalidSignature
 
 MAPPED: list[tuple[type[GatewayError], int]] = [
     (MalformedPayload, 400),

@@ -1,7 +1,7 @@
 """Intake over HTTP (docs/http-api.md "Endpoints"): the three transmission endpoints, receipts and dossiers.
 
-Each POST is a transmission handed to `gateway.intake_queue.IntakeQueue` (intake in batches, the
-answer as `gateway.intake.receive` would give it) behind mutual TLS: the role comes from the client
+Each POST is a transmission handed to `gateway.infra.intake_queue.IntakeQueue` (intake in batches, the
+answer as `gateway.services.intake.receive` would give it) behind mutual TLS: the role comes from the client
 certificate, the sender's identity is the role and the certificate's SHA-256 fingerprint.
 """
 
@@ -19,9 +19,9 @@ from lxml import etree
 from gateway.canonical.xml import to_element
 from gateway.domain.transmission import SourceKind
 from gateway.errors import NotFound
-from gateway.intake import IntakeResult, IntakeServices
-from gateway.intake_queue import IntakeQueue
+from gateway.infra.intake_queue import IntakeQueue
 from gateway.problem import PROBLEM_MEDIA_TYPE, rejection_problem
+from gateway.services.intake import IntakeResult, IntakeServices
 from gateway.transport.http.deps import provide
 from gateway.transport.http.identity import Caller, Role, require_role
 from gateway.transport.http.limits import check_media_type

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from gateway.errors import ConfigurationError, NotFound
-from gateway.intake import IntakeServices
 from gateway.payments.follow_up import legal_day
+from gateway.services.intake import IntakeServices
 from gateway.store.ledger import read_ledger
 from gateway.transport.http.deps import provide
 from gateway.transport.http.identity import Caller, Role, require_role

@@ -1,5 +1,5 @@
 """The back-office records a dossier's signed SEPA mandate and the creditor's payout account
-(gateway.mandate_changes; docs/mandates.md). Bad input is a 422 problem naming each field."""
+(gateway.services.mandates; docs/mandates.md). Bad input is a 422 problem naming each field."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.errors import ConfigurationError
-from gateway.intake import IntakeServices
-from gateway.mandate_changes import (
+from gateway.services.intake import IntakeServices
+from gateway.services.mandates import (
     record_payout_account,
     show_mandate,
     show_payout_account,

@@ -41,7 +41,7 @@ class Metrics:
         )
         self._batches = Histogram(
             "gateway_intake_batch_size",
-            "Titles stored in one transaction and archived with one sync (gateway.intake_queue).",
+            "Titles stored in one transaction and archived with one sync (gateway.infra.intake_queue).",
             buckets=_BATCH_BUCKETS,
             registry=self.registry,
         )

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from gateway.errors import ConfigurationError, NotFound
-from gateway.intake import IntakeServices
 from gateway.payments.schedule_view import schedule_json
+from gateway.services.intake import IntakeServices
 from gateway.store.indices import SqlIndices
 from gateway.transport.http.deps import provide
 from gateway.transport.http.identity import Caller, Role, require_role

@@ -20,8 +20,8 @@ from gateway.console import ConsoleServices, csrf_key_from
 from gateway.delivery.feed import EventFeed
 from gateway.delivery.wiring import BackgroundDelivery, background_from_settings
 from gateway.errors import Code, ConfigurationError, GatewayError
-from gateway.intake import IntakeServices, validation_pool
-from gateway.intake_queue import IntakeQueue
+from gateway.infra.intake_queue import IntakeQueue
+from gateway.services.intake import IntakeServices, validation_pool
 from gateway.store import SqlStore
 from gateway.transport.http.app import create_app
 from gateway.transport.http.guard import ServerLimits
@@ -112,7 +112,7 @@ def warm_up() -> None:
 
     from gateway.adapters.xmlcheck import SCHEMA_DIR
     from gateway.domain.transmission import SourceKind
-    from gateway.validation import validate
+    from gateway.services.validation import validate
 
     for kind in SourceKind:
         examples = sorted((SCHEMA_DIR / "examples").glob(f"{kind.value}-*"))

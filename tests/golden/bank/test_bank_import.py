@@ -16,11 +16,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from gateway.bank_import import import_report
 from gateway.bootstrap import Gateway, build
 from gateway.config import Settings
 from gateway.errors import AuthenticationError, SchemaViolation
-from gateway.intake import IntakeServices
+from gateway.services.bank_import import import_report
+from gateway.services.intake import IntakeServices
 from gateway.store.bank import dossier_debits, report_keys
 from gateway.store.ledger import ledger_inputs
 from gateway.store.payments import DebitRow, SqlPayments

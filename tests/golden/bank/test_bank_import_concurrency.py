@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from gateway.bank_import import ImportResult, import_report
 from gateway.bootstrap import Gateway, build
 from gateway.config import Settings
+from gateway.services.bank_import import ImportResult, import_report
 from gateway.store import schema
 from gateway.store.bank import SqlDebitBook, report_keys
 from tests.golden.bank.test_bank_import import HERE, NOW, _events, _seed

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-import gateway.collection as collection
+import gateway.services.collection as collection
 from gateway.errors import GatewayError
+from gateway.infra.bank_channel import FolderChannel
 from gateway.store.outbox import SqlBankOutbox
 from gateway.store.payments import SqlPayments
-from gateway.transport.bank import FolderChannel
 from tests.integration.sepa.test_runs import NS8, Env, env
 from tests.pg import postgres_server, postgres_url
 

@@ -16,7 +16,7 @@ import pytest
 from lxml import etree
 
 from gateway.errors import NotFound, RuleViolation
-from gateway.mandate_changes import (
+from gateway.services.mandates import (
     Recorded,
     change_debtor_account,
     record_payout_account,

@@ -10,10 +10,10 @@ from pathlib import Path
 from lxml import etree
 
 from gateway.errors import Code
-from gateway.intake import receive
-from gateway.mandate_changes import sign_mandate
-from gateway.payout import _creditor_address
 from gateway.sepa.addresses import from_json
+from gateway.services.intake import receive
+from gateway.services.mandates import sign_mandate
+from gateway.services.payout import _creditor_address
 from gateway.store.mandates import PayoutAccountRow
 from gateway.store.payments import SqlPayments
 from tests.integration.sepa.test_runs import EXAMPLES, NS8, RECEIVED, Env, env, xmllint

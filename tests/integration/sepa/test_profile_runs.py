@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, update
 
-from gateway.collection import RunReport
 from gateway.payments.profile import profile_of
 from gateway.sepa import ids
+from gateway.services.collection import RunReport
+from gateway.services.validation import validate
 from gateway.store import SqlStore, open_sql_store, schema
-from gateway.validation import validate
 from tests.integration.sepa.test_runs import EXAMPLES, Env
 from tests.pg import PostgresServer, postgres_server
 

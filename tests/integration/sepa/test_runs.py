@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from gateway.collection import run_debits
-from gateway.intake import IntakeServices, receive
-from gateway.mandate_changes import change_debtor_account
-from gateway.payout import run_credits
+from gateway.infra.bank_channel import FolderChannel
 from gateway.sepa.model import Fund
-from gateway.signing import Signer
+from gateway.services.collection import run_debits
+from gateway.services.intake import IntakeServices, receive
+from gateway.services.mandates import change_debtor_account
+from gateway.services.payout import run_credits
+from gateway.signing.cms import Signer
 from gateway.store import SqlStore, open_sql_store
 from gateway.store.payments import MandateRow, SqlPayments
-from gateway.transport.bank import FolderChannel
 from tests.fakes import FakeArchive
 from tests.pg import postgres_server, postgres_url
 from tests.support.mandates import sign_as_prefilled

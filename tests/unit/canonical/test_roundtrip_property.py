@@ -13,7 +13,7 @@ from lxml import etree
 from gateway.canonical import xml as canonical_xml
 from gateway.canonical.schemas import json_schema, xsd_text
 from gateway.domain.transmission import SourceKind, Transmission
-from gateway.validation import validate
+from gateway.services.validation import validate
 from tests.support.sources import render, transmissions
 
 RECEIVED_AT = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

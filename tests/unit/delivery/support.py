@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from gateway.delivery.sender import HttpSender, Sender
 from gateway.delivery.worker import DeliveryWorker, DetachedSigner, Endpoint, EvidenceArchive, RetryPolicy
-from gateway.events import DOSSIER_ACCEPTED, publish
+from gateway.services.events import DOSSIER_ACCEPTED, publish
+from gateway.signing.webhooks import decode_secret
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import SqlStore
-from gateway.webhooks_verify import decode_secret
 from tests.fakes import FakeArchive
 
 # The Standard Webhooks specification's example secret.

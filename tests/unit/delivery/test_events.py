@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from gateway import events
+from gateway.services import events
 from gateway.store.memory import MemoryStore
 from tests.unit.delivery.support import T0
 

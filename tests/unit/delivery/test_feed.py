@@ -10,9 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from gateway import events
 from gateway.delivery.feed import EventFeed
 from gateway.errors import AuthenticationError
+from gateway.services import events
 from gateway.store import MemoryStore, Store
 from gateway.store.sql import open_sql_store
 from gateway.transport.http import Authenticator, Caller, Role, RoleMap, create_app

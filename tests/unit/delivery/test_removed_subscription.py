@@ -18,7 +18,7 @@ import pytest
 import respx
 
 from gateway.delivery.worker import DeliveryWorker, Endpoint, removal_grace
-from gateway.events import DEBIT_SETTLED
+from gateway.services.events import DEBIT_SETTLED
 from gateway.store.deliveries import SUBSCRIPTION_REMOVED, SqlDeliveries
 from gateway.store.sql import SqlStore
 from tests.unit.delivery.support import URL, FakeClock, add_events, endpoint

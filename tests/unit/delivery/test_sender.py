@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gateway.delivery.sender import HttpSender, retry_after
-from gateway.pki import init_dev_pki
+from gateway.devtools.pki import init_dev_pki
 
 
 def serve_once(handler: Callable[[socket.socket], None]) -> Iterator[str]:

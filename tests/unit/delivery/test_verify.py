@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.webhooks_verify import WebhookVerificationError, decode_secret, sign, verify
+from gateway.signing.webhooks import WebhookVerificationError, decode_secret, sign, verify
 from tests.unit.delivery.support import SECRET
 
 # Standard Webhooks' published test vector (the same secret as ours).

@@ -12,10 +12,10 @@ import pytest
 import respx
 
 from gateway.delivery.worker import DeliveryWorker, RetryPolicy
-from gateway.events import DEBIT_SETTLED
+from gateway.services.events import DEBIT_SETTLED
+from gateway.signing.webhooks import verify
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import SqlStore
-from gateway.webhooks_verify import verify
 from tests.fakes import FakeArchive
 from tests.unit.delivery.support import SECRET, URL, FakeClock, FakeSigner, add_events, endpoint
 

@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.collection import collectable_of
 from gateway.payments.dues import ChildDue, child_dues, dossier_terms, terms_dues
 from gateway.payments.indices import SILENT_SERIES, IndexTable, IndexValue, month_shift, shipped_values
 from gateway.payments.mandates import DebtorAccount, Mandate
@@ -23,6 +22,7 @@ from gateway.payments.profile import Decoder, InForceMemo, ProfileOutdated, deco
 from gateway.payments.revaluation import IndexMissing
 from gateway.payments.schedule import Collectable, due_debit, scheduled_day
 from gateway.sepa import addresses
+from gateway.services.collection import collectable_of
 from gateway.store.payments import STATUS_SIGNED, MandateRow
 
 DAYS = st.dates(min_value=date(2019, 1, 1), max_value=date(2029, 12, 31))
@@ -116,7 +116,7 @@ def reference_collectable(
     data: dict[str, Any], signed: MandateRow, dues: tuple[ChildDue, ...]
 ) -> Collectable:
     """The collectable as the run built it from the dossier's JSON before collection profiles
-    (gateway.collection.collectable at commit ad37644), kept here as the oracle."""
+    (gateway.services.collection.collectable at commit ad37644), kept here as the oracle."""
     assert signed.signed_on is not None
     start = min(date.fromisoformat(c["effective_date"]) for c in data["children"])
     total = sum(d.due_cents for d in dues)

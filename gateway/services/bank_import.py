@@ -118,8 +118,11 @@ def _import(
     at: datetime,
     archive: Callable[[dict[str, str], Any], ArchiveEntry],
 ) -> ImportResult:
-    from gateway.emission import file_sha256
-    from gateway.events import (
+    from gateway.payments.follow_up import legal_day
+    from gateway.payments.reconcile import CHANGES, OutcomeKind, Reconciler
+    from gateway.sepa.reports import ReportHeader, read_report
+    from gateway.services.emission import file_sha256
+    from gateway.services.events import (
         ARREARS_CHANGED,
         ASF_DIFFERENTIAL_COMPUTED,
         DEBIT_REJECTED,
@@ -127,9 +130,6 @@ def _import(
         DEBIT_SETTLED,
         publish,
     )
-    from gateway.payments.follow_up import legal_day
-    from gateway.payments.reconcile import CHANGES, OutcomeKind, Reconciler
-    from gateway.sepa.reports import ReportHeader, read_report
     from gateway.store.bank import (
         BankReportRow,
         SqlDebitBook,

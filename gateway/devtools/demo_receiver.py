@@ -1,5 +1,5 @@
 """A back-office webhook receiver on loopback, for the demo: records each POST it gets and checks its
-Standard Webhooks signature with gateway.webhooks_verify, as a real back-office would."""
+Standard Webhooks signature with gateway.signing.webhooks, as a real back-office would."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from gateway.webhooks_verify import WebhookVerificationError, verify
+from gateway.signing.webhooks import WebhookVerificationError, verify
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """The intake service: receive(source, payload, sender) -> signed receipt.
 
-One path serves `POST /v1/{source}/transmissions` (through `gateway.intake_queue`) and `gateway
+One path serves `POST /v1/{source}/transmissions` (through `gateway.infra.intake_queue`) and `gateway
 ingest`: adapt and validate, deduplicate, store the dossier with its receipt and a
 `dossier.accepted` event in one transaction, sign, and archive the raw payload (rejected ones too,
 as evidence), the canonical dossier and every receipt. A duplicate is answered with the first
@@ -49,10 +49,10 @@ from gateway.errors import (
     SchemaViolation,
     loggable_code,
 )
-from gateway.orphans import die_with_parent
+from gateway.infra.orphans import die_with_parent
 from gateway.safeparse import DEFAULT_MAX_BYTES
+from gateway.services.validation import Validated, validate
 from gateway.store.ports import DossierRow, IdempotencyRow, NewEvent, ReceiptRow, Store, UnitOfWork
-from gateway.validation import Validated, validate
 
 Outcome = Literal["accepted", "duplicate", "rejected"]
 log = logging.getLogger(__name__)

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from gateway.events import PENSION_REVALUED, publish
 from gateway.payments.dues import ChildDue, title_date_of
 from gateway.payments.indices import IndexSource
 from gateway.payments.revaluation import IndexMissing, clause_of, revaluation_dates, revalued_on
+from gateway.services.events import PENSION_REVALUED, publish
 from gateway.store.indices import RevaluationRow, SqlIndices
 from gateway.store.ports import EventRepository
 

@@ -26,14 +26,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gateway.domain.money import format_euros
-from gateway.events import FILE_EMITTED, publish
+from gateway.infra.bank_channel import BankChannel, BankChannelError
 from gateway.private import make_private, private_dir
 from gateway.sepa.model import WriteSummary
 from gateway.sepa.xsd import validate_file
+from gateway.services.events import FILE_EMITTED, publish
 from gateway.store.outbox import OutboxRow, SqlBankOutbox
 from gateway.store.payments import PaymentFileRow, SqlPayments
 from gateway.store.sql import SqlUnitOfWork
-from gateway.transport.bank import BankChannel, BankChannelError
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,14 @@ from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass
 
 from gateway.domain.transmission import SourceKind
-from gateway.intake import IntakeResult, IntakeServices, PreparedBatch, Submission, prepare_many, settle
+from gateway.services.intake import (
+    IntakeResult,
+    IntakeServices,
+    PreparedBatch,
+    Submission,
+    prepare_many,
+    settle,
+)
 
 log = logging.getLogger(__name__)
 

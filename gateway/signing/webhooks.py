@@ -11,7 +11,7 @@ The HMAC key is the base64 part of the subscription secret after `whsec_`; the s
 `{webhook-id}.{webhook-timestamp}.{raw body}`. Verify the raw bytes as received, before any JSON
 parsing, and refuse timestamps outside a tolerance (default five minutes) against replays:
 
-    from gateway.webhooks_verify import WebhookVerificationError, verify
+    from gateway.signing.webhooks import WebhookVerificationError, verify
 
     try:
         verify(secret, request.headers, raw_body)

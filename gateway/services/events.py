@@ -53,7 +53,7 @@ def new_event(
 ) -> NewEvent:
     """An outbox event of a known type; `data` must be JSON-serialisable (it is the feed's `data`)."""
     if type_ not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {type_!r}; add it to gateway.events.EVENT_TYPES")
+        raise ValueError(f"unknown event type {type_!r}; add it to gateway.services.events.EVENT_TYPES")
     if at.tzinfo is None:
         raise ValueError("naive datetimes are refused: times are tz-aware UTC")
     # allow_nan=False: NaN/Infinity are not JSON and a consumer's parser would choke on them.

@@ -31,19 +31,19 @@ from pydantic import SecretStr
 
 from gateway.archive.store import Archive
 from gateway.archive.verify import verify_archive
-from gateway.bank_import import import_report
-from gateway.bank_simulator import answer_collection
 from gateway.bootstrap import Gateway, bank_channel, fund
-from gateway.collection import RunReport, run_debits
 from gateway.config import Settings, WebhookSubscription
-from gateway.demo_receiver import WebhookReceiver
-from gateway.demo_revaluation import revaluation_step
+from gateway.devtools.bank_simulator import answer_collection
+from gateway.devtools.demo_receiver import WebhookReceiver
+from gateway.devtools.demo_revaluation import revaluation_step
+from gateway.devtools.pki import init_dev_pki
 from gateway.domain.money import format_euros
-from gateway.intake import receipt_bytes
-from gateway.payout import run_credits
-from gateway.pki import init_dev_pki
 from gateway.resources import EXAMPLES_DIR
-from gateway.signing import load_trust_anchors, verify_detached
+from gateway.services.bank_import import import_report
+from gateway.services.collection import RunReport, run_debits
+from gateway.services.intake import receipt_bytes
+from gateway.services.payout import run_credits
+from gateway.signing.cms import load_trust_anchors, verify_detached
 from gateway.store.payments import SqlPayments
 from gateway.transport.http.wiring import Service, build_service
 

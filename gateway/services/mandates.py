@@ -23,12 +23,12 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.collection import MANDATE_PENDING, NO_PAYOUT_ACCOUNT
 from gateway.errors import Code, NotFound, RecordViolation
-from gateway.events import MANDATE_AMENDED, MANDATE_SIGNED, PAYOUT_ACCOUNT_RECORDED, publish
 from gateway.payments.mandate_form import Account, Signature, check_account, check_signature
 from gateway.payments.mandates import DebtorAccount, Mandate, change_account
 from gateway.sepa.ids import mandate_reference
+from gateway.services.collection import MANDATE_PENDING, NO_PAYOUT_ACCOUNT
+from gateway.services.events import MANDATE_AMENDED, MANDATE_SIGNED, PAYOUT_ACCOUNT_RECORDED, publish
 from gateway.store.mandates import PayoutAccountRow, SqlMandates
 from gateway.store.payments import STATUS_PENDING as PENDING
 from gateway.store.payments import STATUS_SIGNED as SIGNED

@@ -1,7 +1,7 @@
 """The monthly collection run: which debits are due, one pain.008 file, signed, archived and sent.
 
 `gateway sepa debits --period YYYY-MM` calls `run_debits`. In one transaction it pages through the
-accepted dossiers, takes each one whose debtor signed a mandate (gateway.mandate_changes: a dossier
+accepted dossiers, takes each one whose debtor signed a mandate (gateway.services.mandates: a dossier
 still in force without one is listed as waiting, `mandate-pending`, never debited), schedules the
 period's debit
 (gateway.payments.schedule), records it (one row per dossier and period: a second run of the same
@@ -9,7 +9,7 @@ period finds nothing new) and streams the file from those rows; the file is then
 the official XSD and signed before the transaction commits, so a run leaves either a complete,
 valid, signed file and its debits, or neither. Archive, the file's record (outbox) and the
 `file.emitted` event are in the transaction; the bank channel gets the recorded file after the
-commit (`gateway.emission.hand_off`). A dossier whose data the EPC rules refuse (e.g. a holder name
+commit (`gateway.services.emission.hand_off`). A dossier whose data the EPC rules refuse (e.g. a holder name
 with characters outside the SEPA set that cannot be transliterated) is left out and reported, not
 allowed to stop the run.
 
@@ -17,7 +17,7 @@ The amount is the sum of the children's dues for the month (gateway.payments.due
 its own effective date, revalued, prorated for a month covered in part). A dossier whose month needs
 an index value nobody has is held (`index-missing`): not debited, listed in `held`, and debited by a
 later run of the same month once the index is imported. Each revaluation a debit applies for the
-first time is recorded and published (`pension.revalued`, gateway.revalued).
+first time is recorded and published (`pension.revalued`, gateway.services.revalued).
 """
 
 from __future__ import annotations
@@ -31,15 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from gateway.domain.money import to_cents
-from gateway.emission import emit_and_record, hand_off, hand_off_pending
 from gateway.errors import Code, Issue
+from gateway.infra.bank_channel import BankChannel
 from gateway.payments.dues import ChildDue, child_dues, terms_dues
 from gateway.payments.indices import IndexSource, IndexTable
 from gateway.payments.mandates import DebtorAccount, Mandate
 from gateway.payments.profile import Decoder, InForceMemo, ProfileOutdated, debtor_address
 from gateway.payments.revaluation import IndexMissing
 from gateway.payments.schedule import Collectable, due_debit, scheduled_day
-from gateway.revalued import record_revaluations
 from gateway.sepa import addresses
 from gateway.sepa import rules as sepa_rules
 from gateway.sepa.batches import Batch, Plan
@@ -56,12 +55,13 @@ from gateway.sepa.model import (
     WriteSummary,
 )
 from gateway.sepa.pain008 import write_pain008_planned
+from gateway.services.emission import emit_and_record, hand_off, hand_off_pending
+from gateway.services.revalued import record_revaluations
 from gateway.store.indices import SqlIndices
 from gateway.store.payments import STATUS_SIGNED, DebitRow, MandateRow, SqlPayments
 from gateway.store.ports import DossierRow, EventRepository
 from gateway.store.profiles import CollectionRow, SqlCollection
 from gateway.store.sql import SqlStore
-from gateway.transport.bank import BankChannel
 
 Progress = Callable[[int], None]
 MANDATE_PENDING, NO_PAYOUT_ACCOUNT = str(Code.MANDATE_PENDING), str(Code.NO_PAYOUT_ACCOUNT)
@@ -254,7 +254,7 @@ def _issue_debits(
     events: EventRepository,
 ) -> None:
     """Schedule and record the period's debits, a page of dossiers at a time; each revaluation a
-    debit applies for the first time is recorded and published (gateway.revalued)."""
+    debit applies for the first time is recorded and published (gateway.services.revalued)."""
     reads = SqlCollection(payments.connection)
     reads.lock_mandates()
     dues_of = _Dues(payments, period, indices)
@@ -350,7 +350,7 @@ def _record_revaluations(
 ) -> int:
     """Record and publish the revaluations a page's debits apply for the first time. One query
     finds those recorded already (every month after the first of a revaluation year); only a
-    dossier with a new one is read whole (gateway.revalued needs its clauses)."""
+    dossier with a new one is read whole (gateway.services.revalued needs its clauses)."""
     if not revalued:
         return 0
     recorded = reads.recorded_revaluations([dossier_id for dossier_id, _ in revalued])
@@ -430,7 +430,7 @@ def run_debits(
             event={"period": period}, created_at=created_at,
             signer=signer, archive=archive,
         )  # fmt: skip
-    # committed: now, and only now, the bank gets the recorded file (gateway.emission, outbox)
+    # committed: now, and only now, the bank gets the recorded file (gateway.services.emission, outbox)
     report.message_id, report.file = msg_id, path
     report.channel_ref = hand_off(store, channel, msg_id)
     return report

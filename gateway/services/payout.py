@@ -3,7 +3,7 @@
 `gateway sepa credits --date YYYY-MM-DD` calls `run_credits`. A payout covers one settled debit
 (never one merely issued: the fund pays what it received, docs/payment-cycle.md "Payouts") collected
 before the execution date, the day after at the earliest; one payout per debit, ever. It goes to
-the creditor's payout account as the back-office recorded it (gateway.mandate_changes), never to
+the creditor's payout account as the back-office recorded it (gateway.services.mandates), never to
 the bank details a title brought: a dossier without one is listed (`no-payout-account`) and paid
 by the first run after the account is recorded. The file is pain.001 with purpose ALMY,
 validated, signed, archived and sent like the collection file.
@@ -17,8 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.collection import NO_PAYOUT_ACCOUNT, Progress, RunReport, party_address, remittance
-from gateway.emission import emit_and_record, hand_off, hand_off_pending
+from gateway.infra.bank_channel import BankChannel
 from gateway.sepa import addresses
 from gateway.sepa import rules as sepa_rules
 from gateway.sepa.countries import bank_outside_eea
@@ -26,10 +25,11 @@ from gateway.sepa.ids import end_to_end_id, payment_info_id
 from gateway.sepa.ids import message_id as make_message_id
 from gateway.sepa.model import CreditTransfer, Fund, MessageHeader, Pain001Version
 from gateway.sepa.pain001 import write_pain001
+from gateway.services.collection import NO_PAYOUT_ACCOUNT, Progress, RunReport, party_address, remittance
+from gateway.services.emission import emit_and_record, hand_off, hand_off_pending
 from gateway.store.mandates import PayoutAccountRow, SqlMandates
 from gateway.store.payments import CreditRow, SqlPayments
 from gateway.store.sql import SqlStore
-from gateway.transport.bank import BankChannel
 
 
 def credit_transfer(row: CreditRow) -> CreditTransfer:
@@ -134,7 +134,7 @@ def run_credits(
             event={"execution_date": label}, created_at=created_at,
             signer=signer, archive=archive,
         )  # fmt: skip
-    # committed: now, and only now, the bank gets the recorded file (gateway.emission, outbox)
+    # committed: now, and only now, the bank gets the recorded file (gateway.services.emission, outbox)
     report.message_id, report.file = msg_id, path
     report.channel_ref = hand_off(store, channel, msg_id)
     return report

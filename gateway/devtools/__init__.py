@@ -1,0 +1,1 @@
+"""Development and demonstration tools: the dev PKI, the bank simulator, the demo and its receivers."""

@@ -1,0 +1,1 @@
+"""Use cases: each takes its ports (gateway.services.ports) and returns typed results."""

@@ -1,0 +1,1 @@
+"""Signatures: CMS detached and XAdES-B-B (cms.py), Standard Webhooks HMAC (webhooks.py)."""
