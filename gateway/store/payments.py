@@ -246,16 +246,31 @@ class SqlPayments:
         in the order of the index `ix_debits_message_order` (no sort, 0011_sepa_scale)."""
         t = schema.debits
         query = (
-            select(t)
-            .where(t.c.message_id == message_id)
+            select(*(t.c[name] for name in _DEBIT_FIELDS))
+            .where(t.c.message_id == bindparam("message_id"))
             .order_by(t.c.sequence, t.c.collection_date, t.c.end_to_end_id)
-            # on the statement, not the connection (that would make every later query a cursor)
-            .execution_options(yield_per=STREAM_CHUNK)
         )
-        result = self._conn.execute(query)
-        names = list(result.keys())
+        # the driver's rows, converted by the columns' own result processors (memoized: a file
+        # has few dates and one creation time): SQLAlchemy's Row and its processing per debit
+        # cost as much as rendering it
+        compiled = query.compile(dialect=self._conn.dialect)
+        params = compiled.construct_params({"message_id": message_id})
+        args = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
+        convert = []
+        for position, name in enumerate(_DEBIT_FIELDS):
+            column_type = t.c[name].type.dialect_impl(self._conn.dialect)
+            process = column_type.result_processor(self._conn.dialect, None)
+            if process is not None:
+                convert.append((position, memo(process)))
+        result = self._conn.exec_driver_sql(
+            str(compiled), args, execution_options={"stream_results": True, "yield_per": STREAM_CHUNK}
+        )
         for r in result:
-            yield DebitRow(**dict(zip(names, r, strict=True)))
+            values = list(r)
+            for position, converter in convert:
+                if values[position] is not None:
+                    values[position] = converter(values[position])
+            yield DebitRow(*values)
 
     def message_batches(self, message_id: str) -> list[tuple[str, date, int, int]]:
         """(sequence, collection date, count, total cents) of each PmtInf of one file, in file
