@@ -265,12 +265,13 @@ class SqlPayments:
         result = self._conn.exec_driver_sql(
             str(compiled), args, execution_options={"stream_results": True, "yield_per": STREAM_CHUNK}
         )
-        for r in result:
-            values = list(r)
-            for position, converter in convert:
-                if values[position] is not None:
-                    values[position] = converter(values[position])
-            yield DebitRow(*values)
+        while chunk := result.fetchmany(STREAM_CHUNK):  # not row by row: one call per chunk
+            for r in chunk:
+                values = list(r)
+                for position, converter in convert:
+                    if values[position] is not None:
+                        values[position] = converter(values[position])
+                yield DebitRow(*values)
 
     def message_batches(self, message_id: str) -> list[tuple[str, date, int, int]]:
         """(sequence, collection date, count, total cents) of each PmtInf of one file, in file
