@@ -256,7 +256,6 @@ def _issue_debits(
     """Schedule and record the period's debits, a page of dossiers at a time; each revaluation a
     debit applies for the first time is recorded and published (gateway.services.revalued)."""
     reads = SqlCollection(payments.connection)
-    reads.lock_mandates()
     dues_of = _Dues(payments, period, indices)
     batch_ids: dict[tuple[str, date], str] = {}
     for page in reads.pages(period):

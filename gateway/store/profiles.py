@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, text
+from sqlalchemy import Connection, and_, bindparam, insert, select
 
 from gateway.payments.profile import profile_or_none
 from gateway.store import schema
-from gateway.store.payments import MandateRow
+from gateway.store.payments import MandateRow, SqlPayments
 from gateway.store.payments import memo as _memo
 
 COLLECTION_PAGE = 5_000  # dossiers read per query by the monthly run
@@ -61,13 +61,6 @@ class SqlCollection:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-
-    def lock_mandates(self) -> None:
-        """PostgreSQL: mandates stay as they are until the run commits (a signature or amendment
-        recorded meanwhile waits for it instead of being overwritten); readers are not blocked.
-        SQLite's writers are serial already (BEGIN IMMEDIATE)."""
-        if self._conn.dialect.name == "postgresql":
-            self._conn.execute(text("LOCK TABLE mandates IN SHARE ROW EXCLUSIVE MODE"))
 
     @contextmanager
     def page_cache(self, kib: int = RUN_CACHE_KIB) -> Iterator[None]:
@@ -111,6 +104,7 @@ class SqlCollection:
         # each page is one range read on both backends
         compiled = query.where(d.c.dossier_id > bindparam("last")).compile(dialect=self._conn.dialect)
         sql, convert = str(compiled), _row_converter(self._conn)
+        lock = self._conn.dialect.name == "postgresql"  # SQLite's writers are serial (BEGIN IMMEDIATE)
         last = ""
         while True:
             # the driver's own rows, the mandate's values converted by their columns' processors
@@ -120,8 +114,18 @@ class SqlCollection:
             rows = self._conn.exec_driver_sql(sql, args).all()
             if not rows:
                 return
-            yield [convert(r) for r in rows if r[1] == "accepted"]
+            found = [convert(r) for r in rows if r[1] == "accepted"]
+            yield self._locked(found) if lock else found
             last = rows[-1][0]
+
+    def _locked(self, page: list[CollectionRow]) -> list[CollectionRow]:
+        """The page's mandates read again with SELECT ... FOR UPDATE (PostgreSQL): a signature or
+        an amendment recorded meanwhile waits for the run instead of being overwritten by it, and
+        the run debits the mandate as it is under the lock. Row locks, page by page, as before
+        profiles: a table lock would make every mandate change wait for the whole run while
+        holding its dossier's row, which the run's debit of that dossier needs (a deadlock)."""
+        locked = SqlPayments(self._conn).mandates([r.dossier_id for r in page], for_update=True)
+        return [replace(r, mandate=locked.get(r.dossier_id)) for r in page]
 
     def recorded_revaluations(self, dossier_ids: Sequence[str]) -> set[tuple[str, int, date]]:
         """(dossier, child, revaluation date) of the revaluations recorded for `dossier_ids`."""
