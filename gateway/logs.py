@@ -21,6 +21,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 def redact(text: str) -> str:
     for pattern, mask in _PATTERNS:
+        # the e-mail pattern scans every word for an "@" and costs 25 µs a line where there is
+        # none (half the cost of a log line, one per title served): skipped when it cannot match
+        if mask == "[EMAIL]" and "@" not in text:
+            continue
         text = pattern.sub(mask, text)
     return text
 

@@ -1,26 +1,33 @@
-"""Concurrent transmissions taken in batches by one thread: how the HTTP server calls intake.
+"""Concurrent transmissions taken in batches: how the HTTP server calls intake.
 
-Requests from the event loop (or any thread) are queued; one thread takes whatever is waiting as a
-batch, has it validated (`prepare_many`, in worker processes when given a pool) and settles it
-(`settle`: one transaction, one archive sync), then resolves each request's future with the
-receipt it would have had alone. While a batch is being stored, the next one is already being
-validated in the pool, so on a two-core machine the server process spends its time on HTTP and
-storage and the validation process on XML, rules and signatures.
+Requests from the event loop (or any thread) are queued. With a validation pool (worker
+processes), two threads share the work: the dispatcher hands every request to the pool as soon as
+it arrives (`prepare_many`: stamped, then validated, rendered and signed in a worker), and the
+storer takes whatever is waiting for storage, at most `max_batch` titles and `max_batch_bytes`
+of payloads (which may carry the judgment as a PDF), and settles it (`settle`: one transaction
+with the archive's entries), then answers each request with the receipt it would have had alone.
+So validation never waits for a commit nor a commit for the next titles to be taken: while a
+batch is being stored, the titles that came meanwhile are already being validated, and on a
+two-core machine the server process spends its time on HTTP and storage and the validation
+process on XML, rules and signatures. Without a pool, one thread takes, validates and stores.
 
 Why not a thread per request: each of them contends for the GIL with the event loop and with the
 others, and each pays its own wake-ups; under load that cost as much CPU as the intake itself.
-A batch is as large as the queue is when the thread comes back for more (at most `max_batch`
-titles and `max_batch_bytes` of payloads, which may carry the judgment as a PDF), so
-a quiet server answers one title at a time without waiting, and a busy one shares its commits.
+A batch is as large as the queue is when the storer comes back for more, so a quiet server
+answers one title at a time without waiting, and a busy one shares its commits. Callers on an
+event loop `await receive(...)`: the answers of a batch reach their loop in one wake-up, not one
+per request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable
-from concurrent.futures import BrokenExecutor, Executor, Future
+from collections.abc import Callable, Sequence
+from concurrent.futures import BrokenExecutor, Executor, Future, InvalidStateError
 from dataclasses import dataclass
 
 from gateway.domain.transmission import SourceKind
@@ -43,10 +50,17 @@ DEFAULT_MAX_BATCH_BYTES = 32 * 1024 * 1024  # titles may carry their judgment as
 class _Request:
     submission: Submission
     answer: Future[IntakeResult]
+    # a caller awaiting on an event loop: `answer` is copied into `waiter` on `loop`
+    loop: asyncio.AbstractEventLoop | None = None
+    waiter: asyncio.Future[IntakeResult] | None = None
+
+
+Answer = IntakeResult | BaseException
 
 
 class IntakeQueue:
-    """`submit` a transmission, get a Future of its IntakeResult (or of the error it met)."""
+    """`submit` a transmission, get a Future of its IntakeResult (or of the error it met);
+    `await receive(...)` on an event loop."""
 
     def __init__(
         self,
@@ -67,11 +81,20 @@ class IntakeQueue:
         self._held: _Request | None = None  # taken, but for the next batch (see _take)
         self._on_batch = on_batch
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        # dispatcher -> storer: requests whose validation is under way; None: no more
+        self._validating: queue.SimpleQueue[tuple[list[_Request], PreparedBatch] | None] = queue.SimpleQueue()
         self._closed = False
-        self._taken: list[_Request] = []  # taken from the queue by the thread, maybe not answered yet
+        self._dead = False  # a thread died: whatever is taken from now on is failed at once
+        self._taken: list[_Request] = []  # taken from the queue, maybe not answered yet
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._main, name="intake-queue", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._main, args=(self._store,), name="intake-store")]
+        if executor is not None:
+            self._threads.append(
+                threading.Thread(target=self._main, args=(self._dispatch,), name="intake-dispatch")
+            )
+        for thread in self._threads:
+            thread.daemon = True
+            thread.start()
 
     def submit(
         self,
@@ -82,63 +105,151 @@ class IntakeQueue:
         idempotency_key: str | None = None,
     ) -> Future[IntakeResult]:
         answer: Future[IntakeResult] = Future()
+        self._put(_Request(Submission(source, payload, sender, idempotency_key), answer))
+        return answer
+
+    async def receive(
+        self,
+        source: SourceKind | str,
+        payload: bytes,
+        *,
+        sender: str,
+        idempotency_key: str | None = None,
+    ) -> IntakeResult:
+        """`submit`, awaited: the answers of one batch wake the event loop once."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[IntakeResult] = loop.create_future()
+        answer: Future[IntakeResult] = Future()
+
+        def given_up(done: asyncio.Future[IntakeResult]) -> None:
+            if done.cancelled():  # the caller went away: dropped unless its batch has started
+                answer.cancel()
+
+        waiter.add_done_callback(given_up)
+        self._put(_Request(Submission(source, payload, sender, idempotency_key), answer, loop, waiter))
+        return await waiter
+
+    def _put(self, request: _Request) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the intake queue is closed")
-            self._queue.put(_Request(Submission(source, payload, sender, idempotency_key), answer))
-        return answer
+            self._queue.put(request)
 
     def close(self, timeout: float | None = 60.0) -> None:
-        """Answer everything already submitted, then stop the thread (submit refuses from now on)."""
+        """Answer everything already submitted, then stop the threads (submit refuses from now on)."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             self._queue.put(None)
-        self._thread.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)
 
-    # --- the thread ------------------------------------------------------------------------
+    # --- the threads -----------------------------------------------------------------------
 
-    def _main(self) -> None:
+    def _main(self, work: Callable[[], None]) -> None:
         try:
-            self._run()
+            work()
         except BaseException as exc:  # a bug here must not leave callers waiting forever
             log.exception("the intake queue stopped")
-            with self._lock:
-                self._closed = True
             stopped = RuntimeError("the intake queue stopped")
             stopped.__cause__ = exc
-            held = [self._held] if self._held is not None else []
-            for request in [*self._taken, *held]:  # taken but not answered (the next batch...)
-                if not request.answer.done():
-                    request.answer.set_exception(stopped)
-            while True:
+            with self._lock:
+                self._closed = self._dead = True
+                held = [self._held] if self._held is not None else []
+                self._held = None
+                # the storer answers what it was given; the dispatcher answered what it took
+                taken = self._taken if work == self._store else []
+                stranded = [r for r in [*taken, *held] if not r.answer.done()]
+            self._validating.put(None)  # the storer stores what it has, then stops
+            while True:  # what still waits (nothing more comes: submit refuses now)
                 try:
                     waiting = self._queue.get_nowait()
                 except queue.Empty:
-                    return
+                    break
                 if waiting is not None and waiting.answer.set_running_or_notify_cancel():
-                    waiting.answer.set_exception(stopped)
+                    stranded.append(waiting)
+            self._queue.put(None)  # the dispatcher, if any, stops
+            _answer([(r, stopped) for r in stranded])
 
-    def _run(self) -> None:
-        current: tuple[list[_Request], PreparedBatch] | None = None
-        stopping = False
+    def _dispatch(self) -> None:
+        """With a pool: take what is waiting and have it validated at once; the storer stores it."""
         while True:
-            requests: list[_Request] = []
-            if not stopping or self._held is not None:
-                requests, stop_seen = self._take(block=current is None and not stopping)
-                stopping = stopping or stop_seen
-            self._taken = [r for r in self._taken if not r.answer.done()] + requests
-            following = self._prepare(requests)
-            if current is not None:
-                self._settle(*current)
-            current = following
-            if self._executor is None and current is not None:
-                # validated here already: nothing to overlap, answer at once
-                self._settle(*current)
-                current = None
-            if stopping and current is None and self._held is None:
+            requests, stopping = self._take(block=True)
+            with self._lock:
+                dead = self._dead
+                if not dead:
+                    self._taken = [r for r in self._taken if not r.answer.done()] + requests
+            if dead:
+                _answer([(r, RuntimeError("the intake queue stopped")) for r in requests])
+            elif requests:
+                prepared = self._prepare(requests)
+                if prepared is not None:
+                    self._validating.put(prepared)
+            if stopping:
+                self._validating.put(None)
                 return
+
+    def _store(self) -> None:
+        if self._executor is None:
+            self._store_here()
+            return
+        carried: list[tuple[list[_Request], PreparedBatch]] = []
+        stopping = False
+        while carried or not stopping:
+            if not carried:
+                following = self._validating.get()
+                if following is None:
+                    return
+                carried.append(following)
+            while not stopping:  # whatever else is already waiting for storage joins this batch
+                try:
+                    following = self._validating.get_nowait()
+                except queue.Empty:
+                    break
+                if following is None:
+                    stopping = True
+                else:
+                    carried.append(following)
+            batch, carried = self._cut(carried)
+            self._settle(
+                [r for requests, _ in batch for r in requests], PreparedBatch.join([p for _, p in batch])
+            )
+
+    def _cut(
+        self, waiting: list[tuple[list[_Request], PreparedBatch]]
+    ) -> tuple[list[tuple[list[_Request], PreparedBatch]], list[tuple[list[_Request], PreparedBatch]]]:
+        """The next batch (at most `max_batch` titles and `max_batch_bytes`, but at least one
+        title), and what is left for the one after."""
+        batch: list[tuple[list[_Request], PreparedBatch]] = []
+        count = total = 0
+        for n, (requests, prepared) in enumerate(waiting):
+            take = 0
+            for request in requests:
+                size = len(request.submission.payload)
+                if count + take >= self._max_batch or (count + take and total + size > self._max_batch_bytes):
+                    break
+                take += 1
+                total += size
+            if take:
+                batch.append((requests[:take], prepared.part(0, take)))
+                count += take
+            if take < len(requests):
+                rest = [(requests[take:], prepared.part(take)), *waiting[n + 1 :]]
+                return batch, rest
+        return batch, []
+
+    def _store_here(self) -> None:
+        """Without a pool: take what is waiting, validate it in this thread, store it."""
+        stopping = False
+        while not stopping or self._held is not None:
+            requests, stop_seen = self._take(block=not stopping)
+            stopping = stopping or stop_seen
+            with self._lock:
+                self._taken = [r for r in self._taken if not r.answer.done()] + requests
+            prepared = self._prepare(requests)
+            if prepared is not None:
+                self._settle(*prepared)
 
     def _take(self, *, block: bool) -> tuple[list[_Request], bool]:
         """What is waiting (at least one request if `block`), and whether close() was called.
@@ -194,8 +305,7 @@ class IntakeQueue:
         if fatal:
             with self._lock:
                 self._closed = True
-        for request in requests:
-            request.answer.set_exception(exc)
+        _answer([(request, exc) for request in requests])
         if fatal:
             raise exc
 
@@ -211,8 +321,35 @@ class IntakeQueue:
             log.exception("a batch of %d transmissions failed", len(requests))
             self._fail(requests, exc)
             return
-        for request, answer in zip(requests, answers, strict=True):
-            if isinstance(answer, Exception):
+        _answer(list(zip(requests, answers, strict=True)))
+
+
+def _answer(answers: Sequence[tuple[_Request, Answer]]) -> None:
+    """Resolve each request's future; then wake each event loop once for all of its callers."""
+    loops: dict[asyncio.AbstractEventLoop, list[_Request]] = {}
+    for request, answer in answers:
+        try:  # the first answer wins (after a thread died, another may answer it too)
+            if isinstance(answer, BaseException):
                 request.answer.set_exception(answer)
             else:
                 request.answer.set_result(answer)
+        except InvalidStateError:
+            continue
+        if request.loop is not None:
+            loops.setdefault(request.loop, []).append(request)
+    for loop, requests in loops.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody awaits these any more
+            loop.call_soon_threadsafe(_wake, requests)
+
+
+def _wake(requests: list[_Request]) -> None:
+    """On the caller's event loop: hand each request's answer to its waiter."""
+    for request in requests:
+        waiter = request.waiter
+        if waiter is None or waiter.done():
+            continue
+        exc = request.answer.exception()
+        if exc is not None:
+            waiter.set_exception(exc)
+        else:
+            waiter.set_result(request.answer.result())

@@ -153,51 +153,157 @@ def receive_many(
 
 @dataclass(frozen=True, slots=True)
 class PreparedBatch:
-    """A batch whose validation is under way (or done): see `prepare_many`."""
+    """A batch whose validation is under way (or done): see `prepare_many`.
+
+    Per title its submission, its reception facts and where its validation is (`_Pending`), so
+    that a caller may cut a batch in parts or store several together (`join`, `part`)."""
 
     batch: Sequence[Submission]
     items: list[_Item]
-    checks: list[Future[list[_Checked]]] | list[_Checked]
+    checks: list[_Pending]
+
+    def __len__(self) -> int:
+        return len(self.batch)
+
+    @property
+    def validated(self) -> bool:
+        """Whether every title's validation is over (settling it will not wait for a worker)."""
+        return all(check.task.finished for check in self.checks)
+
+    def part(self, start: int, stop: int | None = None) -> PreparedBatch:
+        return PreparedBatch(self.batch[start:stop], self.items[start:stop], self.checks[start:stop])
+
+    @staticmethod
+    def join(parts: Sequence[PreparedBatch]) -> PreparedBatch:
+        """Several prepared batches as one (stored in one transaction by `settle`)."""
+        if len(parts) == 1:
+            return parts[0]
+        return PreparedBatch(
+            [s for p in parts for s in p.batch],
+            [i for p in parts for i in p.items],
+            [c for p in parts for c in p.checks],
+        )
+
+
+Job = tuple["_Item", bytes, int]  # a title, its payload, the size limit
+
+
+class _Task:
+    """The validation of a few titles: in a worker process (`future`) or done here already."""
+
+    __slots__ = ("_checked", "future", "jobs")
+
+    def __init__(
+        self, jobs: list[Job], future: Future[list[_Checked]] | None, checked: list[_Checked] | None
+    ):
+        self.jobs = jobs
+        self.future = future
+        self._checked = checked
+
+    @property
+    def finished(self) -> bool:
+        return self._checked is not None or (self.future is not None and self.future.done())
+
+    def result(self, signer: SignerPort) -> list[_Checked]:
+        """The titles' checks; those of a worker that died are done again here (once)."""
+        if self._checked is None:
+            assert self.future is not None
+            try:
+                self._checked = self.future.result()
+            except BrokenExecutor:
+                self._checked = [_check(signer, *job) for job in self.jobs]
+                log.error(
+                    "a validation process died: %d titles validated in the server process", len(self.jobs)
+                )
+        return self._checked
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """One title of a `_Task`."""
+
+    task: _Task
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Valid:
+    """What storing needs of a valid title (its whole Transmission stays in the worker)."""
+
+    dossier: dict[str, Any]
+    dedupe_key: str  # SHA-256 hex of the title's identity: one dossier per key
+    reference: str
+    warnings: tuple[Issue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Receipt:
+    """A receipt, its canonical bytes and their detached signature."""
+
+    receipt: dict[str, Any]
+    body: bytes
+    signature: bytes
+
+    @classmethod
+    def signed(cls, signer: SignerPort, receipt: dict[str, Any]) -> _Receipt:
+        body = receipt_bytes(receipt)
+        # the same key order as every later read of the stored receipt
+        return cls(json.loads(body), body, signer.sign_detached(body))
 
 
 @dataclass(frozen=True, slots=True)
 class _Checked:
-    """What a title's validation yields, with the signatures and texts that need no receipt id."""
+    """What a title's validation yields: its signed receipt (accepted or rejected, used unless the
+    title is a duplicate), and for a valid one the canonical XML, JSON and their signatures."""
 
     payload_signature: bytes
-    validated: Validated | None = None
+    validated: _Valid | None = None
     error: GatewayError | None = None  # the title is refused: a signed rejection receipt
     failure: Exception | None = None  # validation itself broke (a bug): this title fails alone
+    receipt: _Receipt | None = None
     xml: bytes = b""
     xml_signature: bytes = b""
     dossier_json: str = ""
-    event_json: str = ""
+
+    @property
+    def event_json(self) -> str:
+        """The `dossier.accepted` event's payload: {"dossier": ...}, made here rather than shipped
+        from the validation process (the same text `json.dumps({"dossier": dossier})` gives)."""
+        return '{"dossier": ' + self.dossier_json + "}"
 
 
-def _check(
-    signer: SignerPort, source: SourceKind, payload: bytes, received_at: datetime, max_bytes: int
-) -> _Checked:
+def _check(signer: SignerPort, item: _Item, payload: bytes, max_bytes: int) -> _Checked:
+    """Validate, render and sign one title, receipt included (in a validation process with a pool)."""
     signature = signer.sign_detached(payload)
     try:
-        validated = validate(source, payload, received_at=received_at, max_bytes=max_bytes)
-        return _rendered(signer, validated, signature)
-    except GatewayError as exc:
-        return _Checked(signature, error=exc)
+        try:
+            validated = validate(item.source, payload, received_at=item.received_at, max_bytes=max_bytes)
+        except GatewayError as exc:
+            return _Checked(
+                signature, error=exc, receipt=_Receipt.signed(signer, _rejection_receipt(item, exc))
+            )
+        return _rendered(signer, item, validated, signature)
     except Exception as exc:  # a bug, not the sender's fault: this title alone fails (500)
-        log.exception("checking a %s transmission failed unexpectedly", source.value)
+        log.exception("checking a %s transmission failed unexpectedly", item.source.value)
         return _Checked(signature, failure=exc)
 
 
-def _rendered(signer: SignerPort, validated: Validated, payload_signature: bytes) -> _Checked:
+def _rendered(signer: SignerPort, item: _Item, validated: Validated, payload_signature: bytes) -> _Checked:
     dossier = validated.dossier
     xml = to_xml(dossier)
+    valid = _Valid(
+        dossier,
+        hashlib.sha256(validated.dedupe_key.encode()).hexdigest(),
+        validated.transmission.reference,
+        validated.warnings,
+    )
     return _Checked(
         payload_signature,
-        validated,
+        valid,
+        receipt=_Receipt.signed(signer, _acceptance_receipt(item, valid)),
         xml=xml,
         xml_signature=signer.sign_detached(xml),
         dossier_json=json.dumps(dossier, ensure_ascii=False),
-        event_json=json.dumps({"dossier": dossier}, ensure_ascii=False),
     )
 
 
@@ -214,7 +320,7 @@ def _init_worker(signer: SignerPort, parent: int) -> None:
     _worker_signer = signer
 
 
-def _check_in_worker(jobs: list[tuple[SourceKind, bytes, datetime, int]]) -> list[_Checked]:
+def _check_in_worker(jobs: list[Job]) -> list[_Checked]:
     if _worker_signer is None:
         raise RuntimeError("not a validation worker: build the pool with validation_pool()")
     return [_check(_worker_signer, *job) for job in jobs]
@@ -251,28 +357,27 @@ def prepare_many(
             services.clock(),
             hashlib.sha256(t.payload).hexdigest(),
             t.idempotency_key,
+            services.new_id(),
         )
         for t in batch
     ]
     args = _jobs(services, batch, items)
-    if executor is None:
-        return PreparedBatch(batch, items, [_check(services.signer, *a) for a in args])
+    checks: list[_Pending] = []
     # tasks of a few dozen titles: one future and one pickling round trip per title cost too much
-    step = TITLES_PER_TASK
-    return PreparedBatch(
-        batch,
-        items,
-        [executor.submit(_check_in_worker, args[i : i + step]) for i in range(0, len(args), step)],
-    )
+    step = max(len(args), 1) if executor is None else TITLES_PER_TASK
+    for start in range(0, len(args), step):
+        jobs = args[start : start + step]
+        if executor is None:
+            task = _Task(jobs, None, [_check(services.signer, *job) for job in jobs])
+        else:
+            task = _Task(jobs, executor.submit(_check_in_worker, jobs), None)
+        checks += [_Pending(task, n) for n in range(len(jobs))]
+    return PreparedBatch(batch, items, checks)
 
 
-def _jobs(
-    services: IntakeServices, batch: Sequence[Submission], items: Sequence[_Item]
-) -> list[tuple[SourceKind, bytes, datetime, int]]:
+def _jobs(services: IntakeServices, batch: Sequence[Submission], items: Sequence[_Item]) -> list[Job]:
     """What `_check` takes for each title (here or in a validation process)."""
-    return [
-        (i.source, t.payload, i.received_at, services.max_bytes) for t, i in zip(batch, items, strict=True)
-    ]
+    return [(i, t.payload, services.max_bytes) for t, i in zip(batch, items, strict=True)]
 
 
 def settle(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResult | Exception]:
@@ -305,17 +410,7 @@ def settle(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResu
         if checked.failure is not None:
             answers[n] = checked.failure
             continue
-        try:  # a receipt that cannot be made (encoded, signed) fails its title alone
-            if checked.validated is None:
-                assert checked.error is not None
-                outcomes[n] = _rejection(services, items[n], checked.error)
-            else:
-                outcomes[n] = _acceptance(services, items[n], checked)
-        except Exception as exc:
-            log.error(
-                "the receipt of a %s title could not be made: %s", items[n].source.value, type(exc).__name__
-            )
-            answers[n] = exc
+        outcomes[n] = _rejection(checked) if checked.validated is None else _acceptance(checked)
     work = [
         _Work(items[n], outcome, _payload_entry(batch[n], items[n], checks[n]))
         for n, outcome in outcomes.items()
@@ -349,26 +444,7 @@ class _Work:
 
 def _checks_of(services: IntakeServices, prepared: PreparedBatch) -> list[_Checked]:
     """The batch's validations; those of a worker that died are done again here."""
-    checks: list[_Checked] = []
-    done = 0
-    for check in prepared.checks:
-        if not isinstance(check, Future):
-            checks.append(check)
-            done += 1
-            continue
-        try:
-            part = check.result()
-        except BrokenExecutor:
-            jobs = _jobs(
-                services,
-                prepared.batch[done : done + TITLES_PER_TASK],
-                prepared.items[done : done + TITLES_PER_TASK],
-            )
-            part = [_check(services.signer, *job) for job in jobs]
-            log.error("a validation process died: %d titles validated in the server process", len(part))
-        checks += part
-        done += len(part)
-    return checks
+    return [check.task.result(services.signer)[check.index] for check in prepared.checks]
 
 
 def _store_all(services: IntakeServices, work: list[_Work]) -> list[IntakeResult | Exception]:
@@ -393,26 +469,131 @@ def _store_all(services: IntakeServices, work: list[_Work]) -> list[IntakeResult
 def _store_together(services: IntakeServices, work: list[_Work]) -> list[IntakeResult | Exception]:
     """Store titles and archive their evidence in ONE transaction (issue #12 item 3: a crash
     between a commit and an archive sync can no more leave a dossier without its evidence).
-    The archive goes last: its sequencing row stays locked until the commit."""
+    Rows go in bulk (`_Writes`: one INSERT of the new dossiers, one of the receipts); the archive
+    goes last: its sequencing row stays locked until the commit."""
     with services.store.transaction() as uow:
+        writes = _Writes(uow, work)
         results: list[IntakeResult | Exception] = []
         evidence = [one.payload for one in work]  # every raw payload first, then what was stored
         for one in work:
-            result = _store_one(uow, one.item, one.outcome)
-            results.append(result)
             if isinstance(one.outcome, _Rejection):
+                results.append(writes.rejection(one.item, one.outcome))
                 evidence += _rejection_archive(one.item, one.outcome)
-            elif result.outcome == "accepted":
+                continue
+            result = writes.acceptance(one.item, one.outcome)
+            results.append(result)
+            if result.outcome == "accepted":
                 evidence += _acceptance_archive(one.item, one.outcome)
+        writes.flush()
         services.archive.append_many(evidence, uow=uow)
         return results
 
 
-def _store_one(uow: UnitOfWork, item: _Item, outcome: _Acceptance | _Rejection) -> IntakeResult:
-    if isinstance(outcome, _Rejection):
-        _store_rejection(uow, item, outcome)
-        return outcome.result
-    return _store_acceptance(uow, item, outcome)
+class _Writes:
+    """A batch's rows, written in bulk: its new dossiers at once (the first copy of each title:
+    whether it is new decides accepted or duplicate), then every receipt, then the senders'
+    Idempotency-Keys (they name their receipt). Per title, the same rows as alone."""
+
+    def __init__(self, uow: UnitOfWork, work: list[_Work]) -> None:
+        self.uow = uow
+        firsts: dict[str, DossierRow] = {}  # dedupe key -> the batch's first copy of that title
+        for one in work:
+            if isinstance(one.outcome, _Acceptance):
+                row = _dossier_row(one.item, one.outcome)
+                firsts.setdefault(row.dedupe_key, row)
+        self.dossiers = firsts
+        self.new = uow.dossiers.create_many(list(firsts.values()))  # dedupe keys not stored before
+        self.receipts: list[ReceiptRow] = []
+        self.first_receipts: dict[str, ReceiptRow] = {}  # dossier id -> receipt, for this batch's
+        self.keys: list[IdempotencyRow] = []
+
+    def acceptance(self, item: _Item, acceptance: _Acceptance) -> IntakeResult:
+        validated, receipt = acceptance.validated, acceptance.receipt
+        dossier = validated.dossier
+        dedupe = validated.dedupe_key
+        stored = self.dossiers[dedupe]
+        key = item.idempotency_key
+        if dedupe not in self.new or stored.dossier_id in self.first_receipts:
+            first = self.first_receipts.get(stored.dossier_id) or self._first_stored(dedupe)
+            if key is not None:
+                self.keys.append(
+                    IdempotencyRow(item.sender, key, first.receipt_id, item.payload_sha, item.received_at)
+                )
+            log.info("duplicate %s transmission of dossier %s", item.source.value, first.dossier_id)
+            return _load_receipt(first)
+        receipt_id = receipt["receipt_id"]
+        row = ReceiptRow(
+            receipt_id, stored.dossier_id, acceptance.body.decode(), acceptance.signature, item.received_at
+        )
+        self.receipts.append(row)
+        self.first_receipts[stored.dossier_id] = row
+        if key is not None:
+            self.keys.append(IdempotencyRow(item.sender, key, receipt_id, item.payload_sha, item.received_at))
+        self.uow.events.append(
+            NewEvent(
+                type="dossier.accepted",
+                payload_json=acceptance.checked.event_json,
+                created_at=item.received_at,
+                dossier_id=stored.dossier_id,
+            )
+        )
+        log.info(
+            "accepted %s transmission: dossier %s receipt %s payload %s warnings %s",
+            item.source.value,
+            stored.dossier_id,
+            receipt_id,
+            item.payload_sha[:16],
+            [loggable_code(w.code) for w in validated.warnings],
+        )
+        return IntakeResult("accepted", receipt, acceptance.signature, dossier=dossier)
+
+    def _first_stored(self, dedupe: str) -> ReceiptRow:
+        """The receipt of a title stored by an earlier transaction (what its duplicate is answered)."""
+        stored = self.uow.dossiers.get_by_dedupe_key(dedupe)
+        first = None if stored is None else self.uow.receipts.first_for_dossier(stored.dossier_id)
+        if first is None:  # pragma: no cover - a dossier is always stored with its receipt
+            raise RuntimeError(f"the dossier of dedupe key {dedupe[:16]} has no receipt")
+        return first
+
+    def rejection(self, item: _Item, rejection: _Rejection) -> IntakeResult:
+        result = rejection.result
+        receipt_id = result.receipt["receipt_id"]
+        self.receipts.append(
+            ReceiptRow(receipt_id, None, rejection.body.decode(), result.signature, item.received_at)
+        )
+        if item.idempotency_key is not None:
+            self.keys.append(
+                IdempotencyRow(
+                    item.sender, item.idempotency_key, receipt_id, item.payload_sha, item.received_at
+                )
+            )
+        log.info(
+            "rejected %s transmission: receipt %s payload %s errors %s",
+            item.source.value,
+            receipt_id,
+            item.payload_sha[:16],
+            [(loggable_code(e["code"]), e["field"]) for e in result.receipt["errors"]],
+        )
+        return result
+
+    def flush(self) -> None:
+        self.uow.receipts.add_many(self.receipts)
+        for row in self.keys:
+            self.uow.idempotency.remember(row)
+
+
+def _dossier_row(item: _Item, acceptance: _Acceptance) -> DossierRow:
+    validated = acceptance.validated
+    return DossierRow(
+        dossier_id=validated.dossier["dossier_id"],
+        dedupe_key=validated.dedupe_key,
+        source_kind=item.source.value,
+        sender=item.sender,
+        reference=validated.reference,
+        received_at=item.received_at,
+        canonical_json=acceptance.checked.dossier_json,
+        status="accepted",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,6 +605,7 @@ class _Item:
     received_at: datetime
     payload_sha: str
     idempotency_key: str | None
+    receipt_id: str  # the receipt's, if this title gets one of its own (not a duplicate)
 
     @property
     def meta(self) -> dict[str, str]:
@@ -434,7 +616,7 @@ class _Item:
 class _Acceptance:
     """A valid title with its signed receipt and canonical XML, before the dedupe decides."""
 
-    validated: Validated
+    validated: _Valid
     checked: _Checked
     receipt: dict[str, Any]
     body: bytes
@@ -447,77 +629,25 @@ class _Rejection:
     body: bytes
 
 
-def _acceptance(services: IntakeServices, item: _Item, checked: _Checked) -> _Acceptance:
-    validated = checked.validated
-    assert validated is not None
-    receipt: dict[str, Any] = {
-        "receipt_id": services.new_id(),
+def _acceptance_receipt(item: _Item, valid: _Valid) -> dict[str, Any]:
+    return {
+        "receipt_id": item.receipt_id,
         "status": "accepted",
-        "dossier_id": validated.dossier["dossier_id"],
+        "dossier_id": valid.dossier["dossier_id"],
         "source": item.source.value,
         "sender": item.sender,
-        "reference": validated.transmission.reference,
+        "reference": valid.reference,
         "received_at": utc_z(item.received_at),
         "payload_sha256": item.payload_sha,
-        "warnings": [w.as_dict() for w in validated.warnings],
+        "warnings": [w.as_dict() for w in valid.warnings],
     }
-    body = receipt_bytes(receipt)
-    receipt = json.loads(body)  # the same key order as every later read of the stored receipt
-    return _Acceptance(validated, checked, receipt, body, services.signer.sign_detached(body))
 
 
-def _store_acceptance(uow: UnitOfWork, item: _Item, acceptance: _Acceptance) -> IntakeResult:
-    validated, receipt = acceptance.validated, acceptance.receipt
-    dossier = validated.dossier
-    dossier_id = dossier["dossier_id"]
-    stored, created = uow.dossiers.create_once(
-        DossierRow(
-            dossier_id=dossier_id,
-            dedupe_key=hashlib.sha256(validated.dedupe_key.encode()).hexdigest(),
-            source_kind=item.source.value,
-            sender=item.sender,
-            reference=validated.transmission.reference,
-            received_at=item.received_at,
-            canonical_json=acceptance.checked.dossier_json,
-            status="accepted",
-        )
-    )
-    key = item.idempotency_key
-    if not created:
-        first = uow.receipts.first_for_dossier(stored.dossier_id)
-        if first is None:  # pragma: no cover - a dossier is always stored with its receipt
-            raise RuntimeError(f"dossier {stored.dossier_id} has no receipt")
-        if key is not None:
-            uow.idempotency.remember(
-                IdempotencyRow(item.sender, key, first.receipt_id, item.payload_sha, item.received_at)
-            )
-        log.info("duplicate %s transmission of dossier %s", item.source.value, stored.dossier_id)
-        return _load_receipt(first)
-    receipt_id = receipt["receipt_id"]
-    uow.receipts.add(
-        ReceiptRow(receipt_id, dossier_id, acceptance.body.decode(), acceptance.signature, item.received_at)
-    )
-    if key is not None:
-        uow.idempotency.remember(
-            IdempotencyRow(item.sender, key, receipt_id, item.payload_sha, item.received_at)
-        )
-    uow.events.append(
-        NewEvent(
-            type="dossier.accepted",
-            payload_json=acceptance.checked.event_json,
-            created_at=item.received_at,
-            dossier_id=dossier_id,
-        )
-    )
-    log.info(
-        "accepted %s transmission: dossier %s receipt %s payload %s warnings %s",
-        item.source.value,
-        dossier_id,
-        receipt_id,
-        item.payload_sha[:16],
-        [loggable_code(w.code) for w in validated.warnings],
-    )
-    return IntakeResult("accepted", receipt, acceptance.signature, dossier=dossier)
+def _acceptance(checked: _Checked) -> _Acceptance:
+    validated, made = checked.validated, checked.receipt
+    assert validated is not None
+    assert made is not None
+    return _Acceptance(validated, checked, made.receipt, made.body, made.signature)
 
 
 def _acceptance_archive(item: _Item, acceptance: _Acceptance) -> list[NewEntry]:
@@ -573,11 +703,11 @@ def rejection_error(receipt: Mapping[str, Any]) -> GatewayError:
     return cls.from_issues(issues or [Issue("rejected", "", "rejected")])
 
 
-def _rejection(services: IntakeServices, item: _Item, exc: GatewayError) -> _Rejection:
+def _rejection_receipt(item: _Item, exc: GatewayError) -> dict[str, Any]:
     errors = [i for i in exc.issues if i.severity == "error"]
     warnings = [i for i in exc.issues if i.severity == "warning"]
-    receipt: dict[str, Any] = {
-        "receipt_id": services.new_id(),
+    return {
+        "receipt_id": item.receipt_id,
         "status": "rejected",
         "dossier_id": None,
         "source": item.source.value,
@@ -588,28 +718,13 @@ def _rejection(services: IntakeServices, item: _Item, exc: GatewayError) -> _Rej
         "errors": [i.as_dict() for i in errors],
         "warnings": [w.as_dict() for w in warnings],
     }
-    body = receipt_bytes(receipt)
-    signature = services.signer.sign_detached(body)
-    return _Rejection(IntakeResult("rejected", receipt, signature, error=exc), body)
 
 
-def _store_rejection(uow: UnitOfWork, item: _Item, rejection: _Rejection) -> None:
-    result = rejection.result
-    receipt_id = result.receipt["receipt_id"]
-    uow.receipts.add(
-        ReceiptRow(receipt_id, None, rejection.body.decode(), result.signature, item.received_at)
-    )
-    if item.idempotency_key is not None:
-        uow.idempotency.remember(
-            IdempotencyRow(item.sender, item.idempotency_key, receipt_id, item.payload_sha, item.received_at)
-        )
-    log.info(
-        "rejected %s transmission: receipt %s payload %s errors %s",
-        item.source.value,
-        receipt_id,
-        item.payload_sha[:16],
-        [(loggable_code(e["code"]), e["field"]) for e in result.receipt["errors"]],
-    )
+def _rejection(checked: _Checked) -> _Rejection:
+    made, error = checked.receipt, checked.error
+    assert made is not None
+    assert error is not None
+    return _Rejection(IntakeResult("rejected", made.receipt, made.signature, error=error), made.body)
 
 
 def _rejection_archive(item: _Item, rejection: _Rejection) -> list[NewEntry]:

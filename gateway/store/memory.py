@@ -46,6 +46,9 @@ class MemoryDossiers:
         self._s.by_dedupe_key[dossier.dedupe_key] = dossier.dossier_id
         return dossier, True
 
+    def create_many(self, dossiers: Sequence[DossierRow]) -> set[str]:
+        return {d.dedupe_key for d in dossiers if self.create_once(d)[1]}
+
     def get(self, dossier_id: str) -> DossierRow | None:
         return self._s.dossiers.get(dossier_id)
 
@@ -68,6 +71,10 @@ class MemoryReceipts:
         if receipt.dossier_id is not None and receipt.dossier_id not in self._s.dossiers:
             raise ValueError(f"no dossier {receipt.dossier_id!r}")  # as the foreign key would
         self._s.receipts[receipt.receipt_id] = receipt
+
+    def add_many(self, receipts: Sequence[ReceiptRow]) -> None:
+        for receipt in receipts:
+            self.add(receipt)
 
     def get(self, receipt_id: str) -> ReceiptRow | None:
         return self._s.receipts.get(receipt_id)

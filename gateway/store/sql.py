@@ -70,6 +70,15 @@ class SqlDossiers:
             raise RuntimeError("dedupe key conflicted but no dossier holds it")
         return existing, False
 
+    def create_many(self, dossiers: Sequence[DossierRow]) -> set[str]:
+        if not dossiers:
+            return set()
+        t = schema.dossiers
+        stmt = _insert_ignoring_conflict(self._conn, t, ["dedupe_key"]).returning(t.c.dedupe_key)
+        # one INSERT ... VALUES (...), (...) RETURNING for the lot (SQLAlchemy's insertmanyvalues)
+        inserted = self._conn.execute(stmt, [_fields(d) for d in dossiers])
+        return {key for (key,) in inserted}
+
     def get(self, dossier_id: str) -> DossierRow | None:
         t = schema.dossiers
         row = self._conn.execute(select(t).where(t.c.dossier_id == dossier_id)).first()
@@ -93,6 +102,10 @@ class SqlReceipts:
 
     def add(self, receipt: ReceiptRow) -> None:
         self._conn.execute(schema.receipts.insert(), _fields(receipt))
+
+    def add_many(self, receipts: Sequence[ReceiptRow]) -> None:
+        if receipts:
+            self._conn.execute(schema.receipts.insert(), [_fields(r) for r in receipts])
 
     def get(self, receipt_id: str) -> ReceiptRow | None:
         t = schema.receipts

@@ -61,6 +61,25 @@ def test_dossier_created_once_then_found(store: Store) -> None:
         assert found.status == "emitted"
 
 
+def test_dossiers_and_receipts_created_many_at_once(store: Store) -> None:
+    """One statement for an intake batch's new dossiers (the keys it inserted say which are new)
+    and one for its receipts: the same rows as one by one."""
+    with store.transaction() as uow:
+        uow.dossiers.create_once(dossier(1))
+        assert uow.dossiers.create_many([]) == set()
+    with store.transaction() as uow:
+        new = uow.dossiers.create_many([dossier(2), dossier(9, key="key-1"), dossier(3)])
+        assert new == {"key-2", "key-3"}  # key-1 was stored already: not inserted again
+        uow.receipts.add_many([receipt(2, "D0002"), receipt(3, "D0003"), receipt(4, None)])
+        uow.receipts.add_many([])
+    with store.read() as uow:
+        assert uow.dossiers.get("D0009") is None
+        assert uow.dossiers.get_by_dedupe_key("key-1") == dossier(1)
+        assert uow.dossiers.get("D0003") == dossier(3)
+        assert uow.receipts.first_for_dossier("D0002") == receipt(2, "D0002")
+        assert uow.receipts.get("R0004") == receipt(4, None)
+
+
 def test_rollback_keeps_nothing(store: Store) -> None:
     def fail_midway() -> None:
         with store.transaction() as uow:

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from gateway.errors import IdempotencyKeyReused, MalformedPayload, RuleViolation
 from gateway.services.intake import (
     IntakeResult,
     IntakeServices,
+    SignerPort,
     Submission,
     prepare_many,
     receipt_bytes,
@@ -22,11 +24,12 @@ from gateway.services.intake import (
     settle,
     validation_pool,
 )
+from gateway.services.validation import validate
 from gateway.signing.cms import verify_detached
 from gateway.store import MemoryStore
 from gateway.store.memory import MemoryUnitOfWork
 from tests.fakes import FakeArchive
-from tests.unit.intake_support import INVALID, distinct_title, services_for
+from tests.unit.intake_support import INVALID, NOW, distinct_title, services_for
 
 
 def title(number: int) -> bytes:
@@ -259,3 +262,34 @@ def test_one_idempotency_key_twice_in_a_batch(services: IntakeServices) -> None:
     assert isinstance(reused, IdempotencyKeyReused)
     assert isinstance(other, IntakeResult)
     assert other.outcome == "accepted"
+
+
+class ReceiptRefusingSigner:
+    """Signs everything but the receipts (accepted or rejected) that name `dossier_id`."""
+
+    def __init__(self, signer: SignerPort, dossier_id: str) -> None:
+        self.signer = signer
+        self.dossier_id = dossier_id
+
+    def sign_detached(self, data: bytes) -> bytes:
+        if data.startswith(b'{"dossier_id":') and self.dossier_id.encode() in data:
+            raise ValueError("the HSM refused")
+        return self.signer.sign_detached(data)
+
+
+def test_a_title_whose_receipt_cannot_be_made_fails_alone(
+    services: IntakeServices, store: MemoryStore, archive: FakeArchive
+) -> None:
+    """The receipt is made (and signed) where the title is validated (`_check`, the validation
+    process with a pool): a failure there is that title's alone; the others are stored and
+    answered, and its payload is archived all the same (evidence)."""
+    dossier_id = validate("greffe", title(2), received_at=NOW).dossier["dossier_id"]
+    refusing = replace(services, signer=ReceiptRefusingSigner(services.signer, dossier_id))
+    batch = [Submission("greffe", title(n), "greffe:x") for n in (1, 2, 3)]
+    answers = settle(refusing, prepare_many(refusing, batch))
+    assert isinstance(answers[1], ValueError)
+    assert [a.outcome for a in answers if isinstance(a, IntakeResult)] == ["accepted"] * 2
+    assert archive.kinds().count("inbound-payload") == 3
+    assert archive.kinds().count("receipt") == 2
+    with store.read() as uow:
+        assert len(uow.events.read_after(0, 10)) == 2

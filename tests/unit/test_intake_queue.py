@@ -322,3 +322,147 @@ def test_a_failing_batch_observer_does_not_stop_intake(services: IntakeServices)
     finally:
         queue.close()
     assert [a.outcome for a in answers] == ["accepted", "accepted"]
+
+
+def dispatch_spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the size of every batch the queue hands to validation (`prepare_many`)."""
+    import gateway.infra.intake_queue as module
+    import gateway.services.intake as intake
+
+    real = intake.prepare_many
+    sizes: list[int] = []
+
+    def prepare_many(services: IntakeServices, batch: Sequence[Any], **options: Any) -> Any:
+        prepared = real(services, batch, **options)
+        sizes.append(len(batch))
+        return prepared
+
+    monkeypatch.setattr(module, "prepare_many", prepare_many)
+    return sizes
+
+
+def wait_for(condition: Any, seconds: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_with_a_pool_titles_go_to_validation_while_a_batch_is_being_stored(
+    services: IntakeServices, store: GatedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The storer holds the database; what arrives meanwhile is validated at once, not after the commit
+    (the convoy that halved HTTP throughput: bench/README.md, "Intake over mTLS")."""
+    dispatched = dispatch_spy(monkeypatch)
+    sizes: list[int] = []
+    with validation_pool(services, 1) as pool:
+        queue = IntakeQueue(services, executor=pool, on_batch=sizes.append)
+        try:
+            first = hold_the_thread(queue, store)
+            later = []
+            for n in range(1, 6):  # one at a time: five validation batches...
+                later.append(queue.submit("greffe", title(n), sender="greffe:x"))
+                wait_for(lambda n=n: sum(dispatched) == 1 + n)
+            assert not store.gate.is_set()  # ...all handed to the pool while the first commit waits
+            store.release()
+            answers = [f.result(30) for f in (first, *later)]
+        finally:
+            queue.close()
+    assert [a.outcome for a in answers] == ["accepted"] * 6
+    assert dispatched == [1] * 6
+    assert sizes == [1, 5]  # ...and stored together, in one transaction
+
+
+def test_with_a_pool_a_stored_batch_stops_at_max_batch(
+    services: IntakeServices, store: GatedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dispatched = dispatch_spy(monkeypatch)
+    sizes: list[int] = []
+    with validation_pool(services, 1) as pool:
+        queue = IntakeQueue(services, executor=pool, max_batch=3, on_batch=sizes.append)
+        try:
+            first = hold_the_thread(queue, store)
+            later = []
+            for n in range(1, 8):
+                later.append(queue.submit("greffe", title(n), sender="greffe:x"))
+                wait_for(lambda n=n: sum(dispatched) == 1 + n)
+            store.release()
+            answers = [f.result(30) for f in (first, *later)]
+        finally:
+            queue.close()
+    assert [a.outcome for a in answers] == ["accepted"] * 8
+    assert len({a.receipt["dossier_id"] for a in answers}) == 8
+    assert sizes == [1, 3, 3, 1]
+
+
+def test_receive_on_an_event_loop_wakes_it_once_per_batch(
+    services: IntakeServices, store: GatedStore
+) -> None:
+    import asyncio
+
+    import gateway.infra.intake_queue as module
+
+    queue = IntakeQueue(services)
+    wakes = 0
+
+    async def main() -> list[IntakeResult]:
+        nonlocal wakes
+        loop = asyncio.get_running_loop()
+        real = loop.call_soon_threadsafe
+
+        def counted(callback: Any, *args: Any, **kwargs: Any) -> Any:
+            nonlocal wakes
+            wakes += callback is module._wake  # the queue's, not asyncio's own (to_thread...)
+            return real(callback, *args, **kwargs)
+
+        loop.call_soon_threadsafe = counted  # type: ignore[method-assign,assignment]
+        store.hold.set()
+        first = asyncio.ensure_future(queue.receive("greffe", title(0), sender="greffe:x"))
+        await asyncio.to_thread(store.entered.wait, 10)
+        later = [
+            asyncio.ensure_future(queue.receive("greffe", p, sender="greffe:x"))
+            for p in (title(1), INVALID, title(2), title(1))
+        ]
+        await asyncio.sleep(0.05)  # all four are queued behind the held transaction
+        store.release()
+        return list(await asyncio.gather(first, *later))
+
+    try:
+        answers = asyncio.run(main())
+    finally:
+        queue.close()
+    assert [a.outcome for a in answers] == ["accepted", "accepted", "rejected", "accepted", "duplicate"]
+    assert answers[4].receipt == answers[1].receipt
+    assert wakes == 2  # the first title's batch, then the four others' together
+
+
+def test_receive_cancelled_before_its_batch_is_dropped(
+    services: IntakeServices, store: GatedStore, archive: FakeArchive
+) -> None:
+    import asyncio
+
+    queue = IntakeQueue(services)
+
+    async def main() -> tuple[IntakeResult, IntakeResult]:
+        store.hold.set()
+        first = asyncio.ensure_future(queue.receive("greffe", title(0), sender="greffe:x"))
+        await asyncio.to_thread(store.entered.wait, 10)
+        gone = asyncio.ensure_future(queue.receive("greffe", title(1), sender="greffe:x"))
+        kept = asyncio.ensure_future(queue.receive("greffe", title(2), sender="greffe:x"))
+        await asyncio.sleep(0.01)
+        gone.cancel()  # the HTTP client disconnected
+        await asyncio.sleep(0.01)
+        store.release()
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+        return await first, await kept
+
+    try:
+        first, kept = asyncio.run(main())
+    finally:
+        queue.close()
+    assert (first.outcome, kept.outcome) == ("accepted", "accepted")
+    payloads = [item.blob for item in archive.items if item.kind == "inbound-payload"]
+    assert payloads == [title(0), title(2)]

@@ -7,7 +7,6 @@ certificate, the sender's identity is the role and the certificate's SHA-256 fin
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from typing import Annotated, Any
@@ -95,8 +94,7 @@ async def _intake(
 ) -> Response:
     check_media_type(request.headers.get("content-type"), MEDIA_TYPES[source])
     body = await request.body()
-    answer = intake.submit(source, body, sender=sender_of(caller), idempotency_key=idempotency_key)
-    result = await asyncio.wrap_future(answer)
+    result = await intake.receive(source, body, sender=sender_of(caller), idempotency_key=idempotency_key)
     return _answer(result, _metrics(request), source)
 
 

@@ -23,6 +23,7 @@ from gateway.errors import Code, ConfigurationError, GatewayError
 from gateway.infra.intake_queue import IntakeQueue
 from gateway.services.intake import IntakeServices, validation_pool
 from gateway.store import SqlStore
+from gateway.store.wal import WalCheckpointer
 from gateway.transport.http.app import create_app
 from gateway.transport.http.guard import ServerLimits
 from gateway.transport.http.identity import Authenticator, RoleMap, load_ca_certificates
@@ -87,6 +88,7 @@ class Service:
     intake: IntakeQueue
     delivery: BackgroundDelivery | None = None  # the webhook worker; `gateway serve` starts it
     validation: ProcessPoolExecutor | None = None
+    checkpointer: WalCheckpointer | None = None  # SQLite: WAL checkpoints off the commit path
 
     @property
     def store(self) -> SqlStore:
@@ -99,6 +101,8 @@ class Service:
             if self.validation is not None:
                 self.validation.shutdown(cancel_futures=True)
         finally:
+            if self.checkpointer is not None:
+                self.checkpointer.close()
             self.gateway.close()
 
 
@@ -153,6 +157,9 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
     validation = (
         validation_pool(gateway.intake, settings.intake_processes) if settings.intake_processes else None
     )
+    # started after the fork above: the validation processes need no thread of it
+    store = gateway.store
+    checkpointer = WalCheckpointer(store.engine).start() if store.engine.dialect.name == "sqlite" else None
     metrics = Metrics()
     intake = IntakeQueue(
         gateway.intake,
@@ -190,4 +197,4 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
         limits=server_limits(settings),
         log_level=settings.log_level.lower(),
     )
-    return Service(app, gateway, config, intake, delivery, validation)
+    return Service(app, gateway, config, intake, delivery, validation, checkpointer)
