@@ -26,15 +26,36 @@ COLLECTION_PAGE = 5_000  # dossiers read per query by the monthly run
 RUN_CACHE_KIB = 48 * 1024  # SQLite page cache of the run's connection (the 200 MB budget)
 
 
+def _profile(canonical_json: str) -> tuple[str, str | None] | None:
+    """The profile of a stored document, None when it is not a canonical dossier's JSON."""
+    try:
+        data = json.loads(canonical_json)
+    except ValueError:
+        return None
+    return profile_or_none(data) if isinstance(data, dict) else None
+
+
 def save_profile(conn: Connection, dossier_id: str, canonical_json: str) -> bool:
     """Write the profile of a dossier just stored, from its canonical JSON; False when none can
     be made (the run then reads the dossier's JSON)."""
     t = schema.collection_profiles
-    found = profile_or_none(json.loads(canonical_json))
+    found = _profile(canonical_json)
     if found is None:
         return False
     conn.execute(insert(t).values(dossier_id=dossier_id, terms=found[0], debtor_address=found[1]))
     return True
+
+
+def save_profiles(conn: Connection, dossiers: Sequence[tuple[str, str]]) -> None:
+    """`save_profile` for a batch of dossiers just stored, (dossier id, canonical JSON) each, in
+    one statement (the HTTP intake stores its batches so)."""
+    rows = []
+    for dossier_id, canonical_json in dossiers:
+        found = _profile(canonical_json)
+        if found is not None:
+            rows.append({"dossier_id": dossier_id, "terms": found[0], "debtor_address": found[1]})
+    if rows:
+        conn.execute(insert(schema.collection_profiles), rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
-"""Migration 0012_collection_profile: the table of collection profiles, backfilled from the
-dossiers already stored (gateway.payments.profile), on SQLite and PostgreSQL; downgradable."""
+"""Collection profiles in the store (0012_collection_profile): written with each new dossier by
+both intake paths, backfilled by the migration for the dossiers stored before it (downgradable),
+on SQLite and PostgreSQL (gateway.payments.profile)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from sqlalchemy import Engine, inspect, select
 
 from gateway.payments.profile import profile_of
 from gateway.services.validation import validate
-from gateway.store import create_engine_from_url, schema, upgrade_to_head
+from gateway.store import create_engine_from_url, open_sql_store, schema, upgrade_to_head
 from gateway.store.migrate import alembic_config
+from gateway.store.ports import DossierRow
 
 ROOT = Path(__file__).resolve().parents[2]
 AT = datetime(2026, 11, 23, 8, tzinfo=UTC)
@@ -56,3 +58,34 @@ def test_profiles_are_backfilled_then_dropped(sql_url: str) -> None:
         assert "collection_profiles" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def _row(dossier_id: str, key: str, canonical: dict[str, object]) -> DossierRow:
+    return DossierRow(dossier_id, key, "greffe", "t", dossier_id, AT, json.dumps(canonical), "accepted")
+
+
+def test_both_intake_paths_write_the_profile_with_the_dossier(sql_url: str) -> None:
+    """One title at a time (`create_once`) or an HTTP batch (`create_many`): the new dossiers get
+    their profile in the same transaction; a duplicate, or a document without terms, none."""
+    dossier = dict(
+        validate("greffe", (ROOT / "schemas/examples/greffe-1.xml").read_bytes(), received_at=AT).dossier
+    )
+    store = open_sql_store(sql_url)
+    try:
+        with store.transaction() as uow:
+            uow.dossiers.create_once(_row("D-1", "k-1", dossier))
+            uow.dossiers.create_many(
+                [
+                    _row("D-2", "k-2", dossier),
+                    _row("D-3", "k-1", dossier),
+                    _row("D-4", "k-4", {"dossier_id": "D-4"}),
+                ]
+            )
+        t = schema.collection_profiles
+        with store.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.c.dossier_id, t.c.terms, t.c.debtor_address).order_by(t.c.dossier_id)
+            ).all()
+        assert [tuple(r) for r in rows] == [("D-1", *profile_of(dossier)), ("D-2", *profile_of(dossier))]
+    finally:
+        store.close()
