@@ -33,11 +33,11 @@ from typing import Any
 from gateway.domain.money import to_cents
 from gateway.errors import Code, Issue
 from gateway.infra.bank_channel import BankChannel
-from gateway.payments.dues import ChildDue, child_dues, terms_dues
+from gateway.payments.dues import ChildDue, child_dues, dossier_terms, terms_dues
 from gateway.payments.indices import IndexSource, IndexTable
 from gateway.payments.mandates import DebtorAccount, Mandate
 from gateway.payments.profile import Decoder, InForceMemo, ProfileOutdated, debtor_address
-from gateway.payments.revaluation import IndexMissing
+from gateway.payments.revaluation import Clause, IndexMissing
 from gateway.payments.schedule import Collectable, due_debit, scheduled_day
 from gateway.sepa import addresses
 from gateway.sepa import rules as sepa_rules
@@ -221,24 +221,23 @@ class _Dues:
         self._decoder, self._in_force = Decoder(), InForceMemo()
         self.exact = 0  # dossiers read from their JSON
 
-    def of(self, row: CollectionRow) -> tuple[tuple[ChildDue, ...], str | None]:
-        """(dues, debtor address JSON); raises `IndexMissing` for a month held."""
+    def of(self, row: CollectionRow) -> tuple[tuple[ChildDue, ...], str | None, tuple[Clause, ...]]:
+        """(dues, debtor address JSON, the children's clauses); raises `IndexMissing` for a month
+        held."""
         if row.terms is not None:
             try:
                 terms = self._decoder.decode(row.terms)
             except ProfileOutdated:
                 pass
             else:
-                return terms_dues(terms, self._period, self._indices, self._in_force), row.debtor_address
+                dues = terms_dues(terms, self._period, self._indices, self._in_force)
+                return dues, row.debtor_address, tuple(c.clause for c in terms.children)
         self.exact += 1
-        data = self.dossier(row.dossier_id)
-        return child_dues(data, self._period, self._indices), debtor_address(data)
-
-    def dossier(self, dossier_id: str) -> dict[str, Any]:
-        found = self._payments.dossier(dossier_id)
+        found = self._payments.dossier(row.dossier_id)
         assert found is not None, "the page query returned it"
-        data: dict[str, Any] = json.loads(found.canonical_json)
-        return data
+        data = json.loads(found.canonical_json)
+        clauses = tuple(c.clause for c in dossier_terms(data).children)
+        return child_dues(data, self._period, self._indices), debtor_address(data), clauses
 
 
 def _issue_debits(
@@ -262,7 +261,7 @@ def _issue_debits(
         progress(len(page))
         rows: list[DebitRow] = []
         changed: list[str] = []
-        revalued: list[tuple[str, tuple[ChildDue, ...]]] = []
+        revalued: list[tuple[str, tuple[ChildDue, ...], tuple[Clause, ...]]] = []
         for found in page:
             dossier_id = found.dossier_id
             if found.issued:
@@ -270,7 +269,7 @@ def _issue_debits(
                 continue
             mandate = signed(found.mandate)
             try:
-                dues, address = dues_of.of(found)
+                dues, address, clauses = dues_of.of(found)
             except IndexMissing as missing:
                 if mandate is None:  # something is owed, whatever its amount: the mandate first
                     report.skip(MANDATE_PENDING)
@@ -326,40 +325,38 @@ def _issue_debits(
             report.count += 1
             report.total_cents += due.amount_cents
             if any(d.index is not None for d in dues):
-                revalued.append((dossier_id, dues))
+                revalued.append((dossier_id, dues, clauses))
             if not found.has_payout_account:  # collected; its payout will wait
                 report.wait(NO_PAYOUT_ACCOUNT, dossier_id)
         payments.add_debits(rows)
         payments.mark_collected(changed, now)
         report.revalued += _record_revaluations(
-            reads, dues_of, indices_repo, events, revalued, indices=indices, at=now
+            reads, indices_repo, events, revalued, indices=indices, at=now
         )
     report.exact_path = dues_of.exact
 
 
 def _record_revaluations(
     reads: SqlCollection,
-    dues_of: _Dues,
     indices_repo: SqlIndices,
     events: EventRepository,
-    revalued: list[tuple[str, tuple[ChildDue, ...]]],
+    revalued: list[tuple[str, tuple[ChildDue, ...], tuple[Clause, ...]]],
     *,
     indices: IndexSource,
     at: datetime,
 ) -> int:
     """Record and publish the revaluations a page's debits apply for the first time. One query
-    finds those recorded already (every month after the first of a revaluation year); only a
-    dossier with a new one is read whole (gateway.services.revalued needs its clauses)."""
+    finds those recorded already (every month after the first of a revaluation year)."""
     if not revalued:
         return 0
-    recorded = reads.recorded_revaluations([dossier_id for dossier_id, _ in revalued])
+    recorded = reads.recorded_revaluations([dossier_id for dossier_id, _, _ in revalued])
     published = 0
-    for dossier_id, dues in revalued:
+    for dossier_id, dues, clauses in revalued:
         if all(d.index is None or (dossier_id, d.child, d.index.revalued_on) in recorded for d in dues):
             continue
         published += record_revaluations(
-            indices_repo, events, dossier_id=dossier_id, dossier=dues_of.dossier(dossier_id),
-            dues=dues, indices=indices, at=at,
+            indices_repo, events, dossier_id=dossier_id, clauses=clauses, dues=dues,
+            indices=indices, at=at,
         )  # fmt: skip
     return published
 
