@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from gateway.archive.store import Archive
 from gateway.config import Settings
-from gateway.errors import ConfigurationError
+from gateway.errors import Code, ConfigurationError
 from gateway.infra.bank_channel import BankChannel, FolderChannel, HttpChannel
 from gateway.private import private_dir, private_file
-from gateway.sepa.model import Fund
+from gateway.sepa import rules as sepa_rules
+from gateway.sepa.model import Fund, PostalAddress
 from gateway.services.intake import IntakeServices
 from gateway.signing.cms import Signer
 from gateway.store import SqlStore, open_sql_store
@@ -47,13 +48,61 @@ def bank_channel(settings: Settings) -> BankChannel:
     return FolderChannel(settings.effective_outbound_dir)
 
 
+def fund_address(settings: Settings) -> PostalAddress | None:
+    """The fund's own postal address from GATEWAY_CREDITOR_ADDRESS_* (None when the town is
+    empty), refused at start-up with its EPC 2025 code when it is not structured or hybrid."""
+    street, number, postcode = (
+        settings.creditor_address_street or None,
+        settings.creditor_address_building_number or None,
+        settings.creditor_address_postcode or None,
+    )
+    lines = tuple(settings.creditor_address_lines)
+    if not settings.creditor_address_town.strip():
+        if street or number or lines:
+            raise ConfigurationError(
+                "the fund's address has a street or lines but no town: set GATEWAY_CREDITOR_ADDRESS_TOWN "
+                "(an address of free lines only is refused by the EPC 2025 rulebooks)",
+                code=Code.SEPA_ADDRESS_UNSTRUCTURED,
+                field="creditor_address_town",
+            )
+        return None
+    address = sepa_rules.normalize_address(
+        PostalAddress(
+            country=settings.creditor_address_country.strip(),
+            town=settings.creditor_address_town.strip(),
+            postcode=postcode,
+            street=street,
+            building_number=number,
+            lines=lines,
+        )
+    )
+    issues = list(sepa_rules.address_rule(address, "creditor_address"))
+    if issues:
+        first = issues[0]
+        part = first.field.split(".")[-1].split("[")[0]  # town, lines[1] -> lines, ...
+        raise ConfigurationError(
+            f"GATEWAY_CREDITOR_ADDRESS_{part.upper()}: {first.message}",
+            code=first.code,
+            field=f"creditor_address_{part}",
+        )
+    return address
+
+
 def fund(settings: Settings) -> Fund:
-    """The fund as SEPA party: creditor of the debits (ICS), debtor of the payouts."""
-    return Fund(settings.creditor_name, settings.creditor_iban, settings.creditor_bic, settings.creditor_id)
+    """The fund as SEPA party: creditor of the debits (ICS), debtor of the payouts, with its
+    postal address (written where a party's bank is outside the EEA)."""
+    return Fund(
+        settings.creditor_name,
+        settings.creditor_iban,
+        settings.creditor_bic,
+        settings.creditor_id,
+        fund_address(settings),
+    )
 
 
 def build(settings: Settings) -> Gateway:
     """Open the configured store (migrated to the latest schema), signer and archive."""
+    fund_address(settings)  # a malformed fund address is refused at start-up, not at the run
     private_dir(settings.data_dir)  # titles, dossiers and SEPA files: the service user's alone
     if settings.database_url is None:  # SQLite copies the database file's mode to its -wal/-shm
         private_file(settings.data_dir / "gateway.sqlite3")

@@ -91,6 +91,16 @@ class Settings(BaseSettings):
     creditor_id: str = "FR72ZZZ123456"  # ICS (AT-02), checked with python-stdnum
     creditor_iban: str = "FR7630006000011234567890189"
     creditor_bic: str = "AGRIFRPP"
+    # the fund's own postal address (structured or hybrid, as `gateway.sepa.model.PostalAddress`):
+    # mandatory in a file's batch whose debtor (pain.008) or creditor (pain.001) banks outside the
+    # EEA (SDD Core rulebook 2025 AT-05, SCT rulebook 2025 AT-03). The default is a demo address,
+    # like the demo account above; an empty town means "no address" (such batches are refused).
+    creditor_address_street: str | None = "Rue de la Demo"
+    creditor_address_building_number: str | None = "1"
+    creditor_address_postcode: str | None = "75015"
+    creditor_address_town: str = "Paris"
+    creditor_address_country: str = "FR"
+    creditor_address_lines: list[str] = Field(default_factory=list)  # hybrid form: AdrLine, at most 2
     outbound_dir: Path | None = None  # bank channel folder; default data_dir / "outbound"
     bank_upload_url: str | None = None
 

@@ -87,6 +87,8 @@ class Code(StrEnum):
     SEPA_ADDRESS_TOO_MANY_LINES = "sepa-address-too-many-lines"
     SEPA_ADDRESS_REQUIRED = "sepa-address-required"
     SEPA_BIC_REQUIRED = "sepa-bic-required"
+    # the fund's own address is needed (a party's bank outside the EEA) and not configured
+    SEPA_FUND_ADDRESS_REQUIRED = "sepa-fund-address-required"
     SEPA_IBAN_OUTSIDE_SEPA = "sepa-iban-outside-sepa"
     SEPA_INVALID_MANDATE = "sepa-invalid-mandate"
     SEPA_INVALID_DATE = "sepa-invalid-date"

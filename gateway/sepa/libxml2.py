@@ -15,7 +15,6 @@ xmlSchemaFreeValidCtxt; `xmlError` layout from `xmlerror.h`.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -59,7 +58,12 @@ def _library() -> ctypes.CDLL | None:
     lib: ctypes.CDLL | None = None
     for attempt in range(2):
         # the usual soname first; find_library runs `ldconfig -p` in a subprocess
-        name = "libxml2.so.2" if attempt == 0 else ctypes.util.find_library("xml2")
+        if attempt == 0:
+            name: str | None = "libxml2.so.2"
+        else:  # imported here: ctypes.util costs a few ms at start-up, needed only then
+            from ctypes.util import find_library
+
+            name = find_library("xml2")
         if name is None:
             continue
         try:

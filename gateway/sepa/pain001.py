@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 
 from lxml import etree
@@ -17,6 +18,7 @@ from lxml import etree
 from gateway.errors import Issue
 from gateway.sepa import rules
 from gateway.sepa.batches import Batch, Body, Plan, Spec, two_passes
+from gateway.sepa.countries import bank_outside_eea
 from gateway.sepa.ids import payment_info_id
 from gateway.sepa.model import (
     BatchSummary,
@@ -34,6 +36,8 @@ from gateway.sepa.xmltext import (
     agent_element,
     checked_fund,
     esc,
+    fund_address_needed,
+    fund_party,
     group_header,
     iso_date,
     leaf,
@@ -51,8 +55,9 @@ CREDIT_SPEC: Spec[CreditTransfer, date] = Spec(
     normalize=rules.normalize_credit,
     is_clean=rules.credit_is_clean,
     check=_check,
-    key=lambda c: c.batch_key,
-    amount=lambda c: c.amount_cents,
+    key=attrgetter("batch_key"),
+    amount=attrgetter("amount_cents"),  # C, not a Python frame: read twice per transaction
+    outside_eea=lambda c: bank_outside_eea(c.creditor_iban, c.creditor_bic),
 )
 
 
@@ -92,7 +97,8 @@ def _payment_info_header(
         leaf("CtrlSum", format_cents(batch.total_cents)),
         node("PmtTpInf", node("SvcLvl", leaf("Cd", "SEPA"))),
         execution,
-        node("Dbtr", leaf("Nm", fund.name)),
+        # SCT rulebook 2025 AT-03: the originator's address, where a creditor banks outside the EEA
+        fund_party(fund, "Dbtr", with_address=batch.outside_eea or bank_outside_eea(fund.iban, fund.bic)),
         node("DbtrAcct", node("Id", leaf("IBAN", fund.iban))),
         node("DbtrAgt", agent_element(fund.bic, "BICFI" if v09 else "BIC")),
         leaf("ChrgBr", "SLEV"),
@@ -115,6 +121,7 @@ def write_pain001(
     fund = checked_fund(fund, header, needs_creditor_id=False)
     v09 = version is Pain001Version.V09
     planned, bodies = two_passes(credits, CREDIT_SPEC, partial(credit_xml, v09=v09))
+    fund_address_needed(fund, planned.batches, "creditor")
     write = partial(
         _write,
         header=header,

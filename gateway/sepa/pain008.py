@@ -1,4 +1,6 @@
-"""Streaming pain.008 (SEPA Direct Debit Core) writer: constant memory, two passes.
+"""Streaming pain.008 (SEPA Direct Debit Core) writer: constant memory; two passes over a source
+(`write_pain008`), or one over debits whose batches are planned beforehand
+(`write_pain008_planned`, the monthly run) -- `gateway.sepa.batches`.
 
 Layout: `lxml.etree.xmlfile` writes the envelope (declaration, Document, GrpHdr, each PmtInf
 header and every closing tag, escaping done by lxml); each DrctDbtTxInf is a pre-ordered text
@@ -13,9 +15,10 @@ Batches (PmtInf) are per (sequence type, requested collection date), EPC130-08 A
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 
 from lxml import etree
@@ -23,6 +26,7 @@ from lxml import etree
 from gateway.errors import Issue
 from gateway.sepa import rules
 from gateway.sepa.batches import Batch, Body, Plan, Spec, one_pass, two_passes
+from gateway.sepa.countries import bank_outside_eea
 from gateway.sepa.ids import payment_info_id
 from gateway.sepa.model import (
     BatchSummary,
@@ -41,6 +45,8 @@ from gateway.sepa.xmltext import (
     agent_xml,
     checked_fund,
     esc,
+    fund_address_needed,
+    fund_party,
     group_header,
     iso_date,
     leaf,
@@ -60,8 +66,9 @@ DEBIT_SPEC: Spec[DirectDebit, DebitKey] = Spec(
     normalize=rules.normalize_debit,
     is_clean=rules.debit_is_clean,
     check=_check,
-    key=lambda d: d.batch_key,
-    amount=lambda d: d.amount_cents,
+    key=attrgetter("batch_key"),
+    amount=attrgetter("amount_cents"),  # C, not a Python frame: read twice per transaction
+    outside_eea=lambda d: bank_outside_eea(d.debtor_iban, d.debtor_bic),
 )
 
 
@@ -100,11 +107,52 @@ def debit_xml(debit: DirectDebit, *, v08: bool) -> str:
     )
 
 
+def debit_renderer(*, v08: bool) -> Callable[[DirectDebit], str]:
+    """`debit_xml` for a whole file: the same text (property-tested), built with one format
+    string for the usual debit -- no address, no amendment, text without `&`, `<` or `>` (the
+    rules make every text SEPA, which has none: escaping stays for what they did not see) --
+    and `debit_xml` for the others. 1.0 us instead of 2.0 us a debit."""
+    bic_tag = "BICFI" if v08 else "BIC"
+    no_bic = agent_xml(None, bicfi=v08)
+
+    def render(debit: DirectDebit) -> str:
+        (e2e, cents, mandate, signed, _seq, _day, name, iban, bic, address, remittance, amendment, ccy) = (
+            debit
+        )
+        text = f"{e2e}{mandate}{name}{remittance}"
+        if (
+            address is not None
+            or amendment is not None
+            or cents < 0
+            or "&" in text
+            or "<" in text
+            or ">" in text
+        ):
+            return debit_xml(debit, v08=v08)
+        agent = no_bic if bic is None else f"<FinInstnId><{bic_tag}>{bic}</{bic_tag}></FinInstnId>"
+        info = "" if remittance is None else f"<RmtInf><Ustrd>{remittance}</Ustrd></RmtInf>"
+        return (
+            f"<DrctDbtTxInf><PmtId><EndToEndId>{e2e}</EndToEndId></PmtId>"
+            f'<InstdAmt Ccy="{ccy}">{cents // 100}.{cents % 100:02d}</InstdAmt>'
+            f"<DrctDbtTx><MndtRltdInf><MndtId>{mandate}</MndtId><DtOfSgntr>{signed.isoformat()}"
+            f"</DtOfSgntr></MndtRltdInf></DrctDbtTx><DbtrAgt>{agent}</DbtrAgt><Dbtr><Nm>{name}</Nm>"
+            f"</Dbtr><DbtrAcct><Id><IBAN>{iban}</IBAN></Id></DbtrAcct>{info}</DrctDbtTxInf>"
+        )
+
+    return render
+
+
 def _payment_info_header(
-    pmt_inf_id: str, batch: Batch[DebitKey], fund: Fund, *, v08: bool, batch_booking: bool
+    pmt_inf_id: str,
+    batch: Batch[DebitKey],
+    fund: Fund,
+    *,
+    v08: bool,
+    batch_booking: bool,
 ) -> list[etree._Element]:
     """PmtInf children before the transactions, in schema order."""
     sequence, day = batch.key
+    fund_abroad = bank_outside_eea(fund.iban, fund.bic)
     bic_tag = "BICFI" if v08 else "BIC"
     return [
         leaf("PmtInfId", pmt_inf_id),
@@ -119,7 +167,8 @@ def _payment_info_header(
             leaf("SeqTp", sequence),
         ),
         leaf("ReqdColltnDt", iso_date(day)),
-        node("Cdtr", leaf("Nm", fund.name)),
+        # SDD Core rulebook 2025 AT-05: the creditor's address, where a debtor banks outside the EEA
+        fund_party(fund, "Cdtr", with_address=batch.outside_eea or fund_abroad),
         node("CdtrAcct", node("Id", leaf("IBAN", fund.iban))),
         node("CdtrAgt", agent_element(fund.bic, bic_tag)),
         leaf("ChrgBr", "SLEV"),
@@ -155,8 +204,9 @@ def write_pain008(
     `debits` is called once for the rules and control sums and again to write (see
     `gateway.sepa.batches`); nothing is written when a rule fails (RuleViolation)."""
     fund = checked_fund(fund, header, needs_creditor_id=True)
-    render = partial(debit_xml, v08=version is Pain008Version.V08)
+    render = debit_renderer(v08=version is Pain008Version.V08)
     planned, bodies = two_passes(debits, DEBIT_SPEC, render)
+    fund_address_needed(fund, planned.batches, "debtor")
     return to_sink(out, partial(
         _write, header=header, fund=fund, planned=planned, bodies=bodies,
         version=version, batch_booking=batch_booking,
@@ -179,7 +229,8 @@ def write_pain008_planned(
     rules as it is rendered: on an error (RuleViolation) or a count that differs from the plan
     (`totals-mismatch`) the writing stops and the caller discards the partial file."""
     fund = checked_fund(fund, header, needs_creditor_id=True)
-    render = partial(debit_xml, v08=version is Pain008Version.V08)
+    fund_address_needed(fund, planned.batches, "debtor")
+    render = debit_renderer(v08=version is Pain008Version.V08)
     bodies = one_pass(debits, DEBIT_SPEC, planned, render)
     return to_sink(out, partial(
         _write, header=header, fund=fund, planned=planned, bodies=bodies,

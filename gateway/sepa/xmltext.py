@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from xml.sax.saxutils import escape as _escape
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from gateway.errors import RuleViolation
 from gateway.sepa import rules
+from gateway.sepa.countries import bank_outside_eea
+
+if TYPE_CHECKING:
+    from gateway.sepa.batches import Batch
 from gateway.sepa.model import ByteSink, Fund, MessageHeader, PostalAddress, WriteSummary, format_cents
 
 NOTPROVIDED = "NOTPROVIDED"  # EPC130-08/EPC125-05 IG: BIC of the other bank not given
@@ -19,8 +23,8 @@ NOTPROVIDED = "NOTPROVIDED"  # EPC130-08/EPC125-05 IG: BIC of the other bank not
 def esc(value: str) -> str:
     """XML text escape. After the rules every value is in the SEPA set, which has no XML
     special character, so this is a cheap membership test nearly always."""
-    if "&" in value or "<" in value or ">" in value:
-        return _escape(value)
+    if "&" in value or "<" in value or ">" in value:  # what xml.sax.saxutils.escape does
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return value
 
 
@@ -82,6 +86,32 @@ def agent_element(bic: str | None, bic_tag: str) -> etree._Element:
     return node("FinInstnId", leaf(bic_tag, bic))
 
 
+def address_element(address: PostalAddress) -> etree._Element:
+    """Element form of `address_xml` (the batch headers are built with lxml): PstlAdr with the
+    structured parts, `Ctry`, then the hybrid form's AdrLine, in PostalAddress6/24 order."""
+    parts = [
+        leaf(tag, value)
+        for tag, value in (
+            ("StrtNm", address.street),
+            ("BldgNb", address.building_number),
+            ("PstCd", address.postcode),
+            ("TwnNm", address.town),
+            ("Ctry", address.country),
+        )
+        if value is not None
+    ]
+    parts.extend(leaf("AdrLine", line) for line in address.lines)
+    return node("PstlAdr", *parts)
+
+
+def fund_party(fund: Fund, tag: str, *, with_address: bool) -> etree._Element:
+    """The fund as `Cdtr` (pain.008) or `Dbtr` (pain.001): its name, and its postal address
+    when the batch needs it (`rules.fund_address_rule`)."""
+    if with_address and fund.address is not None:
+        return node(tag, leaf("Nm", fund.name), address_element(fund.address))
+    return node(tag, leaf("Nm", fund.name))
+
+
 def group_header(header: MessageHeader, fund: Fund, count: int, total_cents: int) -> etree._Element:
     """GrpHdr: MsgId, CreDtTm, NbOfTxs, CtrlSum (from pass 1), InitgPty (the fund)."""
     return node(
@@ -94,7 +124,7 @@ def group_header(header: MessageHeader, fund: Fund, count: int, total_cents: int
     )
 
 
-_FRAGMENTS_PER_WRITE = 512  # ~300 KB per write: few sink calls, bounded memory
+FRAGMENTS_PER_WRITE = 512  # ~300 KB per write: few sink calls, bounded memory
 
 
 def write_fragments(stream: ByteSink, fragments: Iterable[str]) -> None:
@@ -102,7 +132,7 @@ def write_fragments(stream: ByteSink, fragments: Iterable[str]) -> None:
     group: list[str] = []
     for fragment in fragments:
         group.append(fragment)
-        if len(group) == _FRAGMENTS_PER_WRITE:
+        if len(group) == FRAGMENTS_PER_WRITE:
             stream.write("".join(group).encode())
             group.clear()
     if group:
@@ -110,6 +140,17 @@ def write_fragments(stream: ByteSink, fragments: Iterable[str]) -> None:
 
 
 _BUFFER = 1 << 20
+
+
+def fund_address_needed(fund: Fund, batches: Iterable[Batch[Any]], role: str) -> bool:
+    """Whether the batch headers carry the fund's address: some batch has a party banking outside
+    the EEA, or the fund's own bank is; RuleViolation `sepa-fund-address-required` when the
+    fund has none (before a byte is written)."""
+    needed = any(batch.outside_eea for batch in batches)
+    issues = list(rules.fund_address_rule(fund, needed, role))
+    if issues:
+        raise RuleViolation.from_issues(issues)
+    return needed or bank_outside_eea(fund.iban, fund.bic)
 
 
 def checked_fund(fund: Fund, header: MessageHeader, *, needs_creditor_id: bool) -> Fund:

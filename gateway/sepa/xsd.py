@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
+import queue
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -132,10 +134,19 @@ class ValidatingSink:
         *,
         buffer_size: int = 1 << 20,
         native: bool | None = None,
+        digest: bool = False,
     ) -> None:
         schema_path(version)  # fail fast on an unknown version
         self.path = path
         self.version = version
+        # digest=True: the SHA-256 of the bytes (for the detached signature) is computed while
+        # they are written, by a third thread (hashlib releases the GIL on large chunks), instead
+        # of reading the whole file again afterwards: 0.3-0.7 s at 1,000,000 debits
+        self._hasher = hashlib.sha256() if digest else None
+        self._chunks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._hashing = threading.Thread(target=self._hash, name="sha-256", daemon=True) if digest else None
+        if self._hashing is not None:
+            self._hashing.start()
         read_fd, write_fd = os.pipe()
         with contextlib.suppress(OSError):  # Linux: a 1 MiB pipe instead of 64 KiB
             fcntl.fcntl(write_fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), buffer_size)
@@ -167,7 +178,26 @@ class ValidatingSink:
         except SchemaViolation as exc:
             self._error = exc
 
+    def _hash(self) -> None:
+        assert self._hasher is not None
+        while (chunk := self._chunks.get()) is not None:
+            self._hasher.update(chunk)
+
+    def _stop_hashing(self) -> None:
+        if self._hashing is not None and self._hashing.is_alive():
+            self._chunks.put(None)
+            self._hashing.join()
+
+    @property
+    def sha256(self) -> bytes:
+        """The SHA-256 of every byte written (`digest=True`), once the sink is closed."""
+        if self._hasher is None or not self._closed:
+            raise ValueError("the digest is known once a sink opened with digest=True is closed")
+        return self._hasher.digest()
+
     def write(self, data: bytes) -> int:
+        if self._hashing is not None:
+            self._chunks.put(bytes(data))  # a copy only if the caller's buffer could change
         written = self._file.write(data)
         if not self._pipe_broken:
             try:
@@ -188,6 +218,7 @@ class ValidatingSink:
         with contextlib.suppress(BrokenPipeError):
             self._pipe.close()
         self._thread.join()
+        self._stop_hashing()
         if self._error is not None:
             raise self._error
         if self._pipe_broken:
@@ -204,6 +235,7 @@ class ValidatingSink:
         with contextlib.suppress(BrokenPipeError):
             self._pipe.close()
         self._thread.join()
+        self._stop_hashing()
 
     def __enter__(self) -> Self:
         return self

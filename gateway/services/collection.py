@@ -42,7 +42,7 @@ from gateway.payments.schedule import Collectable, due_debit, scheduled_day
 from gateway.sepa import addresses
 from gateway.sepa import rules as sepa_rules
 from gateway.sepa.batches import Batch, Plan
-from gateway.sepa.countries import bank_outside_eea
+from gateway.sepa.countries import SEPA, bank_outside_eea
 from gateway.sepa.ids import message_id as make_message_id
 from gateway.sepa.ids import payment_info_id
 from gateway.sepa.model import (
@@ -368,8 +368,8 @@ def _write_file(
     database (GROUP BY), each debit read, checked against the EPC rules and rendered once. A file
     a rule stops is deleted before anything else sees it, and the run's transaction rolls back."""
     batches = [
-        Batch((seq, day), count, total)
-        for seq, day, count, total in payments.message_batches(header.message_id)
+        Batch((seq, day), count, total, outside_eea)
+        for seq, day, count, total, outside_eea in payments.message_batches(header.message_id, SEPA.non_eea)
     ]
     planned = Plan(
         batches=tuple(batches),

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
@@ -37,8 +37,10 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 from lxml import etree
 
-from gateway.config import Settings
 from gateway.errors import Code, ConfigurationError, GatewayError
+
+if TYPE_CHECKING:  # only its type: signing a file needs no settings (and no pydantic at import)
+    from gateway.config import Settings
 
 Now = Callable[[], datetime]
 SigningKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey

@@ -7,13 +7,13 @@ dossiers by key (`dossier_id > last`), so a national run reads a page at a time,
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 
 from gateway.store import schema
 from gateway.store.ports import DossierRow
@@ -273,17 +273,33 @@ class SqlPayments:
                         values[position] = converter(values[position])
                 yield DebitRow(*values)
 
-    def message_batches(self, message_id: str) -> list[tuple[str, date, int, int]]:
-        """(sequence, collection date, count, total cents) of each PmtInf of one file, in file
-        order, computed by the database (NbOfTxs and CtrlSum without reading the debits)."""
+    def message_batches(
+        self, message_id: str, flag_countries: Collection[str] = ()
+    ) -> list[tuple[str, date, int, int, bool]]:
+        """(sequence, collection date, count, total cents, flagged) of each PmtInf of one file, in
+        file order, computed by the database (NbOfTxs and CtrlSum without reading the debits).
+        `flagged`: a debtor's IBAN (letters 1-2) or BIC (letters 5-6) is of one of
+        `flag_countries` (the run passes the non-EEA SEPA countries: such a batch carries the
+        fund's address, SDD Core rulebook 2025 AT-05)."""
         t = schema.debits
+        non_eea = sorted(flag_countries)
+        outside = or_(
+            func.substr(t.c.debtor_iban, 1, 2).in_(non_eea),
+            func.coalesce(func.substr(t.c.debtor_bic, 5, 2), "").in_(non_eea),
+        )
         rows = self._conn.execute(
-            select(t.c.sequence, t.c.collection_date, func.count(), func.sum(t.c.amount_cents))
+            select(
+                t.c.sequence,
+                t.c.collection_date,
+                func.count(),
+                func.sum(t.c.amount_cents),
+                func.max(case((outside, 1), else_=0)),
+            )
             .where(t.c.message_id == message_id)
             .group_by(t.c.sequence, t.c.collection_date)
             .order_by(t.c.sequence, t.c.collection_date)
         ).all()
-        return [(str(r[0]), r[1], int(r[2]), int(r[3])) for r in rows]
+        return [(str(r[0]), r[1], int(r[2]), int(r[3]), bool(r[4])) for r in rows]
 
     def mark_collected(self, dossier_ids: Sequence[str], now: datetime) -> None:
         """The mandates of `dossier_ids` had their first collection (FRST) or their amendment

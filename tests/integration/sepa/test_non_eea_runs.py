@@ -4,19 +4,24 @@ address the debit is refused and reported, the others are collected. SQLite and 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
+import pytest
 from lxml import etree
+from sqlalchemy import func, select
 
-from gateway.errors import Code
+from gateway.errors import Code, RuleViolation
 from gateway.sepa.addresses import from_json
+from gateway.services.collection import run_debits
 from gateway.services.intake import receive
 from gateway.services.mandates import sign_mandate
 from gateway.services.payout import _creditor_address
+from gateway.store import schema
 from gateway.store.mandates import PayoutAccountRow
 from gateway.store.payments import SqlPayments
-from tests.integration.sepa.test_runs import EXAMPLES, NS8, RECEIVED, Env, env, xmllint
+from tests.integration.sepa.test_runs import EXAMPLES, FUND, NS8, RECEIVED, RUN_AT, Env, env, xmllint
 from tests.pg import postgres_server, postgres_url
 from tests.unit.sepa.test_addresses import xmllint_stream
 
@@ -67,6 +72,33 @@ def test_a_swiss_debtor_is_collected_with_the_titles_address_and_the_bic(env: En
     ]
     # the other (French) debtors carry no address: not required, so not written
     assert len(root.findall(".//p:Dbtr/p:PstlAdr", NS8)) == 1
+    # SDD Core rulebook 2025 AT-05: the fund's own address in the Swiss debtor's batch only
+    swiss_batch = swiss[0].getparent()
+    assert swiss_batch is not None
+    fund_address = swiss_batch.find("p:Cdtr/p:PstlAdr", NS8)
+    assert fund_address is not None
+    assert [(c.tag.split("}")[1], c.text) for c in fund_address] == [
+        ("StrtNm", "Rue de la Demo"), ("BldgNb", "1"), ("PstCd", "75015"), ("TwnNm", "Paris"), ("Ctry", "FR"),
+    ]  # fmt: skip
+    others = [b for b in root.iterfind(".//p:PmtInf", NS8) if b is not swiss_batch]
+    assert all(b.find("p:Cdtr/p:PstlAdr", NS8) is None for b in others)
+
+
+def test_without_the_funds_address_a_swiss_debtor_stops_the_run_and_nothing_is_kept(env: Env) -> None:
+    """# SDD Core rulebook 2025 AT-05: refused with `sepa-fund-address-required`, the run's
+    transaction rolled back (no debit recorded, no file sent); with the address it goes through."""
+    dossier_id = _greffe_dossier(env)
+    _sign_swiss(env, dossier_id)
+    with pytest.raises(RuleViolation) as caught:
+        run_debits(
+            env.store, period="2026-12", fund=dataclasses.replace(FUND, address=None), created_at=RUN_AT,
+            staging_dir=env.tmp / "staging", signer=env.signer, archive=env.archive, channel=env.channel,
+        )  # fmt: skip
+    assert (caught.value.code, caught.value.field) == (Code.SEPA_FUND_ADDRESS_REQUIRED, "fund.address")
+    assert not (env.tmp / "outbound").exists() or not any((env.tmp / "outbound").iterdir())
+    with env.store.read() as uow:
+        assert uow.connection.execute(select(func.count()).select_from(schema.debits)).scalar() == 0
+    assert env.debits("2026-12").count == 3
 
 
 def test_a_swiss_debtor_without_an_address_is_refused_and_the_others_collected(env: Env) -> None:

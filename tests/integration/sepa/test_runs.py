@@ -16,7 +16,7 @@ import pytest
 from lxml import etree
 
 from gateway.infra.bank_channel import FolderChannel
-from gateway.sepa.model import Fund
+from gateway.sepa.model import Fund, PostalAddress
 from gateway.services.collection import run_debits
 from gateway.services.intake import IntakeServices, receive
 from gateway.services.mandates import change_debtor_account
@@ -36,7 +36,8 @@ XSD = ROOT / "schemas" / "iso20022"
 GOLDEN = ROOT / "tests" / "golden" / "sepa"
 RECEIVED = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 RUN_AT = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
-FUND = Fund("CAF DEMO ARIPA", "FR7630006000011234567890189", "AGRIFRPP", "FR72ZZZ123456")
+FUND_ADDRESS = PostalAddress("FR", "Paris", "75015", "Rue de la Demo", "1")
+FUND = Fund("CAF DEMO ARIPA", "FR7630006000011234567890189", "AGRIFRPP", "FR72ZZZ123456", FUND_ADDRESS)
 NS8 = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08"}
 NS1 = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
 

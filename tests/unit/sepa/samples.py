@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[3]
 SCHEMAS = ROOT / "schemas" / "iso20022"
 GOLDEN = ROOT / "tests" / "golden" / "sepa"
 
-FUND = Fund("CAF DEMO ARIPA", "FR76 3000 6000 0112 3456 7890 189", "AGRIFRPP", "FR72ZZZ123456")
+# the fund's own address (written only in a batch with a party banking outside the EEA)
+FUND_ADDRESS = PostalAddress("FR", "Paris", "75015", "Rue de la Demo", "1")
+FUND = Fund("CAF DEMO ARIPA", "FR76 3000 6000 0112 3456 7890 189", "AGRIFRPP", "FR72ZZZ123456", FUND_ADDRESS)
 CREATED = datetime(2026, 10, 27, 9, 30, tzinfo=UTC)
 DEBIT_HEADER = MessageHeader(ids.message_id("run-2026-11", "DD", date(2026, 11, 1)), CREATED)
 CREDIT_HEADER = MessageHeader(ids.message_id("run-2026-11", "CT", date(2026, 11, 3)), CREATED)

@@ -81,7 +81,7 @@ def address_debits() -> list[DirectDebit]:
 
 
 def address_credits() -> list[CreditTransfer]:
-    """A creditor banking in the United Kingdom (hybrid address, BIC) and a Swiss one."""
+    """A creditor banking in the United Kingdom (hybrid address, BIC), a Swiss one and a Monaco one."""
     return [
         credit(
             "D-0101",
@@ -95,6 +95,13 @@ def address_credits() -> list[CreditTransfer]:
             creditor_iban="CH9300762011623852957",
             creditor_bic="UBSWCHZH80A",
             creditor_address=ZURICH,
+        ),
+        credit(
+            "D-0103",
+            creditor_name="Chiara Rossi",
+            creditor_iban="MC5811222000010123456789030",
+            creditor_bic="SGBTMCMCXXX",
+            creditor_address=MONACO,
         ),
     ]
 
@@ -151,6 +158,13 @@ def epc_address_problems(path: Path, party: str) -> list[str]:
                 problems.append(f"{e2e}: non-EEA bank, no address")
             if bic is None:
                 problems.append(f"{e2e}: non-EEA bank, no BIC")
+            # SDD Core rulebook 2025 AT-05 / SCT rulebook 2025 AT-03: the fund's own address
+            fund_party = "Cdtr" if party == "Dbtr" else "Dbtr"
+            batch = tx.getparent()
+            assert batch is not None
+            fund_address = batch.find(f"p:{fund_party}/p:PstlAdr", ns)
+            if fund_address is None or not fund_address.findtext("p:TwnNm", namespaces=ns):
+                problems.append(f"{e2e}: non-EEA bank, no fund address in its batch")
     return problems
 
 
@@ -177,7 +191,7 @@ def test_swiss_and_monaco_debtors_and_a_hybrid_address_golden(
 
 @pytest.mark.parametrize("version", list(Pain001Version))
 def test_non_eea_creditors_golden(version: Pain001Version, tmp_path: Path) -> None:
-    """# SCT rulebook 2025 AT-22/AT-23: a UK and a Swiss beneficiary carry address and BIC."""
+    """# SCT rulebook 2025 AT-22/AT-23: UK, Swiss and Monaco beneficiaries carry address and BIC."""
     out = tmp_path / "out.xml"
     write_pain001(out, CREDIT_HEADER, FUND, source(address_credits()), version=version)
     _golden_streamed_and_epc_checked(out, version.value, "Cdtr")
@@ -190,11 +204,20 @@ def test_the_golden_files_pass_the_read_back_checks_and_the_checks_catch_a_missi
     """The read-back EPC check is real: a Swiss debit with its address removed is caught."""
     golden = (GOLDEN / "pain.008.001.08-addresses.xml").read_bytes()
     broken = tmp_path / "broken.xml"
-    start = golden.index(b"<PstlAdr>")
+    start = golden.index(b"<PstlAdr>", golden.index(b"<Dbtr>"))  # the Swiss debtor's
     broken.write_bytes(golden[:start] + golden[golden.index(b"</PstlAdr>", start) + 10 :])
     assert xmllint_stream(broken, "pain.008.001.08").returncode == 0  # the XSD does not see it
     assert epc_address_problems(broken, "Dbtr") == [
         f"{address_debits()[0].end_to_end_id}: non-EEA bank, no address"
+    ]
+    # and the fund's own address removed from that batch's header is caught as well
+    fund_cut = tmp_path / "fund-cut.xml"
+    start = golden.index(b"<PstlAdr>")  # the first one is the fund's, in Cdtr
+    assert golden.rindex(b"<Cdtr>", 0, start) > golden.rindex(b"<PmtInf>", 0, start)
+    fund_cut.write_bytes(golden[:start] + golden[golden.index(b"</PstlAdr>", start) + 10 :])
+    assert xmllint_stream(fund_cut, "pain.008.001.08").returncode == 0
+    assert epc_address_problems(fund_cut, "Dbtr") == [
+        f"{address_debits()[0].end_to_end_id}: non-EEA bank, no fund address in its batch"
     ]
 
 

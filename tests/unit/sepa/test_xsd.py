@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,20 @@ def test_validating_sink_accepts_what_the_writer_writes(tmp_path: Path) -> None:
     with ValidatingSink(out, "pain.008.001.08") as sink:
         write_pain008(sink, DEBIT_HEADER, FUND, source(golden_debits()))
     assert out.read_bytes() == (GOLDEN / "pain.008.001.08.xml").read_bytes()
+
+
+def test_validating_sink_hashes_what_it_writes_for_the_signature(tmp_path: Path) -> None:
+    """digest=True: the SHA-256 of the file, computed while written, signs it (RFC 5652)."""
+    out = tmp_path / "dd.xml"
+    with ValidatingSink(out, "pain.008.001.08", digest=True) as sink:
+        with pytest.raises(ValueError, match="closed"):
+            _ = sink.sha256
+        write_pain008(sink, DEBIT_HEADER, FUND, source(golden_debits()))
+    assert sink.sha256 == hashlib.sha256(out.read_bytes()).digest()
+    with ValidatingSink(tmp_path / "plain.xml", "pain.008.001.08") as plain:
+        plain.write(out.read_bytes())
+    with pytest.raises(ValueError, match="digest=True"):
+        _ = plain.sha256
 
 
 def test_validating_sink_refuses_invalid_bytes(tmp_path: Path) -> None:
