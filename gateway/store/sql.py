@@ -35,6 +35,7 @@ from gateway.store.ports import (
     NewEvent,
     ReceiptRow,
 )
+from gateway.store.profiles import save_profile, save_profiles
 
 # Arbitrary constant key of the advisory lock that orders outbox writers on PostgreSQL.
 _PG_OUTBOX_LOCK = 0x6761_7465_0002
@@ -62,6 +63,7 @@ class SqlDossiers:
         # Parameters apart from the statement: its SQL is compiled once and cached, not per row.
         inserted = self._conn.execute(stmt.returning(t.c.dossier_id), _fields(dossier))
         if inserted.first() is not None:
+            save_profile(self._conn, dossier.dossier_id, dossier.canonical_json)
             return dossier, True
         existing = self.get_by_dedupe_key(dossier.dedupe_key)
         if existing is None:  # pragma: no cover - the conflicting row was deleted meanwhile
@@ -75,7 +77,12 @@ class SqlDossiers:
         stmt = _insert_ignoring_conflict(self._conn, t, ["dedupe_key"]).returning(t.c.dedupe_key)
         # one INSERT ... VALUES (...), (...) RETURNING for the lot (SQLAlchemy's insertmanyvalues)
         inserted = self._conn.execute(stmt, [_fields(d) for d in dossiers])
-        return {key for (key,) in inserted}
+        keys = {key for (key,) in inserted}
+        # their collection profiles, in the same transaction (0012_collection_profile)
+        save_profiles(
+            self._conn, [(d.dossier_id, d.canonical_json) for d in dossiers if d.dedupe_key in keys]
+        )
+        return keys
 
     def get(self, dossier_id: str) -> DossierRow | None:
         t = schema.dossiers
