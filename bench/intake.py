@@ -66,7 +66,7 @@ def environment(root: Path) -> dict[str, str]:
 
 
 def bench_ingest(titles: int, batch: int, jobs: int | None) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp, ExitStack() as stack:
         root = Path(tmp)
         env = environment(root)
         folder = root / "titles"
@@ -77,11 +77,14 @@ def bench_ingest(titles: int, batch: int, jobs: int | None) -> dict[str, Any]:
             (folder / f"{i:08d}.xml").write_bytes(text.replace(b"TJNANTES-2026-004217", b"TJN-I-%08d" % i))
         started = time.perf_counter()
         options = ["--batch", str(batch)] + ([] if jobs is None else ["--jobs", str(jobs)])
+        # stderr to a file: the command logs a line per title there (GATEWAY_LOG_LEVEL), and a
+        # pipe nobody reads until the end fills up and blocks it for good
+        errors = stack.enter_context((root / "stderr.log").open("w+b"))
         proc = subprocess.Popen(
             [sys.executable, "-c", ENTRY, "ingest", "--source", "greffe", *options, str(folder)],
             env=env,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=errors,
         )
         assert proc.stdout is not None
         first: float | None = None
@@ -91,8 +94,9 @@ def bench_ingest(titles: int, batch: int, jobs: int | None) -> dict[str, Any]:
             outcome = json.loads(line).get("outcome", "rejected")
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         last = time.perf_counter()
-        stderr = proc.stderr.read().decode() if proc.stderr else ""
         proc.wait()
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
         if proc.returncode != 0 or first is None:
             raise SystemExit(f"ingest failed ({proc.returncode}): {stderr[-2000:]}")
         first_batch = min(batch, titles)

@@ -10,6 +10,7 @@ names, amounts, effective dates and IBANs; each has a signed mandate (5 % never 
 FRST, the rest RCUR; debit day 1, 10 or 15; a BIC one time in three; one debtor in 200 banks in
 Switzerland or Monaco with a BIC, so the EPC 2025 address rule is exercised) and a payout account.
 
+Each dossier gets its collection profile, as intake writes it (gateway.payments.profile).
 Direct inserts in chunks (SQLAlchemy Core executemany: `insertmanyvalues` on both backends), no
 intake: no signatures, receipts or archive, which the collection run does not read. The store is
 migrated first (`open_sql_store`). Prints one JSON line: dossiers, seconds.
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sepa import french_iban
 
+from gateway.payments.profile import profile_of
 from gateway.sepa import ids
 from gateway.services.validation import validate
 from gateway.store import open_sql_store, schema
@@ -47,8 +49,12 @@ def template() -> dict[str, Any]:
     return dict(validate("greffe", data, received_at=datetime(2026, 11, 23, 8, tzinfo=UTC)).dossier)
 
 
-def rows(n: int, base: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
-    """(dossier, mandate, payout account) rows for dossier numbers 0..n-1, deterministic."""
+Rows = tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]
+
+
+def rows(n: int, base: dict[str, Any]) -> Iterator[Rows]:
+    """(dossier, mandate, payout account, collection profile) rows for dossier numbers 0..n-1,
+    deterministic; the profile is what intake writes with the dossier (gateway.payments.profile)."""
     for i in range(n):
         dossier_id = f"D{i:012d}"
         data = dict(base)
@@ -65,6 +71,7 @@ def rows(n: int, base: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[st
         debtor = dict(base["debtor"])
         debtor["birth_name"] = f"Parent{i}"
         data["debtor"] = debtor
+        terms, address = profile_of(data)
         iban, bic = french_iban(i), ("AGRIFRPP" if i % 3 == 0 else None)
         if i % 200 == 199:
             iban, bic = NON_EEA[(i // 200) % 2]
@@ -102,6 +109,7 @@ def rows(n: int, base: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[st
                 "bic": None,
                 "recorded_at": NOW,
             },
+            {"dossier_id": dossier_id, "terms": terms, "debtor_address": address},
         )
 
 
@@ -109,13 +117,14 @@ def load(url: str, n: int) -> float:
     store = open_sql_store(url)
     started = time.perf_counter()
     base = template()
-    chunk: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = []
+    chunk: list[Rows] = []
 
     def flush() -> None:
         with store.engine.begin() as conn:
-            conn.execute(schema.dossiers.insert(), [d for d, _, _ in chunk])
-            conn.execute(schema.mandates.insert(), [m for _, m, _ in chunk])
-            conn.execute(schema.payout_accounts.insert(), [p for _, _, p in chunk])
+            conn.execute(schema.dossiers.insert(), [row[0] for row in chunk])
+            conn.execute(schema.mandates.insert(), [row[1] for row in chunk])
+            conn.execute(schema.payout_accounts.insert(), [row[2] for row in chunk])
+            conn.execute(schema.collection_profiles.insert(), [row[3] for row in chunk])
         chunk.clear()
 
     for row in rows(n, base):

@@ -6,8 +6,11 @@ archive and bank channel included), measured with `/usr/bin/time -v`.
     python bench/store_run.py --dossiers 100000 --backend postgresql
 
 The store is filled first by `bench/load_store.py` (not measured in the run's figures; its own
-time is printed). PostgreSQL is a throwaway durable server (`bench/postgres.py`). Prints one
-JSON line: backend, dossiers, load_seconds, run_seconds, cpu_s, peak_rss_mb, transactions.
+time is printed). With `--work DIR` on SQLite the loaded store is kept as
+`DIR/pristine-N.sqlite3` and reused by the next run with the same N (copied, so each run collects
+the same month from the same untouched store: a 1,000,000 load takes minutes). PostgreSQL is a
+throwaway durable server (`bench/postgres.py`), loaded each time. Prints one JSON line: backend,
+dossiers, load_seconds, run_seconds, cpu_s, peak_rss_mb, transactions, exact_path.
 """
 
 from __future__ import annotations
@@ -54,9 +57,21 @@ def _cpu_s(text: str) -> float:
     return sum(float(m.group(1)) for m in found if m is not None)
 
 
-def measure(work: Path, url: str, dossiers: int, backend: str) -> dict[str, Any]:
-    init_dev_pki(work / "certs")
-    load_seconds = load(url, dossiers)
+def measure(
+    work: Path, url: str, dossiers: int, backend: str, pristine: Path | None = None
+) -> dict[str, Any]:
+    """Load (or copy `pristine`, kept from an earlier load) then run and measure."""
+    if not (work / "certs" / "ca.pem").exists():
+        init_dev_pki(work / "certs")
+    shutil.rmtree(work / "data", ignore_errors=True)
+    (work / "data").mkdir(parents=True)
+    if pristine is not None and pristine.exists():
+        load_seconds = 0.0
+        shutil.copyfile(pristine, work / "data" / "gateway.sqlite3")
+    else:
+        load_seconds = load(url, dossiers)
+        if pristine is not None:
+            shutil.copyfile(work / "data" / "gateway.sqlite3", pristine)
     env = dict(os.environ, GATEWAY_DATA_DIR=str(work / "data"), GATEWAY_CERTS_DIR=str(work / "certs"))
     env["GATEWAY_DATABASE_URL"] = url
     done = subprocess.run(
@@ -74,6 +89,7 @@ def measure(work: Path, url: str, dossiers: int, backend: str) -> dict[str, Any]
         "cpu_s": round(_cpu_s(done.stderr), 1),
         "peak_rss_mb": round(_peak_mb(done.stderr), 1),
         "transactions": report["transactions"],
+        "exact_path": report.get("exact_path"),
         "refused": len(report["refused"]),
     }
 
@@ -82,13 +98,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dossiers", type=int, required=True)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--work", type=Path, help="a folder to use (default: a temporary one, removed)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="a folder to keep (SQLite: the loaded store is reused), default: a temporary one",
+    )
     args = parser.parse_args()
-    work = args.work or Path(tempfile.mkdtemp(prefix="bench-store-"))
-    (work / "data").mkdir(parents=True, exist_ok=True)
+    work = (args.work or Path(tempfile.mkdtemp(prefix="bench-store-"))).resolve()
+    work.mkdir(parents=True, exist_ok=True)
     try:
         if args.backend == "sqlite":
-            result = measure(work, f"sqlite:///{work / 'data' / 'gateway.sqlite3'}", args.dossiers, "sqlite")
+            pristine = work / f"pristine-{args.dossiers}.sqlite3" if args.work else None
+            url = f"sqlite:///{work / 'data' / 'gateway.sqlite3'}"
+            result = measure(work, url, args.dossiers, "sqlite", pristine)
         else:
             with throwaway_postgres() as server:
                 result = measure(work, server.url, args.dossiers, "postgresql")

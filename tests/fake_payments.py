@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -29,6 +29,7 @@ from gateway.store.mandates import PayoutAccountRow, WaitingRow
 from gateway.store.memory import MemoryDossiers, MemoryEvents, MemoryIdempotency, MemoryReceipts, _State
 from gateway.store.outbox import OutboxRow
 from gateway.store.payments import SETTLED, CreditRow, DebitRow, MandateRow, PaymentFileRow
+from gateway.store.profiles import CollectionRow
 
 PAGE = 1000
 
@@ -344,6 +345,37 @@ class FakeLedgers:
         return None if inputs is None else inputs.ledger(as_of=as_of)
 
 
+class FakeCollection:
+    """The run's reads over the in-memory rows; no dossier has a profile (the run reads the
+    canonical JSON: the exact path)."""
+
+    def __init__(self, state: PaymentsState) -> None:
+        self._s = state
+
+    def page_cache(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def pages(self, period: str) -> Iterator[list[CollectionRow]]:
+        issued = {d.dossier_id for d in self._s.debits.values() if d.period == period}
+        rows = [
+            CollectionRow(
+                dossier_id=d.dossier_id,
+                terms=None,
+                debtor_address=None,
+                mandate=self._s.mandates.get(d.dossier_id),
+                has_payout_account=d.dossier_id in self._s.payout_accounts,
+                issued=d.dossier_id in issued,
+            )
+            for d in sorted(self._s.base.dossiers.values(), key=lambda d: d.dossier_id)
+            if d.status == "accepted"
+        ]
+        return _pages(rows, PAGE)
+
+    def recorded_revaluations(self, dossier_ids: Sequence[str]) -> set[tuple[str, int, date]]:
+        wanted = set(dossier_ids)
+        return {key for key in self._s.revaluations if key[0] in wanted}
+
+
 class FakePaymentsUnitOfWork:
     def __init__(self, state: PaymentsState, *, writable: bool, questions: LedgerQuestions) -> None:
         self.dossiers = MemoryDossiers(state.base)
@@ -356,6 +388,7 @@ class FakePaymentsUnitOfWork:
         self.outbox = FakeOutbox(state)
         self.bank_reports = FakeBankReports(state)
         self.ledgers = FakeLedgers(state, questions)
+        self.collection = FakeCollection(state)
 
 
 class FakePaymentsStore:

@@ -35,6 +35,8 @@ def _report(report: Any) -> None:
                 "waiting": {reason: found.to_json() for reason, found in report.waiting.items()},
                 "held": [i.as_dict() for i in getattr(report, "held", [])],  # index-missing months
                 "revalued": getattr(report, "revalued", 0),  # pension.revalued events published
+                # dossiers read from their canonical JSON: no collection profile (docs/collection-run.md)
+                "exact_path": getattr(report, "exact_path", 0),
             },
             indent=2,
         )

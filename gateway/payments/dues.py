@@ -18,15 +18,16 @@ all ask this module, never the title's totals (docs/revaluation.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from gateway.domain.money import to_cents
 from gateway.payments.indices import IndexSource, is_period, shipped_table
-from gateway.payments.revaluation import IndexMissing, Revalued, amount_in_force, clause_of
+from gateway.payments.revaluation import Clause, IndexMissing, Revalued, amount_in_force, clause_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class HeldDue:
     missing: IndexMissing
 
 
+@lru_cache(maxsize=512)
 def month_bounds(period: str) -> tuple[date, date]:
     """The first and last day of `period` (YYYY-MM); ValueError when it is not one."""
     if not is_period(period):
@@ -112,28 +114,71 @@ def prorated(monthly_cents: int, days: int, month_days: int) -> int:
     return int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def child_schedule(
-    dossier: Mapping[str, Any], period: str, indices: IndexSource | None = None
+@dataclass(frozen=True, slots=True)
+class ChildTerms:
+    """What the schedule reads of one child of a title: its amount, its date, its clause."""
+
+    position: int  # the child's position in the title (0-based)
+    title_cents: int  # art. 1074-4 II 5° CPC: the monthly amount per child
+    start: date  # its effective date
+    clause: Clause  # art. 1074-4 II 6° CPC: how it is revalued
+
+
+@dataclass(frozen=True, slots=True)
+class DossierTerms:
+    """Everything `child_schedule` reads of a dossier, parsed once: the collection run keeps it
+    in a compact row (gateway.payments.profile) instead of parsing the whole dossier each month."""
+
+    end: date | None  # art. 1074-4 II 9° CPC: the last day owed
+    children: tuple[ChildTerms, ...]
+
+
+#: How a revalued amount is found (gateway.payments.revaluation.amount_in_force, or a caller's
+#: memo of that very function: the collection run asks it once per amount, clause and month).
+InForce = Callable[..., Revalued | None]
+
+
+def dossier_terms(dossier: Mapping[str, Any]) -> DossierTerms:
+    """The terms of a canonical dossier (its JSON form)."""
+    title_date = title_date_of(dossier)
+    return DossierTerms(
+        end=date.fromisoformat(dossier["end_date"]) if dossier.get("end_date") else None,
+        children=tuple(
+            ChildTerms(
+                position=position,
+                title_cents=to_cents(Decimal(child["monthly_amount"])),
+                start=date.fromisoformat(child["effective_date"]),
+                clause=clause_of(child, title_date),
+            )
+            for position, child in enumerate(dossier["children"])
+        ),
+    )
+
+
+def terms_schedule(
+    terms: DossierTerms,
+    period: str,
+    indices: IndexSource | None = None,
+    in_force: InForce = amount_in_force,
 ) -> tuple[ChildDue | HeldDue, ...]:
-    """Every child that owes something for `period`, computed or held."""
+    """Every child that owes something for `period`, computed or held (see `child_schedule`)."""
     first, last = month_bounds(period)
     source = indices if indices is not None else shipped_table()
-    end = date.fromisoformat(dossier["end_date"]) if dossier.get("end_date") else None
+    end = terms.end
     if end is not None and end < first:
         return ()
-    title_date = title_date_of(dossier)
     found: list[ChildDue | HeldDue] = []
-    for position, child in enumerate(dossier["children"]):
-        start = date.fromisoformat(child["effective_date"])
+    for child in terms.children:
+        start = child.start
         if start > last:
             continue
         owed_from, owed_to = max(first, start), min(last, end) if end is not None else last
         if owed_to < owed_from:  # a child whose pension would start after the title ends
             continue
-        title_cents = to_cents(Decimal(child["monthly_amount"]))
+        position, title_cents = child.position, child.title_cents
         field = f"children[{position}].indexation"
         try:
-            revalued = amount_in_force(title_cents, clause_of(child, title_date), first, source, field=field)
+            revalued = in_force(title_cents, child.clause, first, source, field=field)
         except IndexMissing as missing:
             found.append(HeldDue(position, period, title_cents, missing))
             continue
@@ -153,6 +198,25 @@ def child_schedule(
     return tuple(found)
 
 
+def child_schedule(
+    dossier: Mapping[str, Any], period: str, indices: IndexSource | None = None
+) -> tuple[ChildDue | HeldDue, ...]:
+    """Every child that owes something for `period`, computed or held."""
+    return terms_schedule(dossier_terms(dossier), period, indices)
+
+
+def terms_dues(
+    terms: DossierTerms, period: str, indices: IndexSource | None = None, in_force: InForce = amount_in_force
+) -> tuple[ChildDue, ...]:
+    """`child_dues` from parsed terms: the same children and amounts, `IndexMissing` alike."""
+    dues: list[ChildDue] = []
+    for item in terms_schedule(terms, period, indices, in_force):
+        if isinstance(item, HeldDue):
+            raise item.missing
+        dues.append(item)
+    return tuple(dues)
+
+
 def child_dues(
     dossier: Mapping[str, Any], period: str, indices: IndexSource | None = None
 ) -> tuple[ChildDue, ...]:
@@ -161,9 +225,4 @@ def child_dues(
     `indices` defaults to the values shipped with the gateway; callers with a store pass the
     store's (gateway.store.indices.index_source), which adds the imported ones. Raises
     `IndexMissing` when a child's amount for the month needs an index value nobody has."""
-    dues: list[ChildDue] = []
-    for item in child_schedule(dossier, period, indices):
-        if isinstance(item, HeldDue):
-            raise item.missing
-        dues.append(item)
-    return tuple(dues)
+    return terms_dues(dossier_terms(dossier), period, indices)

@@ -32,11 +32,12 @@ from typing import Any
 
 from gateway.domain.money import to_cents
 from gateway.errors import Code, Issue
-from gateway.payments.dues import ChildDue, child_dues
+from gateway.payments.dues import ChildDue, child_dues, dossier_terms, terms_dues
 from gateway.payments.indices import IndexSource, IndexTable
 from gateway.payments.mandates import DebtorAccount, Mandate
-from gateway.payments.revaluation import IndexMissing
-from gateway.payments.schedule import Collectable, DueDebit, due_debit, scheduled_day
+from gateway.payments.profile import Decoder, InForceMemo, ProfileOutdated, debtor_address
+from gateway.payments.revaluation import Clause, IndexMissing
+from gateway.payments.schedule import Collectable, due_debit, scheduled_day
 from gateway.sepa import addresses
 from gateway.sepa import rules as sepa_rules
 from gateway.sepa.batches import Batch, Plan
@@ -57,14 +58,17 @@ from gateway.services.emission import emit_and_record, hand_off, hand_off_pendin
 from gateway.services.ports import (
     Archive,
     BankChannel,
+    CollectionReads,
     DossierRow,
-    MandatesRepository,
+    EventRepository,
+    IndicesRepository,
     PaymentsRepository,
     PaymentsStore,
     Signer,
 )
 from gateway.services.revalued import record_revaluations
 from gateway.store.payments import STATUS_SIGNED, DebitRow, MandateRow
+from gateway.store.profiles import CollectionRow
 
 Progress = Callable[[int], None]
 MANDATE_PENDING, NO_PAYOUT_ACCOUNT = str(Code.MANDATE_PENDING), str(Code.NO_PAYOUT_ACCOUNT)
@@ -96,6 +100,7 @@ class RunReport:
     revalued: int = 0  # `pension.revalued` events published
     channel_ref: str | None = None
     waiting: dict[str, Waiting] = field(default_factory=dict)
+    exact_path: int = 0  # dossiers read from their canonical JSON (no collection profile)
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -133,17 +138,40 @@ def collectable(
     """The dossier as the schedule needs it. With the month's `dues`, the amount is their sum and
     the dates are theirs (the dues already stop at the end date); a pension that starts after the
     month's collection day is collected on its first day rather than before it is owed."""
+    start = min(date.fromisoformat(c["effective_date"]) for c in data["children"])
+    if dues:
+        return collectable_of(dossier.dossier_id, mandate, dues, start)
+    total = 0 if dues is not None else to_cents(Decimal(data["monthly_total"]))
+    end = date.fromisoformat(data["end_date"]) if data["end_date"] and dues is None else None
+    return _collectable(dossier.dossier_id, mandate, total, start, end)
+
+
+def collectable_of(
+    dossier_id: str, mandate: MandateRow, dues: tuple[ChildDue, ...], default_start: date | None = None
+) -> Collectable:
+    """`collectable` from the month's dues (at least one), which carry their dates (`owed_from`;
+    `default_start`, the title's first effective date, for dues that do not)."""
+    total = sum(d.due_cents for d in dues)
+    start = min((d.owed_from for d in dues if d.owed_from is not None), default=default_start)
+    if start is None:
+        raise ValueError("dues without dates need the title's effective date")
+    found = _collectable(dossier_id, mandate, total, start, None)
+    period = dues[0].period
+    if start.year == int(period[:4]) and start.month == int(period[5:7]):  # it starts this month
+        nominal = scheduled_day(period, found)
+        if nominal < start:
+            found = replace(found, collection_day=start.day)
+    return found
+
+
+def _collectable(
+    dossier_id: str, mandate: MandateRow, total: int, start: date, end: date | None
+) -> Collectable:
     if mandate.signed_on is None:
         raise ValueError("only a signed mandate is collected on")
     amendment = Amendment(**mandate.pending_amendment) if mandate.pending_amendment else None
-    total = to_cents(Decimal(data["monthly_total"]))
-    start = min(date.fromisoformat(c["effective_date"]) for c in data["children"])
-    end = date.fromisoformat(data["end_date"]) if data["end_date"] else None
-    if dues is not None:
-        total, end = sum(d.due_cents for d in dues), None
-        start = min((d.owed_from for d in dues if d.owed_from is not None), default=start)
-    found = Collectable(
-        dossier_id=dossier.dossier_id,
+    return Collectable(
+        dossier_id=dossier_id,
         monthly_total_cents=total,
         collection_day=mandate.collection_day,
         effective_date=start,
@@ -157,11 +185,6 @@ def collectable(
         chosen_day=mandate.chosen_day,
         amendment=amendment,
     )
-    if dues:
-        nominal = scheduled_day(dues[0].period, found)
-        if nominal < start and (nominal.year, nominal.month) == (start.year, start.month):
-            found = replace(found, collection_day=start.day)
-    return found
 
 
 def amendment_json(amendment: Amendment | None) -> str | None:
@@ -194,9 +217,39 @@ def party_address(data: dict[str, Any], party: str, iban: str, bic: str | None) 
     return addresses.to_json(addresses.hybrid_address(data[party].get("address")))
 
 
+class _Dues:
+    """A dossier's dues for the month and its debtor's address: from its profile (the fast path:
+    decoded terms, amounts in force memoized), or, for a dossier without a profile this gateway
+    reads, from its canonical JSON through `child_dues` itself (the exact path). Both give the
+    same dues (gateway.payments.profile, property-tested; tests/integration/sepa/test_profile_runs.py)."""
+
+    def __init__(self, payments: PaymentsRepository, period: str, indices: IndexSource) -> None:
+        self._payments, self._period, self._indices = payments, period, indices
+        self._decoder, self._in_force = Decoder(), InForceMemo()
+        self.exact = 0  # dossiers read from their JSON
+
+    def of(self, row: CollectionRow) -> tuple[tuple[ChildDue, ...], str | None, tuple[Clause, ...]]:
+        """(dues, debtor address JSON, the children's clauses); raises `IndexMissing` for a month
+        held."""
+        if row.terms is not None:
+            try:
+                terms = self._decoder.decode(row.terms)
+            except ProfileOutdated:
+                pass
+            else:
+                dues = terms_dues(terms, self._period, self._indices, self._in_force)
+                return dues, row.debtor_address, tuple(c.clause for c in terms.children)
+        self.exact += 1
+        found = self._payments.dossier(row.dossier_id)
+        assert found is not None, "the page query returned it"
+        data = json.loads(found.canonical_json)
+        clauses = tuple(c.clause for c in dossier_terms(data).children)
+        return child_dues(data, self._period, self._indices), debtor_address(data), clauses
+
+
 def _issue_debits(
     payments: PaymentsRepository,
-    payout_book: MandatesRepository,
+    reads: CollectionReads,
     *,
     period: str,
     msg_id: str,
@@ -204,46 +257,51 @@ def _issue_debits(
     report: RunReport,
     progress: Progress,
     indices: IndexSource,
-    debited: list[tuple[str, dict[str, Any], tuple[ChildDue, ...]]],
+    indices_repo: IndicesRepository,
+    events: EventRepository,
 ) -> None:
-    """Schedule and record the period's debits; `debited` gets each debited dossier's dues."""
-    for page in payments.dossier_pages():
-        ids = [d.dossier_id for d in page]
-        issued = payments.issued_periods(ids, period)
-        mandates = payments.mandates(ids, for_update=True)
-        payout_accounts = payout_book.payout_accounts(ids)
+    """Schedule and record the period's debits, a page of dossiers at a time; each revaluation a
+    debit applies for the first time is recorded and published (gateway.services.revalued)."""
+    dues_of = _Dues(payments, period, indices)
+    batch_ids: dict[tuple[str, date], str] = {}
+    for page in reads.pages(period):
+        progress(len(page))
         rows: list[DebitRow] = []
         changed: list[str] = []
-        for dossier in page:
-            progress(1)
-            if dossier.dossier_id in issued:
+        revalued: list[tuple[str, tuple[ChildDue, ...], tuple[Clause, ...]]] = []
+        for found in page:
+            dossier_id = found.dossier_id
+            if found.issued:
                 report.skip("already issued for the period")
                 continue
-            data = json.loads(dossier.canonical_json)
-            mandate = signed(mandates.get(dossier.dossier_id))
+            mandate = signed(found.mandate)
             try:
-                dues = child_dues(data, period, indices)
+                dues, address, clauses = dues_of.of(found)
             except IndexMissing as missing:
                 if mandate is None:  # something is owed, whatever its amount: the mandate first
                     report.skip(MANDATE_PENDING)
-                    report.wait(MANDATE_PENDING, dossier.dossier_id)
+                    report.wait(MANDATE_PENDING, dossier_id)
                 else:
-                    report.hold(dossier.dossier_id, missing)
+                    report.hold(dossier_id, missing)
                 continue
             if mandate is None:
                 if dues:
                     report.skip(MANDATE_PENDING)
-                    report.wait(MANDATE_PENDING, dossier.dossier_id)
+                    report.wait(MANDATE_PENDING, dossier_id)
                 else:
                     report.skip("nothing due this period")
                 continue
-            due: DueDebit | None = due_debit(period, collectable(dossier, data, mandate, dues))
+            due = due_debit(period, collectable_of(dossier_id, mandate, dues)) if dues else None
             if due is None:
                 report.skip("nothing due this period")
                 continue
+            key = (due.sequence.value, due.collection_date)
+            batch_id = batch_ids.get(key)
+            if batch_id is None:
+                batch_id = batch_ids[key] = payment_info_id(msg_id, *key)
             row = DebitRow(
                 end_to_end_id=due.end_to_end_id,
-                dossier_id=dossier.dossier_id,
+                dossier_id=dossier_id,
                 period=period,
                 amount_cents=due.amount_cents,
                 collection_date=due.collection_date,
@@ -255,29 +313,59 @@ def _issue_debits(
                 debtor_bic=mandate.bic,
                 amendment=amendment_json(due.amendment),
                 message_id=msg_id,
-                payment_info_id=payment_info_id(msg_id, due.sequence.value, due.collection_date),
+                payment_info_id=batch_id,
                 status="issued",
                 reason=None,
                 created_at=now,
-                debtor_address=party_address(data, "debtor", mandate.iban, mandate.bic),
+                debtor_address=address if bank_outside_eea(mandate.iban, mandate.bic) else None,
             )
             debit = sepa_rules.normalize_debit(direct_debit(row))
             clean = sepa_rules.debit_is_clean(debit)  # the fast path: full check only when needed
-            refused = [] if clean else sepa_rules.check_debit(debit, f"dossiers[{dossier.dossier_id}]")
+            refused = [] if clean else sepa_rules.check_debit(debit, f"dossiers[{dossier_id}]")
             if refused:
                 report.refused.extend(refused)
                 report.skip("refused by the EPC rules")
                 continue
             rows.append(row)
             if not mandate.first_collection_done or mandate.pending_amendment:
-                changed.append(dossier.dossier_id)  # FRST or amendment sent: the mandate moves on
+                changed.append(dossier_id)  # FRST or amendment sent: the mandate moves on
             report.count += 1
             report.total_cents += due.amount_cents
-            debited.append((dossier.dossier_id, data, dues))
-            if dossier.dossier_id not in payout_accounts:  # collected; its payout will wait
-                report.wait(NO_PAYOUT_ACCOUNT, dossier.dossier_id)
+            if any(d.index is not None for d in dues):
+                revalued.append((dossier_id, dues, clauses))
+            if not found.has_payout_account:  # collected; its payout will wait
+                report.wait(NO_PAYOUT_ACCOUNT, dossier_id)
         payments.add_debits(rows)
         payments.mark_collected(changed, now)
+        report.revalued += _record_revaluations(
+            reads, indices_repo, events, revalued, indices=indices, at=now
+        )
+    report.exact_path = dues_of.exact
+
+
+def _record_revaluations(
+    reads: CollectionReads,
+    indices_repo: IndicesRepository,
+    events: EventRepository,
+    revalued: list[tuple[str, tuple[ChildDue, ...], tuple[Clause, ...]]],
+    *,
+    indices: IndexSource,
+    at: datetime,
+) -> int:
+    """Record and publish the revaluations a page's debits apply for the first time. One query
+    finds those recorded already (every month after the first of a revaluation year)."""
+    if not revalued:
+        return 0
+    recorded = reads.recorded_revaluations([dossier_id for dossier_id, _, _ in revalued])
+    published = 0
+    for dossier_id, dues, clauses in revalued:
+        if all(d.index is None or (dossier_id, d.child, d.index.revalued_on) in recorded for d in dues):
+            continue
+        published += record_revaluations(
+            indices_repo, events, dossier_id=dossier_id, clauses=clauses, dues=dues,
+            indices=indices, at=at,
+        )  # fmt: skip
+    return published
 
 
 def _write_file(
@@ -329,15 +417,10 @@ def run_debits(
         msg_id = make_message_id(f"{period}#{run}", "DD", created_at.date())
         indices_repo = uow.indices
         indices = indices_repo.index_source(base_indices)
-        debited: list[tuple[str, dict[str, Any], tuple[ChildDue, ...]]] = []
-        _issue_debits(
-            payments, uow.mandates, period=period, msg_id=msg_id, now=created_at, report=report,
-            progress=progress, indices=indices, debited=debited,
-        )  # fmt: skip
-        for dossier_id, data, dues in debited:
-            report.revalued += record_revaluations(
-                indices_repo, uow.events, dossier_id=dossier_id, dossier=data, dues=dues,
-                indices=indices, at=created_at,
+        with uow.collection.page_cache():
+            _issue_debits(
+                payments, uow.collection, period=period, msg_id=msg_id, now=created_at, report=report,
+                progress=progress, indices=indices, indices_repo=indices_repo, events=uow.events,
             )  # fmt: skip
         if report.count == 0:
             return report

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the store's row types, for the payment side's repositories 
     from gateway.store.mandates import PayoutAccountRow, WaitingRow
     from gateway.store.outbox import OutboxRow
     from gateway.store.payments import CreditRow, DebitRow, MandateRow, PaymentFileRow
+    from gateway.store.profiles import CollectionRow
 
 #: What time it is now (tz-aware UTC); the real one is `datetime.now(UTC)`.
 Clock = Callable[[], datetime]
@@ -380,6 +381,16 @@ class LedgerRepository(Protocol):
         ...
 
 
+class CollectionReads(Protocol):
+    """What the monthly run reads, a page of dossiers at a time (gateway.store.profiles.SqlCollection)."""
+
+    def page_cache(self) -> AbstractContextManager[None]: ...
+
+    def pages(self, period: str) -> Iterator[list[CollectionRow]]: ...
+
+    def recorded_revaluations(self, dossier_ids: Sequence[str]) -> set[tuple[str, int, date]]: ...
+
+
 class PaymentsUnitOfWork(UnitOfWork, Protocol):
     """A unit of work with the payment side's repositories (gateway.store.sql.SqlUnitOfWork)."""
 
@@ -400,6 +411,9 @@ class PaymentsUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def ledgers(self) -> LedgerRepository: ...
+
+    @property
+    def collection(self) -> CollectionReads: ...
 
 
 class PaymentsStore(Protocol):

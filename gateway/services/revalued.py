@@ -9,24 +9,22 @@ and publishes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
-from gateway.payments.dues import ChildDue, title_date_of
+from gateway.payments.dues import ChildDue
 from gateway.payments.indices import IndexSource
-from gateway.payments.revaluation import IndexMissing, clause_of, revaluation_dates, revalued_on
+from gateway.payments.revaluation import Clause, IndexMissing, revaluation_dates, revalued_on
 from gateway.services.events import PENSION_REVALUED, publish
 from gateway.services.ports import EventRepository, IndicesRepository
 from gateway.store.indices import RevaluationRow
 
 
-def amount_before(dossier: Mapping[str, Any], due: ChildDue, indices: IndexSource) -> int | None:
-    """The child's monthly amount before the revaluation `due` was computed with: the previous
-    revaluation's, or the title's; None when that one cannot be computed (an index is missing)."""
+def amount_before(clause: Clause, due: ChildDue, indices: IndexSource) -> int | None:
+    """The child's monthly amount before the revaluation `due` was computed with (`clause`: the
+    child's revaluation clause): the previous revaluation's, or the title's; None when that one
+    cannot be computed (an index is missing)."""
     assert due.index is not None
-    child = dossier["children"][due.child]
-    clause = clause_of(child, title_date_of(dossier))
     earlier = [d for d in revaluation_dates(clause, due.index.revalued_on) if d < due.index.revalued_on]
     if not earlier:
         return due.title_cents
@@ -41,18 +39,20 @@ def record_revaluations(
     events: EventRepository,
     *,
     dossier_id: str,
-    dossier: Mapping[str, Any],
+    clauses: Sequence[Clause],
     dues: Iterable[ChildDue],
     indices: IndexSource,
     at: datetime,
 ) -> int:
-    """Record and publish the revaluations `dues` apply that were not recorded yet; how many."""
+    """Record and publish the revaluations `dues` apply that were not recorded yet; how many.
+    `clauses`: the dossier's children's clauses, in the title's order (its `DossierTerms`, from
+    its JSON or its collection profile)."""
     published = 0
     for due in dues:
         use = due.index
         if use is None:
             continue
-        old = amount_before(dossier, due, indices)
+        old = amount_before(clauses[due.child], due, indices)
         row = RevaluationRow(
             dossier_id=dossier_id, child=due.child, revalued_on=use.revalued_on, old_cents=old,
             new_cents=use.revalued_cents, series=use.series, base_value=use.base_value,

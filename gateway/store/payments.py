@@ -7,9 +7,10 @@ dossiers by key (`dossier_id > last`), so a national run reads a page at a time,
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
@@ -86,6 +87,29 @@ class CreditRow:
 
 
 _DEBIT_FIELDS = tuple(f.name for f in fields(DebitRow))
+_debit_values = attrgetter(*_DEBIT_FIELDS)
+# the column names are DebitRow's fields (constants): nothing from outside goes into the SQL
+_COLUMNS, _MARKS = ", ".join(_DEBIT_FIELDS), ", ".join("?" for _ in _DEBIT_FIELDS)
+_SQLITE_INSERT_DEBIT = f"INSERT INTO debits ({_COLUMNS}) VALUES ({_MARKS})"  # noqa: S608
+_PG_COPY_DEBITS = f"COPY debits ({_COLUMNS}) FROM STDIN"
+
+
+def memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A column's processor asked once per distinct value (a run has few dates and one time)."""
+    seen: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        try:
+            return seen[value]
+        except KeyError:
+            found = seen[value] = process(value)
+            if len(seen) > 10_000:
+                seen.clear()
+            return found
+
+    return convert
+
+
 STREAM_CHUNK = 5_000  # rows fetched at a time when a file is written
 
 
@@ -182,11 +206,39 @@ class SqlPayments:
         return {r.dossier_id for r in rows}
 
     def add_debits(self, rows: Sequence[DebitRow]) -> None:
-        if rows:
-            # a shallow dict per row: dataclasses.asdict deep-copies every field (3x slower)
-            self._conn.execute(
-                insert(schema.debits), [{f: getattr(r, f) for f in _DEBIT_FIELDS} for r in rows]
-            )
+        """Insert debits in one statement: COPY on PostgreSQL, one executemany of plain tuples
+        on SQLite (the values converted by the columns' own SQLAlchemy bind processors, so the
+        rows read back exactly as if SQLAlchemy had written them)."""
+        if not rows:
+            return
+        if self._conn.dialect.name == "postgresql":
+            self._copy_debits(rows)
+            return
+        values = [list(_debit_values(r)) for r in rows]
+        for position, convert in self._debit_converters():
+            for value in values:
+                value[position] = convert(value[position])
+        cursor = self._conn.connection.cursor()
+        try:
+            cursor.executemany(_SQLITE_INSERT_DEBIT, values)
+        finally:
+            cursor.close()
+
+    def _debit_converters(self) -> list[tuple[int, Callable[[Any], Any]]]:
+        """(position, converter) of the columns whose type converts values (dates, times)."""
+        found = []
+        for position, name in enumerate(_DEBIT_FIELDS):
+            process = schema.debits.c[name].type.bind_processor(self._conn.dialect)
+            if process is not None:
+                found.append((position, memo(process)))
+        return found
+
+    def _copy_debits(self, rows: Sequence[DebitRow]) -> None:
+        raw = self._conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(_PG_COPY_DEBITS) as copy:
+            for r in rows:
+                copy.write_row(_debit_values(r))
 
     def debits_of_message(self, message_id: str) -> Iterator[DebitRow]:
         """The debits of one file, in file order (sequence type, collection date, id), streamed:
@@ -194,16 +246,32 @@ class SqlPayments:
         in the order of the index `ix_debits_message_order` (no sort, 0011_sepa_scale)."""
         t = schema.debits
         query = (
-            select(t)
-            .where(t.c.message_id == message_id)
+            select(*(t.c[name] for name in _DEBIT_FIELDS))
+            .where(t.c.message_id == bindparam("message_id"))
             .order_by(t.c.sequence, t.c.collection_date, t.c.end_to_end_id)
-            # on the statement, not the connection (that would make every later query a cursor)
-            .execution_options(yield_per=STREAM_CHUNK)
         )
-        result = self._conn.execute(query)
-        names = list(result.keys())
-        for r in result:
-            yield DebitRow(**dict(zip(names, r, strict=True)))
+        # the driver's rows, converted by the columns' own result processors (memoized: a file
+        # has few dates and one creation time): SQLAlchemy's Row and its processing per debit
+        # cost as much as rendering it
+        compiled = query.compile(dialect=self._conn.dialect)
+        params = compiled.construct_params({"message_id": message_id})
+        args = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
+        convert = []
+        for position, name in enumerate(_DEBIT_FIELDS):
+            column_type = t.c[name].type.dialect_impl(self._conn.dialect)
+            process = column_type.result_processor(self._conn.dialect, None)
+            if process is not None:
+                convert.append((position, memo(process)))
+        result = self._conn.exec_driver_sql(
+            str(compiled), args, execution_options={"stream_results": True, "yield_per": STREAM_CHUNK}
+        )
+        while chunk := result.fetchmany(STREAM_CHUNK):  # not row by row: one call per chunk
+            for r in chunk:
+                values = list(r)
+                for position, converter in convert:
+                    if values[position] is not None:
+                        values[position] = converter(values[position])
+                yield DebitRow(*values)
 
     def message_batches(
         self, message_id: str, flag_countries: Collection[str] = ()

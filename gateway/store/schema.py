@@ -156,6 +156,16 @@ mandates = Table(
     UniqueConstraint("reference", name="uq_mandates_reference"),
 )
 
+# What the monthly run reads of a dossier instead of its canonical JSON (0012_collection_profile,
+# gateway.payments.profile): written with the dossier at intake, backfilled by the migration.
+collection_profiles = Table(
+    "collection_profiles",
+    metadata,
+    Column("dossier_id", String(64), ForeignKey("dossiers.dossier_id"), primary_key=True),
+    Column("terms", Text(), nullable=False),  # gateway.payments.profile.encode
+    Column("debtor_address", Text(), nullable=True),  # JSON (gateway.sepa.addresses), hybrid
+)
+
 # The creditor parent's account as the back-office recorded it: payouts go there only.
 payout_accounts = Table(
     "payout_accounts",

@@ -36,12 +36,14 @@ from gateway.services.ports import (
 from gateway.store import schema
 from gateway.store.engine import BEGIN_MODE_OPTION, create_engine_from_url
 from gateway.store.migrate import upgrade_to_head
+from gateway.store.profiles import save_profile, save_profiles
 
 if TYPE_CHECKING:  # the payment side's repositories import this module: built lazily below
     from gateway.store.indices import SqlIndices
     from gateway.store.mandates import SqlMandates
     from gateway.store.outbox import SqlBankOutbox
     from gateway.store.payments import SqlPayments
+    from gateway.store.profiles import SqlCollection
     from gateway.store.repositories import SqlBankReports, SqlLedgers
 
 # Arbitrary constant key of the advisory lock that orders outbox writers on PostgreSQL.
@@ -70,6 +72,7 @@ class SqlDossiers:
         # Parameters apart from the statement: its SQL is compiled once and cached, not per row.
         inserted = self._conn.execute(stmt.returning(t.c.dossier_id), _fields(dossier))
         if inserted.first() is not None:
+            save_profile(self._conn, dossier.dossier_id, dossier.canonical_json)
             return dossier, True
         existing = self.get_by_dedupe_key(dossier.dedupe_key)
         if existing is None:  # pragma: no cover - the conflicting row was deleted meanwhile
@@ -83,7 +86,12 @@ class SqlDossiers:
         stmt = _insert_ignoring_conflict(self._conn, t, ["dedupe_key"]).returning(t.c.dedupe_key)
         # one INSERT ... VALUES (...), (...) RETURNING for the lot (SQLAlchemy's insertmanyvalues)
         inserted = self._conn.execute(stmt, [_fields(d) for d in dossiers])
-        return {key for (key,) in inserted}
+        keys = {key for (key,) in inserted}
+        # their collection profiles, in the same transaction (0012_collection_profile)
+        save_profiles(
+            self._conn, [(d.dossier_id, d.canonical_json) for d in dossiers if d.dedupe_key in keys]
+        )
+        return keys
 
     def get(self, dossier_id: str) -> DossierRow | None:
         t = schema.dossiers
@@ -251,6 +259,12 @@ class SqlUnitOfWork:
         from gateway.store.repositories import SqlBankReports
 
         return SqlBankReports(self.connection)
+
+    @cached_property
+    def collection(self) -> SqlCollection:
+        from gateway.store.profiles import SqlCollection
+
+        return SqlCollection(self.connection)
 
     @cached_property
     def ledgers(self) -> SqlLedgers:

@@ -90,6 +90,6 @@ def test_a_title_that_cannot_be_stored_is_a_failed_line_and_exit_2(
     files = [str(tmp_path / f"{n}.xml") for n in range(3)]
     done = CliRunner().invoke(main, ["ingest", "--source", "greffe", "--jobs", "0", *files])
     assert done.exit_code == 2, done.output
-    lines = [json.loads(line) for line in done.output.splitlines()]
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert [line["outcome"] for line in lines] == ["accepted", "failed", "accepted"]
     assert lines[1]["detail"] == "OSError: disk full"

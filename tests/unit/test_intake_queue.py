@@ -398,6 +398,28 @@ def test_with_a_pool_a_stored_batch_stops_at_max_batch(
     assert sizes == [1, 3, 3, 1]
 
 
+def test_with_a_pool_a_stored_batch_stops_at_max_batch_bytes(
+    services: IntakeServices, store: GatedStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dispatched = dispatch_spy(monkeypatch)
+    sizes: list[int] = []
+    two_titles = 2 * len(title(1)) + 10
+    with validation_pool(services, 1) as pool:
+        queue = IntakeQueue(services, executor=pool, max_batch_bytes=two_titles, on_batch=sizes.append)
+        try:
+            first = hold_the_thread(queue, store)
+            later = []
+            for n in range(1, 6):
+                later.append(queue.submit("greffe", title(n), sender="greffe:x"))
+                wait_for(lambda n=n: sum(dispatched) == 1 + n)
+            store.release()
+            answers = [f.result(30) for f in (first, *later)]
+        finally:
+            queue.close()
+    assert [a.outcome for a in answers] == ["accepted"] * 6
+    assert sizes == [1, 2, 2, 1]
+
+
 def test_receive_on_an_event_loop_wakes_it_once_per_batch(
     services: IntakeServices, store: GatedStore
 ) -> None:
