@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 # name -> (script and arguments for a short run, arguments for the full run); {tmp} is a temp folder
 BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "archive": (
-        ["archive.py", "--append", "2000", "--append-fsync", "200", "--verify", "20000"],
+        ["archive.py", "--append", "2000", "--verify", "20000", "--proofs", "200"],
         ["archive.py"],
     ),
     "camt054": (["camt054.py", "--entries", "20000"], ["camt054.py"]),
