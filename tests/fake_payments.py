@@ -22,14 +22,21 @@ from gateway.payments.indices import IndexTable, shipped_table
 from gateway.payments.ledger import Ledger
 from gateway.payments.reconcile import DebitState, DebitStatus, ExpectedDebit, Outcome
 from gateway.services.ports import DossierRow
-from gateway.store.bank import BankReportRow
-from gateway.store.indices import RevaluationRow
-from gateway.store.ledger import LedgerInputs
-from gateway.store.mandates import PayoutAccountRow, WaitingRow
+from gateway.services.records import (
+    BankReportRow,
+    CollectionRow,
+    CreditRow,
+    DebitRow,
+    LedgerInputs,
+    MandateRow,
+    OutboxRow,
+    PaymentFileRow,
+    PayoutAccountRow,
+    RevaluationRow,
+    WaitingRow,
+)
 from gateway.store.memory import MemoryDossiers, MemoryEvents, MemoryIdempotency, MemoryReceipts, _State
-from gateway.store.outbox import OutboxRow
-from gateway.store.payments import SETTLED, CreditRow, DebitRow, MandateRow, PaymentFileRow
-from gateway.store.profiles import CollectionRow
+from gateway.store.payments import SETTLED
 
 PAGE = 1000
 

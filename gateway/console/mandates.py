@@ -11,7 +11,7 @@ from gateway.errors import Issue
 from gateway.payments.mandate_form import METHODS, account_issues
 from gateway.payments.schedule import CHOSEN_DAYS
 from gateway.services.mandates import change_debtor_account, fund_today, mandate_view, sign_mandate
-from gateway.store.payments import MandateRow
+from gateway.services.records import MandateRow
 
 DEBIT_DAYS = CHOSEN_DAYS
 

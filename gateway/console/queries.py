@@ -19,9 +19,10 @@ from gateway.domain.transmission import SourceKind
 from gateway.errors import InvalidInput
 from gateway.payments.ledger import Ledger, build_ledger
 from gateway.services.ports import DossierRow, EventRow, ReceiptRow
+from gateway.services.records import STATUS_SIGNED, MandateRow, PaymentFileRow
 from gateway.store import schema
 from gateway.store.bank import debit_report_times, dossier_debits
-from gateway.store.payments import STATUS_SIGNED, MandateRow, PaymentFileRow, SqlPayments
+from gateway.store.payments import SqlPayments
 from gateway.store.sql import SqlStore
 
 SOURCES = tuple(kind.value for kind in SourceKind)

@@ -145,7 +145,7 @@ def _import(
         DEBIT_SETTLED,
         publish,
     )
-    from gateway.store.bank import BankReportRow
+    from gateway.services.records import BankReportRow
 
     records = read_report(path, message)
     header = next(records)

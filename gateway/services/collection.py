@@ -66,9 +66,8 @@ from gateway.services.ports import (
     PaymentsStore,
     Signer,
 )
+from gateway.services.records import STATUS_SIGNED, CollectionRow, DebitRow, MandateRow
 from gateway.services.revalued import record_revaluations
-from gateway.store.payments import STATUS_SIGNED, DebitRow, MandateRow
-from gateway.store.profiles import CollectionRow
 
 Progress = Callable[[int], None]
 MANDATE_PENDING, NO_PAYOUT_ACCOUNT = str(Code.MANDATE_PENDING), str(Code.NO_PAYOUT_ACCOUNT)

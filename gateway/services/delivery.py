@@ -31,8 +31,8 @@ from urllib.parse import urlsplit
 
 from gateway.services.feed import event_document, utc_z
 from gateway.services.ports import Archive, DeliveryQueue, EventRow, SendResult, Signer, WebhookSender
+from gateway.services.records import ClaimedDelivery, SubscriptionFilter
 from gateway.signing.webhooks import sign
-from gateway.store.deliveries import ClaimedDelivery, SubscriptionFilter
 
 log = logging.getLogger(__name__)
 

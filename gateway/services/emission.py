@@ -37,8 +37,7 @@ from gateway.services.ports import (
     PaymentsUnitOfWork,
     Signer,
 )
-from gateway.store.outbox import OutboxRow
-from gateway.store.payments import PaymentFileRow
+from gateway.services.records import OutboxRow, PaymentFileRow
 
 log = logging.getLogger(__name__)
 

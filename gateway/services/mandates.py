@@ -30,10 +30,9 @@ from gateway.sepa.ids import mandate_reference
 from gateway.services.collection import MANDATE_PENDING, NO_PAYOUT_ACCOUNT
 from gateway.services.events import MANDATE_AMENDED, MANDATE_SIGNED, PAYOUT_ACCOUNT_RECORDED, publish
 from gateway.services.ports import Clock, DossierRow, PaymentsStore, PaymentsUnitOfWork
-from gateway.store.mandates import PayoutAccountRow
-from gateway.store.payments import STATUS_PENDING as PENDING
-from gateway.store.payments import STATUS_SIGNED as SIGNED
-from gateway.store.payments import MandateRow
+from gateway.services.records import STATUS_PENDING as PENDING
+from gateway.services.records import STATUS_SIGNED as SIGNED
+from gateway.services.records import MandateRow, PayoutAccountRow
 
 PARIS = ZoneInfo("Europe/Paris")  # the fund's calendar: a signature dated today in Paris is today
 

@@ -27,8 +27,7 @@ from gateway.sepa.pain001 import write_pain001
 from gateway.services.collection import NO_PAYOUT_ACCOUNT, Progress, RunReport, party_address, remittance
 from gateway.services.emission import emit_and_record, hand_off, hand_off_pending
 from gateway.services.ports import Archive, BankChannel, PaymentsRepository, PaymentsStore, Signer
-from gateway.store.mandates import PayoutAccountRow
-from gateway.store.payments import CreditRow
+from gateway.services.records import CreditRow, PayoutAccountRow
 
 
 def credit_transfer(row: CreditRow) -> CreditTransfer:

@@ -19,14 +19,21 @@ if TYPE_CHECKING:  # the store's row types, for the payment side's repositories 
     from gateway.payments.indices import IndexTable
     from gateway.payments.ledger import Ledger
     from gateway.payments.reconcile import DebitBook, Outcome
-    from gateway.store.bank import BankReportRow
-    from gateway.store.deliveries import ClaimedDelivery, SubscriptionFilter
-    from gateway.store.indices import RevaluationRow
-    from gateway.store.ledger import LedgerInputs
-    from gateway.store.mandates import PayoutAccountRow, WaitingRow
-    from gateway.store.outbox import OutboxRow
-    from gateway.store.payments import CreditRow, DebitRow, MandateRow, PaymentFileRow
-    from gateway.store.profiles import CollectionRow
+    from gateway.services.records import (
+        BankReportRow,
+        ClaimedDelivery,
+        CollectionRow,
+        CreditRow,
+        DebitRow,
+        LedgerInputs,
+        MandateRow,
+        OutboxRow,
+        PaymentFileRow,
+        PayoutAccountRow,
+        RevaluationRow,
+        SubscriptionFilter,
+        WaitingRow,
+    )
 
 #: What time it is now (tz-aware UTC); the real one is `datetime.now(UTC)`.
 Clock = Callable[[], datetime]

@@ -17,7 +17,7 @@ from gateway.payments.indices import IndexSource
 from gateway.payments.revaluation import Clause, IndexMissing, revaluation_dates, revalued_on
 from gateway.services.events import PENSION_REVALUED, publish
 from gateway.services.ports import EventRepository, IndicesRepository
-from gateway.store.indices import RevaluationRow
+from gateway.services.records import RevaluationRow
 
 
 def amount_before(clause: Clause, due: ChildDue, indices: IndexSource) -> int | None:

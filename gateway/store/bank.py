@@ -19,29 +19,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from gateway.payments.reconcile import DebitState, DebitStatus, ExpectedDebit, Outcome
+from gateway.services.records import BankReportRow
 from gateway.store import schema
 from gateway.store.sql import _insert_ignoring_conflict
 
 # debits.status written by SEPA out when a debit is issued; everything else is ours.
 _ISSUED = "issued"
-
-
-@dataclass(frozen=True, slots=True)
-class BankReportRow:
-    report_key: str
-    message: str
-    report_id: str
-    file_sha256: str
-    archive_seq: int | None
-    imported_at: datetime
-    summary: dict[str, Any]
 
 
 def _expected(row: Any) -> ExpectedDebit:

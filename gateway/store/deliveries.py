@@ -44,6 +44,7 @@ from typing import Final
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.engine import Row
 
+from gateway.services.records import ClaimedDelivery, SubscriptionFilter
 from gateway.store import schema
 from gateway.store.engine import BEGIN_MODE_OPTION
 from gateway.store.sql import SqlStore, _insert_ignoring_conflict
@@ -77,33 +78,6 @@ class DeliveryRow:
     created_at: datetime
     updated_at: datetime
     delivered_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedDelivery:
-    """A delivery this worker holds until `locked_until`, with the event to send."""
-
-    delivery_id: int
-    subscription: str
-    attempt: int  # 1 for the first attempt
-    claim_token: str
-    locked_until: datetime
-    event_id: int
-    event_type: str
-    dossier_id: str | None
-    payload_json: str
-    event_created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionFilter:
-    """What the fan-out needs of a subscription: its key and the event types it wants (empty: all)."""
-
-    key: str
-    types: frozenset[str] = frozenset()
-
-    def wants(self, event_type: str) -> bool:
-        return not self.types or event_type in self.types
 
 
 def _row(row: Row[tuple[object, ...]]) -> DeliveryRow:

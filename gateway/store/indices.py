@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection, insert, select, update
 
 from gateway.payments.indices import IndexTable, IndexValue, series_key, shipped_table
+from gateway.services.records import RevaluationRow
 from gateway.store import schema
 from gateway.store.sql import _insert_ignoring_conflict
 
@@ -26,21 +27,6 @@ class ImportCounts:
     added: int = 0
     changed: int = 0
     unchanged: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class RevaluationRow:
-    dossier_id: str
-    child: int
-    revalued_on: date
-    old_cents: int | None
-    new_cents: int
-    series: str
-    base_value: Decimal
-    base_period: str | None
-    value: Decimal
-    value_period: str
-    recorded_at: datetime
 
 
 class SqlIndices:

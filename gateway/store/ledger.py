@@ -8,42 +8,16 @@ collection date (the day the month fell due: prescription), and the amounts tabl
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 from sqlalchemy import Connection, select
 
-from gateway.payments.amounts import AmountsTable
-from gateway.payments.indices import IndexTable
-from gateway.payments.ledger import Ledger, build_ledger, dossier_dues
-from gateway.payments.reconcile import DebitStatus, ExpectedDebit
+from gateway.payments.ledger import Ledger
+from gateway.services.records import LedgerInputs
 from gateway.store import schema
 from gateway.store.amounts import amounts_table
 from gateway.store.bank import debit_report_times, dossier_debits
 from gateway.store.indices import SqlIndices
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerInputs:
-    dossier_id: str
-    dossier: dict[str, Any]  # the canonical dossier (JSON form)
-    debits: list[tuple[ExpectedDebit, DebitStatus]]
-    reported_at: dict[str, datetime]
-    due_on: dict[str, date]
-    table: AmountsTable
-    indices: IndexTable | None = None  # the store's index values: the collection's (docs/revaluation.md)
-
-    def ledger(self, *, as_of: date | None) -> Ledger:
-        return build_ledger(
-            self.dossier_id,
-            self.debits,
-            dossier_dues(self.dossier, self.indices),
-            table=self.table,
-            as_of=as_of,
-            reported_at=self.reported_at,
-            due_on=self.due_on,
-        )
 
 
 def collection_dates(conn: Connection, dossier_id: str) -> dict[str, date]:

@@ -7,35 +7,13 @@ Mandates themselves are rows of `gateway.store.payments` (the collection reads t
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
+from gateway.services.records import STATUS_SIGNED, PayoutAccountRow, WaitingRow
 from gateway.store import schema
-from gateway.store.payments import PAGE, STATUS_SIGNED
-
-
-@dataclass(frozen=True, slots=True)
-class PayoutAccountRow:
-    """The creditor parent's account as recorded: payouts (pain.001) go there and nowhere else."""
-
-    dossier_id: str
-    holder: str
-    iban: str
-    bic: str | None
-    recorded_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class WaitingRow:
-    """An accepted dossier without a signed mandate, or without a payout account, or both."""
-
-    dossier_id: str
-    received_at: datetime
-    canonical_json: str
-    mandate_signed: bool
-    payout_recorded: bool
+from gateway.store.payments import PAGE
 
 
 class SqlMandates:

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from gateway.services.records import OutboxRow
 from gateway.store import schema
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    message_id: str
-    kind: str
-    file_name: str
-    path: str
-    sha256: str
-    signature: bytes
-    created_at: datetime
-    status: str = "pending"
-    attempts: int = 0
-    last_error: str | None = None
-    sent_at: datetime | None = None
-    channel_ref: str | None = None
 
 
 def _row(found: Any) -> OutboxRow:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
@@ -16,74 +16,17 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 
 from gateway.services.ports import DossierRow
+from gateway.services.records import (
+    CreditRow,
+    DebitRow,
+    MandateRow,
+    PaymentFileRow,
+)
 from gateway.store import schema
 
 PAGE = 1000
-# A mandate's status: pending until the back-office records the debtor's signature (docs/mandates.md).
-STATUS_PENDING, STATUS_SIGNED = "pending", "signed"  # a mandate's status
 # A debit the bank settled in full, or for less than instructed (gateway.store.bank).
 SETTLED = ("settled", "settled-partial")
-
-
-@dataclass(frozen=True, slots=True)
-class MandateRow:
-    """A dossier's mandate: `pending` (account pre-filled, never debited) until the back-office
-    records the debtor's signature (`signed`, with `signed_on` and `method`): gateway.services.mandates."""
-
-    dossier_id: str
-    reference: str
-    signed_on: date | None
-    debtor_name: str
-    iban: str
-    bic: str | None
-    collection_day: int | None
-    chosen_day: int
-    first_collection_done: bool
-    pending_amendment: dict[str, Any] | None
-    updated_at: datetime
-    status: str = STATUS_SIGNED  # STATUS_PENDING or STATUS_SIGNED
-    method: str | None = None  # paper, electronic
-    amended_on: date | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DebitRow:
-    end_to_end_id: str
-    dossier_id: str
-    period: str
-    amount_cents: int
-    collection_date: date
-    sequence: str
-    mandate_reference: str
-    mandate_signed_on: date
-    debtor_name: str
-    debtor_iban: str
-    debtor_bic: str | None
-    amendment: str | None  # JSON of gateway.sepa.model.Amendment
-    message_id: str
-    payment_info_id: str
-    status: str
-    reason: str | None
-    created_at: datetime
-    debtor_address: str | None = None  # JSON (gateway.sepa.addresses), non-EEA banks only
-
-
-@dataclass(frozen=True, slots=True)
-class CreditRow:
-    end_to_end_id: str
-    dossier_id: str
-    debit_end_to_end_id: str
-    period: str
-    amount_cents: int
-    creditor_name: str
-    creditor_iban: str
-    creditor_bic: str | None
-    execution_date: date
-    message_id: str
-    payment_info_id: str
-    status: str
-    created_at: datetime
-    creditor_address: str | None = None  # JSON (gateway.sepa.addresses), non-EEA banks only
 
 
 _DEBIT_FIELDS = tuple(f.name for f in fields(DebitRow))
@@ -111,21 +54,6 @@ def memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 STREAM_CHUNK = 5_000  # rows fetched at a time when a file is written
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentFileRow:
-    message_id: str
-    kind: str
-    version: str
-    label: str
-    created_at: datetime
-    file_name: str
-    sha256: str
-    count: int
-    total_cents: int
-    archive_seq: int | None = None
-    channel_ref: str | None = None
 
 
 def _mandate(row: Any) -> MandateRow:

@@ -11,15 +11,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, select
 
 from gateway.payments.profile import profile_or_none
+from gateway.services.records import CollectionRow, MandateRow
 from gateway.store import schema
-from gateway.store.payments import MandateRow, SqlPayments
+from gateway.store.payments import SqlPayments
 from gateway.store.payments import memo as _memo
 
 COLLECTION_PAGE = 5_000  # dossiers read per query by the monthly run
@@ -56,20 +57,6 @@ def save_profiles(conn: Connection, dossiers: Sequence[tuple[str, str]]) -> None
             rows.append({"dossier_id": dossier_id, "terms": found[0], "debtor_address": found[1]})
     if rows:
         conn.execute(insert(schema.collection_profiles), rows)
-
-
-@dataclass(frozen=True, slots=True)
-class CollectionRow:
-    """One accepted dossier as the monthly run reads it: its profile (None: none stored), its
-    mandate (None: none yet), whether a payout account is recorded and whether the period has a
-    debit already."""
-
-    dossier_id: str
-    terms: str | None
-    debtor_address: str | None
-    mandate: MandateRow | None
-    has_payout_account: bool
-    issued: bool
 
 
 _MANDATE_COLUMNS = tuple(f.name for f in fields(MandateRow))  # in MandateRow's order

@@ -11,8 +11,9 @@ from sqlalchemy import Connection
 
 from gateway.payments.ledger import Ledger
 from gateway.payments.reconcile import Outcome
+from gateway.services.records import BankReportRow, LedgerInputs
 from gateway.store import bank
-from gateway.store.ledger import LedgerInputs, ledger_inputs, read_ledger
+from gateway.store.ledger import ledger_inputs, read_ledger
 
 
 class SqlBankReports:
@@ -21,7 +22,7 @@ class SqlBankReports:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def claim(self, row: bank.BankReportRow) -> bool:
+    def claim(self, row: BankReportRow) -> bool:
         return bank.claim_report(self._conn, row)
 
     def debit_book(self, report_key: str, *, now: datetime, claimed: bool) -> bank.SqlDebitBook:

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.store.bank import BankReportRow, SqlDebitBook, claim_report, complete_report, report_keys
+from gateway.services.records import BankReportRow
+from gateway.store.bank import SqlDebitBook, claim_report, complete_report, report_keys
 from gateway.store.sql import SqlStore, open_sql_store
 
 AT = datetime(2026, 11, 6, 8, 0, tzinfo=UTC)

@@ -17,10 +17,11 @@ from sqlalchemy import insert, select, text
 
 from gateway.services.mandates import sign_mandate
 from gateway.services.ports import DossierRow
+from gateway.services.records import MandateRow, PayoutAccountRow
 from gateway.store import SqlStore, create_engine_from_url, open_sql_store, schema
-from gateway.store.mandates import PayoutAccountRow, SqlMandates
+from gateway.store.mandates import SqlMandates
 from gateway.store.migrate import alembic_config, current_revision
-from gateway.store.payments import MandateRow, SqlPayments
+from gateway.store.payments import SqlPayments
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 LATER = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)

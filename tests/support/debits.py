@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from gateway.payments.reconcile import DebitStatus, ExpectedDebit
+from gateway.services.records import DebitRow
 from gateway.store import SqlStore
 from gateway.store.bank import SqlDebitBook
-from gateway.store.payments import DebitRow, SqlPayments
+from gateway.store.payments import SqlPayments
 
 
 def add_answered_debit(

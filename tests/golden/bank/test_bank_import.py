@@ -23,9 +23,10 @@ from gateway.services.bank_import import import_report
 from gateway.services.intake import IntakeServices
 from gateway.services.ledger import Ledgers
 from gateway.services.ports import DossierRow
+from gateway.services.records import DebitRow
 from gateway.store.bank import dossier_debits, report_keys
 from gateway.store.ledger import ledger_inputs
-from gateway.store.payments import DebitRow, SqlPayments
+from gateway.store.payments import SqlPayments
 from gateway.transport.http.app import create_app
 from gateway.transport.http.identity import Authenticator, Caller, Role, RoleMap
 

@@ -25,8 +25,9 @@ from gateway.services.mandates import (
     sign_mandate,
     waiting,
 )
+from gateway.services.records import MandateRow
 from gateway.store import open_sql_store
-from gateway.store.payments import MandateRow, SqlPayments
+from gateway.store.payments import SqlPayments
 from tests.integration.sepa.test_runs import EXAMPLES, GOLDEN, NS8, RECEIVED, Env, xmllint
 from tests.pg import postgres_server, postgres_url
 

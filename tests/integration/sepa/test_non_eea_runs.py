@@ -18,8 +18,8 @@ from gateway.services.collection import run_debits
 from gateway.services.intake import receive
 from gateway.services.mandates import sign_mandate
 from gateway.services.payout import _creditor_address
+from gateway.services.records import PayoutAccountRow
 from gateway.store import schema
-from gateway.store.mandates import PayoutAccountRow
 from gateway.store.payments import SqlPayments
 from tests.integration.sepa.test_runs import EXAMPLES, FUND, NS8, RECEIVED, RUN_AT, Env, env, xmllint
 from tests.pg import postgres_server, postgres_url

@@ -21,9 +21,10 @@ from gateway.services.collection import run_debits
 from gateway.services.intake import IntakeServices, receive
 from gateway.services.mandates import change_debtor_account
 from gateway.services.payout import run_credits
+from gateway.services.records import MandateRow
 from gateway.signing.cms import Signer
 from gateway.store import SqlStore, open_sql_store
-from gateway.store.payments import MandateRow, SqlPayments
+from gateway.store.payments import SqlPayments
 from tests.fakes import FakeArchive
 from tests.pg import postgres_server, postgres_url
 from tests.support.mandates import sign_as_prefilled

@@ -23,7 +23,7 @@ from gateway.payments.revaluation import IndexMissing
 from gateway.payments.schedule import Collectable, due_debit, scheduled_day
 from gateway.sepa import addresses
 from gateway.services.collection import collectable_of
-from gateway.store.payments import STATUS_SIGNED, MandateRow
+from gateway.services.records import STATUS_SIGNED, MandateRow
 
 DAYS = st.dates(min_value=date(2019, 1, 1), max_value=date(2029, 12, 31))
 FIRSTS = st.sampled_from([date(2021, 1, 1), date(2023, 4, 1)]) | DAYS  # shared revaluation dates
