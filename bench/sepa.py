@@ -1,11 +1,17 @@
 """Benchmark: N synthetic SDD debits through the gateway's pain.008 writer (or sepaxml 2.7).
 
     python bench/sepa.py --transactions 1000000 --out /tmp/bench [--lib gateway|sepaxml]
-                         [--no-validate] [--no-sign]
+                         [--source planned|two-pass] [--no-validate] [--no-sign]
 
 gateway: EPC rules + streaming write (pain.008.001.08) + streaming XSD validation (libxml2) +
 detached CMS signature (RFC 5652, `gateway.signing.cms.Signer.sign_detached_digest` with an ephemeral
-self-signed P-256 certificate, over the SHA-256 computed while the file is written).
+self-signed P-256 certificate, over the SHA-256 computed while the file is written). The file is
+written to its path as production writes it (`gateway.sepa.xmltext.to_sink`: `ValidatingSink` with
+the digest). `--source planned` (the default, what the monthly run does): the batch counts and
+control sums come from the source's "GROUP BY" (here: the amount column summed per batch, no row
+built), then ONE pass checks every debit against the EPC rules, renders and writes it
+(`write_pain008_planned`); `two-pass`: `write_pain008` reads the rows twice (rules and sums, then
+rendering).
 sepaxml: the same data through sepaxml.SepaDD (pain.008.001.02, its default), validation off
 (its xmlschema validation aborts beyond ~55k debits, docs/payment-cycle.md "SEPA files").
 
@@ -15,6 +21,7 @@ Prints one JSON line: {"transactions", "seconds", "peak_rss_mb", "file", ...}.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import sys
@@ -22,16 +29,21 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gateway.sepa import ids
 from gateway.sepa.model import (
+    ByteSink,
     DirectDebit,
     Fund,
     MessageHeader,
     SequenceType,
 )
+
+if TYPE_CHECKING:
+    from gateway.sepa.batches import Plan
 
 FUND = Fund("CAF DEMO ARIPA", "FR7630006000011234567890189", "AGRIFRPP", "FR72ZZZ123456")
 PERIOD = "2026-11"
@@ -67,6 +79,33 @@ _BANK_BRANCH = [f"30006{branch:05d}" for branch in range(998)]
 _TWO_DIGITS = [f"{number:02d}" for number in range(100)]
 
 
+def _batch_sizes(n: int) -> list[int]:
+    sizes = [n * share // 100 for share in SHARES[:-1]]
+    return [*sizes, n - sum(sizes)]
+
+
+def amount_cents(index: int) -> int:
+    """The amount of row `index` (the same expression as in `synthetic`)."""
+    return 5_000 + index % 50_000
+
+
+def synthetic_plan(n: int) -> Plan[tuple[str, date]]:
+    """What the store's GROUP BY gives the monthly run (`gateway.services.collection`): per batch
+    key, the number of debits and the sum of their amounts, read from the amount column without
+    building a row; the writer recounts every batch as it writes (`totals-mismatch` otherwise).
+    No synthetic debtor banks outside the EEA (French IBANs, a French BIC or none), so no batch
+    needs the fund's address; the writer checks that too, debit by debit."""
+    from gateway.sepa.batches import Batch, Plan
+
+    batches: list[Batch[tuple[str, date]]] = []
+    start = 0
+    for key, size in zip(KEYS, _batch_sizes(n), strict=True):
+        total = sum(map(amount_cents, range(start, start + size)))
+        batches.append(Batch(key, size, total))
+        start += size
+    return Plan(tuple(batches), n, sum(b.total_cents for b in batches), grouped=True)
+
+
 def synthetic(n: int) -> Iterator[DirectDebit]:
     """Deterministic debits as a store returns them, grouped by batch key (as the schedule
     produces them). Rows carry identifiers already: gateway.sepa.ids derives them once per
@@ -78,8 +117,7 @@ def synthetic(n: int) -> Iterator[DirectDebit]:
     remittance = f"Pension alimentaire {PERIOD} dossier D"
     index = 0
     make = DirectDebit._make  # the named tuple's own constructor from all 13 fields, in C
-    for (sequence, day), share in zip(KEYS, SHARES, strict=True):
-        count = n * share // 100 if (sequence, day) != KEYS[-1] else n - index
+    for (sequence, day), count in zip(KEYS, _batch_sizes(n), strict=True):
         for _ in range(count):
             row = f"{index:024X}"
             yield make(
@@ -126,10 +164,8 @@ def _signer() -> object:
     return Signer(cert=cert, key=key)
 
 
-def run_gateway(n: int, out_dir: Path, *, validate: bool, do_sign: bool) -> dict[str, object]:
-    from gateway.sepa.model import Pain008Version
-    from gateway.sepa.pain008 import write_pain008
-    from gateway.sepa.xsd import ValidatingSink
+def run_gateway(n: int, out_dir: Path, *, validate: bool, do_sign: bool, planned: bool) -> dict[str, object]:
+    from gateway.sepa.pain008 import write_pain008, write_pain008_planned
     from gateway.signing.cms import Signer
 
     path = out_dir / f"gateway-pain008-{n}.xml"
@@ -137,23 +173,27 @@ def run_gateway(n: int, out_dir: Path, *, validate: bool, do_sign: bool) -> dict
     timings: dict[str, float] = {}
     main_cpu = time.thread_time()
     t0 = time.perf_counter()
-    digest: bytes | None = None
-    if validate:
-        # validated while written, by libxml2 in a thread (no GIL) on the second core; the
-        # SHA-256 for the signature computed while written too, by a third thread
-        with ValidatingSink(path, Pain008Version.V08.value, digest=do_sign) as sink:
-            write_pain008(sink, header, FUND, lambda: synthetic(n))
-        digest = sink.sha256 if do_sign else None
-        timings["write_and_validate_s"] = time.perf_counter() - t0
-    else:
-        write_pain008(path, header, FUND, lambda: synthetic(n))
-        timings["write_s"] = time.perf_counter() - t0
+    with contextlib.ExitStack() as stack:
+        # validate: to its path, as production writes (validated while written, by libxml2 in a
+        # thread without the GIL on the second core; the SHA-256 for the signature computed while
+        # written too); otherwise to a plain buffered file
+        out: ByteSink | Path = path if validate else stack.enter_context(path.open("wb", buffering=1 << 20))
+        if planned:
+            plan = synthetic_plan(n)
+            timings["plan_s"] = time.perf_counter() - t0
+            summary = write_pain008_planned(out, header, FUND, plan, synthetic(n))
+        else:
+            summary = write_pain008(out, header, FUND, lambda: synthetic(n))
+    timings["write_and_validate_s" if validate else "write_s"] = time.perf_counter() - t0
     if do_sign:
         t2 = time.perf_counter()
         signer = _signer()
         assert isinstance(signer, Signer)
         # detached CMS (RFC 5652) by the production signer, over the digest (constant memory)
-        signature = signer.sign_detached_digest(digest) if digest else signer.sign_detached_file(path)
+        if summary.sha256 is not None:
+            signature = signer.sign_detached_digest(bytes.fromhex(summary.sha256))
+        else:
+            signature = signer.sign_detached_file(path)
         path.with_suffix(path.suffix + ".p7s").write_bytes(signature)
         timings["sign_s"] = time.perf_counter() - t2
     # the main thread's own CPU: the critical path on a quiet 2-core machine when it exceeds the
@@ -213,6 +253,7 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--lib", choices=("gateway", "sepaxml"), default="gateway")
+    parser.add_argument("--source", choices=("planned", "two-pass"), default="planned")
     parser.add_argument("--no-validate", action="store_true")
     parser.add_argument("--no-sign", action="store_true")
     args = parser.parse_args()
@@ -228,6 +269,7 @@ def main() -> None:
             args.out,
             validate=not args.no_validate,
             do_sign=not args.no_sign,
+            planned=args.source == "planned",
         )
     else:
         extra = run_sepaxml(args.transactions, args.out)
@@ -245,6 +287,7 @@ def main() -> None:
         "lib": args.lib,
         "validated": args.lib == "gateway" and not args.no_validate,
         "signed": args.lib == "gateway" and not args.no_sign,
+        "source": args.source if args.lib == "gateway" else "rows",
         **extra,
     }
     print(json.dumps(result))

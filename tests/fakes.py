@@ -53,8 +53,12 @@ class FakeArchive:
         signature: bytes | None = None,
         metadata: Mapping[str, str] | None = None,
         uow: object = None,
+        sha256: str | None = None,
     ) -> ArchivedItem:
-        return self.append(kind, path.read_bytes(), signature=signature, metadata=metadata, uow=uow)
+        blob = path.read_bytes()
+        # the real archive trusts a given digest (verify catches a wrong one): the fake checks it
+        assert sha256 is None or sha256 == hashlib.sha256(blob).hexdigest(), "wrong precomputed digest"
+        return self.append(kind, blob, signature=signature, metadata=metadata, uow=uow)
 
     def kinds(self) -> list[str]:
         return [i.kind for i in self.items]

@@ -42,8 +42,11 @@ class BlobStore(Protocol):
         """Store `data` durably; its SHA-256 hex digest."""
         ...
 
-    def put_stream(self, chunks: Iterable[bytes]) -> tuple[str, int]:
-        """Store a stream durably in constant memory; (SHA-256 hex digest, size)."""
+    def put_stream(self, chunks: Iterable[bytes], *, sha256: str | None = None) -> tuple[str, int]:
+        """Store a stream durably in constant memory; (SHA-256 hex digest, size).
+
+        `sha256`: the digest of these bytes, computed by the caller as it wrote them (a SEPA
+        file, `gateway.services.emission`): stored under it without hashing them again."""
         ...
 
     def get(self, digest: str) -> bytes:
@@ -77,20 +80,21 @@ class DirectoryBlobStore:
     def put(self, data: bytes) -> str:
         return self.put_stream([data])[0]
 
-    def put_stream(self, chunks: Iterable[bytes]) -> tuple[str, int]:
+    def put_stream(self, chunks: Iterable[bytes], *, sha256: str | None = None) -> tuple[str, int]:
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")  # mode 0600
-        hasher = hashlib.sha256()
+        hasher = hashlib.sha256() if sha256 is None else None
         size = 0
         try:
             with os.fdopen(fd, "wb") as out:
                 for chunk in chunks:
-                    hasher.update(chunk)
+                    if hasher is not None:
+                        hasher.update(chunk)
                     out.write(chunk)
                     size += len(chunk)
                 out.flush()
                 if self._fsync:
                     os.fsync(out.fileno())
-            digest = hasher.hexdigest()
+            digest = hasher.hexdigest() if hasher is not None else check_digest(sha256 or "")
             target = self.path(digest)
             if self.hash_of(digest) == (digest, size):
                 os.unlink(tmp)  # already there, intact: written once

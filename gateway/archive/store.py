@@ -175,16 +175,26 @@ class Archive:
         signature: bytes | None = None,
         metadata: Mapping[str, str] | None = None,
         uow: HasConnection | None = None,
+        sha256: str | None = None,
     ) -> ArchiveEntry:
-        """Archive a file of any size in constant memory (hashed while copied)."""
+        """Archive a file of any size in constant memory (hashed while copied).
+
+        `sha256`: its digest, computed by whoever wrote it as the bytes went out (a SEPA file is
+        hashed while written, `gateway.sepa.xsd.ValidatingSink`): it is stored under that digest
+        and not hashed a second time; `verify` hashes what is stored, as for every entry."""
         meta = _checked(kind, metadata)
         small: dict[str, bytes] = {}
         if path.stat().st_size <= self.small_blob_limit:
             data = path.read_bytes()
-            digest, size = self._put(data, small), len(data)
+            if sha256 is None:
+                digest = self._put(data, small)
+            else:
+                digest = check_digest(sha256)
+                small[digest] = data
+            size = len(data)
         else:
             with path.open("rb") as stream:
-                digest, size = self.blobs.put_stream(iter(lambda: stream.read(CHUNK), b""))
+                digest, size = self.blobs.put_stream(iter(lambda: stream.read(CHUNK), b""), sha256=sha256)
         sig = None if signature is None else self._put(signature, small)
         return self._append([_Prepared(kind, digest, size, sig, meta)], small, uow)[0]
 

@@ -160,13 +160,20 @@ class BatchSummary:
 
 @dataclass(frozen=True, slots=True)
 class WriteSummary:
-    """What a writer wrote: MsgId, message namespace and totals, batch by batch."""
+    """What a writer wrote: MsgId, message namespace and totals, batch by batch.
+
+    Written to a path, the file was also checked against the official XSD and hashed while its
+    bytes were written (`gateway.sepa.xsd.ValidatingSink`): `sha256` (hex) and `size` are those of
+    the valid file, what its signature and archive entry are made from without reading it again.
+    Written to any other sink they are None."""
 
     message_id: str
     version: str
     count: int
     total_cents: int
     batches: tuple[BatchSummary, ...]
+    sha256: str | None = None
+    size: int | None = None
 
 
 class ByteSink(Protocol):

@@ -131,7 +131,7 @@ def write_pain001(
         version=version,
         batch_booking=batch_booking,
     )
-    return to_sink(out, write)
+    return to_sink(out, version.value, write)
 
 
 def _write(

@@ -207,7 +207,7 @@ def write_pain008(
     render = debit_renderer(v08=version is Pain008Version.V08)
     planned, bodies = two_passes(debits, DEBIT_SPEC, render)
     fund_address_needed(fund, planned.batches, "debtor")
-    return to_sink(out, partial(
+    return to_sink(out, version.value, partial(
         _write, header=header, fund=fund, planned=planned, bodies=bodies,
         version=version, batch_booking=batch_booking,
     ))  # fmt: skip
@@ -232,7 +232,7 @@ def write_pain008_planned(
     fund_address_needed(fund, planned.batches, "debtor")
     render = debit_renderer(v08=version is Pain008Version.V08)
     bodies = one_pass(debits, DEBIT_SPEC, planned, render)
-    return to_sink(out, partial(
+    return to_sink(out, version.value, partial(
         _write, header=header, fund=fund, planned=planned, bodies=bodies,
         version=version, batch_booking=batch_booking,
     ))  # fmt: skip

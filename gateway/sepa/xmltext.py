@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from lxml import etree
 from gateway.errors import RuleViolation
 from gateway.sepa import rules
 from gateway.sepa.countries import bank_outside_eea
+from gateway.sepa.xsd import ValidatingSink
 
 if TYPE_CHECKING:
     from gateway.sepa.batches import Batch
@@ -168,9 +170,17 @@ def checked_fund(fund: Fund, header: MessageHeader, *, needs_creditor_id: bool) 
     return fund
 
 
-def to_sink(out: ByteSink | Path, write: Callable[[ByteSink], WriteSummary]) -> WriteSummary:
-    """Run `write` on `out`, opening it (buffered) when it is a path."""
+def to_sink(out: ByteSink | Path, version: str, write: Callable[[ByteSink], WriteSummary]) -> WriteSummary:
+    """Run `write` on `out`. A path is written through a `ValidatingSink`: every byte is checked
+    against the official XSD of `version` and hashed as it is written, and the summary carries the
+    file's SHA-256 and size; a file that fails (a rule, the XSD, anything) is deleted before the
+    error goes up, so a path holds a complete, valid file or nothing."""
     if not isinstance(out, Path):
         return write(out)
-    with out.open("wb", buffering=_BUFFER) as stream:
-        return write(stream)
+    try:
+        with ValidatingSink(out, version, digest=True, buffer_size=_BUFFER) as sink:
+            summary = write(sink)
+        return replace(summary, sha256=sink.sha256.hex(), size=sink.size)
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise

@@ -26,6 +26,7 @@ from typing import BinaryIO, Self
 from lxml import etree
 
 from gateway.errors import Code, ConfigurationError, Issue, SchemaViolation
+from gateway.private import FILE_MODE
 from gateway.resources import ISO20022_DIR
 from gateway.sanitize import unquoted
 from gateway.sepa import libxml2
@@ -137,6 +138,12 @@ class ValidatingSink:
         digest: bool = False,
     ) -> None:
         schema_path(version)  # fail fast on an unknown version
+        # opened first (an unwritable path fails before any thread starts), and 0600 from
+        # creation: a pain file holds names and IBANs (gateway.private)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        os.fchmod(fd, FILE_MODE)
+        self._file = os.fdopen(fd, "wb", buffering=buffer_size)
+        self._size = 0
         self.path = path
         self.version = version
         # digest=True: the SHA-256 of the bytes (for the detached signature) is computed while
@@ -157,7 +164,6 @@ class ValidatingSink:
             target=self._validate, args=(use_native,), name="xsd-validation", daemon=True
         )
         self._thread.start()
-        self._file = path.open("wb", buffering=buffer_size)
         self._pipe = os.fdopen(write_fd, "wb", buffering=buffer_size)
         self._closed = False
         self._pipe_broken = False
@@ -195,10 +201,16 @@ class ValidatingSink:
             raise ValueError("the digest is known once a sink opened with digest=True is closed")
         return self._hasher.digest()
 
+    @property
+    def size(self) -> int:
+        """How many bytes were written."""
+        return self._size
+
     def write(self, data: bytes) -> int:
         if self._hashing is not None:
             self._chunks.put(bytes(data))  # a copy only if the caller's buffer could change
         written = self._file.write(data)
+        self._size += written
         if not self._pipe_broken:
             try:
                 self._pipe.write(data)

@@ -1,9 +1,14 @@
 """Emitting a SEPA file: validate against the official XSD, sign, archive, record; then the bank.
 
-Shared by the collection (pain.008) and payout (pain.001) runs. The file is written to a staging
-folder first; only a file that passed the XSD is signed, archived and recorded. A national file holds
-a million transactions (several hundred MB), so nothing here loads it: the XSD check streams, the
-signature is made from a digest computed in chunks, and the archive copies the file in chunks.
+Shared by the collection (pain.008) and payout (pain.001) runs. The writer puts the file in a
+staging folder through `gateway.sepa.xsd.ValidatingSink`: each byte is checked against the official
+XSD (libxml2, on the second core) and hashed (SHA-256) as it is written, and a file that fails is
+deleted before the writer returns (`gateway.sepa.xmltext.to_sink`). So the file is never read again
+here: a national file holds a million transactions (~530 MB), and it used to be read three times
+(XSD, digest for the signature, the archive's own digest). The signature is made from the digest
+the writer computed (`sign_detached_digest`), and the archive stores the file under that digest
+(`Archive.append_file(..., sha256=...)`), without hashing it again; `gateway archive verify` still
+hashes what is stored.
 
 The bank gets a file only from what is committed (an outbox, issue 12): `emit_and_record` records
 the file (its path, SHA-256 and signature) in the run's transaction, as `pending`; `hand_off`,
@@ -25,9 +30,8 @@ from pathlib import Path
 
 from gateway.domain.money import format_euros
 from gateway.errors import BankChannelError
-from gateway.private import make_private, private_dir
+from gateway.private import private_dir
 from gateway.sepa.model import WriteSummary
-from gateway.sepa.xsd import validate_file
 from gateway.services.events import FILE_EMITTED, publish
 from gateway.services.ports import (
     Archive,
@@ -52,49 +56,51 @@ class Emitted:
 
 
 def file_sha256(path: Path) -> str:
-    return _file_digest(path).hexdigest()
-
-
-def _file_digest(path: Path) -> hashlib._Hash:
+    """SHA-256 (hex) of a file read in chunks: what `hand_off` checks before the bank gets it."""
     digest = hashlib.sha256()
     with path.open("rb") as stream:
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             digest.update(chunk)
-    return digest
+    return digest.hexdigest()
 
 
 def prepare(
     path: Path,
+    summary: WriteSummary,
     *,
     kind: str,
-    version: str,
-    message_id: str,
     created_at: datetime,
     signer: Signer,
     archive: Archive,
     uow: PaymentsUnitOfWork | None = None,
 ) -> Emitted:
-    """Validate, sign and archive one staged file (nothing is sent); raises if anything fails.
+    """Sign and archive one staged file that its writer validated and hashed (nothing is sent).
 
-    With `uow`, the file is archived in that transaction (the run's), committed with its row."""
+    `summary` is what the writer returned for `path`: its SHA-256 and size were computed while the
+    bytes were written, after the XSD check passed. With `uow`, the file is archived in that
+    transaction (the run's), committed with its row."""
+    if summary.sha256 is None or summary.size is None:
+        # a programming error, not an input: only a file written to a path is validated and hashed
+        raise ValueError(f"{path.name} was not written through a validating sink (no digest)")
     private_dir(path.parent)
-    make_private(path)
-    validate_file(path, version)
-    digest = _file_digest(path)
-    signature = signer.sign_detached_digest(digest.digest())
+    if path.stat().st_size != summary.size:
+        # the staged file changed after it was written: never sign or send other bytes
+        raise RuntimeError(f"{path.name} changed after it was written and validated")
+    signature = signer.sign_detached_digest(bytes.fromhex(summary.sha256))
     entry = archive.append_file(
         f"outbound-{kind}",
         path,
         signature=signature,
-        metadata={"message_id": message_id, "version": version, "created_at": created_at.isoformat()},
+        metadata={
+            "message_id": summary.message_id,
+            "version": summary.version,
+            "created_at": created_at.isoformat(),
+        },
         uow=uow,
+        sha256=summary.sha256,
     )
-    archived = getattr(entry, "blob_sha256", None)
-    if archived is not None and archived != digest.hexdigest():
-        # the staged file changed between signing and archiving: never send unsigned bytes
-        raise RuntimeError(f"{path} changed while it was being signed and archived")
     seq = getattr(entry, "seq", None)
-    return Emitted(path, digest.hexdigest(), signature, seq if isinstance(seq, int) else None, "")
+    return Emitted(path, summary.sha256, signature, seq if isinstance(seq, int) else None, "")
 
 
 def emit_and_record(
@@ -110,11 +116,11 @@ def emit_and_record(
     signer: Signer,
     archive: Archive,
 ) -> Emitted:
-    """`prepare` a written file, then record it, pending, and publish `file.emitted` in the run's
-    transaction. Nothing goes to the bank here: call `hand_off` once the transaction committed."""
+    """`prepare` a file a writer wrote to `path` (`summary` is what it returned), then record it,
+    pending, and publish `file.emitted` in the run's transaction. Nothing goes to the bank here:
+    call `hand_off` once the transaction committed."""
     emitted = prepare(
-        path, kind=kind, version=summary.version, message_id=summary.message_id, created_at=created_at,
-        signer=signer, archive=archive, uow=uow,
+        path, summary, kind=kind, created_at=created_at, signer=signer, archive=archive, uow=uow
     )  # fmt: skip
     payments.add_file(
         PaymentFileRow(

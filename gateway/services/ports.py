@@ -90,8 +90,10 @@ class Archive(Protocol):
         signature: bytes | None = None,
         metadata: Mapping[str, str] | None = None,
         uow: Any = None,
+        sha256: str | None = None,
     ) -> object:
-        """Archive a file of any size in constant memory."""
+        """Archive a file of any size in constant memory. `sha256`: its digest (hex) when the
+        caller computed it while writing the file: the archive then does not hash it again."""
         ...
 
 
