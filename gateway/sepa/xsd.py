@@ -34,6 +34,7 @@ from gateway.sepa import libxml2
 SCHEMA_DIR = ISO20022_DIR
 NAMESPACE_PREFIX = "urn:iso:std:iso:20022:tech:xsd:"
 SUPPORTED = ("pain.008.001.08", "pain.008.001.02", "pain.001.001.09", "pain.001.001.03")
+_WRITE_BUFFER = 1 << 16
 # The repeating element of each message: cleared once validated to keep memory constant.
 _REPEATING = {"pain.008": "DrctDbtTxInf", "pain.001": "CdtTrfTxInf"}
 
@@ -142,7 +143,10 @@ class ValidatingSink:
         # creation: a pain file holds names and IBANs (gateway.private)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
         os.fchmod(fd, FILE_MODE)
-        self._file = os.fdopen(fd, "wb", buffering=buffer_size)
+        # small buffers on purpose: lxml's small header writes are gathered, and the writers' large
+        # chunks (hundreds of KB of transactions) go straight to the file and the pipe, not copied
+        # into a buffer first (BufferedWriter passes through what exceeds its buffer)
+        self._file = os.fdopen(fd, "wb", buffering=_WRITE_BUFFER)
         self._size = 0
         self.path = path
         self.version = version
@@ -164,7 +168,7 @@ class ValidatingSink:
             target=self._validate, args=(use_native,), name="xsd-validation", daemon=True
         )
         self._thread.start()
-        self._pipe = os.fdopen(write_fd, "wb", buffering=buffer_size)
+        self._pipe = os.fdopen(write_fd, "wb", buffering=_WRITE_BUFFER)
         self._closed = False
         self._pipe_broken = False
 

@@ -31,7 +31,6 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 from lxml import etree
 
@@ -98,6 +97,10 @@ class Signer:
 
     def sign_detached(self, data: bytes) -> bytes:
         """A detached CMS SignedData (DER) over `data`: SHA-256, signer certificate embedded."""
+        # imported here: pkcs7 pulls in the email package, and signing a digest (a SEPA file,
+        # `sign_detached_digest`) does not use it (a few ms of every command's start-up)
+        from cryptography.hazmat.primitives.serialization import pkcs7
+
         builder = pkcs7.PKCS7SignatureBuilder().set_data(data)
         builder = builder.add_signer(self.cert, self.key, hashes.SHA256())
         for cert in self.chain:
