@@ -3,7 +3,7 @@
 `rules.debit_is_clean` / `credit_is_clean` on raw transactions (True: normalized and clean
 already, neither normalized again nor checked in detail) against `normalize_*` and `check_*`;
 `debit_renderer` against `debit_xml`; and `rules._iban_ok` (one integer mod 97) against
-`rules.iban_rule` (schwifty's registry and ISO 7064 mod 97-10): # EPC130-08 AT-07, EPC125-05
+`rules._iban_issues` (schwifty's registry and ISO 7064 mod 97-10): # EPC130-08 AT-07, EPC125-05
 AT-20, ISO 13616. Generated IBANs of every SEPA country schwifty knows, valid ones and every kind
 of damage: a digit changed, two swapped, the check digits set to 00, 01, 99 or off by 97, lower
 case, a non-ASCII digit, a character added or cut.
@@ -63,7 +63,7 @@ VALID = [_with_check(key[:2], bban) for key, bban in _SAMPLE_BBANS.items()]
 def _slow_ok(value: str) -> bool | None:
     """The detailed rule's verdict; None when schwifty itself cannot read the value."""
     try:
-        return next(rules.iban_rule(value, "iban"), None) is None
+        return next(rules._iban_issues(value, "iban"), None) is None
     except (KeyError, ValueError):
         return None
 
