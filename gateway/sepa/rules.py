@@ -333,9 +333,14 @@ _NON_EEA = SEPA.non_eea
 
 # ISO 13616 letters as numbers (A=10 ... Z=35) for the mod-97 test of `_iban_ok`
 _IBAN_LETTERS = str.maketrans({chr(ord("A") + i): str(10 + i) for i in range(26)})
-_IbanFormat = tuple[int, Callable[[str], object], int]
+# (IBAN length, whole-IBAN matcher, the country's letters as a number times 100, whether every
+# BBAN position admits a digit)
+_IbanFormat = tuple[int, Callable[[str], object], int, bool]
 _IBAN_FORMATS: dict[str, _IbanFormat] = {}
-_NO_FORMAT: _IbanFormat = (-1, lambda _value: None, 0)  # never matches: the rule says why
+_NO_FORMAT: _IbanFormat = (-1, lambda _value: None, 0, False)  # never matches: the rule says why
+# a BBAN pattern made only of runs of digits or of letters-or-digits, e.g. France's
+# `\d{5}\d{5}[A-Za-z0-9]{11}\d{2}`: any all-digit BBAN of its length matches it
+_DIGIT_RUNS = re.compile(r"(?:\\d|\[A-Za-z0-9\]|\[A-Z0-9\]|\[0-9A-Za-z\]|\[0-9A-Z\])\{(\d+)\}")
 
 
 @lru_cache(maxsize=1)
@@ -361,7 +366,9 @@ def _iban_format(country: str) -> _IbanFormat:
         length, pattern = known
         bban = pattern.removeprefix("^").removesuffix("$")
         whole = re.compile(f"{country}(?:0[2-9]|[1-8][0-9]|9[0-8])(?:{bban})", re.ASCII)
-        found = (length, whole.fullmatch, int(country.translate(_IBAN_LETTERS)) * 100)
+        runs = [int(n) for n in _DIGIT_RUNS.findall(bban)]
+        digits = _DIGIT_RUNS.sub("", bban) == "" and sum(runs) == length - 4
+        found = (length, whole.fullmatch, int(country.translate(_IBAN_LETTERS)) * 100, digits)
     _IBAN_FORMATS[country] = found
     return found
 
@@ -373,9 +380,16 @@ def _iban_ok(value: str) -> bool:
     registry, SEPA membership from EPC409-09 -- with the ISO 7064 mod 97-10 check done on one
     integer: the rearranged IBAN (BBAN, country, check digits) with letters as 10..35 is 1
     modulo 97 and the check digits are 02..98 (schwifty compares them with the digits it
-    computes, 98 - (n * 100 mod 97): the same verdict). An all-digit BBAN (most) is one int()."""
-    length, whole, country = _IBAN_FORMATS.get(value[:2]) or _iban_format(value[:2])
-    if len(value) != length or whole(value) is None:
+    computes, 98 - (n * 100 mod 97): the same verdict). An all-digit BBAN (most) is one int(),
+    and needs no pattern match where every BBAN position admits a digit (France, Germany...)."""
+    length, whole, country, digits = _IBAN_FORMATS.get(value[:2]) or _iban_format(value[:2])
+    if len(value) != length:
+        return False
+    body = value[2:]
+    if digits and body.isdigit() and body.isascii():
+        check = int(value[2:4])
+        return 2 <= check <= 98 and (int(value[4:]) * 1_000_000 + country + check) % 97 == 1
+    if whole(value) is None:
         return False
     bban = value[4:]
     if bban.isdigit():

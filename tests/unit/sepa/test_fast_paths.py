@@ -221,3 +221,21 @@ def test_pass_two_refuses_a_source_that_grew_or_moved() -> None:
         with pytest.raises(RuleViolation) as caught:
             write_pain008(io.BytesIO(), DEBIT_HEADER, FUND, factory)
         assert caught.value.code == Code.TOTALS_MISMATCH
+
+
+def test_the_all_digit_shortcut_is_only_for_countries_whose_bban_admits_digits_everywhere() -> None:
+    """France's BBAN is runs of digits and letters-or-digits: an all-digit IBAN skips the pattern
+    match. The United Kingdom's starts with four letters: an all-digit one, even with good check
+    digits, is refused by both the fast path and the detailed rule (ISO 13616, # EPC130-08 AT-07)."""
+    assert rules._iban_format("FR")[3] is True
+    assert rules._iban_format("GB")[3] is False
+    all_digits_gb = _with_check("GB", "1234" + "56" * 7)
+    assert len(all_digits_gb) == 22
+    assert not rules._iban_ok(all_digits_gb)
+    assert _slow_ok(all_digits_gb) is False
+    french = _with_check("FR", "3000600001" + "12345678901" + "89")
+    assert rules._iban_ok(french)
+    assert _slow_ok(french) is True
+    # check digits 00, 01, 99 never come out of ISO 7064 mod 97-10, even when mod 97 says 1
+    for check in ("00", "01", "99"):
+        assert not rules._iban_ok(french[:2] + check + french[4:])
