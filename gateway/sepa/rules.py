@@ -412,18 +412,18 @@ def debit_is_clean(debit: DirectDebit) -> bool:
     return `debit` itself (both property-tested); False just means "normalize and run
     check_debit for the details". One regex for the four text fields and a few comparisons
     instead of the rule generators: that is what 1,000,000 debits per run need. (SEPA text, no
-    address, a valid upper-case ASCII IBAN and BIC leave nothing to normalize.)"""
-    remittance, bic, iban = debit.remittance, debit.debtor_bic, debit.debtor_iban
+    address, a valid upper-case ASCII IBAN and BIC leave nothing to normalize.) The named tuple
+    is unpacked once rather than read field by field (a dozen attribute reads per debit)."""
+    (e2e, cents, mandate, signed, _sequence, day, name, iban, bic, address, remittance, amendment, ccy) = (
+        debit
+    )
     return (
-        debit.debtor_address is None
-        and debit.amendment is None
-        and debit.currency == "EUR"
-        and AMOUNT_MIN_CENTS <= debit.amount_cents <= AMOUNT_MAX_CENTS
-        and debit.mandate_signed_on <= debit.collection_date
-        and _DEBIT_TEXTS_OK(
-            f"{debit.end_to_end_id}\n{debit.mandate_id}\n{debit.debtor_name}\n{remittance or ''}"
-        )
-        is not None
+        address is None
+        and amendment is None
+        and ccy == "EUR"
+        and AMOUNT_MIN_CENTS <= cents <= AMOUNT_MAX_CENTS
+        and signed <= day
+        and _DEBIT_TEXTS_OK(f"{e2e}\n{mandate}\n{name}\n{remittance or ''}") is not None
         and (bic is None or _clean_bic(bic))
         and iban[:2] not in _NON_EEA  # with the BIC's country above: countries.bank_outside_eea
         and _iban_ok(iban)
@@ -432,15 +432,12 @@ def debit_is_clean(debit: DirectDebit) -> bool:
 
 def credit_is_clean(credit: CreditTransfer) -> bool:
     """Fast path of `check_credit`, same contract as `debit_is_clean`."""
-    remittance, bic, iban = credit.remittance, credit.creditor_bic, credit.creditor_iban
+    (e2e, cents, _day, name, iban, bic, address, remittance, purpose, ccy) = credit
     return (
-        credit.creditor_address is None
-        and credit.currency == "EUR"
-        and AMOUNT_MIN_CENTS <= credit.amount_cents <= AMOUNT_MAX_CENTS
-        and _CREDIT_TEXTS_OK(
-            f"{credit.end_to_end_id}\n{credit.creditor_name}\n{remittance or ''}\n{credit.purpose}"
-        )
-        is not None
+        address is None
+        and ccy == "EUR"
+        and AMOUNT_MIN_CENTS <= cents <= AMOUNT_MAX_CENTS
+        and _CREDIT_TEXTS_OK(f"{e2e}\n{name}\n{remittance or ''}\n{purpose}") is not None
         and (bic is None or _clean_bic(bic))
         and iban[:2] not in _NON_EEA
         and _iban_ok(iban)
