@@ -72,6 +72,10 @@ class Spec(Generic[T, K]):
     # the other party's bank is in a non-EEA SEPA country; only asked of a transaction that
     # is_clean() refused (a clean one never is: the fast paths exclude it)
     outside_eea: Callable[[T], bool]
+    # a cheaper stand-in for `key` where keys are only compared (==) with a planned batch's key:
+    # equal to it exactly when `key` is (e.g. an itemgetter instead of a property, 0.2 us less a
+    # transaction in the writing loop); None: `key`
+    same_key: Callable[[T], object] | None = None
 
 
 def plan(source: Callable[[], Iterator[T]], spec: Spec[T, K]) -> Plan[K]:
@@ -208,7 +212,7 @@ def grouped_bodies(
     end: Any = object()
     stream = iter(items)
     upcoming = [next(stream, end)]  # the first transaction of the next batch
-    key_of, amount_of = spec.key, spec.amount
+    key_of, amount_of = spec.same_key or spec.key, spec.amount
 
     def mismatch(detail: str) -> RuleViolation:
         return RuleViolation(f"{what}: {detail}", code=Code.TOTALS_MISMATCH, field=spec.name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from functools import partial
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 from lxml import etree
@@ -58,6 +58,7 @@ CREDIT_SPEC: Spec[CreditTransfer, date] = Spec(
     key=attrgetter("batch_key"),
     amount=attrgetter("amount_cents"),  # C, not a Python frame: read twice per transaction
     outside_eea=lambda c: bank_outside_eea(c.creditor_iban, c.creditor_bic),
+    same_key=itemgetter(2),  # execution_date, the tuple's own item: batch_key without the call
 )
 
 

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from schwifty import IBAN
 
 from gateway.errors import Code, RuleViolation
-from gateway.sepa import rules
+from gateway.sepa import pain001, pain008, rules
 from gateway.sepa.countries import SEPA
-from gateway.sepa.model import DirectDebit, PostalAddress, SequenceType
+from gateway.sepa.model import CreditTransfer, DirectDebit, PostalAddress, SequenceType
 from gateway.sepa.pain008 import debit_renderer, debit_xml, write_pain008
 from tests.unit.sepa.samples import DEBIT_HEADER, FUND, credit, debit, source
 from tests.unit.sepa.test_properties import debits
@@ -239,3 +239,20 @@ def test_the_all_digit_shortcut_is_only_for_countries_whose_bban_admits_digits_e
     # check digits 00, 01, 99 never come out of ISO 7064 mod 97-10, even when mod 97 says 1
     for check in ("00", "01", "99"):
         assert not rules._iban_ok(french[:2] + check + french[4:])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(list(SequenceType)), st.dates(), st.dates())
+def test_the_writers_cheap_batch_keys_equal_the_batch_keys(
+    sequence: SequenceType, day: date, other: date
+) -> None:
+    """`Spec.same_key` stands for `batch_key` in the writing loop's comparisons with the plan."""
+    debit = DirectDebit("E2E", 100, "M", day, sequence, day, "N", "FR7630006000011234567890189")
+    assert pain008.DEBIT_SPEC.same_key is not None
+    assert pain008.DEBIT_SPEC.same_key(debit) == debit.batch_key
+    assert (pain008.DEBIT_SPEC.same_key(debit) == (str(sequence), other)) == (
+        debit.batch_key == (str(sequence), other)
+    )
+    credit = CreditTransfer("E2E", 100, day, "N", "FR7630006000011234567890189")
+    assert pain001.CREDIT_SPEC.same_key is not None
+    assert pain001.CREDIT_SPEC.same_key(credit) == credit.batch_key
