@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.archive.store import Archive
 from gateway.config import Settings
@@ -167,6 +170,31 @@ def open_store(settings: Settings) -> SqlStore:
     if settings.database_url is None:  # SQLite copies the database file's mode to its -wal/-shm
         private_file(settings.data_dir / "gateway.sqlite3")
     return open_sql_store(settings.effective_database_url)
+
+
+def open_archive(
+    settings: Settings,
+    *,
+    database: str | None = None,
+    directory: Path | None = None,
+    signed: bool = False,
+) -> Archive:
+    """The archive alone, on a connection of its own (close it), for `gateway archive ...`, which may
+    name another one than the configured (a copy handed to an auditor, a restored backup): the log
+    in the database at `database` and the big blobs under `directory`/blobs, each defaulting to the
+    configured location; with the gateway's signer when `signed` (to sign a checkpoint).
+
+    A database that cannot be opened is a ConfigurationError naming neither the URL nor the
+    driver's message (either may hold a password)."""
+    signer = signer_from(settings) if signed else None
+    folder = directory if directory is not None else settings.effective_archive_dir
+    url = database or settings.effective_database_url
+    try:
+        return Archive.open(url, folder / "blobs", signer=signer)
+    except (SQLAlchemyError, OSError) as exc:
+        raise ConfigurationError(
+            f"cannot open the archive's database ({type(exc).__name__})", field="database"
+        ) from exc
 
 
 def build(settings: Settings, *, clock: Clock = utc_now) -> Gateway:

@@ -29,9 +29,8 @@ import httpx
 import uvicorn
 from pydantic import SecretStr
 
-from gateway.archive.store import Archive
 from gateway.archive.verify import verify_archive
-from gateway.bootstrap import Gateway
+from gateway.bootstrap import Gateway, open_archive
 from gateway.config import Settings, WebhookSubscription
 from gateway.devtools.bank_simulator import answer_collection
 from gateway.devtools.demo_receiver import WebhookReceiver
@@ -352,9 +351,7 @@ def _payout(demo: Demo) -> bool:
 def _stop_and_verify(demo: Demo) -> bool:
     demo.closing.close()  # the server, the webhook worker and the receiver stop; the archive closes
     anchors = load_trust_anchors(demo.certs / "ca.pem")
-    settings = demo.config
-    blob_dir = settings.effective_archive_dir / "blobs"
-    with Archive.open(settings.effective_database_url, blob_dir) as archive, archive.store.read() as uow:
+    with open_archive(demo.config) as archive, archive.store.read() as uow:
         report = verify_archive(uow.connection, archive.blobs, trust_anchors=anchors)
     demo.say(f"{report.entries} entries, {report.checkpoints} checkpoint(s), ok={report.ok}")
     return report.ok
