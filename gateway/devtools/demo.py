@@ -42,7 +42,6 @@ from gateway.services.bank_import import import_report
 from gateway.services.collection import RunReport
 from gateway.services.intake import receipt_bytes
 from gateway.signing.cms import load_trust_anchors, verify_detached
-from gateway.store.payments import SqlPayments
 from gateway.transport.http.wiring import Service, build_service
 
 Echo = Callable[[str], None]
@@ -287,7 +286,7 @@ def _bank(demo: Demo) -> bool:
     assert collection is not None
     assert collection.file is not None
     with demo.gw.store.read() as uow:
-        recorded = list(SqlPayments(uow.connection).debits_of_message(str(collection.message_id)))
+        recorded = list(uow.payments.debits_of_message(str(collection.message_id)))
         source = {
             d.end_to_end_id: getattr(uow.dossiers.get(d.dossier_id), "source_kind", "") for d in recorded
         }
@@ -338,7 +337,7 @@ def _payout(demo: Demo) -> bool:
     collection = demo.collection
     assert collection is not None
     with demo.gw.store.read() as uow:
-        recorded = list(SqlPayments(uow.connection).debits_of_message(str(collection.message_id)))
+        recorded = list(uow.payments.debits_of_message(str(collection.message_id)))
     paid_on = max(d.collection_date for d in recorded) + timedelta(days=1)
     payout = _Runs(demo.gw, demo.config, demo.at).credits(paid_on)
     demo.say(
