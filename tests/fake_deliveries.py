@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from gateway.services.ports import EventRow, SendResult
 from gateway.services.records import ClaimedDelivery, SubscriptionFilter
-from gateway.store.deliveries import _REMOVED_ERROR, DEAD, DELIVERED, PENDING, STATUSES, DeliveryRow
+from gateway.store.deliveries import DEAD, DELIVERED, PENDING, REMOVED_ERROR, STATUSES, DeliveryRow
 from gateway.store.memory import MemoryStore
 
 
@@ -139,7 +139,7 @@ class FakeDeliveryQueue:
             and r.subscription not in served
         )
         for delivery_id in ids:
-            self._release(delivery_id, now, status=DEAD, last_status_code=None, last_error=_REMOVED_ERROR)
+            self._release(delivery_id, now, status=DEAD, last_status_code=None, last_error=REMOVED_ERROR)
         return ids
 
     # --- operations (as gateway deliveries list / retry use them) ------------------------------
