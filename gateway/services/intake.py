@@ -129,7 +129,12 @@ class IntakeResult:
     receipt: Receipt
     signature: bytes
     error: GatewayError | None = None  # a rejection's; the entry points turn it into a problem
-    dossier: dict[str, Any] | None = field(default=None, repr=False)
+    dossier_json: str | None = field(default=None, repr=False)  # an acceptance's canonical JSON
+
+    @property
+    def dossier(self) -> dict[str, Any] | None:
+        """The canonical dossier an acceptance stored (parsed from its JSON when asked)."""
+        return None if self.dossier_json is None else cast(dict[str, Any], json.loads(self.dossier_json))
 
     @property
     def receipt_bytes(self) -> bytes:
@@ -264,9 +269,10 @@ class _Pending:
 
 @dataclass(frozen=True, slots=True)
 class _Valid:
-    """What storing needs of a valid title (its whole Transmission stays in the worker)."""
+    """What storing needs of a valid title (its whole Transmission, and the dossier as a dict,
+    stay in the worker: the server process gets the dossier as JSON text, `Checked.dossier_json`)."""
 
-    dossier: dict[str, Any]
+    dossier_id: str
     dedupe_key: str  # SHA-256 hex of the title's identity: one dossier per key
     reference: str
     warnings: tuple[Issue, ...]
@@ -327,7 +333,7 @@ def _rendered(signer: Signer, item: _Item, validated: Validated, payload_signatu
     dossier = validated.dossier
     xml = to_xml(dossier)
     valid = _Valid(
-        dossier,
+        dossier["dossier_id"],
         hashlib.sha256(validated.dedupe_key.encode()).hexdigest(),
         validated.transmission.reference,
         validated.warnings,
@@ -524,7 +530,6 @@ class _Writes:
 
     def acceptance(self, item: _Item, acceptance: _Acceptance) -> IntakeResult:
         validated, receipt = acceptance.validated, acceptance.receipt
-        dossier = validated.dossier
         dedupe = validated.dedupe_key
         stored = self.dossiers[dedupe]
         key = item.idempotency_key
@@ -560,7 +565,9 @@ class _Writes:
             item.payload_sha[:16],
             [loggable_code(w.code) for w in validated.warnings],
         )
-        return IntakeResult("accepted", receipt, acceptance.signature, dossier=dossier)
+        return IntakeResult(
+            "accepted", receipt, acceptance.signature, dossier_json=acceptance.checked.dossier_json
+        )
 
     def _first_stored(self, dedupe: str) -> ReceiptRow:
         """The receipt of a title stored by an earlier transaction (what its duplicate is answered)."""
@@ -600,7 +607,7 @@ class _Writes:
 def _dossier_row(item: _Item, acceptance: _Acceptance) -> DossierRow:
     validated = acceptance.validated
     return DossierRow(
-        dossier_id=validated.dossier["dossier_id"],
+        dossier_id=validated.dossier_id,
         dedupe_key=validated.dedupe_key,
         source_kind=item.source.value,
         sender=item.sender,
@@ -648,7 +655,7 @@ def _acceptance_receipt(item: _Item, valid: _Valid) -> Receipt:
     return Receipt(
         receipt_id=item.receipt_id,
         status="accepted",
-        dossier_id=valid.dossier["dossier_id"],
+        dossier_id=valid.dossier_id,
         source=item.source.value,
         sender=item.sender,
         reference=valid.reference,
@@ -666,7 +673,7 @@ def _acceptance(checked: Checked) -> _Acceptance:
 
 
 def _acceptance_archive(item: _Item, acceptance: _Acceptance) -> list[NewEntry]:
-    dossier_id = acceptance.validated.dossier["dossier_id"]
+    dossier_id = acceptance.validated.dossier_id
     return [
         NewEntry(
             "canonical-dossier",
