@@ -45,6 +45,7 @@ from gateway.errors import (
     SchemaViolation,
     loggable_code,
 )
+from gateway.payments.profile import profile_or_none
 from gateway.safeparse import DEFAULT_MAX_BYTES
 from gateway.services.ports import (
     Archive,
@@ -52,6 +53,7 @@ from gateway.services.ports import (
     IdempotencyRow,
     NewEntry,
     NewEvent,
+    Profile,
     ReceiptRow,
     Signer,
     Store,
@@ -276,6 +278,9 @@ class _Valid:
     dedupe_key: str  # SHA-256 hex of the title's identity: one dossier per key
     reference: str
     warnings: tuple[Issue, ...]
+    # its collection profile, made here rather than by the storer from the JSON (same function,
+    # same dossier: tests/unit/test_intake_many.py), None when none can be made
+    profile: Profile | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +342,7 @@ def _rendered(signer: Signer, item: _Item, validated: Validated, payload_signatu
         hashlib.sha256(validated.dedupe_key.encode()).hexdigest(),
         validated.transmission.reference,
         validated.warnings,
+        profile_or_none(dossier),
     )
     return Checked(
         payload_signature,
@@ -518,12 +524,15 @@ class _Writes:
     def __init__(self, uow: UnitOfWork, work: list[_Work]) -> None:
         self.uow = uow
         firsts: dict[str, DossierRow] = {}  # dedupe key -> the batch's first copy of that title
+        profiles: dict[str, Profile | None] = {}  # dossier id -> its profile
         for one in work:
             if isinstance(one.outcome, _Acceptance):
                 row = _dossier_row(one.item, one.outcome)
-                firsts.setdefault(row.dedupe_key, row)
+                if firsts.setdefault(row.dedupe_key, row) is row:
+                    profiles[row.dossier_id] = one.outcome.validated.profile
         self.dossiers = firsts
-        self.new = uow.dossiers.create_many(list(firsts.values()))  # dedupe keys not stored before
+        # dedupe keys not stored before
+        self.new = uow.dossiers.create_many(list(firsts.values()), profiles)
         self.receipts: list[ReceiptRow] = []
         self.first_receipts: dict[str, ReceiptRow] = {}  # dossier id -> receipt, for this batch's
         self.keys: list[IdempotencyRow] = []
