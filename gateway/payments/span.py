@@ -19,11 +19,12 @@ missing value is held and never in a span) invalidates spans (gateway.store.indi
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
 from gateway.payments.dues import ChildDue, DossierTerms, InForce, month_bounds, terms_dues
-from gateway.payments.indices import IndexSource, month_shift
+from gateway.payments.indices import IndexSource, IndexTable, month_shift
 from gateway.payments.revaluation import IndexMissing, amount_in_force, revaluation_dates
 
 HORIZON = 12  # months a span may cover ahead: a yearly revaluation bounds most spans anyway
@@ -59,6 +60,7 @@ def steady_span(
     dues: tuple[ChildDue, ...],
     indices: IndexSource,
     in_force: InForce = amount_in_force,
+    *,
     horizon: int = HORIZON,
 ) -> Span | None:
     """The months after `period` that owe what `period` owes (`dues`, computed by `terms_dues`
@@ -94,3 +96,17 @@ def steady_span(
     if _signature(at_last) != _signature(dues) or not _whole(at_last, last):
         return None
     return Span(first, last, sum(d.due_cents for d in dues))
+
+
+SPAN_RULES = "1"  # bump when what a month owes is computed otherwise: every stored span is dropped
+
+
+def span_basis(base: IndexTable) -> str:
+    """What every stored span depends on besides the dossier and its mandate: these rules and the
+    index values the gateway ships (a new release may correct one). Imported values are not in
+    it: an added one never changes a span (gateway.store.indices drops them when one is
+    corrected)."""
+    digest = hashlib.sha256(SPAN_RULES.encode())
+    for item in sorted(base, key=lambda v: (v.series, v.period)):
+        digest.update(f"\x1f{item.series}\x1f{item.period}\x1f{item.value}".encode())
+    return f"{SPAN_RULES}:{digest.hexdigest()[:40]}"

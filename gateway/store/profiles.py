@@ -9,16 +9,35 @@ are on the day (docs/collection-run.md).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import fields, replace
-from datetime import date
+from dataclasses import astuple, fields, replace
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.payments.profile import profile_or_none
-from gateway.services.records import CollectionRow, MandateRow
+from gateway.sepa.ids import end_to_end_id, period_key
+from gateway.services.records import STATUS_SIGNED, CollectionRow, MandateRow, SpanRow
 from gateway.store import schema
 from gateway.store.payments import SqlPayments
 from gateway.store.payments import memo as _memo
@@ -60,6 +79,22 @@ def save_profiles(conn: Connection, dossiers: Sequence[tuple[str, str]]) -> None
 
 
 _MANDATE_COLUMNS = tuple(f.name for f in fields(MandateRow))  # in MandateRow's order
+_SPAN_COLUMNS = tuple(f.name for f in fields(SpanRow))
+_DEBIT_COLUMNS = (
+    "end_to_end_id", "dossier_id", "period", "amount_cents", "collection_date", "sequence",
+    "mandate_reference", "mandate_signed_on", "debtor_name", "debtor_iban", "debtor_bic", "amendment",
+    "debtor_address", "message_id", "payment_info_id", "status", "reason", "created_at",
+)  # fmt: skip
+
+
+def _pg_end_to_end_id(dossier_id: ColumnElement[str], period: str) -> ColumnElement[str]:
+    """gateway.sepa.ids.end_to_end_id(dossier_id, "DD", period) in PostgreSQL's own SQL: the
+    first 24 hex digits, upper case, of SHA-256 over the parts joined by U+001F, UTF-8."""
+    joined = func.convert_to(dossier_id + literal(f"\x1fDD\x1f{period}", String), "UTF8")
+    digest = func.upper(func.substr(func.encode(func.sha256(joined), "hex"), 1, 24))
+    return literal(f"DD{period_key(period)}-", String) + digest
+
+
 _AMENDMENT = _MANDATE_COLUMNS.index("pending_amendment")
 
 
@@ -85,7 +120,11 @@ class SqlCollection:
         finally:
             self._conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
 
-    def pages(self, period: str, *, page: int = COLLECTION_PAGE) -> Iterator[list[CollectionRow]]:
+    def pages(
+        self, period: str, *, page: int = COLLECTION_PAGE, skip_message: str = ""
+    ) -> Iterator[list[CollectionRow]]:
+        """The accepted dossiers, a page at a time, but those whose debit for `period` is in the
+        file `skip_message` (issued by this run from their spans: `issue_spans`)."""
         d, p, m = schema.dossiers, schema.collection_profiles, schema.mandates
         pa, x = schema.payout_accounts, schema.debits
         query = (
@@ -110,7 +149,10 @@ class SqlCollection:
         # the status is filtered here, not in SQL: with `status = ?` SQLite walks the status
         # index and sorts every accepted dossier for each page (quadratic); by the primary key,
         # each page is one range read on both backends
-        compiled = query.where(d.c.dossier_id > bindparam("last")).compile(dialect=self._conn.dialect)
+        query = query.where(d.c.dossier_id > bindparam("last"))
+        if skip_message:
+            query = query.where(or_(x.c.message_id.is_(None), x.c.message_id != skip_message))
+        compiled = query.compile(dialect=self._conn.dialect)
         sql, convert = str(compiled), _row_converter(self._conn)
         lock = self._conn.dialect.name == "postgresql"  # SQLite's writers are serial (BEGIN IMMEDIATE)
         last = ""
@@ -134,6 +176,97 @@ class SqlCollection:
         holding its dossier's row, which the run's debit of that dossier needs (a deadlock)."""
         locked = SqlPayments(self._conn).mandates([r.dossier_id for r in page], for_update=True)
         return [replace(r, mandate=locked.get(r.dossier_id)) for r in page]
+
+    def save_spans(self, rows: Sequence[SpanRow]) -> None:
+        """Store the dossiers' new steady spans, replacing their former ones (one statement)."""
+        if not rows:
+            return
+        t = schema.collection_spans
+        dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(t)
+        kept = {c.name: statement.excluded[c.name] for c in t.columns if c.name != "dossier_id"}
+        self._conn.execute(
+            statement.on_conflict_do_update(index_elements=[t.c.dossier_id], set_=kept),
+            [dict(zip(_SPAN_COLUMNS, astuple(r), strict=True)) for r in rows],
+        )
+
+    def drop_spans(self) -> int:
+        """Forget every steady span (an index value they may have used was corrected)."""
+        return self._conn.execute(delete(schema.collection_spans)).rowcount or 0
+
+    def issue_spans(
+        self,
+        period: str,
+        *,
+        message_id: str,
+        created_at: datetime,
+        days: Mapping[int, tuple[date, str]],
+        basis: str,
+    ) -> tuple[int, int]:
+        """Issue `period`'s debit of every dossier whose steady span covers it, in one
+        INSERT ... SELECT; (count, total cents) issued. A span is taken only while everything
+        its amount and its EPC check relied on still holds: the run's `basis` (rules and shipped
+        index values), the dossier accepted, its mandate signed, recurrent, without a pending
+        amendment and with the reference, signature date, name, IBAN, BIC and days the span
+        recorded, a payout account recorded, and no debit for the period yet. Anything else is
+        left to the computed path (`pages`). `days`: per debit day (the title's, else the
+        debtor's choice) the collection date and the RCUR batch's PmtInfId for the period.
+
+        PostgreSQL: the mandates are locked (FOR UPDATE OF), as the computed path locks its pages:
+        a revocation or amendment recorded meanwhile waits for the run's commit; one recorded
+        before the lock is taken fails the re-checked conditions and is not debited."""
+        s, d, m = schema.collection_spans, schema.dossiers, schema.mandates
+        pa, x, t = schema.payout_accounts, schema.debits, schema.debits
+        if not days:
+            return 0, 0
+        # a SELECT per day (SQLite names no columns on a VALUES alias)
+        table = union_all(
+            *(
+                select(
+                    literal(day, Integer).label("day"),
+                    literal(on, Date).label("collection_date"),
+                    literal(batch, String).label("payment_info_id"),
+                )
+                for day, (on, batch) in sorted(days.items())
+            )
+        ).subquery("days")
+        postgres = self._conn.dialect.name == "postgresql"
+        if postgres:
+            e2e: ColumnElement[str] = _pg_end_to_end_id(s.c.dossier_id, period)
+        else:
+            raw = self._conn.connection.driver_connection
+            raw.create_function(  # type: ignore[union-attr]
+                "gateway_end_to_end_id", 1, lambda dossier_id: end_to_end_id(dossier_id, "DD", period),
+                deterministic=True,
+            )  # fmt: skip
+            e2e = func.gateway_end_to_end_id(s.c.dossier_id, type_=String)
+        chosen = select(
+            e2e, s.c.dossier_id, literal(period, String), s.c.amount_cents, table.c.collection_date,
+            literal("RCUR", String), m.c.reference, m.c.signed_on, m.c.debtor_name, m.c.iban, m.c.bic,
+            literal(None, String), s.c.debtor_address, literal(message_id, String), table.c.payment_info_id,
+            literal("issued", String), literal(None, String), literal(created_at, t.c.created_at.type),
+        ).select_from(
+            s.join(d, d.c.dossier_id == s.c.dossier_id)
+            .join(m, m.c.dossier_id == s.c.dossier_id)
+            .join(table, table.c.day == func.coalesce(m.c.collection_day, m.c.chosen_day))
+        ).where(
+            s.c.first_period <= period, s.c.last_period >= period, s.c.basis == basis,
+            s.c.amount_cents > 0,
+            d.c.status == "accepted",
+            m.c.status == STATUS_SIGNED, m.c.first_collection_done == true(), m.c.pending_amendment.is_(None),
+            m.c.reference == s.c.mandate_reference, m.c.signed_on == s.c.mandate_signed_on,
+            m.c.debtor_name == s.c.debtor_name, m.c.iban == s.c.debtor_iban,
+            m.c.bic.is_not_distinct_from(s.c.debtor_bic),
+            m.c.collection_day.is_not_distinct_from(s.c.collection_day), m.c.chosen_day == s.c.chosen_day,
+            exists().where(pa.c.dossier_id == s.c.dossier_id),
+            ~exists().where(x.c.dossier_id == s.c.dossier_id, x.c.period == period),
+        )  # fmt: skip
+        if postgres:
+            chosen = chosen.with_for_update(of=m)
+        self._conn.execute(insert(t).from_select(_DEBIT_COLUMNS, chosen))
+        issued = select(func.count(), func.coalesce(func.sum(t.c.amount_cents), 0))
+        count, total = self._conn.execute(issued.where(t.c.message_id == message_id)).one()
+        return int(count), int(total)
 
     def recorded_revaluations(self, dossier_ids: Sequence[str]) -> set[tuple[str, int, date]]:
         """(dossier, child, revaluation date) of the revaluations recorded for `dossier_ids`."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -83,32 +84,33 @@ def test_a_span_ends_only_where_the_amount_may_change(
     first, last = month_bounds(after)
     same = (
         found is not None
-        and [(d.child, d.due_cents, d.index) for d in found] == [(d.child, d.due_cents, d.index) for d in dues]
+        and [(d.child, d.due_cents, d.index) for d in found]
+        == [(d.child, d.due_cents, d.index) for d in dues]
         and all(d.owed_from == first and d.owed_to == last for d in found)
     )
     # a revaluation date may fall in a month and keep the amount (the same index value): allowed
     if same:
-        revaluations = [
-            c.clause.first_date for c in terms.children if c.clause.first_date is not None
-        ]
+        revaluations = [c.clause.first_date for c in terms.children if c.clause.first_date is not None]
         assert revaluations, (period, span)
+
+
+SERIES = "INSEE-000000042"
+
+
+def _example(end: str | None) -> dict[str, Any]:
+    """One child of 150.00 € from 1 February 2025, indexed on `SERIES` (base 100) from 1 March 2026."""
+    indexation = {"mode": "indexed", "index_type": SERIES, "index_value": "100",
+                  "first_revaluation_date": "2026-03-01", "rounding": None}  # fmt: skip
+    child = {"monthly_amount": "150.00", "effective_date": "2025-02-01", "indexation": indexation}
+    return {"dossier_id": "DOS-S", "title": {"date": "2025-01-10"}, "children": [child], "end_date": end}
 
 
 def test_a_whole_month_before_a_revaluation_and_an_end_date() -> None:
     """# art. L. 582-1 I CSS, art. 1074-4 II 9° CPC: 150.00 € indexed from 1 March 2026 (base
     100, value of January 2026 120 -> 180.00 €), ending 15 July 2026: December 2025 to February
     2026 owe 150.00 €; March to June 180.00 €; July is prorated (outside any span)."""
-    dossier = {
-        "dossier_id": "DOS-S",
-        "title": {"date": "2025-01-10"},
-        "children": [
-            {"monthly_amount": "150.00", "effective_date": "2025-02-01",
-             "indexation": {"mode": "indexed", "index_type": "INSEE-000000042", "index_value": "100",
-                            "first_revaluation_date": "2026-03-01", "rounding": None}},
-        ],  # fmt: skip
-        "end_date": "2026-07-15",
-    }
-    table = IndexTable(shipped_values()).over([IndexValue("INSEE-000000042", "2026-01", Decimal(120), "test")])
+    dossier = _example("2026-07-15")
+    table = IndexTable(shipped_values()).over([IndexValue(SERIES, "2026-01", Decimal(120), "test")])
     terms = dossier_terms(dossier)
     december = terms_dues(terms, "2025-11", table)
     assert steady_span(terms, "2025-11", december, table) == Span("2025-12", "2026-02", 15000)
@@ -116,23 +118,14 @@ def test_a_whole_month_before_a_revaluation_and_an_end_date() -> None:
     assert steady_span(terms, "2026-03", march, table) == Span("2026-04", "2026-06", 18000)
     # the first month of a child (prorated) and the last month are never steady
     assert steady_span(terms, "2026-07", terms_dues(terms, "2026-07", table), table) is None
-    starts = dict(dossier, children=[dict(dossier["children"][0], effective_date="2025-11-20")])  # type: ignore[dict-item]
+    starts = dict(dossier, children=[dict(dossier["children"][0], effective_date="2025-11-20")])
     begun = dossier_terms(starts)
     assert steady_span(begun, "2025-11", terms_dues(begun, "2025-11", table), table) is None
 
 
 def test_a_revaluation_whose_index_is_missing_ends_the_span_before_it() -> None:
     """The month a revaluation needs a value nobody has is held (`index-missing`), never in a span."""
-    dossier = {
-        "dossier_id": "DOS-S",
-        "title": {"date": "2025-01-10"},
-        "children": [
-            {"monthly_amount": "150.00", "effective_date": "2025-02-01",
-             "indexation": {"mode": "indexed", "index_type": "INSEE-000000042", "index_value": "100",
-                            "first_revaluation_date": "2026-03-01", "rounding": None}},
-        ],  # fmt: skip
-        "end_date": None,
-    }
+    dossier = _example(None)
     table = IndexTable(shipped_values())
     terms = dossier_terms(dossier)
     span = steady_span(terms, "2025-12", terms_dues(terms, "2025-12", table), table)
