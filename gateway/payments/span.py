@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from functools import lru_cache
 
+from gateway.domain.transmission import IndexationMode
 from gateway.payments.dues import ChildDue, DossierTerms, InForce, month_bounds, terms_dues
-from gateway.payments.indices import IndexSource, IndexTable, month_shift
-from gateway.payments.revaluation import IndexMissing, amount_in_force, revaluation_dates
+from gateway.payments.indices import IndexSource, IndexTable
+from gateway.payments.revaluation import Clause, IndexMissing, amount_in_force, anniversary
 
+_DAY = timedelta(days=1)
 HORIZON = 12  # months a span may cover ahead: a yearly revaluation bounds most spans anyway
 
 
@@ -50,8 +53,25 @@ def _whole(dues: tuple[ChildDue, ...], period: str) -> bool:
     return all(d.owed_from == first and d.owed_to == last for d in dues)
 
 
-def _month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
+def _month(day: date) -> int:
+    """The month of `day` as a number (year × 12 + month - 1), to compare and add months."""
+    return day.year * 12 + day.month - 1
+
+
+def _period(month: int) -> str:
+    return f"{month // 12:04d}-{month % 12 + 1:02d}"
+
+
+@lru_cache(maxsize=65_536)
+def _next_revaluation(clause: Clause, month_first: date) -> int | None:
+    """The first month whose amount in force comes from a revaluation dated after `month_first`
+    (the month whose first day is on or after it: `amount_in_force`), None without one."""
+    if clause.first_date is None or clause.mode is IndexationMode.EXCLUDED:
+        return None
+    years = 0
+    while (day := anniversary(clause.first_date, years)) <= month_first:
+        years += 1
+    return _month(day) + (day.day != 1)
 
 
 def steady_span(
@@ -71,31 +91,27 @@ def steady_span(
     if not dues or not _whole(dues, period):
         return None
     month_first, month_last = month_bounds(period)
-    limit = month_shift(period, horizon)  # the last month a span may reach
-    # the first month that may differ, from each kind of change
-    changes = [month_shift(limit, 1)]
+    month = _month(month_first)
+    change = month + horizon + 1  # the first month that may differ, from each kind of change
     for child in terms.children:
         if child.start > month_last:  # a child whose pension starts later
-            changes.append(_month_of(child.start))
-        dates = revaluation_dates(child.clause, month_bounds(limit)[0])
-        later = [d for d in dates if d > month_first]
-        if later:  # in force from the first month whose first day is on or after it
-            day = later[0]
-            changes.append(_month_of(day) if day.day == 1 else month_shift(_month_of(day), 1))
-    if terms.end is not None:
-        end_month = _month_of(terms.end)
-        changes.append(end_month if terms.end < month_bounds(end_month)[1] else month_shift(end_month, 1))
-    last = month_shift(min(changes), -1)
-    first = month_shift(period, 1)
-    if last < first:
+            change = min(change, _month(child.start))
+        revalued = _next_revaluation(child.clause, month_first)
+        if revalued is not None:
+            change = min(change, revalued)
+    end = terms.end
+    if end is not None:  # the end date's month is owed whole only when it ends on its last day
+        change = min(change, _month(end) + ((end + _DAY).day == 1))
+    if change - 1 < month + 1:
         return None
+    last = _period(change - 1)
     try:  # the span's last month, computed again by the same function, must owe the same
         at_last = terms_dues(terms, last, indices, in_force)
     except IndexMissing:
         return None
     if _signature(at_last) != _signature(dues) or not _whole(at_last, last):
         return None
-    return Span(first, last, sum(d.due_cents for d in dues))
+    return Span(_period(month + 1), last, sum(d.due_cents for d in dues))
 
 
 SPAN_RULES = "1"  # bump when what a month owes is computed otherwise: every stored span is dropped

@@ -8,11 +8,13 @@ are on the day (docs/collection-run.md).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import astuple, fields, replace
+from dataclasses import fields, replace
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -33,15 +35,16 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from gateway.payments.profile import profile_or_none
-from gateway.sepa.ids import end_to_end_id, period_key
+from gateway.sepa.ids import period_key
 from gateway.services.records import STATUS_SIGNED, CollectionRow, MandateRow, SpanRow
 from gateway.store import schema
 from gateway.store.payments import SqlPayments
 from gateway.store.payments import memo as _memo
 
+ACCEPTED = "accepted"
 COLLECTION_PAGE = 5_000  # dossiers read per query by the monthly run
 RUN_CACHE_KIB = 48 * 1024  # SQLite page cache of the run's connection (the 200 MB budget)
 
@@ -80,11 +83,25 @@ def save_profiles(conn: Connection, dossiers: Sequence[tuple[str, str]]) -> None
 
 _MANDATE_COLUMNS = tuple(f.name for f in fields(MandateRow))  # in MandateRow's order
 _SPAN_COLUMNS = tuple(f.name for f in fields(SpanRow))
+_span_values = attrgetter(*_SPAN_COLUMNS)
+_SIGNED_ON = _SPAN_COLUMNS.index("mandate_signed_on")
+_MARKS = ", ".join("?" * len(_SPAN_COLUMNS))
+_SQLITE_SAVE_SPANS = (
+    f"INSERT INTO collection_spans ({', '.join(_SPAN_COLUMNS)}) VALUES ({_MARKS}) "  # noqa: S608
+    f"ON CONFLICT (dossier_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _SPAN_COLUMNS[1:])}"
+)
 _DEBIT_COLUMNS = (
     "end_to_end_id", "dossier_id", "period", "amount_cents", "collection_date", "sequence",
     "mandate_reference", "mandate_signed_on", "debtor_name", "debtor_iban", "debtor_bic", "amendment",
     "debtor_address", "message_id", "payment_info_id", "status", "reason", "created_at",
 )  # fmt: skip
+
+
+def debit_end_to_end_id(period: str) -> Callable[[str], str]:
+    """gateway.sepa.ids.end_to_end_id(dossier_id, "DD", period) for one period, its constant
+    parts computed once (SQLite calls it for each debit a span issues; tested equal)."""
+    prefix, suffix, sha256 = f"DD{period_key(period)}-", f"\x1fDD\x1f{period}".encode(), hashlib.sha256
+    return lambda dossier_id: prefix + sha256(dossier_id.encode() + suffix).hexdigest()[:24].upper()
 
 
 def _pg_end_to_end_id(dossier_id: ColumnElement[str], period: str) -> ColumnElement[str]:
@@ -178,17 +195,31 @@ class SqlCollection:
         return [replace(r, mandate=locked.get(r.dossier_id)) for r in page]
 
     def save_spans(self, rows: Sequence[SpanRow]) -> None:
-        """Store the dossiers' new steady spans, replacing their former ones (one statement)."""
+        """Store the dossiers' new steady spans, replacing their former ones (one statement: on
+        SQLite the driver's executemany of plain tuples, dates converted by the column's own
+        bind processor, as `SqlPayments.add_debits`)."""
         if not rows:
             return
-        t = schema.collection_spans
-        dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(t)
-        kept = {c.name: statement.excluded[c.name] for c in t.columns if c.name != "dossier_id"}
-        self._conn.execute(
-            statement.on_conflict_do_update(index_elements=[t.c.dossier_id], set_=kept),
-            [dict(zip(_SPAN_COLUMNS, astuple(r), strict=True)) for r in rows],
-        )
+        values = [list(_span_values(r)) for r in rows]
+        if self._conn.dialect.name == "postgresql":
+            t = schema.collection_spans
+            statement = postgresql.insert(t)
+            kept = {c.name: statement.excluded[c.name] for c in t.columns if c.name != "dossier_id"}
+            self._conn.execute(
+                statement.on_conflict_do_update(index_elements=[t.c.dossier_id], set_=kept),
+                [dict(zip(_SPAN_COLUMNS, v, strict=True)) for v in values],
+            )
+            return
+        process = schema.collection_spans.c.mandate_signed_on.type.bind_processor(self._conn.dialect)
+        if process is not None:
+            convert = _memo(process)
+            for value in values:
+                value[_SIGNED_ON] = convert(value[_SIGNED_ON])
+        cursor = self._conn.connection.cursor()
+        try:
+            cursor.executemany(_SQLITE_SAVE_SPANS, values)
+        finally:
+            cursor.close()
 
     def drop_spans(self) -> int:
         """Forget every steady span (an index value they may have used was corrected)."""
@@ -219,6 +250,8 @@ class SqlCollection:
         pa, x, t = schema.payout_accounts, schema.debits, schema.debits
         if not days:
             return 0, 0
+        # the few dossiers not accepted, found by the status index: not each dossier's row
+        others = select(d.c.dossier_id).where(or_(d.c.status < ACCEPTED, d.c.status > ACCEPTED))
         # a SELECT per day (SQLite names no columns on a VALUES alias)
         table = union_all(
             *(
@@ -236,9 +269,8 @@ class SqlCollection:
         else:
             raw = self._conn.connection.driver_connection
             raw.create_function(  # type: ignore[union-attr]
-                "gateway_end_to_end_id", 1, lambda dossier_id: end_to_end_id(dossier_id, "DD", period),
-                deterministic=True,
-            )  # fmt: skip
+                "gateway_end_to_end_id", 1, debit_end_to_end_id(period), deterministic=True
+            )
             e2e = func.gateway_end_to_end_id(s.c.dossier_id, type_=String)
         chosen = select(
             e2e, s.c.dossier_id, literal(period, String), s.c.amount_cents, table.c.collection_date,
@@ -246,13 +278,12 @@ class SqlCollection:
             literal(None, String), s.c.debtor_address, literal(message_id, String), table.c.payment_info_id,
             literal("issued", String), literal(None, String), literal(created_at, t.c.created_at.type),
         ).select_from(
-            s.join(d, d.c.dossier_id == s.c.dossier_id)
-            .join(m, m.c.dossier_id == s.c.dossier_id)
+            s.join(m, m.c.dossier_id == s.c.dossier_id)
             .join(table, table.c.day == func.coalesce(m.c.collection_day, m.c.chosen_day))
         ).where(
             s.c.first_period <= period, s.c.last_period >= period, s.c.basis == basis,
             s.c.amount_cents > 0,
-            d.c.status == "accepted",
+            s.c.dossier_id.not_in(others),
             m.c.status == STATUS_SIGNED, m.c.first_collection_done == true(), m.c.pending_amendment.is_(None),
             m.c.reference == s.c.mandate_reference, m.c.signed_on == s.c.mandate_signed_on,
             m.c.debtor_name == s.c.debtor_name, m.c.iban == s.c.debtor_iban,
