@@ -111,7 +111,7 @@ class FakePayments:
 
     def debits_of_message(self, message_id: str) -> Iterator[DebitRow]:
         rows = [d for d in self._s.debits.values() if d.message_id == message_id]
-        return iter(sorted(rows, key=lambda d: (d.sequence, d.collection_date, d.end_to_end_id)))
+        return iter(sorted(rows, key=lambda d: (d.sequence, d.collection_date, d.dossier_id)))
 
     def message_batches(
         self, message_id: str, flag_countries: Collection[str] = ()

@@ -292,6 +292,7 @@ class SqlCollection:
             exists().where(pa.c.dossier_id == s.c.dossier_id),
             ~exists().where(x.c.dossier_id == s.c.dossier_id, x.c.period == period),
         )  # fmt: skip
+        chosen = chosen.order_by(s.c.dossier_id)  # the debits' indexes then take appended keys
         if postgres:
             chosen = chosen.with_for_update(of=m)
         self._conn.execute(insert(t).from_select(_DEBIT_COLUMNS, chosen))

@@ -224,7 +224,9 @@ debits = Table(
     UniqueConstraint("dossier_id", "period", name="uq_debits_dossier_period"),
     Index("ix_debits_message_status", "message_id", "status"),  # 0010_console_audit
     # a file's debits in file order, read without a sort (0011_sepa_scale)
-    Index("ix_debits_message_order", "message_id", "sequence", "collection_date", "end_to_end_id"),
+    # within a batch by dossier: the run inserts in dossier order, so each batch's entries are
+    # appended (0013_collection_spans; by EndToEndId, a hash, each insert went to a random page)
+    Index("ix_debits_message_order", "message_id", "sequence", "collection_date", "dossier_id"),
 )
 
 payment_files = Table(
