@@ -397,10 +397,10 @@ class FakeCollection:
         created_at: datetime,
         days: Mapping[int, tuple[date, str]],
         basis: str,
-    ) -> tuple[int, int]:
+    ) -> int:
         """In memory every dossier takes the computed path (the SQL path is tested on the
         real store: tests/integration/sepa/test_span_runs.py); the spans are kept, not used."""
-        return 0, 0
+        return 0
 
     def recorded_revaluations(self, dossier_ids: Sequence[str]) -> set[tuple[str, int, date]]:
         wanted = set(dossier_ids)

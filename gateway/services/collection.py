@@ -451,10 +451,9 @@ def run_debits(
         basis = span_basis(base_indices if base_indices is not None else shipped_table())
         with uow.collection.page_cache():
             # the dossiers whose steady span covers the month: one INSERT ... SELECT
-            report.from_spans, report.total_cents = uow.collection.issue_spans(
+            report.from_spans = report.count = uow.collection.issue_spans(
                 period, message_id=msg_id, created_at=created_at, days=span_days(period, msg_id), basis=basis
             )
-            report.count = report.from_spans
             _issue_debits(
                 payments, uow.collection, period=period, msg_id=msg_id, now=created_at, report=report,
                 progress=progress, indices=indices, indices_repo=indices_repo, events=uow.events,
@@ -466,6 +465,10 @@ def run_debits(
         staging_dir.mkdir(parents=True, exist_ok=True)
         path = staging_dir / f"{msg_id}.xml"
         summary = _write_file(payments, path, MessageHeader(msg_id, created_at), fund, version)
+        if summary.count != report.count:  # the file is the run's debits, all of them
+            path.unlink(missing_ok=True)
+            raise RuntimeError(f"the file has {summary.count} debits, the run issued {report.count}")
+        report.total_cents = summary.total_cents  # the spans' from the file's plan (GROUP BY)
         emit_and_record(
             path, summary, uow=uow, payments=payments, kind="pain.008", label=period,
             event={"period": period}, created_at=created_at,

@@ -408,7 +408,7 @@ class CollectionReads(Protocol):
         created_at: datetime,
         days: Mapping[int, tuple[date, str]],
         basis: str,
-    ) -> tuple[int, int]: ...
+    ) -> int: ...
 
 
 class PaymentsUnitOfWork(UnitOfWork, Protocol):
