@@ -22,6 +22,7 @@ from sqlalchemy import (
     Connection,
     Date,
     Integer,
+    Select,
     String,
     and_,
     bindparam,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     true,
@@ -97,6 +99,13 @@ _DEBIT_COLUMNS = (
 )  # fmt: skip
 
 
+def _not_accepted() -> Select[tuple[str]]:
+    """The dossiers not accepted, read by the status index (`<` and `>`: SQLite's OR of two
+    index ranges; `!=` would read every dossier's row)."""
+    d = schema.dossiers
+    return select(d.c.dossier_id).where(or_(d.c.status < ACCEPTED, d.c.status > ACCEPTED))
+
+
 def debit_end_to_end_id(period: str) -> Callable[[str], str]:
     """gateway.sepa.ids.end_to_end_id(dossier_id, "DD", period) for one period, its constant
     parts computed once (SQLite calls it for each debit a span issues; tested equal)."""
@@ -147,7 +156,7 @@ class SqlCollection:
         query = (
             select(
                 d.c.dossier_id,
-                d.c.status,
+                null().label("status"),  # read apart (below): this query then reads no dossier row
                 p.c.terms,
                 p.c.debtor_address,
                 pa.c.dossier_id.label("payout"),
@@ -155,17 +164,21 @@ class SqlCollection:
                 *(m.c[name] for name in _MANDATE_COLUMNS),
             )
             .select_from(
-                d.outerjoin(p, p.c.dossier_id == d.c.dossier_id)
+                # the period's debit first: a dossier this run issued from its span stops there
+                d.outerjoin(x, and_(x.c.dossier_id == d.c.dossier_id, x.c.period == period))
+                .outerjoin(p, p.c.dossier_id == d.c.dossier_id)
                 .outerjoin(m, m.c.dossier_id == d.c.dossier_id)
                 .outerjoin(pa, pa.c.dossier_id == d.c.dossier_id)
-                .outerjoin(x, and_(x.c.dossier_id == d.c.dossier_id, x.c.period == period))
             )
             .order_by(d.c.dossier_id)
             .limit(page)
         )
         # the status is filtered here, not in SQL: with `status = ?` SQLite walks the status
         # index and sorts every accepted dossier for each page (quadratic); by the primary key,
-        # each page is one range read on both backends
+        # each page is one range read on both backends. The few dossiers not accepted are read
+        # first by the status index, so that the pages read the primary key's index alone, not
+        # each dossier's row (its canonical JSON: a page of the table per dossier)
+        others = set(self._conn.execute(_not_accepted()).scalars())
         query = query.where(d.c.dossier_id > bindparam("last"))
         if skip_message:
             query = query.where(or_(x.c.message_id.is_(None), x.c.message_id != skip_message))
@@ -181,7 +194,7 @@ class SqlCollection:
             rows = self._conn.exec_driver_sql(sql, args).all()
             if not rows:
                 return
-            found = [convert(r) for r in rows if r[1] == "accepted"]
+            found = [convert(r) for r in rows if r[0] not in others]
             yield self._locked(found) if lock else found
             last = rows[-1][0]
 
@@ -246,12 +259,10 @@ class SqlCollection:
         PostgreSQL: the mandates are locked (FOR UPDATE OF), as the computed path locks its pages:
         a revocation or amendment recorded meanwhile waits for the run's commit; one recorded
         before the lock is taken fails the re-checked conditions and is not debited."""
-        s, d, m = schema.collection_spans, schema.dossiers, schema.mandates
-        pa, x, t = schema.payout_accounts, schema.debits, schema.debits
+        s, m, pa, t = schema.collection_spans, schema.mandates, schema.payout_accounts, schema.debits
         if not days:
             return 0
-        # the few dossiers not accepted, found by the status index: not each dossier's row
-        others = select(d.c.dossier_id).where(or_(d.c.status < ACCEPTED, d.c.status > ACCEPTED))
+        others = _not_accepted()  # the few dossiers not accepted, by the status index
         # a SELECT per day (SQLite names no columns on a VALUES alias)
         table = union_all(
             *(
@@ -290,7 +301,7 @@ class SqlCollection:
             m.c.bic.is_not_distinct_from(s.c.debtor_bic),
             m.c.collection_day.is_not_distinct_from(s.c.collection_day), m.c.chosen_day == s.c.chosen_day,
             exists().where(pa.c.dossier_id == s.c.dossier_id),
-            ~exists().where(x.c.dossier_id == s.c.dossier_id, x.c.period == period),
+            ~exists().where(t.c.dossier_id == s.c.dossier_id, t.c.period == period),
         )  # fmt: skip
         chosen = chosen.order_by(s.c.dossier_id)  # the debits' indexes then take appended keys
         if postgres:
