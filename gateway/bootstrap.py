@@ -12,9 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.archive.store import Archive
 from gateway.config import Settings
+from gateway.console.services import ConsoleServices, csrf_key_from
 from gateway.errors import Code, ConfigurationError
 from gateway.infra.bank_channel import FolderChannel, HttpChannel
 from gateway.infra.delivery import BackgroundDelivery, background_from_settings, worker_from_settings
@@ -22,13 +26,16 @@ from gateway.private import private_dir, private_file
 from gateway.sepa import rules as sepa_rules
 from gateway.sepa.model import Fund, PostalAddress
 from gateway.services.delivery import DeliveryWorker
+from gateway.services.feed import EventFeed
 from gateway.services.intake import IntakeServices
 from gateway.services.ledger import Ledgers
 from gateway.services.mandates import Mandates
 from gateway.services.ports import BankChannel, Clock, WebhookSender
+from gateway.services.schedule import Schedules
 from gateway.services.sepa_runs import SepaRuns
-from gateway.signing.cms import Signer
+from gateway.signing.cms import Signer, load_trust_anchors
 from gateway.store import SqlStore, open_sql_store
+from gateway.store.wal import WalCheckpointer
 
 
 def utc_now() -> datetime:
@@ -50,6 +57,9 @@ class Gateway:
     sepa: SepaRuns = field(init=False)
     ledgers: Ledgers = field(init=False)
     mandates: Mandates = field(init=False)
+    schedules: Schedules = field(init=False)
+    feed: EventFeed = field(init=False)
+    _wal: WalCheckpointer | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.sepa = SepaRuns(
@@ -63,6 +73,8 @@ class Gateway:
         )
         self.ledgers = Ledgers(self.store, clock=self.clock)
         self.mandates = Mandates(self.store, clock=self.clock)
+        self.schedules = Schedules(self.store)
+        self.feed = EventFeed(self.store)
 
     def delivery_worker(self, *, sender: WebhookSender | None = None) -> DeliveryWorker:
         """The webhook worker of the configured subscriptions (`gateway deliver`)."""
@@ -76,13 +88,25 @@ class Gateway:
             self.settings, store=self.store, archive=self.archive, signer=self.signer
         )
 
+    def start_wal_checkpoints(self) -> None:
+        """On SQLite, checkpoint the write-ahead log in a thread, off the commit path, until close();
+        nothing on PostgreSQL. `gateway serve` starts it after forking its validation processes
+        (they need no thread of it)."""
+        engine = self.store.engine
+        if self._wal is None and engine.dialect.name == "sqlite":
+            self._wal = WalCheckpointer(engine).start()
+
     def close(self) -> None:
         try:
-            if self.archive.size:
-                self.archive.checkpoint()
+            if self._wal is not None:
+                self._wal.close()
         finally:
-            self.archive.close()
-            self.store.close()
+            try:
+                if self.archive.size:
+                    self.archive.checkpoint()
+            finally:
+                self.archive.close()
+                self.store.close()
 
     def __enter__(self) -> Gateway:
         return self
@@ -167,6 +191,46 @@ def open_store(settings: Settings) -> SqlStore:
     if settings.database_url is None:  # SQLite copies the database file's mode to its -wal/-shm
         private_file(settings.data_dir / "gateway.sqlite3")
     return open_sql_store(settings.effective_database_url)
+
+
+def build_console(settings: Settings, gateway: Gateway) -> ConsoleServices:
+    """The operators' console's services on the gateway's store, archive, signer and clock, with
+    what it takes from the TLS settings: the client CA (the certificates a signature shown in the
+    console must chain to) and the key of its CSRF tokens, derived from the TLS server key that
+    every server process reads (`gateway serve --workers N` shares it)."""
+    return ConsoleServices(
+        store=gateway.store,
+        archive=gateway.archive,
+        signer=gateway.signer,
+        trust_anchors=load_trust_anchors(settings.effective_client_ca),
+        csrf_key=csrf_key_from(settings.effective_tls_key),
+        clock=gateway.clock,
+    )
+
+
+def open_archive(
+    settings: Settings,
+    *,
+    database: str | None = None,
+    directory: Path | None = None,
+    signed: bool = False,
+) -> Archive:
+    """The archive alone, on a connection of its own (close it), for `gateway archive ...`, which may
+    name another one than the configured (a copy handed to an auditor, a restored backup): the log
+    in the database at `database` and the big blobs under `directory`/blobs, each defaulting to the
+    configured location; with the gateway's signer when `signed` (to sign a checkpoint).
+
+    A database that cannot be opened is a ConfigurationError naming neither the URL nor the
+    driver's message (either may hold a password)."""
+    signer = signer_from(settings) if signed else None
+    folder = directory if directory is not None else settings.effective_archive_dir
+    url = database or settings.effective_database_url
+    try:
+        return Archive.open(url, folder / "blobs", signer=signer)
+    except (SQLAlchemyError, OSError) as exc:
+        raise ConfigurationError(
+            f"cannot open the archive's database ({type(exc).__name__})", field="database"
+        ) from exc
 
 
 def build(settings: Settings, *, clock: Clock = utc_now) -> Gateway:

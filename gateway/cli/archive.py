@@ -41,31 +41,20 @@ _CA = click.option(
 
 @contextmanager
 def _opened(database: str | None, directory: Path | None, *, signed: bool = False) -> Iterator[Archive]:
-    from sqlalchemy.exc import SQLAlchemyError
+    """The archive named on the command line (else the configured one), composed by bootstrap."""
+    from gateway.bootstrap import open_archive
+    from gateway.errors import GatewayError
 
-    from gateway.archive.store import Archive
-    from gateway.bootstrap import signer_from
-    from gateway.errors import ConfigurationError, GatewayError
-
-    settings = current_settings()
     try:
-        signer = signer_from(settings) if signed else None
-        folder = directory if directory is not None else settings.effective_archive_dir
-        url = database or settings.effective_database_url
-        try:
-            opened = Archive.open(url, folder / "blobs", signer=signer)
-        except (SQLAlchemyError, OSError) as exc:  # the URL is not quoted: it may hold a password
-            raise ConfigurationError(
-                f"cannot open the archive's database ({type(exc).__name__})", field="database"
-            ) from exc
-        with opened as archive:
+        with open_archive(
+            current_settings(), database=database, directory=directory, signed=signed
+        ) as archive:
             yield archive
     except GatewayError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc
 
 
 def _ca(ca_file: Path | None) -> Path:
-
     return ca_file if ca_file is not None else current_settings().effective_client_ca
 
 

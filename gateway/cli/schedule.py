@@ -19,19 +19,12 @@ def schedule_command(dossier_id: str, start: str, end: str) -> None:
     month held (`index-missing`) when one is not known. Exit 1 with one line on a bad month or an
     unknown dossier."""
     from gateway.errors import GatewayError
-    from gateway.payments.schedule_view import period_range, schedule_json
-    from gateway.store.indices import SqlIndices
-    from gateway.store.payments import SqlPayments
+    from gateway.payments.schedule_view import period_range
 
     try:
-        period_range(start, end)
-        gw = composed()
-        with gw, gw.store.read() as uow:
-            row = SqlPayments(uow.connection).dossier(dossier_id)
-            if row is None:
-                raise click.ClickException(f"not-found (dossier_id): no dossier {dossier_id}")
-            indices = SqlIndices(uow.connection).index_source()
-            document = schedule_json(json.loads(row.canonical_json), start, end, indices)
+        period_range(start, end)  # a bad month is said before the gateway is opened
+        with composed() as gw:
+            document = gw.schedules.of(dossier_id, start, end)
     except GatewayError as exc:
         param = {"from": "--from", "to": "--to"}.get(exc.field, exc.field)
         raise click.ClickException(f"{exc.code} ({param}): {exc.message}") from None

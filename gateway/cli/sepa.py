@@ -117,12 +117,10 @@ def mandate_account_command(dossier_id: str, iban: str, bic: str | None, holder:
 @sepa.command("files")
 def files_command() -> None:
     """The SEPA files emitted so far (message id, kind, label, count, total, where sent)."""
-    from gateway.store.payments import SqlPayments
-
     with composed() as gw, gw.store.read() as uow:
         rows = [
             (r.message_id, r.kind, r.label, str(r.count), format_euros(r.total_cents), r.channel_ref or "")
-            for r in SqlPayments(uow.connection).files()
+            for r in uow.payments.files()
         ]
     if not rows:
         click.echo("no SEPA file emitted yet ('gateway sepa debits --period YYYY-MM' makes one)", err=True)

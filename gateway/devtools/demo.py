@@ -29,9 +29,8 @@ import httpx
 import uvicorn
 from pydantic import SecretStr
 
-from gateway.archive.store import Archive
 from gateway.archive.verify import verify_archive
-from gateway.bootstrap import Gateway
+from gateway.bootstrap import Gateway, open_archive
 from gateway.config import Settings, WebhookSubscription
 from gateway.devtools.bank_simulator import answer_collection
 from gateway.devtools.demo_receiver import WebhookReceiver
@@ -43,7 +42,6 @@ from gateway.services.bank_import import import_report
 from gateway.services.collection import RunReport
 from gateway.services.intake import receipt_bytes
 from gateway.signing.cms import load_trust_anchors, verify_detached
-from gateway.store.payments import SqlPayments
 from gateway.transport.http.wiring import Service, build_service
 
 Echo = Callable[[str], None]
@@ -288,7 +286,7 @@ def _bank(demo: Demo) -> bool:
     assert collection is not None
     assert collection.file is not None
     with demo.gw.store.read() as uow:
-        recorded = list(SqlPayments(uow.connection).debits_of_message(str(collection.message_id)))
+        recorded = list(uow.payments.debits_of_message(str(collection.message_id)))
         source = {
             d.end_to_end_id: getattr(uow.dossiers.get(d.dossier_id), "source_kind", "") for d in recorded
         }
@@ -339,7 +337,7 @@ def _payout(demo: Demo) -> bool:
     collection = demo.collection
     assert collection is not None
     with demo.gw.store.read() as uow:
-        recorded = list(SqlPayments(uow.connection).debits_of_message(str(collection.message_id)))
+        recorded = list(uow.payments.debits_of_message(str(collection.message_id)))
     paid_on = max(d.collection_date for d in recorded) + timedelta(days=1)
     payout = _Runs(demo.gw, demo.config, demo.at).credits(paid_on)
     demo.say(
@@ -352,9 +350,7 @@ def _payout(demo: Demo) -> bool:
 def _stop_and_verify(demo: Demo) -> bool:
     demo.closing.close()  # the server, the webhook worker and the receiver stop; the archive closes
     anchors = load_trust_anchors(demo.certs / "ca.pem")
-    settings = demo.config
-    blob_dir = settings.effective_archive_dir / "blobs"
-    with Archive.open(settings.effective_database_url, blob_dir) as archive, archive.store.read() as uow:
+    with open_archive(demo.config) as archive, archive.store.read() as uow:
         report = verify_archive(uow.connection, archive.blobs, trust_anchors=anchors)
     demo.say(f"{report.entries} entries, {report.checkpoints} checkpoint(s), ok={report.ok}")
     return report.ok

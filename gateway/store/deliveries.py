@@ -55,7 +55,7 @@ DEAD: Final = "dead"
 STATUSES: Final = (PENDING, DELIVERED, DEAD)
 # last_error of a delivery dead-lettered because its subscription is no longer configured.
 SUBSCRIPTION_REMOVED: Final = "subscription-removed"
-_REMOVED_ERROR: Final = (
+REMOVED_ERROR: Final = (
     f"{SUBSCRIPTION_REMOVED}: no worker serves this subscription (GATEWAY_WEBHOOKS); not sent."
     " Add it back with the same id, then `gateway deliveries retry`"
 )
@@ -347,7 +347,7 @@ class SqlDeliveries:
             with self._write() as conn, conn.begin():
                 ids = list(conn.execute(due).scalars())
                 if ids:
-                    unsent = {"status": DEAD, "last_status_code": None, "last_error": _REMOVED_ERROR}
+                    unsent = {"status": DEAD, "last_status_code": None, "last_error": REMOVED_ERROR}
                     _release(conn, ids, PENDING, now=now, **unsent)
             set_aside += ids
             if len(ids) < batch:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway.services.intake import IntakeServices, receive
+from gateway.services.schedule import Schedules
 from gateway.signing.cms import Signer
 from gateway.store import open_sql_store
 from gateway.transport.http import Authenticator, RoleMap, create_app
@@ -35,7 +36,7 @@ def served(tmp_path: Path, dev_pki: Path) -> Iterator[tuple[Clients, dict[str, s
         store=store, signer=signer, archive=archive, clock=lambda: datetime(2023, 3, 24, tzinfo=UTC)
     )
     ids["notaire"] = str(receive(then, "notaire", notary_title_of_2023(), sender="t").receipt.dossier_id)
-    app = create_app(authenticator=Authenticator(RoleMap()), services={IntakeServices: intake})
+    app = create_app(authenticator=Authenticator(RoleMap()), services={Schedules: Schedules(store)})
     with running_server(app, dev_pki) as base_url:
         clients = Clients(base_url, dev_pki)
         yield clients, ids

@@ -113,6 +113,57 @@ def test_the_check_names_each_forbidden_import(tmp_path: Path) -> None:
     ]
 
 
+# The HTTP edge mounts routes on services the composition root built (gateway.bootstrap): it
+# constructs no service (of gateway.services or the console's) and reaches no SQL repository.
+TRANSPORT_FORBIDDEN = ("gateway.store", "sqlalchemy", "alembic")
+BUILT_BY_THE_ROOT = ("gateway.services", "gateway.console")
+
+
+def constructions(module: str, path: Path, sources: tuple[str, ...]) -> list[str]:
+    """The classes (CapWords names) imported from `sources` that the module calls: the objects it
+    builds itself. Exceptions (gateway.errors) and the transport's own classes are not counted."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    imported = {
+        alias.asname or alias.name: node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module is not None
+        for alias in node.names
+        if any(node.module == s or node.module.startswith(s + ".") for s in sources)
+    }
+    return sorted(
+        f"{module} builds {imported[node.func.id]}.{node.func.id}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in imported
+        and node.func.id[:1].isupper()
+    )
+
+
+def test_the_http_edge_reaches_no_sql_and_builds_no_service() -> None:
+    paths = _modules("transport")
+    assert violations(paths, TRANSPORT_FORBIDDEN) == []
+    assert [
+        line for path in paths for line in constructions(_module_name(path), path, BUILT_BY_THE_ROOT)
+    ] == []
+
+
+def test_the_construction_check_names_the_class_built(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from gateway.services.feed import EventFeed\n"
+        "from gateway.console import ConsoleServices, csrf_key_from\n"
+        "from gateway.errors import NotFound\n"
+        "feed = EventFeed(store)\nkey = csrf_key_from(path)\nConsoleServices(store=store)\n"
+        "raise NotFound('x')\n",
+        encoding="utf-8",
+    )
+    assert constructions("probe", probe, BUILT_BY_THE_ROOT) == [
+        "probe builds gateway.console.ConsoleServices",
+        "probe builds gateway.services.feed.EventFeed",
+    ]
+
+
 # Settings are read once per process, by an entry point: the command group (each command asks
 # gateway.cli.current_settings), and the demo, which writes its own for its temporary folder.
 READS_SETTINGS = {"gateway.cli"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -110,52 +111,50 @@ _JSON_BODY = {
 }
 
 
-@router.post(
-    "/v1/greffe/transmissions",
-    status_code=201,
-    summary="A court registry transmits a title (greffe XML, urn:fr:ifpa:greffe:1)",
-    responses=_INTAKE_RESPONSES,
-    openapi_extra=_XML_BODY,
+# One POST per source, alike but for the source, the role that may send it, the summary and the body.
+_SOURCES = (
+    (
+        SourceKind.GREFFE,
+        Role.GREFFE,
+        "A court registry transmits a title (greffe XML, urn:fr:ifpa:greffe:1)",
+        _XML_BODY,
+    ),
+    (
+        SourceKind.NOTAIRE,
+        Role.NOTAIRE,
+        "A notary transmits a title (notaire XML, urn:fr:ifpa:notaire:1)",
+        _XML_BODY,
+    ),
+    (SourceKind.AVOCAT, Role.AVOCAT, "A lawyer transmits a title (avocat JSON, version 1)", _JSON_BODY),
 )
-async def post_greffe(
-    request: Request,
-    intake: QueueDep,
-    caller: Annotated[Caller, Depends(require_role(Role.GREFFE))],
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
-    return await _intake(SourceKind.GREFFE, request, intake, caller, idempotency_key)
+_SENDER = {role: Depends(require_role(role)) for _, role, _, _ in _SOURCES}
 
 
-@router.post(
-    "/v1/notaire/transmissions",
-    status_code=201,
-    summary="A notary transmits a title (notaire XML, urn:fr:ifpa:notaire:1)",
-    responses=_INTAKE_RESPONSES,
-    openapi_extra=_XML_BODY,
-)
-async def post_notaire(
-    request: Request,
-    intake: QueueDep,
-    caller: Annotated[Caller, Depends(require_role(Role.NOTAIRE))],
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
-    return await _intake(SourceKind.NOTAIRE, request, intake, caller, idempotency_key)
+def _transmission_handler(source: SourceKind, role: Role) -> Callable[..., Awaitable[Response]]:
+    """`POST /v1/{source}/transmissions`, open to the certificates of `role` only."""
+
+    async def post_transmission(
+        request: Request,
+        intake: QueueDep,
+        caller: Caller = _SENDER[role],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response:
+        return await _intake(source, request, intake, caller, idempotency_key)
+
+    post_transmission.__name__ = f"post_{source.value}"  # the OpenAPI operationId
+    return post_transmission
 
 
-@router.post(
-    "/v1/avocat/transmissions",
-    status_code=201,
-    summary="A lawyer transmits a title (avocat JSON, version 1)",
-    responses=_INTAKE_RESPONSES,
-    openapi_extra=_JSON_BODY,
-)
-async def post_avocat(
-    request: Request,
-    intake: QueueDep,
-    caller: Annotated[Caller, Depends(require_role(Role.AVOCAT))],
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
-    return await _intake(SourceKind.AVOCAT, request, intake, caller, idempotency_key)
+for _source, _role, _summary, _body in _SOURCES:
+    router.add_api_route(
+        f"/v1/{_source.value}/transmissions",
+        _transmission_handler(_source, _role),
+        methods=["POST"],
+        status_code=201,
+        summary=_summary,
+        responses=_INTAKE_RESPONSES,
+        openapi_extra=_body,
+    )
 
 
 AnyCaller = Annotated[Caller, Depends(require_role(*Role))]

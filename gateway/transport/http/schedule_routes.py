@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from gateway.errors import ConfigurationError, NotFound
-from gateway.payments.schedule_view import schedule_json
-from gateway.services.intake import IntakeServices
-from gateway.store.indices import SqlIndices
+from gateway.services.schedule import Schedules
 from gateway.transport.http.deps import provide
 from gateway.transport.http.identity import Caller, Role, require_role
 
 router = APIRouter(tags=["schedule"])
-IntakeDep = Annotated[IntakeServices, Depends(provide(IntakeServices))]
+SchedulesDep = Annotated[Schedules, Depends(provide(Schedules))]
 BackOffice = Annotated[Caller, Depends(require_role(Role.BACK_OFFICE))]
 
 _INDEX = {
@@ -93,17 +89,9 @@ _EXAMPLE = {
 )
 def get_schedule(
     dossier_id: str,
-    intake: IntakeDep,
+    schedules: SchedulesDep,
     caller: BackOffice,
     start: Annotated[str | None, Query(alias="from", description="First month, YYYY-MM")] = None,
     end: Annotated[str | None, Query(alias="to", description="Last month, YYYY-MM (included)")] = None,
 ) -> JSONResponse:
-    with intake.store.read() as uow:
-        row = uow.dossiers.get(dossier_id)
-        if row is None:
-            raise NotFound(f"no dossier {dossier_id}", field="dossier_id")
-        connection = getattr(uow, "connection", None)
-        if connection is None:
-            raise ConfigurationError("the schedule needs the SQL store", field="store")
-        indices = SqlIndices(connection).index_source()
-    return JSONResponse(schedule_json(json.loads(row.canonical_json), start, end, indices))
+    return JSONResponse(schedules.of(dossier_id, start, end))

@@ -13,9 +13,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from gateway.archive.store import Archive
-from gateway.bootstrap import Gateway, build
+from gateway.bootstrap import Gateway, build, build_console
 from gateway.config import Settings
-from gateway.console import ConsoleServices, csrf_key_from
+from gateway.console import ConsoleServices
 from gateway.errors import Code, ConfigurationError, GatewayError
 from gateway.infra.delivery import BackgroundDelivery
 from gateway.infra.intake_pool import ValidationPool, validation_pool
@@ -24,8 +24,7 @@ from gateway.services.feed import EventFeed
 from gateway.services.intake import IntakeServices
 from gateway.services.ledger import Ledgers
 from gateway.services.mandates import Mandates
-from gateway.store import SqlStore
-from gateway.store.wal import WalCheckpointer
+from gateway.services.schedule import Schedules
 from gateway.transport.http.app import create_app
 from gateway.transport.http.guard import ServerLimits
 from gateway.transport.http.identity import Authenticator, RoleMap, load_ca_certificates
@@ -90,11 +89,6 @@ class Service:
     intake: IntakeQueue
     delivery: BackgroundDelivery | None = None  # the webhook worker; `gateway serve` starts it
     validation: ValidationPool | None = None
-    checkpointer: WalCheckpointer | None = None  # SQLite: WAL checkpoints off the commit path
-
-    @property
-    def store(self) -> SqlStore:
-        return self.gateway.store
 
     def close(self) -> None:
         """Answer the titles already queued, stop the validation processes, close the gateway."""
@@ -103,8 +97,6 @@ class Service:
             if self.validation is not None:
                 self.validation.shutdown(cancel_futures=True)
         finally:
-            if self.checkpointer is not None:
-                self.checkpointer.close()
             self.gateway.close()
 
 
@@ -158,8 +150,7 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
         validation_pool(gateway.intake, settings.intake_processes) if settings.intake_processes else None
     )
     # started after the fork above: the validation processes need no thread of it
-    store = gateway.store
-    checkpointer = WalCheckpointer(store.engine).start() if store.engine.dialect.name == "sqlite" else None
+    gateway.start_wal_checkpoints()
     metrics = Metrics()
     intake = IntakeQueue(
         gateway.intake,
@@ -177,15 +168,10 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
             Ledgers: gateway.ledgers,
             Mandates: gateway.mandates,
             IntakeQueue: intake,
-            EventFeed: EventFeed(gateway.store),
+            EventFeed: gateway.feed,
+            Schedules: gateway.schedules,
             Archive: gateway.archive,
-            ConsoleServices: ConsoleServices(
-                store=gateway.store,
-                archive=gateway.archive,
-                signer=gateway.signer,
-                trust_anchors=load_ca_certificates(settings.effective_client_ca.read_bytes()),
-                csrf_key=csrf_key_from(settings.effective_tls_key),
-            ),
+            ConsoleServices: build_console(settings, gateway),
         },
         max_payload_bytes=settings.max_payload_bytes,
     )
@@ -199,4 +185,4 @@ def build_service(settings: Settings, *, host: str | None = None, port: int | No
         limits=server_limits(settings),
         log_level=settings.log_level.lower(),
     )
-    return Service(app, gateway, config, intake, delivery, validation, checkpointer)
+    return Service(app, gateway, config, intake, delivery, validation)

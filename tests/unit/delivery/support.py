@@ -1,14 +1,15 @@
-"""Shared doubles for the delivery tests: a settable clock, a signer, events, a worker on a store."""
+"""Shared doubles for the delivery tests: a settable clock, events, a worker on a queue or a store."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from gateway.infra.webhook_sender import HttpSender
 from gateway.services.delivery import DeliveryWorker, Endpoint, RetryPolicy
 from gateway.services.events import DOSSIER_ACCEPTED, publish
-from gateway.services.ports import Archive, Signer, WebhookSender
+from gateway.services.ports import Archive, DeliveryQueue, Signer, Store, WebhookSender
 from gateway.signing.webhooks import decode_secret
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.sql import SqlStore
@@ -36,7 +37,7 @@ def endpoint(key: str = "bo", url: str = URL, types: Sequence[str] = ()) -> Endp
 
 
 def add_events(
-    store: SqlStore,
+    store: Store,
     dossiers: Sequence[str | None],
     *,
     type_: str = DOSSIER_ACCEPTED,
@@ -50,8 +51,13 @@ def add_events(
             )
 
 
-def make_worker(
-    store: SqlStore,
+def make_worker(store: SqlStore, **options: Any) -> DeliveryWorker:
+    """A worker on the deliveries table of `store` (options: those of `worker_on`)."""
+    return worker_on(SqlDeliveries(store), **options)
+
+
+def worker_on(
+    queue: DeliveryQueue,
     *,
     clock: Callable[[], datetime],
     archive: Archive | None = None,
@@ -62,9 +68,10 @@ def make_worker(
     base: timedelta = timedelta(seconds=10),
     lease: timedelta = timedelta(seconds=60),
     draw: Callable[[], float] = lambda: 0.5,
+    fan_out_batch: int = 500,
 ) -> DeliveryWorker:
     return DeliveryWorker(
-        SqlDeliveries(store),
+        queue,
         [endpoint()] if endpoints is None else endpoints,
         sender if sender is not None else HttpSender(2.0),
         archive=archive if archive is not None else FakeArchive(),
@@ -73,4 +80,5 @@ def make_worker(
         lease=lease,
         clock=clock,
         draw=draw,
+        fan_out_batch=fan_out_batch,
     )

@@ -11,10 +11,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
+import respx
 
 from gateway.devtools.pki import init_dev_pki
 from gateway.infra.webhook_sender import HttpSender, retry_after
+from gateway.services.ports import SendResult
 
 
 def serve_once(handler: Callable[[socket.socket], None]) -> Iterator[str]:
@@ -153,3 +156,30 @@ def test_retry_after_header(value: str, expected: timedelta | None) -> None:
     now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     headers = {"retry-after": value} if value else {}
     assert retry_after(headers, now=now) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (httpx.Response(204), SendResult(204)),
+        (
+            httpx.Response(503, headers={"Retry-After": "120"}),
+            SendResult(503, retry_after=timedelta(seconds=120)),
+        ),
+        (httpx.Response(302, headers={"Location": "https://elsewhere.example/"}), SendResult(302)),
+        (httpx.ReadTimeout("slow"), SendResult(None, "timeout")),
+        (httpx.ConnectTimeout("slow"), SendResult(None, "timeout")),
+        (httpx.ConnectError("refused"), SendResult(None, "connect error to bo.example:443")),
+    ],
+)
+@respx.mock
+def test_what_the_worker_is_told_of_each_answer(
+    answer: httpx.Response | Exception, expected: SendResult
+) -> None:
+    # The worker's own behaviour on these outcomes: tests/unit/services/test_delivery_worker.py.
+    route = respx.post("https://bo.example/hooks")
+    route.mock(side_effect=[answer]) if isinstance(answer, Exception) else route.mock(return_value=answer)
+    with HttpSender(2.0) as sender:
+        result = sender.send("https://bo.example/hooks", b"{}", {"webhook-id": "evt_1"})
+    assert result == expected
+    assert result.ok == (expected.status_code == 204)
