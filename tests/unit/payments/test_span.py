@@ -16,9 +16,13 @@ from hypothesis import strategies as st
 
 from gateway.payments.dues import ChildDue, dossier_terms, month_bounds, terms_dues
 from gateway.payments.indices import IndexTable, IndexValue, month_shift, shipped_values
+from gateway.payments.mandates import DebtorAccount, Mandate
 from gateway.payments.profile import InForceMemo
 from gateway.payments.revaluation import IndexMissing
+from gateway.payments.schedule import Collectable, due_debit
 from gateway.payments.span import HORIZON, Span, steady_span
+from gateway.sepa.ids import payment_info_id
+from gateway.services.collection import span_days
 from tests.unit.payments.test_profile import DOSSIERS, PERIODS, index_tables
 
 
@@ -138,3 +142,23 @@ def test_nothing_owed_has_no_span(period: str) -> None:
     terms = dossier_terms({"dossier_id": "D", "title": {}, "children": [
         {"monthly_amount": "10.00", "effective_date": "2030-01-01"}], "end_date": None})  # fmt: skip
     assert steady_span(terms, period, (), IndexTable(shipped_values())) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(period=PERIODS, day=st.integers(min_value=1, max_value=31), chosen=st.sampled_from([1, 10, 15]))
+def test_the_sql_path_s_collection_dates_are_the_schedule_s(
+    period: str, day: int | None, chosen: int
+) -> None:
+    """`span_days` (joined by the SQL path on the mandate's day) gives what `due_debit` gives a
+    recurrent whole month: the title's day (else the debtor's) clamped, then the next TARGET day."""
+    msg = "DD20261201-0123456789ABCDEF"
+    for fixed in (day, None):
+        found = due_debit(period, Collectable(
+            dossier_id="D", monthly_total_cents=100, collection_day=fixed, effective_date=date(2000, 1, 1),
+            end_date=None, mandate=Mandate("R", date(2000, 1, 1), DebtorAccount("N", "FR76", None)),
+            first_collection_done=True, chosen_day=chosen,
+        ))  # fmt: skip
+        assert found is not None
+        on, batch = span_days(period, msg)[fixed or chosen]
+        assert on == found.collection_date
+        assert batch == payment_info_id(msg, "RCUR", found.collection_date)
