@@ -112,7 +112,7 @@ def parse_xml(
     if (docinfo.encoding or "UTF-8").upper() not in {"UTF-8", "UTF8"}:
         raise MalformedPayload(f"the XML must be encoded in UTF-8, not {docinfo.encoding}")
     if limits is not None:
-        _check_xml_shape(tree, limits, path_of or _plain_path)
+        _check_xml_shape(tree, limits, path_of or _plain_path, len(data))
     return tree
 
 
@@ -130,9 +130,17 @@ def _local(tag: object) -> str:
 
 
 def _check_xml_shape(
-    tree: etree._ElementTree, limits: ShapeLimits, path_of: Callable[[etree._Element], str]
+    tree: etree._ElementTree, limits: ShapeLimits, path_of: Callable[[etree._Element], str], size: int
 ) -> None:
-    """One pass over the tree: depth, element count, name and text lengths (comments included)."""
+    """One pass over the tree: depth, element count, name and text lengths (comments included).
+
+    `size` is the document's length in bytes: no text, attribute value or comment can be longer
+    in characters than the bytes it came from (the DTD, hence any entity that could expand, is
+    refused before parsing), so a document of at most `max_text` bytes needs no text measured;
+    likewise a name no longer than `max_name` with its namespace needs no local part taken.
+    """
+    max_depth, max_nodes, max_name = limits.max_depth, limits.max_nodes, limits.max_name
+    texts = size > limits.max_text
     depth = count = 0
     for event, node in etree.iterwalk(tree.getroot(), events=("start", "end")):
         if event == "end":
@@ -140,35 +148,43 @@ def _check_xml_shape(
             continue
         depth += 1
         count += 1
-        if depth > limits.max_depth:
-            raise _too_big(f"the document is nested more than {limits.max_depth} levels deep", "")
-        if count > limits.max_nodes:
-            raise _too_big(f"the document holds more than {limits.max_nodes} elements", "")
-        name = _local(node.tag)
-        if len(name) > limits.max_name:
-            raise _too_big(f"an element name is longer than {limits.max_name} characters", "")
-        longest = limits.max_text if name not in limits.long_text else None
-        if longest is not None and node.text is not None and len(node.text) > longest:
-            raise _too_big(f"the text is longer than {longest} characters", path_of(node))
-        if node.tail is not None and len(node.tail) > limits.max_text:
+        if depth > max_depth:
+            raise _too_big(f"the document is nested more than {max_depth} levels deep", "")
+        if count > max_nodes:
+            raise _too_big(f"the document holds more than {max_nodes} elements", "")
+        tag = node.tag
+        if len(tag) > max_name and len(_local(tag)) > max_name:
+            raise _too_big(f"an element name is longer than {max_name} characters", "")
+        if texts:
+            _check_texts(node, limits, path_of)
+        else:
+            for key in node.attrib:  # attribute names (iterating the node gives its children)
+                if len(key) > max_name:
+                    raise _too_big(f"an attribute name is longer than {max_name} characters", path_of(node))
+
+
+def _check_texts(node: etree._Element, limits: ShapeLimits, path_of: Callable[[etree._Element], str]) -> None:
+    """One element's text, tail, attributes and comments against the limits."""
+    longest = limits.max_text if _local(node.tag) not in limits.long_text else None
+    if longest is not None and node.text is not None and len(node.text) > longest:
+        raise _too_big(f"the text is longer than {longest} characters", path_of(node))
+    if node.tail is not None and len(node.tail) > limits.max_text:
+        raise _too_big(
+            f"the text after this element is longer than {limits.max_text} characters", path_of(node)
+        )
+    for key, value in node.items():
+        if len(key) > limits.max_name:
+            raise _too_big(f"an attribute name is longer than {limits.max_name} characters", path_of(node))
+        if len(value) > limits.max_text:
             raise _too_big(
-                f"the text after this element is longer than {limits.max_text} characters", path_of(node)
+                f"the attribute {_local(key)} is longer than {limits.max_text} characters", path_of(node)
             )
-        for key, value in node.items():
-            if len(key) > limits.max_name:
-                raise _too_big(
-                    f"an attribute name is longer than {limits.max_name} characters", path_of(node)
-                )
-            if len(value) > limits.max_text:
-                raise _too_big(
-                    f"the attribute {_local(key)} is longer than {limits.max_text} characters", path_of(node)
-                )
-        for child in node:  # comments and processing instructions: iterwalk yields elements only
-            if (
-                not isinstance(child.tag, str)
-                and max(len(child.text or ""), len(child.tail or "")) > limits.max_text
-            ):
-                raise _too_big(f"a comment is longer than {limits.max_text} characters", path_of(node))
+    for child in node:  # comments and processing instructions: iterwalk yields elements only
+        if (
+            not isinstance(child.tag, str)
+            and max(len(child.text or ""), len(child.tail or "")) > limits.max_text
+        ):
+            raise _too_big(f"a comment is longer than {limits.max_text} characters", path_of(node))
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

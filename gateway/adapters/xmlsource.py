@@ -16,10 +16,22 @@ from gateway.adapters.xmlcheck import element_path
 from gateway.domain.transmission import Address, Attachment, BankAccount, Child, Parent, Place
 from gateway.errors import Code, Issue, RuleViolation, SchemaViolation
 
+_XML_SPACES = re.compile(r"[ \t\n\r]+")
+
 
 def collapse(text: str | None) -> str:
-    """The value of an xs:token: XML whitespace collapsed (not NBSP, which French text uses)."""
-    return re.sub(r"[ \t\n\r]+", " ", text or "").strip(" ")
+    """The value of an xs:token: XML whitespace collapsed (not NBSP, which French text uses).
+
+    >>> collapse("  Jean\tPierre ")
+    'Jean Pierre'
+    """
+    if text is None:
+        return ""
+    # most values have nothing to collapse: no tab, newline or CR (isprintable is False for
+    # them), no run of spaces, no space at either end
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return _XML_SPACES.sub(" ", text).strip(" ")
 
 
 class Reader:
@@ -33,10 +45,11 @@ class Reader:
         return f"{{{self.namespace}}}{name}"
 
     def find(self, parent: etree._Element, name: str) -> etree._Element | None:
-        return parent.find(self.q(name))
+        # the first child of that name, as parent.find() gives, without its path machinery
+        return next(parent.iterchildren(self.q(name)), None)
 
     def get(self, parent: etree._Element, name: str) -> etree._Element:
-        found = parent.find(self.q(name))
+        found = next(parent.iterchildren(self.q(name)), None)
         if found is None:  # the schema requires it; kept as our own error all the same
             raise SchemaViolation(f"the element {name} is missing", field=join(element_path(parent), name))
         return found

@@ -45,6 +45,7 @@ from gateway.errors import (
     SchemaViolation,
     loggable_code,
 )
+from gateway.payments.profile import profile_or_none
 from gateway.safeparse import DEFAULT_MAX_BYTES
 from gateway.services.ports import (
     Archive,
@@ -52,6 +53,7 @@ from gateway.services.ports import (
     IdempotencyRow,
     NewEntry,
     NewEvent,
+    Profile,
     ReceiptRow,
     Signer,
     Store,
@@ -129,7 +131,12 @@ class IntakeResult:
     receipt: Receipt
     signature: bytes
     error: GatewayError | None = None  # a rejection's; the entry points turn it into a problem
-    dossier: dict[str, Any] | None = field(default=None, repr=False)
+    dossier_json: str | None = field(default=None, repr=False)  # an acceptance's canonical JSON
+
+    @property
+    def dossier(self) -> dict[str, Any] | None:
+        """The canonical dossier an acceptance stored (parsed from its JSON when asked)."""
+        return None if self.dossier_json is None else cast(dict[str, Any], json.loads(self.dossier_json))
 
     @property
     def receipt_bytes(self) -> bytes:
@@ -264,12 +271,16 @@ class _Pending:
 
 @dataclass(frozen=True, slots=True)
 class _Valid:
-    """What storing needs of a valid title (its whole Transmission stays in the worker)."""
+    """What storing needs of a valid title (its whole Transmission, and the dossier as a dict,
+    stay in the worker: the server process gets the dossier as JSON text, `Checked.dossier_json`)."""
 
-    dossier: dict[str, Any]
+    dossier_id: str
     dedupe_key: str  # SHA-256 hex of the title's identity: one dossier per key
     reference: str
     warnings: tuple[Issue, ...]
+    # its collection profile, made here rather than by the storer from the JSON (same function,
+    # same dossier: tests/unit/test_intake_many.py), None when none can be made
+    profile: Profile | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,10 +338,11 @@ def _rendered(signer: Signer, item: _Item, validated: Validated, payload_signatu
     dossier = validated.dossier
     xml = to_xml(dossier)
     valid = _Valid(
-        dossier,
+        dossier["dossier_id"],
         hashlib.sha256(validated.dedupe_key.encode()).hexdigest(),
         validated.transmission.reference,
         validated.warnings,
+        profile_or_none(dossier),
     )
     return Checked(
         payload_signature,
@@ -512,19 +524,21 @@ class _Writes:
     def __init__(self, uow: UnitOfWork, work: list[_Work]) -> None:
         self.uow = uow
         firsts: dict[str, DossierRow] = {}  # dedupe key -> the batch's first copy of that title
+        profiles: dict[str, Profile | None] = {}  # dossier id -> its profile
         for one in work:
             if isinstance(one.outcome, _Acceptance):
                 row = _dossier_row(one.item, one.outcome)
-                firsts.setdefault(row.dedupe_key, row)
+                if firsts.setdefault(row.dedupe_key, row) is row:
+                    profiles[row.dossier_id] = one.outcome.validated.profile
         self.dossiers = firsts
-        self.new = uow.dossiers.create_many(list(firsts.values()))  # dedupe keys not stored before
+        # dedupe keys not stored before
+        self.new = uow.dossiers.create_many(list(firsts.values()), profiles)
         self.receipts: list[ReceiptRow] = []
         self.first_receipts: dict[str, ReceiptRow] = {}  # dossier id -> receipt, for this batch's
         self.keys: list[IdempotencyRow] = []
 
     def acceptance(self, item: _Item, acceptance: _Acceptance) -> IntakeResult:
         validated, receipt = acceptance.validated, acceptance.receipt
-        dossier = validated.dossier
         dedupe = validated.dedupe_key
         stored = self.dossiers[dedupe]
         key = item.idempotency_key
@@ -560,7 +574,9 @@ class _Writes:
             item.payload_sha[:16],
             [loggable_code(w.code) for w in validated.warnings],
         )
-        return IntakeResult("accepted", receipt, acceptance.signature, dossier=dossier)
+        return IntakeResult(
+            "accepted", receipt, acceptance.signature, dossier_json=acceptance.checked.dossier_json
+        )
 
     def _first_stored(self, dedupe: str) -> ReceiptRow:
         """The receipt of a title stored by an earlier transaction (what its duplicate is answered)."""
@@ -600,7 +616,7 @@ class _Writes:
 def _dossier_row(item: _Item, acceptance: _Acceptance) -> DossierRow:
     validated = acceptance.validated
     return DossierRow(
-        dossier_id=validated.dossier["dossier_id"],
+        dossier_id=validated.dossier_id,
         dedupe_key=validated.dedupe_key,
         source_kind=item.source.value,
         sender=item.sender,
@@ -648,7 +664,7 @@ def _acceptance_receipt(item: _Item, valid: _Valid) -> Receipt:
     return Receipt(
         receipt_id=item.receipt_id,
         status="accepted",
-        dossier_id=valid.dossier["dossier_id"],
+        dossier_id=valid.dossier_id,
         source=item.source.value,
         sender=item.sender,
         reference=valid.reference,
@@ -666,7 +682,7 @@ def _acceptance(checked: Checked) -> _Acceptance:
 
 
 def _acceptance_archive(item: _Item, acceptance: _Acceptance) -> list[NewEntry]:
-    dossier_id = acceptance.validated.dossier["dossier_id"]
+    dossier_id = acceptance.validated.dossier_id
     return [
         NewEntry(
             "canonical-dossier",

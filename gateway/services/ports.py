@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the store's row types, for the payment side's repositories 
 
 #: What time it is now (tz-aware UTC); the real one is `datetime.now(UTC)`.
 Clock = Callable[[], datetime]
+Profile = tuple[str, str | None]  # a dossier's collection profile: (terms text, debtor address JSON)
 
 
 class Signer(Protocol):
@@ -194,8 +195,14 @@ class DossierRepository(Protocol):
         """Insert unless `dossier.dedupe_key` exists; return the stored row and whether it is new."""
         ...
 
-    def create_many(self, dossiers: Sequence[DossierRow]) -> set[str]:
-        """`create_once` for several (distinct dedupe keys) in one statement: the keys inserted."""
+    def create_many(
+        self, dossiers: Sequence[DossierRow], profiles: Mapping[str, Profile | None] | None = None
+    ) -> set[str]:
+        """`create_once` for several (distinct dedupe keys) in one statement: the keys inserted.
+
+        `profiles`: collection profiles already made from these dossiers, by dossier id
+        (gateway.payments.profile.profile_or_none; the intake makes them in its validation
+        process); the store makes those not given from the canonical JSON."""
         ...
 
     def get(self, dossier_id: str) -> DossierRow | None: ...

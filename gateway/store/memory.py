@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from gateway.services.ports import DossierRow, EventRow, IdempotencyRow, NewEvent, ReceiptRow
+from gateway.services.ports import DossierRow, EventRow, IdempotencyRow, NewEvent, Profile, ReceiptRow
 
 
 @dataclass
@@ -46,8 +46,10 @@ class MemoryDossiers:
         self._s.by_dedupe_key[dossier.dedupe_key] = dossier.dossier_id
         return dossier, True
 
-    def create_many(self, dossiers: Sequence[DossierRow]) -> set[str]:
-        return {d.dedupe_key for d in dossiers if self.create_once(d)[1]}
+    def create_many(
+        self, dossiers: Sequence[DossierRow], profiles: Mapping[str, Profile | None] | None = None
+    ) -> set[str]:
+        return {d.dedupe_key for d in dossiers if self.create_once(d)[1]}  # no profiles kept here
 
     def get(self, dossier_id: str) -> DossierRow | None:
         return self._s.dossiers.get(dossier_id)

@@ -71,12 +71,18 @@ def save_profile(conn: Connection, dossier_id: str, canonical_json: str) -> bool
     return True
 
 
-def save_profiles(conn: Connection, dossiers: Sequence[tuple[str, str]]) -> None:
+def save_profiles(
+    conn: Connection,
+    dossiers: Sequence[tuple[str, str]],
+    *,
+    made: Mapping[str, tuple[str, str | None] | None] | None = None,
+) -> None:
     """`save_profile` for a batch of dossiers just stored, (dossier id, canonical JSON) each, in
-    one statement (the HTTP intake stores its batches so)."""
+    one statement (the HTTP intake stores its batches so). `made`: the profiles already made from
+    these dossiers, by dossier id (the intake's validation process makes them)."""
     rows = []
     for dossier_id, canonical_json in dossiers:
-        found = _profile(canonical_json)
+        found = made[dossier_id] if made is not None and dossier_id in made else _profile(canonical_json)
         if found is not None:
             rows.append({"dossier_id": dossier_id, "terms": found[0], "debtor_address": found[1]})
     if rows:

@@ -18,7 +18,7 @@ serialises writers anyway (BEGIN IMMEDIATE), so there ids follow commit order by
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from gateway.services.ports import (
     EventRow,
     IdempotencyRow,
     NewEvent,
+    Profile,
     ReceiptRow,
 )
 from gateway.store import schema
@@ -79,7 +80,9 @@ class SqlDossiers:
             raise RuntimeError("dedupe key conflicted but no dossier holds it")
         return existing, False
 
-    def create_many(self, dossiers: Sequence[DossierRow]) -> set[str]:
+    def create_many(
+        self, dossiers: Sequence[DossierRow], profiles: Mapping[str, Profile | None] | None = None
+    ) -> set[str]:
         if not dossiers:
             return set()
         t = schema.dossiers
@@ -89,7 +92,9 @@ class SqlDossiers:
         keys = {key for (key,) in inserted}
         # their collection profiles, in the same transaction (0012_collection_profile)
         save_profiles(
-            self._conn, [(d.dossier_id, d.canonical_json) for d in dossiers if d.dedupe_key in keys]
+            self._conn,
+            [(d.dossier_id, d.canonical_json) for d in dossiers if d.dedupe_key in keys],
+            made=profiles,
         )
         return keys
 

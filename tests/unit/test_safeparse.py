@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from gateway.errors import MalformedPayload, PayloadTooLarge
-from gateway.safeparse import parse_json, parse_xml
+from gateway.errors import Code, MalformedPayload, PayloadTooLarge
+from gateway.safeparse import ShapeLimits, parse_json, parse_xml
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,40 @@ def test_size_cap_before_parsing() -> None:
 def test_xml_refusals_are_malformed_payload(data: bytes) -> None:
     with pytest.raises(MalformedPayload):
         parse_xml(data)
+
+
+# The shape check measures no text in a document of at most `max_text` bytes: no text node,
+# attribute value or comment can hold more characters than the bytes it was read from (character
+# references only shrink, and the entities that could expand come with a DTD, refused first).
+SMALL = ShapeLimits(max_depth=3, max_nodes=10, max_text=40, max_name=8)
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (b"<a>" + b"x" * 41 + b"</a>", ""),  # 48 bytes: measured, too long
+        (b"<a><b/>" + b"&#x10000;" * 41 + b"</a>", "b"),  # the tail of b: 41 characters
+        (b"<a><b c='" + b"y" * 41 + b"'/></a>", "b"),
+        (b"<a><!--" + b"z" * 41 + b"--></a>", ""),
+        (b"<a><b long_name='1'/></a>", "b"),  # an attribute name, in a small document too
+        (b"<a><b><c><d/></c></b></a>", ""),  # depth 4
+        (b"<a_very_long_name/>", ""),
+    ],
+)
+def test_xml_shape_limits(data: bytes, field: str) -> None:
+    with pytest.raises(MalformedPayload) as caught:
+        parse_xml(data, limits=SMALL)
+    assert caught.value.code == Code.LIMIT_EXCEEDED
+    assert caught.value.issues[0].field == field
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<a>" + b"&#x10000;" * 4 + b"x" * 4 + b"</a>",  # 48 bytes, 8 characters
+        b"<a><b c='" + b"y" * 20 + b"'/><!--" + b"z" * 20 + b"--></a>",
+        b"<a>" + b"x" * 33 + b"</a>",  # 40 bytes: not measured, and within the limit anyway
+    ],
+)
+def test_xml_within_shape_limits(data: bytes) -> None:
+    assert parse_xml(data, limits=SMALL).getroot().tag == "a"

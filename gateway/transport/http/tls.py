@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from gateway.transport.http.corked import CorkedTransport
 from gateway.transport.http.guard import (
     ConnectionGuard,
     GuardedEventLoop,
@@ -57,6 +58,8 @@ class PeerCertProtocol(GuardedProtocol, H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.guard_connection(transport)
+        # an answer's head and body in one TLS record and one send (gateway.transport.http.corked)
+        self.transport = CorkedTransport(transport, asyncio.get_running_loop())  # type: ignore[assignment]
         tls = tls_extension(transport.get_extra_info("ssl_object"))
         if tls is None:
             return
