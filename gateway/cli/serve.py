@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from gateway.config import Settings
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
@@ -55,11 +58,18 @@ def _serve_one(
 
     from gateway.transport.http.wiring import build_service, tune_garbage_collector
 
-    service = build_service(settings, host=host, port=port)
+    # A Ctrl-C or SIGTERM that comes while the service is being built waits until it is built: it
+    # could otherwise land in a validation process between its fork and the moment it starts
+    # ignoring Ctrl-C, break the pool and end the server with a traceback. The processes forked
+    # meanwhile inherit the blocked signals (gateway.infra.intake_pool unblocks them).
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        service = build_service(settings, host=host, port=port)
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        raise
     tune_garbage_collector(settings.gc_young_threshold)
     delivery = service.delivery if deliver else None
-    if delivery is not None:
-        delivery.start()  # webhook pushes beside the HTTP server (GATEWAY_DELIVER_IN_SERVE)
     # uvicorn shuts down gracefully on SIGTERM and SIGINT (Ctrl-C), then raises the signal again
     # with the handler it found: with the defaults the process would die before the `finally`
     # below (worker stopped, archive checkpointed) or end in a KeyboardInterrupt; with this one it
@@ -67,6 +77,9 @@ def _serve_one(
     signal.signal(signal.SIGTERM, _exit_cleanly)
     signal.signal(signal.SIGINT, _exit_cleanly)
     try:
+        if delivery is not None:
+            delivery.start()  # webhook pushes beside the HTTP server (GATEWAY_DELIVER_IN_SERVE)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # a stop held meanwhile ends here
         uvicorn.Server(service.config).run(sockets=sockets)
     finally:
         if delivery is not None:

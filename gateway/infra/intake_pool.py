@@ -26,6 +26,9 @@ _worker_signer: Signer | None = None
 def _init_worker(signer: Signer, parent: int) -> None:
     global _worker_signer  # noqa: PLW0603 - one per worker process, set once at its start
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # `gateway serve` blocks Ctrl-C and SIGTERM while it forks this pool: Ctrl-C is ignored from
+    # now on (a held one is dropped), SIGTERM is the pool's own way of ending a broken worker
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     die_with_parent(parent)  # never outlive a killed server (it holds the database and archive)
     _worker_signer = signer
 

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -62,21 +63,19 @@ def test_gateway_serve_answers_over_mutual_tls(e2e_pki: Path, tmp_path: Path, pr
     assert proc.returncode == 0, output  # queue drained, validation processes stopped, archive closed
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_ctrl_c_stops_every_process_cleanly(e2e_pki: Path, tmp_path: Path, workers: str) -> None:
-    """Ctrl-C signals the whole process group: server(s) and validation processes alike."""
-    port = free_port()
+def serve_in_own_group(e2e_pki: Path, tmp_path: Path, port: int, workers: str) -> subprocess.Popen[bytes]:
+    """`gateway serve` in a process group of its own, as a terminal's Ctrl-C would reach it."""
     env = {**os.environ, "GATEWAY_CERTS_DIR": str(e2e_pki), "GATEWAY_DATA_DIR": str(tmp_path / "var")}
     entry = "from gateway.cli import main; main()"
     command = [sys.executable, "-c", entry, "serve", "--port", str(port), "--workers", workers]
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
     )
+
+
+def ctrl_c(proc: subprocess.Popen[bytes]) -> str:
+    """Ctrl-C to the whole group; what the processes printed once they ended (killed after 30 s)."""
     try:
-        with httpx.Client(
-            base_url=f"https://localhost:{port}", verify=tls_context(e2e_pki, "greffe")
-        ) as client:
-            wait_until_ready(client, proc)
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)
     finally:
@@ -86,5 +85,35 @@ def test_ctrl_c_stops_every_process_cleanly(e2e_pki: Path, tmp_path: Path, worke
         output = proc.stdout.read().decode() if proc.stdout else ""
         if proc.stdout:
             proc.stdout.close()
+    return output
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_stops_every_process_cleanly(e2e_pki: Path, tmp_path: Path, workers: str) -> None:
+    """Ctrl-C signals the whole process group: server(s) and validation processes alike."""
+    port = free_port()
+    proc = serve_in_own_group(e2e_pki, tmp_path, port, workers)
+    try:
+        with httpx.Client(
+            base_url=f"https://localhost:{port}", verify=tls_context(e2e_pki, "greffe")
+        ) as client:
+            wait_until_ready(client, proc)
+    finally:
+        output = ctrl_c(proc)
     assert proc.returncode == 0, output
+    assert "Traceback" not in output, output
+
+
+@pytest.mark.parametrize("delay", [0.2, 0.5, 0.8, 1.1, 1.4, 1.7])
+def test_ctrl_c_while_starting_stops_every_process_cleanly(
+    e2e_pki: Path, tmp_path: Path, delay: float
+) -> None:
+    """Ctrl-C that comes while the servers are still forking their validation processes (before
+    they answer): every process stops without a traceback, exit status 0 (or 130, the command line's
+    "interrupted" when Ctrl-C comes before `serve` has started at all). A Ctrl-C landing in a
+    validation process before it ignored Ctrl-C used to break its pool and end with a traceback."""
+    proc = serve_in_own_group(e2e_pki, tmp_path, free_port(), "2")
+    time.sleep(delay)
+    output = ctrl_c(proc)
+    assert proc.returncode in (0, 130), output
     assert "Traceback" not in output, output
