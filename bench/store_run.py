@@ -2,15 +2,19 @@
 process (imports, migrations check, rules, streaming write, XSD validation, CMS signature,
 archive and bank channel included), measured with `/usr/bin/time -v`.
 
-    python bench/store_run.py --dossiers 100000 --backend sqlite [--work /tmp/bench-store]
-    python bench/store_run.py --dossiers 100000 --backend postgresql
+    python bench/store_run.py --dossiers 100000 --backend sqlite [--work /tmp/bench-store] [--months 2]
+    python bench/store_run.py --dossiers 100000 --backend postgresql [--months 2]
 
 The store is filled first by `bench/load_store.py` (not measured in the run's figures; its own
 time is printed). With `--work DIR` on SQLite the loaded store is kept as
 `DIR/pristine-N.sqlite3` and reused by the next run with the same N (copied, so each run collects
 the same month from the same untouched store: a 1,000,000 load takes minutes). PostgreSQL is a
-throwaway durable server (`bench/postgres.py`), loaded each time. Prints one JSON line: backend,
-dossiers, load_seconds, run_seconds, cpu_s, peak_rss_mb, transactions, exact_path.
+throwaway durable server (`bench/postgres.py`), loaded each time. `--months M` runs M
+consecutive months from 2026-12, each as its own process on the store the previous one left:
+the first computes every dossier (and stores its steady span), the next ones are "normal months"
+whose debits come from the spans in SQL (docs/collection-run.md). Prints one JSON line per month:
+backend, dossiers, period, load_seconds, run_seconds, cpu_s, peak_rss_mb, transactions,
+exact_path, from_spans.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from postgres import throwaway_postgres
 from gateway.devtools.pki import init_dev_pki
 
 GATEWAY = Path(sys.executable).with_name("gateway")
-PERIOD = "2026-12"
+PERIODS = ("2026-12", "2027-01", "2027-02", "2027-03")
 
 
 def _elapsed(text: str) -> float:
@@ -58,9 +62,9 @@ def _cpu_s(text: str) -> float:
 
 
 def measure(
-    work: Path, url: str, dossiers: int, backend: str, pristine: Path | None = None
-) -> dict[str, Any]:
-    """Load (or copy `pristine`, kept from an earlier load) then run and measure."""
+    work: Path, url: str, dossiers: int, backend: str, pristine: Path | None = None, *, months: int = 1
+) -> list[dict[str, Any]]:
+    """Load (or copy `pristine`, kept from an earlier load) then run and measure each month."""
     if not (work / "certs" / "ca.pem").exists():
         init_dev_pki(work / "certs")
     shutil.rmtree(work / "data", ignore_errors=True)
@@ -74,30 +78,36 @@ def measure(
             shutil.copyfile(work / "data" / "gateway.sqlite3", pristine)
     env = dict(os.environ, GATEWAY_DATA_DIR=str(work / "data"), GATEWAY_CERTS_DIR=str(work / "certs"))
     env["GATEWAY_DATABASE_URL"] = url
-    done = subprocess.run(
-        ["/usr/bin/time", "-v", str(GATEWAY), "sepa", "debits", "--period", PERIOD],
-        capture_output=True, text=True, env=env, check=False, cwd=work,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise SystemExit(f"gateway sepa debits failed:\n{done.stderr[-2000:]}")
-    report = json.loads(done.stdout)
-    return {
-        "backend": backend,
-        "dossiers": dossiers,
-        "load_seconds": round(load_seconds, 1),
-        "run_seconds": round(_elapsed(done.stderr), 2),
-        "cpu_s": round(_cpu_s(done.stderr), 1),
-        "peak_rss_mb": round(_peak_mb(done.stderr), 1),
-        "transactions": report["transactions"],
-        "exact_path": report.get("exact_path"),
-        "refused": len(report["refused"]),
-    }
+    found = []
+    for period in PERIODS[:months]:
+        done = subprocess.run(
+            ["/usr/bin/time", "-v", str(GATEWAY), "sepa", "debits", "--period", period],
+            capture_output=True, text=True, env=env, check=False, cwd=work,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise SystemExit(f"gateway sepa debits failed:\n{done.stderr[-2000:]}")
+        report = json.loads(done.stdout)
+        found.append({
+            "backend": backend,
+            "dossiers": dossiers,
+            "period": period,
+            "load_seconds": round(load_seconds, 1),
+            "run_seconds": round(_elapsed(done.stderr), 2),
+            "cpu_s": round(_cpu_s(done.stderr), 1),
+            "peak_rss_mb": round(_peak_mb(done.stderr), 1),
+            "transactions": report["transactions"],
+            "exact_path": report.get("exact_path"),
+            "from_spans": report.get("from_spans"),
+            "refused": len(report["refused"]),
+        })  # fmt: skip
+    return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dossiers", type=int, required=True)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--months", type=int, default=2, choices=range(1, len(PERIODS) + 1))
     parser.add_argument(
         "--work",
         type=Path,
@@ -110,14 +120,15 @@ def main() -> None:
         if args.backend == "sqlite":
             pristine = work / f"pristine-{args.dossiers}.sqlite3" if args.work else None
             url = f"sqlite:///{work / 'data' / 'gateway.sqlite3'}"
-            result = measure(work, url, args.dossiers, "sqlite", pristine)
+            result = measure(work, url, args.dossiers, "sqlite", pristine, months=args.months)
         else:
             with throwaway_postgres() as server:
-                result = measure(work, server.url, args.dossiers, "postgresql")
+                result = measure(work, server.url, args.dossiers, "postgresql", months=args.months)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
-    print(json.dumps(result))
+    for month in result:
+        print(json.dumps(month))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -33,6 +33,7 @@ from gateway.services.records import (
     PaymentFileRow,
     PayoutAccountRow,
     RevaluationRow,
+    SpanRow,
     WaitingRow,
 )
 from gateway.store.memory import MemoryDossiers, MemoryEvents, MemoryIdempotency, MemoryReceipts, _State
@@ -55,12 +56,14 @@ class PaymentsState:
     progress: dict[str, tuple[DebitStatus, datetime]] = field(default_factory=dict)  # the bank's word
     reports: dict[str, BankReportRow] = field(default_factory=dict)
     anomalies: list[tuple[str, str | None, str]] = field(default_factory=list)  # report, code, reference
+    spans: dict[str, SpanRow] = field(default_factory=dict)
 
     def copy(self) -> PaymentsState:
         return PaymentsState(
             self.base.copy(), dict(self.mandates), dict(self.debits), dict(self.collected),
             dict(self.credits), list(self.files), dict(self.payout_accounts), dict(self.outbox),
             dict(self.revaluations), dict(self.progress), dict(self.reports), list(self.anomalies),
+            dict(self.spans),
         )  # fmt: skip
 
 
@@ -108,7 +111,7 @@ class FakePayments:
 
     def debits_of_message(self, message_id: str) -> Iterator[DebitRow]:
         rows = [d for d in self._s.debits.values() if d.message_id == message_id]
-        return iter(sorted(rows, key=lambda d: (d.sequence, d.collection_date, d.end_to_end_id)))
+        return iter(sorted(rows, key=lambda d: (d.sequence, d.collection_date, d.dossier_id)))
 
     def message_batches(
         self, message_id: str, flag_countries: Collection[str] = ()
@@ -362,8 +365,13 @@ class FakeCollection:
     def page_cache(self) -> AbstractContextManager[None]:
         return nullcontext()
 
-    def pages(self, period: str) -> Iterator[list[CollectionRow]]:
+    def pages(self, period: str, *, skip_message: str = "") -> Iterator[list[CollectionRow]]:
         issued = {d.dossier_id for d in self._s.debits.values() if d.period == period}
+        taken = {
+            d.dossier_id
+            for d in self._s.debits.values()
+            if d.period == period and d.message_id == skip_message
+        }
         rows = [
             CollectionRow(
                 dossier_id=d.dossier_id,
@@ -374,9 +382,25 @@ class FakeCollection:
                 issued=d.dossier_id in issued,
             )
             for d in sorted(self._s.base.dossiers.values(), key=lambda d: d.dossier_id)
-            if d.status == "accepted"
+            if d.status == "accepted" and d.dossier_id not in taken
         ]
         return _pages(rows, PAGE)
+
+    def save_spans(self, rows: Sequence[SpanRow]) -> None:
+        self._s.spans.update((r.dossier_id, r) for r in rows)
+
+    def issue_spans(
+        self,
+        period: str,
+        *,
+        message_id: str,
+        created_at: datetime,
+        days: Mapping[int, tuple[date, str]],
+        basis: str,
+    ) -> int:
+        """In memory every dossier takes the computed path (the SQL path is tested on the
+        real store: tests/integration/sepa/test_span_runs.py); the spans are kept, not used."""
+        return 0
 
     def recorded_revaluations(self, dossier_ids: Sequence[str]) -> set[tuple[str, int, date]]:
         wanted = set(dossier_ids)

@@ -37,6 +37,8 @@ def _report(report: Any) -> None:
                 "revalued": getattr(report, "revalued", 0),  # pension.revalued events published
                 # dossiers read from their canonical JSON: no collection profile (docs/collection-run.md)
                 "exact_path": getattr(report, "exact_path", 0),
+                # debits issued in SQL from the dossiers' steady spans (docs/collection-run.md)
+                "from_spans": getattr(report, "from_spans", 0),
             },
             indent=2,
         )

@@ -32,12 +32,14 @@ from typing import Any
 
 from gateway.domain.money import to_cents
 from gateway.errors import Code, Issue
-from gateway.payments.dues import ChildDue, child_dues, dossier_terms, terms_dues
-from gateway.payments.indices import IndexSource, IndexTable
+from gateway.payments.calendar import next_business_day
+from gateway.payments.dues import ChildDue, DossierTerms, child_dues, dossier_terms, month_bounds, terms_dues
+from gateway.payments.indices import IndexSource, IndexTable, shipped_table
 from gateway.payments.mandates import DebtorAccount, Mandate
 from gateway.payments.profile import Decoder, InForceMemo, ProfileOutdated, debtor_address
 from gateway.payments.revaluation import Clause, IndexMissing
 from gateway.payments.schedule import Collectable, due_debit, scheduled_day
+from gateway.payments.span import span_basis, steady_span
 from gateway.sepa import addresses
 from gateway.sepa import rules as sepa_rules
 from gateway.sepa.batches import Batch, Plan
@@ -66,7 +68,7 @@ from gateway.services.ports import (
     PaymentsStore,
     Signer,
 )
-from gateway.services.records import STATUS_SIGNED, CollectionRow, DebitRow, MandateRow
+from gateway.services.records import STATUS_SIGNED, CollectionRow, DebitRow, MandateRow, SpanRow
 from gateway.services.revalued import record_revaluations
 
 Progress = Callable[[int], None]
@@ -100,6 +102,7 @@ class RunReport:
     channel_ref: str | None = None
     waiting: dict[str, Waiting] = field(default_factory=dict)
     exact_path: int = 0  # dossiers read from their canonical JSON (no collection profile)
+    from_spans: int = 0  # debits issued in SQL from steady spans (gateway.payments.span)
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -227,8 +230,12 @@ class _Dues:
         self._decoder, self._in_force = Decoder(), InForceMemo()
         self.exact = 0  # dossiers read from their JSON
 
-    def of(self, row: CollectionRow) -> tuple[tuple[ChildDue, ...], str | None, tuple[Clause, ...]]:
-        """(dues, debtor address JSON, the children's clauses); raises `IndexMissing` for a month
+    @property
+    def in_force(self) -> InForceMemo:
+        return self._in_force
+
+    def of(self, row: CollectionRow) -> tuple[tuple[ChildDue, ...], str | None, DossierTerms]:
+        """(dues, debtor address JSON, the dossier's terms); raises `IndexMissing` for a month
         held."""
         if row.terms is not None:
             try:
@@ -237,13 +244,13 @@ class _Dues:
                 pass
             else:
                 dues = terms_dues(terms, self._period, self._indices, self._in_force)
-                return dues, row.debtor_address, tuple(c.clause for c in terms.children)
+                return dues, row.debtor_address, terms
         self.exact += 1
         found = self._payments.dossier(row.dossier_id)
         assert found is not None, "the page query returned it"
         data = json.loads(found.canonical_json)
-        clauses = tuple(c.clause for c in dossier_terms(data).children)
-        return child_dues(data, self._period, self._indices), debtor_address(data), clauses
+        terms = dossier_terms(data)
+        return child_dues(data, self._period, self._indices), debtor_address(data), terms
 
 
 def _issue_debits(
@@ -258,14 +265,17 @@ def _issue_debits(
     indices: IndexSource,
     indices_repo: IndicesRepository,
     events: EventRepository,
+    basis: str,
 ) -> None:
-    """Schedule and record the period's debits, a page of dossiers at a time; each revaluation a
-    debit applies for the first time is recorded and published (gateway.services.revalued)."""
+    """Schedule and record the period's debits of the dossiers `issue_spans` did not take, a page
+    of dossiers at a time; each revaluation a debit applies for the first time is recorded and
+    published (gateway.services.revalued); each debit's steady span is stored for the next runs."""
     dues_of = _Dues(payments, period, indices)
     batch_ids: dict[tuple[str, date], str] = {}
-    for page in reads.pages(period):
+    for page in reads.pages(period, skip_message=msg_id):
         progress(len(page))
         rows: list[DebitRow] = []
+        spans: list[SpanRow] = []
         changed: list[str] = []
         revalued: list[tuple[str, tuple[ChildDue, ...], tuple[Clause, ...]]] = []
         for found in page:
@@ -275,7 +285,7 @@ def _issue_debits(
                 continue
             mandate = signed(found.mandate)
             try:
-                dues, address, clauses = dues_of.of(found)
+                dues, address, terms = dues_of.of(found)
             except IndexMissing as missing:
                 if mandate is None:  # something is owed, whatever its amount: the mandate first
                     report.skip(MANDATE_PENDING)
@@ -331,11 +341,21 @@ def _issue_debits(
             report.count += 1
             report.total_cents += due.amount_cents
             if any(d.index is not None for d in dues):
-                revalued.append((dossier_id, dues, clauses))
+                revalued.append((dossier_id, dues, tuple(c.clause for c in terms.children)))
+            span = steady_span(terms, period, dues, indices, dues_of.in_force)
+            if span is not None and span.amount_cents > 0 and mandate.signed_on is not None:
+                spans.append(
+                    SpanRow(
+                        dossier_id, span.first, span.last, span.amount_cents, basis, mandate.reference,
+                        mandate.signed_on, mandate.debtor_name, mandate.iban, mandate.bic,
+                        mandate.collection_day, mandate.chosen_day, row.debtor_address,
+                    )
+                )  # fmt: skip
             if not found.has_payout_account:  # collected; its payout will wait
                 report.wait(NO_PAYOUT_ACCOUNT, dossier_id)
         payments.add_debits(rows)
         payments.mark_collected(changed, now)
+        reads.save_spans(spans)
         report.revalued += _record_revaluations(
             reads, indices_repo, events, revalued, indices=indices, at=now
         )
@@ -365,6 +385,18 @@ def _record_revaluations(
             indices=indices, at=at,
         )  # fmt: skip
     return published
+
+
+def span_days(period: str, msg_id: str) -> dict[int, tuple[date, str]]:
+    """Per debit day (1-31: the title's day, else the debtor's choice), the collection date of a
+    recurrent debit in `period` and its batch's PmtInfId: what `due_debit` gives a whole month
+    (gateway.payments.schedule: the day clamped to the month, then the next TARGET business day)."""
+    last = month_bounds(period)[1]
+    found: dict[int, tuple[date, str]] = {}
+    for day in range(1, 32):
+        on = next_business_day(last.replace(day=min(day, last.day)))
+        found[day] = (on, payment_info_id(msg_id, "RCUR", on))
+    return found
 
 
 def _write_file(
@@ -416,10 +448,16 @@ def run_debits(
         msg_id = make_message_id(f"{period}#{run}", "DD", created_at.date())
         indices_repo = uow.indices
         indices = indices_repo.index_source(base_indices)
+        basis = span_basis(base_indices if base_indices is not None else shipped_table())
         with uow.collection.page_cache():
+            # the dossiers whose steady span covers the month: one INSERT ... SELECT
+            report.from_spans = report.count = uow.collection.issue_spans(
+                period, message_id=msg_id, created_at=created_at, days=span_days(period, msg_id), basis=basis
+            )
             _issue_debits(
                 payments, uow.collection, period=period, msg_id=msg_id, now=created_at, report=report,
                 progress=progress, indices=indices, indices_repo=indices_repo, events=uow.events,
+                basis=basis,
             )  # fmt: skip
         if report.count == 0:
             return report
@@ -427,6 +465,10 @@ def run_debits(
         staging_dir.mkdir(parents=True, exist_ok=True)
         path = staging_dir / f"{msg_id}.xml"
         summary = _write_file(payments, path, MessageHeader(msg_id, created_at), fund, version)
+        if summary.count != report.count:  # the file is the run's debits, all of them
+            path.unlink(missing_ok=True)
+            raise RuntimeError(f"the file has {summary.count} debits, the run issued {report.count}")
+        report.total_cents = summary.total_cents  # the spans' from the file's plan (GROUP BY)
         emit_and_record(
             path, summary, uow=uow, payments=payments, kind="pain.008", label=period,
             event={"period": period}, created_at=created_at,

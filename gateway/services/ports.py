@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the store's row types, for the payment side's repositories 
         PaymentFileRow,
         PayoutAccountRow,
         RevaluationRow,
+        SpanRow,
         SubscriptionFilter,
         WaitingRow,
     )
@@ -408,9 +409,21 @@ class CollectionReads(Protocol):
 
     def page_cache(self) -> AbstractContextManager[None]: ...
 
-    def pages(self, period: str) -> Iterator[list[CollectionRow]]: ...
+    def pages(self, period: str, *, skip_message: str = "") -> Iterator[list[CollectionRow]]: ...
 
     def recorded_revaluations(self, dossier_ids: Sequence[str]) -> set[tuple[str, int, date]]: ...
+
+    def save_spans(self, rows: Sequence[SpanRow]) -> None: ...
+
+    def issue_spans(
+        self,
+        period: str,
+        *,
+        message_id: str,
+        created_at: datetime,
+        days: Mapping[int, tuple[date, str]],
+        basis: str,
+    ) -> int: ...
 
 
 class PaymentsUnitOfWork(UnitOfWork, Protocol):

@@ -112,6 +112,27 @@ class CollectionRow:
     issued: bool
 
 
+@dataclass(frozen=True, slots=True)
+class SpanRow:
+    """A dossier's steady span as stored (gateway.payments.span.Span, table `collection_spans`):
+    the months `first_period`..`last_period` owe `amount_cents`; valid for the run's `basis` and
+    while the dossier's mandate still has the values the span's debit was checked with."""
+
+    dossier_id: str
+    first_period: str
+    last_period: str
+    amount_cents: int
+    basis: str
+    mandate_reference: str
+    mandate_signed_on: date
+    debtor_name: str
+    debtor_iban: str
+    debtor_bic: str | None
+    collection_day: int | None
+    chosen_day: int
+    debtor_address: str | None
+
+
 # indices
 @dataclass(frozen=True, slots=True)
 class RevaluationRow:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from gateway.payments.indices import IndexTable, IndexValue, series_key, shipped_table
 from gateway.services.records import RevaluationRow
@@ -54,7 +54,8 @@ class SqlIndices:
                 select(t.c.series, t.c.period, t.c.value).where(t.c.series.in_({s for s, _ in wanted}))
             )
         }
-        added = changed = unchanged = 0
+        added = changed = unchanged = overrides = 0
+        shipped = shipped_table()
         for (series, period), item in sorted(wanted.items()):
             before = existing.get((series, period))
             if before is None:
@@ -68,6 +69,7 @@ class SqlIndices:
                     )
                 )
                 added += 1
+                overrides += shipped.value(series, period) not in {None, item.value}
             elif before != item.value:
                 self._conn.execute(
                     update(t)
@@ -77,6 +79,11 @@ class SqlIndices:
                 changed += 1
             else:
                 unchanged += 1
+        if changed or overrides:
+            # a value the collection's steady spans may have been computed with is corrected (or
+            # a shipped one overridden): they are forgotten, the next run computes every dossier
+            # (gateway.payments.span; an added value never changes a span: docs/collection-run.md)
+            self._conn.execute(delete(schema.collection_spans))
         return ImportCounts(added, changed, unchanged)
 
     def record_revaluation(self, row: RevaluationRow) -> bool:

@@ -169,14 +169,15 @@ class SqlPayments:
                 copy.write_row(_debit_values(r))
 
     def debits_of_message(self, message_id: str) -> Iterator[DebitRow]:
-        """The debits of one file, in file order (sequence type, collection date, id), streamed:
+        """The debits of one file, in file order (sequence type, collection date, dossier), streamed:
         one query read in chunks (a server-side cursor on PostgreSQL, SQLite's own stepping),
-        in the order of the index `ix_debits_message_order` (no sort, 0011_sepa_scale)."""
+        in the order of the index `ix_debits_message_order` (no sort; 0011_sepa_scale, by dossier
+        since 0013_collection_spans: the order the run inserts them in)."""
         t = schema.debits
         query = (
             select(*(t.c[name] for name in _DEBIT_FIELDS))
             .where(t.c.message_id == bindparam("message_id"))
-            .order_by(t.c.sequence, t.c.collection_date, t.c.end_to_end_id)
+            .order_by(t.c.sequence, t.c.collection_date, t.c.dossier_id)
         )
         # the driver's rows, converted by the columns' own result processors (memoized: a file
         # has few dates and one creation time): SQLAlchemy's Row and its processing per debit

@@ -8,22 +8,46 @@ are on the day (docs/collection-run.md).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, replace
-from datetime import date
+from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql
 
 from gateway.payments.profile import profile_or_none
-from gateway.services.records import CollectionRow, MandateRow
+from gateway.sepa.ids import period_key
+from gateway.services.records import STATUS_SIGNED, CollectionRow, MandateRow, SpanRow
 from gateway.store import schema
 from gateway.store.bulk import insert_rows
 from gateway.store.payments import SqlPayments
 from gateway.store.payments import memo as _memo
 
+ACCEPTED = "accepted"
 COLLECTION_PAGE = 5_000  # dossiers read per query by the monthly run
 RUN_CACHE_KIB = 48 * 1024  # SQLite page cache of the run's connection (the 200 MB budget)
 
@@ -66,6 +90,43 @@ def save_profiles(
 
 
 _MANDATE_COLUMNS = tuple(f.name for f in fields(MandateRow))  # in MandateRow's order
+_SPAN_COLUMNS = tuple(f.name for f in fields(SpanRow))
+_span_values = attrgetter(*_SPAN_COLUMNS)
+_SIGNED_ON = _SPAN_COLUMNS.index("mandate_signed_on")
+_MARKS = ", ".join("?" * len(_SPAN_COLUMNS))
+_SQLITE_SAVE_SPANS = (
+    f"INSERT INTO collection_spans ({', '.join(_SPAN_COLUMNS)}) VALUES ({_MARKS}) "  # noqa: S608
+    f"ON CONFLICT (dossier_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in _SPAN_COLUMNS[1:])}"
+)
+_DEBIT_COLUMNS = (
+    "end_to_end_id", "dossier_id", "period", "amount_cents", "collection_date", "sequence",
+    "mandate_reference", "mandate_signed_on", "debtor_name", "debtor_iban", "debtor_bic", "amendment",
+    "debtor_address", "message_id", "payment_info_id", "status", "reason", "created_at",
+)  # fmt: skip
+
+
+def _not_accepted() -> Select[tuple[str]]:
+    """The dossiers not accepted, read by the status index (`<` and `>`: SQLite's OR of two
+    index ranges; `!=` would read every dossier's row)."""
+    d = schema.dossiers
+    return select(d.c.dossier_id).where(or_(d.c.status < ACCEPTED, d.c.status > ACCEPTED))
+
+
+def debit_end_to_end_id(period: str) -> Callable[[str], str]:
+    """gateway.sepa.ids.end_to_end_id(dossier_id, "DD", period) for one period, its constant
+    parts computed once (SQLite calls it for each debit a span issues; tested equal)."""
+    prefix, suffix, sha256 = f"DD{period_key(period)}-", f"\x1fDD\x1f{period}".encode(), hashlib.sha256
+    return lambda dossier_id: prefix + sha256(dossier_id.encode() + suffix).hexdigest()[:24].upper()
+
+
+def _pg_end_to_end_id(dossier_id: ColumnElement[str], period: str) -> ColumnElement[str]:
+    """gateway.sepa.ids.end_to_end_id(dossier_id, "DD", period) in PostgreSQL's own SQL: the
+    first 24 hex digits, upper case, of SHA-256 over the parts joined by U+001F, UTF-8."""
+    joined = func.convert_to(dossier_id + literal(f"\x1fDD\x1f{period}", String), "UTF8")
+    digest = func.upper(func.substr(func.encode(func.sha256(joined), "hex"), 1, 24))
+    return literal(f"DD{period_key(period)}-", String) + digest
+
+
 _AMENDMENT = _MANDATE_COLUMNS.index("pending_amendment")
 
 
@@ -91,13 +152,17 @@ class SqlCollection:
         finally:
             self._conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
 
-    def pages(self, period: str, *, page: int = COLLECTION_PAGE) -> Iterator[list[CollectionRow]]:
+    def pages(
+        self, period: str, *, page: int = COLLECTION_PAGE, skip_message: str = ""
+    ) -> Iterator[list[CollectionRow]]:
+        """The accepted dossiers, a page at a time, but those whose debit for `period` is in the
+        file `skip_message` (issued by this run from their spans: `issue_spans`)."""
         d, p, m = schema.dossiers, schema.collection_profiles, schema.mandates
         pa, x = schema.payout_accounts, schema.debits
         query = (
             select(
                 d.c.dossier_id,
-                d.c.status,
+                null().label("status"),  # read apart (below): this query then reads no dossier row
                 p.c.terms,
                 p.c.debtor_address,
                 pa.c.dossier_id.label("payout"),
@@ -105,18 +170,25 @@ class SqlCollection:
                 *(m.c[name] for name in _MANDATE_COLUMNS),
             )
             .select_from(
-                d.outerjoin(p, p.c.dossier_id == d.c.dossier_id)
+                # the period's debit first: a dossier this run issued from its span stops there
+                d.outerjoin(x, and_(x.c.dossier_id == d.c.dossier_id, x.c.period == period))
+                .outerjoin(p, p.c.dossier_id == d.c.dossier_id)
                 .outerjoin(m, m.c.dossier_id == d.c.dossier_id)
                 .outerjoin(pa, pa.c.dossier_id == d.c.dossier_id)
-                .outerjoin(x, and_(x.c.dossier_id == d.c.dossier_id, x.c.period == period))
             )
             .order_by(d.c.dossier_id)
             .limit(page)
         )
         # the status is filtered here, not in SQL: with `status = ?` SQLite walks the status
         # index and sorts every accepted dossier for each page (quadratic); by the primary key,
-        # each page is one range read on both backends
-        compiled = query.where(d.c.dossier_id > bindparam("last")).compile(dialect=self._conn.dialect)
+        # each page is one range read on both backends. The few dossiers not accepted are read
+        # first by the status index, so that the pages read the primary key's index alone, not
+        # each dossier's row (its canonical JSON: a page of the table per dossier)
+        others = set(self._conn.execute(_not_accepted()).scalars())
+        query = query.where(d.c.dossier_id > bindparam("last"))
+        if skip_message:
+            query = query.where(or_(x.c.message_id.is_(None), x.c.message_id != skip_message))
+        compiled = query.compile(dialect=self._conn.dialect)
         sql, convert = str(compiled), _row_converter(self._conn)
         lock = self._conn.dialect.name == "postgresql"  # SQLite's writers are serial (BEGIN IMMEDIATE)
         last = ""
@@ -128,7 +200,7 @@ class SqlCollection:
             rows = self._conn.exec_driver_sql(sql, args).all()
             if not rows:
                 return
-            found = [convert(r) for r in rows if r[1] == "accepted"]
+            found = [convert(r) for r in rows if r[0] not in others]
             yield self._locked(found) if lock else found
             last = rows[-1][0]
 
@@ -140,6 +212,111 @@ class SqlCollection:
         holding its dossier's row, which the run's debit of that dossier needs (a deadlock)."""
         locked = SqlPayments(self._conn).mandates([r.dossier_id for r in page], for_update=True)
         return [replace(r, mandate=locked.get(r.dossier_id)) for r in page]
+
+    def save_spans(self, rows: Sequence[SpanRow]) -> None:
+        """Store the dossiers' new steady spans, replacing their former ones (one statement: on
+        SQLite the driver's executemany of plain tuples, dates converted by the column's own
+        bind processor, as `SqlPayments.add_debits`)."""
+        if not rows:
+            return
+        values = [list(_span_values(r)) for r in rows]
+        if self._conn.dialect.name == "postgresql":
+            t = schema.collection_spans
+            statement = postgresql.insert(t)
+            kept = {c.name: statement.excluded[c.name] for c in t.columns if c.name != "dossier_id"}
+            self._conn.execute(
+                statement.on_conflict_do_update(index_elements=[t.c.dossier_id], set_=kept),
+                [dict(zip(_SPAN_COLUMNS, v, strict=True)) for v in values],
+            )
+            return
+        process = schema.collection_spans.c.mandate_signed_on.type.bind_processor(self._conn.dialect)
+        if process is not None:
+            convert = _memo(process)
+            for value in values:
+                value[_SIGNED_ON] = convert(value[_SIGNED_ON])
+        cursor = self._conn.connection.cursor()
+        try:
+            cursor.executemany(_SQLITE_SAVE_SPANS, values)
+        finally:
+            cursor.close()
+
+    def drop_spans(self) -> int:
+        """Forget every steady span (an index value they may have used was corrected)."""
+        return self._conn.execute(delete(schema.collection_spans)).rowcount or 0
+
+    def issue_spans(
+        self,
+        period: str,
+        *,
+        message_id: str,
+        created_at: datetime,
+        days: Mapping[int, tuple[date, str]],
+        basis: str,
+    ) -> int:
+        """Issue `period`'s debit of every dossier whose steady span covers it, in one
+        INSERT ... SELECT; how many it issued. A span is taken only while everything
+        its amount and its EPC check relied on still holds: the run's `basis` (rules and shipped
+        index values), the dossier accepted, its mandate signed, recurrent, without a pending
+        amendment and with the reference, signature date, name, IBAN, BIC and days the span
+        recorded, a payout account recorded, and no debit for the period yet. Anything else is
+        left to the computed path (`pages`). `days`: per debit day (the title's, else the
+        debtor's choice) the collection date and the RCUR batch's PmtInfId for the period.
+
+        PostgreSQL: the mandates are locked (FOR UPDATE OF), as the computed path locks its pages:
+        a revocation or amendment recorded meanwhile waits for the run's commit; one recorded
+        before the lock is taken fails the re-checked conditions and is not debited."""
+        s, m, pa, t = schema.collection_spans, schema.mandates, schema.payout_accounts, schema.debits
+        if not days:
+            return 0
+        others = _not_accepted()  # the few dossiers not accepted, by the status index
+        # a SELECT per day (SQLite names no columns on a VALUES alias)
+        table = union_all(
+            *(
+                select(
+                    literal(day, Integer).label("day"),
+                    literal(on, Date).label("collection_date"),
+                    literal(batch, String).label("payment_info_id"),
+                )
+                for day, (on, batch) in sorted(days.items())
+            )
+        ).subquery("days")
+        postgres = self._conn.dialect.name == "postgresql"
+        if postgres:
+            e2e: ColumnElement[str] = _pg_end_to_end_id(s.c.dossier_id, period)
+        else:
+            raw = self._conn.connection.driver_connection
+            raw.create_function(  # type: ignore[union-attr]
+                "gateway_end_to_end_id", 1, debit_end_to_end_id(period), deterministic=True
+            )
+            e2e = func.gateway_end_to_end_id(s.c.dossier_id, type_=String)
+        chosen = select(
+            e2e, s.c.dossier_id, literal(period, String), s.c.amount_cents, table.c.collection_date,
+            literal("RCUR", String), m.c.reference, m.c.signed_on, m.c.debtor_name, m.c.iban, m.c.bic,
+            literal(None, String), s.c.debtor_address, literal(message_id, String), table.c.payment_info_id,
+            literal("issued", String), literal(None, String), literal(created_at, t.c.created_at.type),
+        ).select_from(
+            s.join(m, m.c.dossier_id == s.c.dossier_id)
+            .join(table, table.c.day == func.coalesce(m.c.collection_day, m.c.chosen_day))
+        ).where(
+            s.c.first_period <= period, s.c.last_period >= period, s.c.basis == basis,
+            s.c.amount_cents > 0,
+            s.c.dossier_id.not_in(others),
+            m.c.status == STATUS_SIGNED, m.c.first_collection_done == true(), m.c.pending_amendment.is_(None),
+            m.c.reference == s.c.mandate_reference, m.c.signed_on == s.c.mandate_signed_on,
+            m.c.debtor_name == s.c.debtor_name, m.c.iban == s.c.debtor_iban,
+            m.c.bic.is_not_distinct_from(s.c.debtor_bic),
+            m.c.collection_day.is_not_distinct_from(s.c.collection_day), m.c.chosen_day == s.c.chosen_day,
+            exists().where(pa.c.dossier_id == s.c.dossier_id),
+            ~exists().where(t.c.dossier_id == s.c.dossier_id, t.c.period == period),
+        )  # fmt: skip
+        chosen = chosen.order_by(s.c.dossier_id)  # the debits' indexes then take appended keys
+        if postgres:
+            chosen = chosen.with_for_update(of=m)
+        issued = self._conn.execute(insert(t).from_select(_DEBIT_COLUMNS, chosen)).rowcount
+        if issued is None or issued < 0:  # a driver that does not say (psycopg here): count them
+            found = select(func.count()).select_from(t).where(t.c.message_id == message_id)
+            issued = self._conn.execute(found).scalar_one()
+        return int(issued)
 
     def recorded_revaluations(self, dossier_ids: Sequence[str]) -> set[tuple[str, int, date]]:
         """(dossier, child, revaluation date) of the revaluations recorded for `dossier_ids`."""

@@ -166,6 +166,27 @@ collection_profiles = Table(
     Column("debtor_address", Text(), nullable=True),  # JSON (gateway.sepa.addresses), hybrid
 )
 
+# A dossier's steady span (0013_collection_spans, gateway.payments.span): the months after one the
+# run computed in full that owe the same amount, with the mandate as that debit had it; the run
+# issues a covered month in SQL while the mandate still matches (docs/collection-run.md).
+collection_spans = Table(
+    "collection_spans",
+    metadata,
+    Column("dossier_id", String(64), ForeignKey("dossiers.dossier_id"), primary_key=True),
+    Column("first_period", String(7), nullable=False),  # YYYY-MM, inclusive
+    Column("last_period", String(7), nullable=False),
+    Column("amount_cents", BigInteger(), nullable=False),
+    Column("basis", String(64), nullable=False),  # gateway.payments.span rules + shipped index values
+    Column("mandate_reference", String(35), nullable=False),
+    Column("mandate_signed_on", Date(), nullable=False),
+    Column("debtor_name", String(140), nullable=False),
+    Column("debtor_iban", String(34), nullable=False),
+    Column("debtor_bic", String(11), nullable=True),
+    Column("collection_day", Integer(), nullable=True),
+    Column("chosen_day", Integer(), nullable=False),
+    Column("debtor_address", Text(), nullable=True),  # as the debit carries it (non-EEA banks)
+)
+
 # The creditor parent's account as the back-office recorded it: payouts go there only.
 payout_accounts = Table(
     "payout_accounts",
@@ -203,7 +224,9 @@ debits = Table(
     UniqueConstraint("dossier_id", "period", name="uq_debits_dossier_period"),
     Index("ix_debits_message_status", "message_id", "status"),  # 0010_console_audit
     # a file's debits in file order, read without a sort (0011_sepa_scale)
-    Index("ix_debits_message_order", "message_id", "sequence", "collection_date", "end_to_end_id"),
+    # within a batch by dossier: the run inserts in dossier order, so each batch's entries are
+    # appended (0013_collection_spans; by EndToEndId, a hash, each insert went to a random page)
+    Index("ix_debits_message_order", "message_id", "sequence", "collection_date", "dossier_id"),
 )
 
 payment_files = Table(

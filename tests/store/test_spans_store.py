@@ -1,0 +1,148 @@
+"""Steady spans in the store (0013_collection_spans, gateway.store.profiles.SqlCollection): the
+EndToEndId the SQL writes is the one gateway.sepa.ids makes (SQLite's function and PostgreSQL's
+own SQL), and on PostgreSQL the debits issued from spans lock their mandates as the computed path
+does, so that a mandate withdrawn or changed concurrently is never debited on its old terms."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import String, literal, select, text, update
+from sqlalchemy.exc import OperationalError
+
+from gateway.payments.indices import shipped_table
+from gateway.payments.span import span_basis
+from gateway.sepa import ids
+from gateway.services.collection import span_days
+from gateway.store import SqlStore, open_sql_store, schema
+from gateway.store.profiles import SqlCollection, _pg_end_to_end_id, debit_end_to_end_id
+from tests.integration.sepa.test_profile_runs import AT, dossiers, fill
+from tests.integration.sepa.test_runs import Env
+
+PERIODS = st.builds(lambda y, m: f"{y:04d}-{m:02d}", st.integers(2000, 2099), st.integers(1, 12))
+IDS = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00\x1f"), max_size=64)
+
+
+@settings(max_examples=300)
+@given(dossier_id=IDS, period=PERIODS)
+def test_sqlite_s_end_to_end_id_is_the_file_s(dossier_id: str, period: str) -> None:
+    assert debit_end_to_end_id(period)(dossier_id) == ids.end_to_end_id(dossier_id, "DD", period)
+
+
+def test_postgresql_s_end_to_end_id_is_the_file_s(postgres_url: str) -> None:
+    store = open_sql_store(postgres_url)
+    try:
+        wanted = ["D000000000001", "DOS-2026-ÉLÈVE-ß", "x" * 64, ""]
+        with store.engine.connect() as conn:
+            for dossier_id in wanted:
+                for period in ("2026-12", "2027-01"):
+                    found = conn.execute(
+                        select(_pg_end_to_end_id(literal(dossier_id, String), period))
+                    ).scalar()
+                    assert found == ids.end_to_end_id(dossier_id, "DD", period)
+    finally:
+        store.close()
+
+
+def _covered_store(url: str, tmp: Path, pki: Path) -> tuple[SqlStore, str]:
+    """A store whose first month was computed; a dossier its spans cover next month."""
+    store = open_sql_store(url)
+    fill(store, list(dossiers(40)))
+    Env(store, tmp, pki).debits("2025-09", AT + timedelta(days=600))
+    s, m = schema.collection_spans, schema.mandates
+    with store.engine.connect() as conn:
+        dossier_id = conn.execute(
+            select(s.c.dossier_id)
+            .join(m, m.c.dossier_id == s.c.dossier_id)
+            .where(s.c.first_period == "2025-10", m.c.first_collection_done.is_(True))
+            .order_by(s.c.dossier_id)
+        ).scalar()
+    assert dossier_id is not None
+    return store, dossier_id
+
+
+def _issue(collection: SqlCollection, period: str) -> int:
+    msg = ids.message_id(f"{period}#t", "DD", AT.date())
+    return collection.issue_spans(
+        period, message_id=msg, created_at=datetime(2025, 9, 25, tzinfo=UTC), days=span_days(period, msg),
+        basis=span_basis(shipped_table()),
+    )  # fmt: skip
+
+
+@pytest.mark.postgres
+def test_a_mandate_change_waits_for_the_run_that_debits_it(
+    postgres_url: str, tmp_path: Path, dev_pki: Path
+) -> None:
+    store, dossier_id = _covered_store(postgres_url, tmp_path, dev_pki)
+    try:
+        with store.transaction() as uow:
+            count = _issue(SqlCollection(uow.connection), "2025-10")
+            assert count > 0
+            m = schema.mandates
+            withdraw = update(m).where(m.c.dossier_id == dossier_id).values(status="pending")
+            with store.engine.connect() as other:
+                other.execute(text("SET lock_timeout = '300ms'"))
+                with pytest.raises(OperationalError, match="lock"):
+                    other.execute(withdraw)
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_a_mandate_withdrawn_while_the_run_waits_is_not_debited(
+    postgres_url: str, tmp_path: Path, dev_pki: Path
+) -> None:
+    """The withdrawal holds the mandate's row when the run starts: the run waits for it, then
+    reads the row as committed (PostgreSQL re-checks the conditions of a row it locked after
+    waiting) and leaves the dossier to the computed path, which lists it as waiting."""
+    store, dossier_id = _covered_store(postgres_url, tmp_path, dev_pki)
+    try:
+        holding, m = threading.Event(), schema.mandates
+
+        def withdraw() -> None:
+            with store.engine.begin() as conn:
+                conn.execute(
+                    update(m).where(m.c.dossier_id == dossier_id).values(status="pending", signed_on=None)
+                )
+                holding.set()
+                time.sleep(0.5)
+
+        thread = threading.Thread(target=withdraw)
+        thread.start()
+        holding.wait(5)
+        started = time.perf_counter()
+        report = Env(store, tmp_path, dev_pki).debits("2025-10", AT + timedelta(days=631))
+        thread.join()
+        assert time.perf_counter() - started > 0.2  # it waited for the withdrawal's commit
+        assert report.from_spans > 0
+        assert dossier_id in report.waiting["mandate-pending"].dossiers
+        d = schema.debits
+        with store.engine.connect() as conn:
+            issued = conn.execute(
+                select(d.c.end_to_end_id).where(d.c.dossier_id == dossier_id, d.c.period == "2025-10")
+            )
+            assert issued.first() is None
+    finally:
+        store.close()
+
+
+def test_on_sqlite_the_spans_issue_what_they_cover(tmp_path: Path, dev_pki: Path) -> None:
+    store, dossier_id = _covered_store(f"sqlite:///{tmp_path / 's.sqlite3'}", tmp_path, dev_pki)
+    try:
+        with store.transaction() as uow:
+            count = _issue(SqlCollection(uow.connection), "2025-10")
+            d = schema.debits
+            row = uow.connection.execute(
+                select(d).where(d.c.dossier_id == dossier_id, d.c.period == "2025-10")
+            ).one()
+        assert count > 0
+        assert row.end_to_end_id == ids.end_to_end_id(dossier_id, "DD", "2025-10")
+        assert (row.sequence, row.status, row.amendment) == ("RCUR", "issued", None)
+    finally:
+        store.close()
