@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gateway.archive.checkpoint import Checkpoint
 from gateway.archive.errors import ArchiveCorrupt
 from gateway.store import schema
+from gateway.store.bulk import insert_rows
 
 READ_CHUNK = 20_000
 
@@ -35,7 +36,7 @@ def put_blobs(conn: Connection, blobs: dict[str, bytes]) -> None:
     """Insert blobs not stored yet (content-addressed: a second copy is the same bytes)."""
     if blobs:
         rows = [{"sha256": d, "data": blobs[d]} for d in sorted(blobs)]  # one lock order for all
-        conn.execute(_insert_ignoring(conn, schema.archive_blobs, "sha256"), rows)
+        insert_rows(conn, schema.archive_blobs, rows, ignore_conflict_on=["sha256"])
 
 
 def get_blob(conn: Connection, digest: str) -> bytes | None:
@@ -62,8 +63,9 @@ def head_size(conn: Connection) -> int:
 
 
 def insert_entries(conn: Connection, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
-    conn.execute(
-        schema.archive_entries.insert(),
+    insert_rows(
+        conn,
+        schema.archive_entries,
         [{"seq": seq, "leaf": leaf, "leaf_hash": digest} for seq, leaf, digest in rows],
     )
 

@@ -420,16 +420,17 @@ def settle(services: IntakeServices, prepared: PreparedBatch) -> list[IntakeResu
     checks = _checks_of(services, prepared)
     answers: list[IntakeResult | Exception | None] = [None] * len(items)
     keys: dict[tuple[str, str], str] = {}  # the keys of this batch: (sender, key) -> payload SHA-256
+    asked: dict[int, tuple[str, str]] = {}  # title -> its key, to look for in the store
     for n, item in enumerate(items):
         if item.idempotency_key is None:
             continue
         key = (item.sender, item.idempotency_key)
-        try:
-            if keys.setdefault(key, item.payload_sha) != item.payload_sha:
-                raise _key_reused()
-            answers[n] = _replay(services, item.sender, item.idempotency_key, item.payload_sha)
-        except GatewayError as exc:
-            answers[n] = exc
+        if keys.setdefault(key, item.payload_sha) != item.payload_sha:
+            answers[n] = _key_reused()
+        else:
+            asked[n] = key
+    for n, answer in _replays(services, asked, items).items():
+        answers[n] = answer
     pending = [n for n, answer in enumerate(answers) if answer is None]
     outcomes: dict[int, _Acceptance | _Rejection] = {}
     for n in pending:
@@ -609,8 +610,7 @@ class _Writes:
 
     def flush(self) -> None:
         self.uow.receipts.add_many(self.receipts)
-        for row in self.keys:
-            self.uow.idempotency.remember(row)
+        self.uow.idempotency.remember_many(self.keys)
 
 
 def _dossier_row(item: _Item, acceptance: _Acceptance) -> DossierRow:
@@ -699,14 +699,30 @@ def _acceptance_archive(item: _Item, acceptance: _Acceptance) -> list[NewEntry]:
     ]
 
 
-def _replay(services: IntakeServices, sender: str, key: str, payload_sha: str) -> IntakeResult | None:
+def _replays(
+    services: IntakeServices, asked: Mapping[int, tuple[str, str]], items: Sequence[_Item]
+) -> dict[int, IntakeResult | GatewayError | None]:
+    """For each title sent with an Idempotency-Key: the first answer if the key was used before
+    (the same payload), the error if it was used with another one, None if it is new. One read
+    transaction and one SELECT for the batch's keys (resends, rarer, read their receipt each)."""
+    if not asked:
+        return {}
     with services.store.read() as uow:
-        row = uow.idempotency.lookup(sender, key)
+        found = uow.idempotency.lookup_many(list(asked.values()))
+        receipts = {row.receipt_id: uow.receipts.get(row.receipt_id) for row in found.values()}
+    answers: dict[int, IntakeResult | GatewayError | None] = {}
+    for n, key in asked.items():
+        row = found.get(key)
         if row is None:
-            return None
-        if row.payload_sha256 not in (None, payload_sha):
-            raise _key_reused()
-        receipt = uow.receipts.get(row.receipt_id)
+            answers[n] = None
+        elif row.payload_sha256 not in (None, items[n].payload_sha):
+            answers[n] = _key_reused()
+        else:
+            answers[n] = _replay(receipts[row.receipt_id])
+    return answers
+
+
+def _replay(receipt: ReceiptRow | None) -> IntakeResult | None:
     if receipt is None:  # pragma: no cover - the key is stored with its receipt
         return None
     result = _load_receipt(receipt)

@@ -233,7 +233,15 @@ class IdempotencyRepository(Protocol):
         """Insert unless (sender, key) exists; return the stored row and whether it is new."""
         ...
 
+    def remember_many(self, rows: Sequence[IdempotencyRow]) -> None:
+        """`remember` each row, in one statement; a (sender, key) already stored is left as is."""
+        ...
+
     def lookup(self, sender: str, key: str) -> IdempotencyRow | None: ...
+
+    def lookup_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], IdempotencyRow]:
+        """The stored rows of these (sender, key) pairs, in one statement; absent ones are left out."""
+        ...
 
 
 class EventRepository(Protocol):

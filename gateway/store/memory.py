@@ -99,8 +99,15 @@ class MemoryIdempotency:
         self._s.idempotency[(row.sender, row.key)] = row
         return row, True
 
+    def remember_many(self, rows: Sequence[IdempotencyRow]) -> None:
+        for row in rows:
+            self.remember(row)
+
     def lookup(self, sender: str, key: str) -> IdempotencyRow | None:
         return self._s.idempotency.get((sender, key))
+
+    def lookup_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], IdempotencyRow]:
+        return {key: self._s.idempotency[key] for key in keys if key in self._s.idempotency}
 
 
 class MemoryEvents:

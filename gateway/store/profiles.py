@@ -43,6 +43,7 @@ from gateway.payments.profile import profile_or_none
 from gateway.sepa.ids import period_key
 from gateway.services.records import STATUS_SIGNED, CollectionRow, MandateRow, SpanRow
 from gateway.store import schema
+from gateway.store.bulk import insert_rows
 from gateway.store.payments import SqlPayments
 from gateway.store.payments import memo as _memo
 
@@ -85,8 +86,7 @@ def save_profiles(
         found = made[dossier_id] if made is not None and dossier_id in made else _profile(canonical_json)
         if found is not None:
             rows.append({"dossier_id": dossier_id, "terms": found[0], "debtor_address": found[1]})
-    if rows:
-        conn.execute(insert(schema.collection_profiles), rows)
+    insert_rows(conn, schema.collection_profiles, rows)
 
 
 _MANDATE_COLUMNS = tuple(f.name for f in fields(MandateRow))  # in MandateRow's order

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Insert, Table, func, select, text, update
+from sqlalchemy import Connection, Engine, Insert, Table, func, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.services.ports import (
@@ -35,6 +35,7 @@ from gateway.services.ports import (
     ReceiptRow,
 )
 from gateway.store import schema
+from gateway.store.bulk import insert_rows
 from gateway.store.engine import BEGIN_MODE_OPTION, create_engine_from_url
 from gateway.store.migrate import upgrade_to_head
 from gateway.store.profiles import save_profile, save_profiles
@@ -123,8 +124,7 @@ class SqlReceipts:
         self._conn.execute(schema.receipts.insert(), _fields(receipt))
 
     def add_many(self, receipts: Sequence[ReceiptRow]) -> None:
-        if receipts:
-            self._conn.execute(schema.receipts.insert(), [_fields(r) for r in receipts])
+        insert_rows(self._conn, schema.receipts, [_fields(r) for r in receipts])
 
     def get(self, receipt_id: str) -> ReceiptRow | None:
         t = schema.receipts
@@ -157,11 +157,27 @@ class SqlIdempotency:
             raise RuntimeError("idempotency key conflicted but no row holds it")
         return existing, False
 
+    def remember_many(self, rows: Sequence[IdempotencyRow]) -> None:
+        insert_rows(
+            self._conn,
+            schema.idempotency_keys,
+            [_fields(r) for r in rows],
+            ignore_conflict_on=["sender", "key"],
+        )
+
     def lookup(self, sender: str, key: str) -> IdempotencyRow | None:
         t = schema.idempotency_keys
         query = select(t).where(t.c.sender == sender, t.c.key == key)
         row = self._conn.execute(query).first()
         return None if row is None else IdempotencyRow(**row._mapping)
+
+    def lookup_many(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], IdempotencyRow]:
+        if not keys:
+            return {}
+        t = schema.idempotency_keys
+        query = select(t).where(tuple_(t.c.sender, t.c.key).in_(sorted(set(keys))))
+        rows = (IdempotencyRow(**row._mapping) for row in self._conn.execute(query))
+        return {(row.sender, row.key): row for row in rows}
 
 
 class SqlEvents:
@@ -183,8 +199,9 @@ class SqlEvents:
             return
         if self._conn.dialect.name == "postgresql":
             self._conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_OUTBOX_LOCK})
-        self._conn.execute(
-            schema.events.insert(),
+        insert_rows(
+            self._conn,
+            schema.events,
             [
                 {
                     "type": e.type,
