@@ -22,7 +22,16 @@ if TYPE_CHECKING:
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
+_stopping = False
+
+
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    """End through the `finally` that closes the service, once: a second stop signal held with the
+    first (Ctrl-C to the group and the parent's SIGTERM) must not interrupt that `finally`."""
+    global _stopping  # noqa: PLW0603 - one process, one stop
+    if _stopping:
+        return
+    _stopping = True
     raise SystemExit(0)
 
 
@@ -62,12 +71,9 @@ def _serve_one(
     # could otherwise land in a validation process between its fork and the moment it starts
     # ignoring Ctrl-C, break the pool and end the server with a traceback. The processes forked
     # meanwhile inherit the blocked signals (gateway.infra.intake_pool unblocks them).
+    # (A build that fails ends the process: the signals may stay blocked then.)
     signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    try:
-        service = build_service(settings, host=host, port=port)
-    except BaseException:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-        raise
+    service = build_service(settings, host=host, port=port)
     tune_garbage_collector(settings.gc_young_threshold)
     delivery = service.delivery if deliver else None
     # uvicorn shuts down gracefully on SIGTERM and SIGINT (Ctrl-C), then raises the signal again
@@ -100,6 +106,9 @@ def _serve_forked(settings: Settings, host: str | None, port: int | None, worker
         (host or settings.host, port if port is not None else settings.port), backlog=2048
     )
     listener.set_inheritable(True)
+    # Ctrl-C or SIGTERM while the workers are forked waits until `stop` below is in place: a
+    # worker inherits the blocked signals and takes them once its service is built (_serve_one)
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     children: list[int] = []
     for number in range(workers):
         pid = os.fork()
@@ -127,6 +136,7 @@ def _serve_forked(settings: Settings, host: str | None, port: int | None, worker
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # a stop held meanwhile runs here
     failed = False
     for child in children:
         while True:

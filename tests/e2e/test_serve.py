@@ -104,16 +104,20 @@ def test_ctrl_c_stops_every_process_cleanly(e2e_pki: Path, tmp_path: Path, worke
     assert "Traceback" not in output, output
 
 
-@pytest.mark.parametrize("delay", [0.2, 0.5, 0.8, 1.1, 1.4, 1.7])
+@pytest.mark.parametrize("delay", [0.0, 0.1, 0.2, 0.4, 0.7, 1.0])
 def test_ctrl_c_while_starting_stops_every_process_cleanly(
     e2e_pki: Path, tmp_path: Path, delay: float
 ) -> None:
-    """Ctrl-C that comes while the servers are still forking their validation processes (before
-    they answer): every process stops without a traceback, exit status 0 (or 130, the command line's
-    "interrupted" when Ctrl-C comes before `serve` has started at all). A Ctrl-C landing in a
-    validation process before it ignored Ctrl-C used to break its pool and end with a traceback."""
+    """Ctrl-C that comes while the servers are still forking their validation processes (`delay`
+    after `serve` forked its first server, before they answer): every process stops, exit status
+    0, no traceback. A Ctrl-C landing in a validation process before it ignored Ctrl-C used to
+    break its pool and end with a traceback. (A Ctrl-C while Python is still importing the command
+    line, before `serve` runs, is Python's own KeyboardInterrupt: not what this tests.)"""
     proc = serve_in_own_group(e2e_pki, tmp_path, free_port(), "2")
+    deadline = time.monotonic() + 30
+    while not children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
     time.sleep(delay)
     output = ctrl_c(proc)
-    assert proc.returncode in (0, 130), output
+    assert proc.returncode == 0, output
     assert "Traceback" not in output, output
