@@ -71,9 +71,16 @@ def _serve_one(
     # could otherwise land in a validation process between its fork and the moment it starts
     # ignoring Ctrl-C, break the pool and end the server with a traceback. The processes forked
     # meanwhile inherit the blocked signals (gateway.infra.intake_pool unblocks them).
-    # (A build that fails ends the process: the signals may stay blocked then.)
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    service = build_service(settings, host=host, port=port)
+    global _stopping  # noqa: PLW0603 - a new serve in this process may be stopped again
+    _stopping = False
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        service = build_service(settings, host=host, port=port)
+    except BaseException:
+        # the caller's mask again (a process that goes on, as a test's, or the programs it
+        # starts, must not inherit blocked stop signals)
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
     tune_garbage_collector(settings.gc_young_threshold)
     delivery = service.delivery if deliver else None
     # uvicorn shuts down gracefully on SIGTERM and SIGINT (Ctrl-C), then raises the signal again
@@ -108,7 +115,45 @@ def _serve_forked(settings: Settings, host: str | None, port: int | None, worker
     listener.set_inheritable(True)
     # Ctrl-C or SIGTERM while the workers are forked waits until `stop` below is in place: a
     # worker inherits the blocked signals and takes them once its service is built (_serve_one)
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        children = _fork_workers(settings, host, port, workers, listener)
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
+    finally:
+        listener.close()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a stop held meanwhile runs here
+    failed = False
+    for child in children:
+        while True:
+            try:
+                _pid, status = os.waitpid(child, 0)
+                break
+            except ChildProcessError:
+                status = 0
+                break
+            except InterruptedError:  # pragma: no cover - PEP 475 retries waitpid itself
+                continue
+        if os.waitstatus_to_exitcode(status) != 0:
+            failed = True
+            stop(signal.SIGTERM, None)  # one worker down: take the others down, do not limp on
+    if failed:
+        sys.exit(1)
+
+
+def _fork_workers(
+    settings: Settings, host: str | None, port: int | None, workers: int, listener: socket.socket
+) -> list[int]:
+    """Fork `workers` server processes accepting on `listener`; their pids."""
     children: list[int] = []
     for number in range(workers):
         pid = os.fork()
@@ -127,32 +172,7 @@ def _serve_forked(settings: Settings, host: str | None, port: int | None, worker
             finally:
                 os._exit(code)
         children.append(pid)
-    listener.close()
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        for child in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child, signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # a stop held meanwhile runs here
-    failed = False
-    for child in children:
-        while True:
-            try:
-                _pid, status = os.waitpid(child, 0)
-                break
-            except ChildProcessError:
-                status = 0
-                break
-            except InterruptedError:  # pragma: no cover - PEP 475 retries waitpid itself
-                continue
-        if os.waitstatus_to_exitcode(status) != 0:
-            failed = True
-            stop(signal.SIGTERM, None)  # one worker down: take the others down, do not limp on
-    if failed:
-        sys.exit(1)
+    return children
 
 
 @main.command()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -221,3 +222,13 @@ def test_healthcheck_of_a_running_server_is_healthy(certified: dict[str, str], t
         service.close()
     assert done.exit_code == 0, done.output
     assert done.stdout == f"healthy: https://127.0.0.1:{port}/readyz answered 200\n"
+
+
+def test_serve_that_cannot_start_leaves_the_stop_signals_as_they_were(env: dict[str, str]) -> None:
+    """`serve` holds Ctrl-C and SIGTERM while it builds its service; when the build fails the
+    process's signal mask is the caller's again, so that neither it nor the programs it starts
+    later are left deaf to SIGTERM (the test suite's own subprocesses were, once)."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    invoke(env, ["serve", "--port", "0"])  # no certificates: a configuration error
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
+    assert signal.SIGTERM not in before
