@@ -8,6 +8,8 @@ import signal
 import socket
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -22,17 +24,30 @@ if TYPE_CHECKING:
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-_stopping = False
-
-
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     """End through the `finally` that closes the service, once: a second stop signal held with the
-    first (Ctrl-C to the group and the parent's SIGTERM) must not interrupt that `finally`."""
-    global _stopping  # noqa: PLW0603 - one process, one stop
-    if _stopping:
-        return
-    _stopping = True
+    first (Ctrl-C to the group and the parent's SIGTERM) finds a handler that does nothing, so it
+    cannot interrupt that `finally`."""
+    for stop_signal in _STOP_SIGNALS:
+        signal.signal(stop_signal, _already_stopping)
     raise SystemExit(0)
+
+
+def _already_stopping(signum: int, frame: FrameType | None) -> None:
+    return None
+
+
+@contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM blocked (held, not lost) from here on: the caller unblocks them once it
+    is ready for them. If the block fails, the mask found is given back (a process that goes on,
+    as a test's, or the programs it starts, must not inherit blocked stop signals)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
 
 
 @main.command()
@@ -71,16 +86,8 @@ def _serve_one(
     # could otherwise land in a validation process between its fork and the moment it starts
     # ignoring Ctrl-C, break the pool and end the server with a traceback. The processes forked
     # meanwhile inherit the blocked signals (gateway.infra.intake_pool unblocks them).
-    global _stopping  # noqa: PLW0603 - a new serve in this process may be stopped again
-    _stopping = False
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    try:
+    with _stop_signals_held():
         service = build_service(settings, host=host, port=port)
-    except BaseException:
-        # the caller's mask again (a process that goes on, as a test's, or the programs it
-        # starts, must not inherit blocked stop signals)
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        raise
     tune_garbage_collector(settings.gc_young_threshold)
     delivery = service.delivery if deliver else None
     # uvicorn shuts down gracefully on SIGTERM and SIGINT (Ctrl-C), then raises the signal again
@@ -92,7 +99,9 @@ def _serve_one(
     try:
         if delivery is not None:
             delivery.start()  # webhook pushes beside the HTTP server (GATEWAY_DELIVER_IN_SERVE)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # a stop held meanwhile ends here
+        # a stop held meanwhile ends here (unblocked, not the mask found: a forked worker found
+        # them blocked by its parent)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         uvicorn.Server(service.config).run(sockets=sockets)
     finally:
         if delivery is not None:
@@ -115,12 +124,9 @@ def _serve_forked(settings: Settings, host: str | None, port: int | None, worker
     listener.set_inheritable(True)
     # Ctrl-C or SIGTERM while the workers are forked waits until `stop` below is in place: a
     # worker inherits the blocked signals and takes them once its service is built (_serve_one)
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
-        children = _fork_workers(settings, host, port, workers, listener)
-    except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        raise
+        with _stop_signals_held():
+            children = _fork_workers(settings, host, port, workers, listener)
     finally:
         listener.close()
 
@@ -131,7 +137,7 @@ def _serve_forked(settings: Settings, host: str | None, port: int | None, worker
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a stop held meanwhile runs here
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # a stop held meanwhile runs here
     failed = False
     for child in children:
         while True:
