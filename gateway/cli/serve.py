@@ -24,19 +24,6 @@ if TYPE_CHECKING:
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
-    """End through the `finally` that closes the service, once: a second stop signal held with the
-    first (Ctrl-C to the group and the parent's SIGTERM) finds a handler that does nothing, so it
-    cannot interrupt that `finally`."""
-    for stop_signal in _STOP_SIGNALS:
-        signal.signal(stop_signal, _already_stopping)
-    raise SystemExit(0)
-
-
-def _already_stopping(signum: int, frame: FrameType | None) -> None:
-    return None
-
-
 @contextmanager
 def _stop_signals_held() -> Iterator[None]:
     """Ctrl-C and SIGTERM blocked (held, not lost) from here on: the caller unblocks them once it
@@ -90,19 +77,26 @@ def _serve_one(
         service = build_service(settings, host=host, port=port)
     tune_garbage_collector(settings.gc_young_threshold)
     delivery = service.delivery if deliver else None
-    # uvicorn shuts down gracefully on SIGTERM and SIGINT (Ctrl-C), then raises the signal again
-    # with the handler it found: with the defaults the process would die before the `finally`
-    # below (worker stopped, archive checkpointed) or end in a KeyboardInterrupt; with this one it
-    # ends through the `finally`, exit status 0.
-    signal.signal(signal.SIGTERM, _exit_cleanly)
-    signal.signal(signal.SIGINT, _exit_cleanly)
+    server = uvicorn.Server(service.config)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        # Only a flag, never an exception: uvicorn shuts down gracefully on SIGTERM and SIGINT
+        # (Ctrl-C), then raises the signal again with the handler it found, this one. An exception
+        # raised there, inside the event loop, would end the loop while its lifespan task is still
+        # being cancelled (a traceback in the log); a flag lets `run` return and the `finally`
+        # below stop the worker and close the archive, exit status 0. A stop taken before uvicorn
+        # installs its own handlers sets the same flag: it starts, sees it and shuts down.
+        server.should_exit = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         if delivery is not None:
             delivery.start()  # webhook pushes beside the HTTP server (GATEWAY_DELIVER_IN_SERVE)
         # a stop held meanwhile ends here (unblocked, not the mask found: a forked worker found
         # them blocked by its parent)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-        uvicorn.Server(service.config).run(sockets=sockets)
+        server.run(sockets=sockets)
     finally:
         if delivery is not None:
             delivery.stop()
@@ -166,9 +160,7 @@ def _fork_workers(
         if pid == 0:  # pragma: no cover - runs in the child, measured by the e2e test
             code = 0
             try:
-                # a stop that comes while this worker is still starting ends it cleanly too
-                signal.signal(signal.SIGTERM, _exit_cleanly)
-                signal.signal(signal.SIGINT, _exit_cleanly)
+                # the stop signals stay blocked, as inherited, until _serve_one is ready for them
                 _serve_one(settings, host, port, sockets=[listener], deliver=number == 0)
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
