@@ -37,6 +37,11 @@ from gateway.signing.cms import Signer, load_trust_anchors
 from gateway.store import SqlStore, open_sql_store
 from gateway.store.wal import WalCheckpointer
 
+# seconds between two WAL checkpoints (SQLite) of `gateway serve`, and of a batch command whose one
+# big commit should be copied into the database file as soon as it lands (gateway.store.wal)
+SERVER_CHECKPOINT_EVERY = 0.5
+BATCH_CHECKPOINT_EVERY = 0.1
+
 
 def utc_now() -> datetime:
     """The real clock (gateway.services.ports.Clock)."""
@@ -88,13 +93,15 @@ class Gateway:
             self.settings, store=self.store, archive=self.archive, signer=self.signer
         )
 
-    def start_wal_checkpoints(self) -> None:
+    def start_wal_checkpoints(self, *, every: float = SERVER_CHECKPOINT_EVERY) -> None:
         """On SQLite, checkpoint the write-ahead log in a thread, off the commit path, until close();
         nothing on PostgreSQL. `gateway serve` starts it after forking its validation processes
-        (they need no thread of it)."""
+        (they need no thread of it); the batch commands (`gateway sepa debits|credits`, `gateway
+        bank import`) start it with `every=BATCH_CHECKPOINT_EVERY` before their run, and close()
+        waits for the copy of their last commit (gateway.store.wal)."""
         engine = self.store.engine
         if self._wal is None and engine.dialect.name == "sqlite":
-            self._wal = WalCheckpointer(engine).start()
+            self._wal = WalCheckpointer(engine, every=every).start()
 
     def close(self) -> None:
         try:

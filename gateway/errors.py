@@ -13,6 +13,8 @@
     ├── NotFound                      no such dossier, receipt, entry...
     ├── ConfigurationError            settings, keys or certificates missing or wrong
     └── BankChannelError              the bank channel did not take a SEPA file
+        ├── SourceFileUnreadable      ... because the recorded file cannot be read
+        └── SourceFileChanged         ... because its bytes are not the recorded ones (SHA-256)
 
 Elsewhere: ArchiveCorrupt (gateway.archive.errors), InvalidSignature (gateway.signing.cms).
 HTTP statuses are chosen at the edge, in the one table
@@ -259,6 +261,15 @@ class BankChannelError(GatewayError):
     cannot be sent as signed."""
 
     default_code = "bank-channel-failed"
+
+
+class SourceFileUnreadable(BankChannelError):
+    """The file a bank channel was given cannot be read: nothing reached the bank."""
+
+
+class SourceFileChanged(BankChannelError):
+    """The bytes a bank channel read are not those whose SHA-256 was recorded (the file changed
+    after it was signed): nothing reached the bank, nothing was left in the outbound folder."""
 
 
 def errors_only(issues: Sequence[Issue]) -> list[Issue]:

@@ -459,10 +459,18 @@ class FakeChannel:
     sent: list[tuple[str, bytes, bytes]] = field(default_factory=list)
     fail: bool = False
 
-    def send(self, path: Any, signature: bytes, *, name: str) -> str:
-        from gateway.errors import BankChannelError
+    def send(self, path: Any, signature: bytes, *, name: str, sha256: str) -> str:
+        import hashlib
+
+        from gateway.errors import BankChannelError, SourceFileChanged, SourceFileUnreadable
 
         if self.fail:
             raise BankChannelError("the bank refused the upload: HTTP 503")
-        self.sent.append((name, path.read_bytes(), signature))
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SourceFileUnreadable(f"cannot read the file to send: {exc.strerror}") from exc
+        if hashlib.sha256(data).hexdigest() != sha256:  # the port's promise: only the recorded bytes
+            raise SourceFileChanged("the file to send is not the one that was signed (SHA-256 differs)")
+        self.sent.append((name, data, signature))
         return f"fake://{name}"

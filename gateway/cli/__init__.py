@@ -93,11 +93,22 @@ def current_settings() -> Settings:
     return root.obj
 
 
-def composed() -> Gateway:
-    """The gateway composed from this command's settings (gateway.bootstrap.build); close it."""
-    from gateway.bootstrap import build
+def composed(*, batch: bool = False) -> Gateway:
+    """The gateway composed from this command's settings (gateway.bootstrap.build); close it.
 
-    return build(current_settings())
+    `batch`: a command that commits big transactions (the SEPA runs, a bank import): on SQLite its
+    write-ahead log is copied into the database file by a thread, while the command goes on,
+    instead of inside its commits (gateway.store.wal); closing the gateway waits for that copy."""
+    from gateway.bootstrap import BATCH_CHECKPOINT_EVERY, build
+
+    gateway = build(current_settings())
+    if batch:
+        try:
+            gateway.start_wal_checkpoints(every=BATCH_CHECKPOINT_EVERY)
+        except BaseException:
+            gateway.close()
+            raise
+    return gateway
 
 
 def _register() -> None:

@@ -46,7 +46,7 @@ def import_command(files: tuple[Path, ...], as_json: bool) -> None:
     (not a supported report, not valid against its official XSD, hostile XML)."""
     from gateway.errors import GatewayError
 
-    gateway = composed()
+    gateway = composed(batch=True)  # a camt.054 of a whole month reconciles in one transaction
     refused = False
     with gateway:
         for path in files:

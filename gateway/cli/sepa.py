@@ -68,7 +68,7 @@ def debits_command(period: str, version: str) -> None:
         period_key(period)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from None
-    with composed() as gw:
+    with composed(batch=True) as gw:
         with gw.store.read() as uow:
             total = uow.payments.count_dossiers()
         with Progress(f"dossiers for {period}", total=total) as bar:
@@ -91,7 +91,7 @@ def credits_command(day: datetime, version: str) -> None:
     in one pain.001 file (purpose ALMY), validated, signed, archived and sent."""
     from gateway.sepa.model import Pain001Version
 
-    with composed() as gw, Progress(f"settled debits read for {day.date()}") as bar:
+    with composed(batch=True) as gw, Progress(f"settled debits read for {day.date()}") as bar:
         report = gw.sepa.credits(day.date(), version=Pain001Version(version), progress=bar.update)
     _report(report)
 

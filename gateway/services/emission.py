@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gateway.domain.money import format_euros
-from gateway.errors import BankChannelError
+from gateway.errors import BankChannelError, SourceFileChanged, SourceFileUnreadable
 from gateway.private import private_dir
 from gateway.sepa.model import WriteSummary
 from gateway.services.events import FILE_EMITTED, publish
@@ -56,7 +56,7 @@ class Emitted:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 (hex) of a file read in chunks: what `hand_off` checks before the bank gets it."""
+    """SHA-256 (hex) of a file read in chunks (a bank report; the HTTP channel's check before an upload)."""
     digest = hashlib.sha256()
     with path.open("rb") as stream:
         for chunk in iter(lambda: stream.read(1 << 20), b""):
@@ -149,7 +149,7 @@ def hand_off(
 ) -> str:
     """Give the recorded file `message_id` to the bank channel and mark it sent; its reference.
 
-    Sends the bytes recorded (their SHA-256 checked first), never rebuilds them. Already sent:
+    Sends the bytes recorded (the channel checks their SHA-256), never rebuilds them. Already sent:
     the reference, nothing is sent again. A file that changed or vanished is never sent.
     """
     with store.transaction() as uow:
@@ -160,19 +160,19 @@ def hand_off(
         return row.channel_ref or ""
     path = Path(row.path)
     try:
-        intact = file_sha256(path) == row.sha256
-    except OSError as exc:
-        _note_failure(store, message_id, f"recorded file unreadable: {exc.strerror}")
+        # the channel checks that what it hands over has the recorded SHA-256 (the folder channel
+        # as it copies, before the file becomes visible): nothing else ever reaches the bank
+        reference = channel.send(path, row.signature, name=row.file_name, sha256=row.sha256)
+    except SourceFileUnreadable as exc:
+        _note_failure(store, message_id, f"recorded file unreadable: {exc.message}")
         raise BankChannelError(
             f"the recorded file {row.file_name} cannot be read", field="message_id"
         ) from None
-    if not intact:
+    except SourceFileChanged:
         _note_failure(store, message_id, "recorded file changed")
         raise BankChannelError(
             f"the recorded file {row.file_name} changed since it was signed", field="message_id"
-        )
-    try:
-        reference = channel.send(path, row.signature, name=row.file_name)
+        ) from None
     except BankChannelError as exc:
         _note_failure(store, message_id, exc.message)
         raise

@@ -130,8 +130,12 @@ class WebhookSender(Protocol):
 class BankChannel(Protocol):
     """Where SEPA files go to the bank (gateway.infra.bank_channel: a folder or an HTTP upload)."""
 
-    def send(self, path: Path, signature: bytes, *, name: str) -> str:
-        """Hand `path` (and its signature) to the bank under `name`; returns a reference."""
+    def send(self, path: Path, signature: bytes, *, name: str, sha256: str) -> str:
+        """Hand `path` (and its signature) to the bank under `name`; returns a reference.
+
+        Only bytes whose SHA-256 (hex) is `sha256` reach the bank: other bytes raise
+        SourceFileChanged, a file that cannot be read SourceFileUnreadable, and any other failure
+        BankChannelError (gateway.errors), with nothing sent."""
         ...
 
 

@@ -41,7 +41,7 @@ def emit(
         staged, summary, kind="pain.008", created_at=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
         signer=signer, archive=archive,
     )  # fmt: skip
-    reference = channel.send(staged, emitted.signature, name=staged.name)
+    reference = channel.send(staged, emitted.signature, name=staged.name, sha256=emitted.sha256)
     return Emitted(emitted.path, emitted.sha256, emitted.signature, emitted.archive_seq, reference)
 
 
@@ -86,7 +86,7 @@ def test_emit_signs_from_the_digest_of_the_writer_archives_the_file_and_sends_it
         monkeypatch.undo()
         # one read: the archive's copy. Nothing read the file to validate or hash it
         assert watch.reads == [staged]
-        FolderChannel(outbound).send(staged, emitted.signature, name=staged.name)
+        FolderChannel(outbound).send(staged, emitted.signature, name=staged.name, sha256=emitted.sha256)
         assert emitted.archive_seq == 0
         entry = archive.entry(0)
         assert (entry.kind, entry.blob_sha256, entry.size) == (

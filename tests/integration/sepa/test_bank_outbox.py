@@ -30,9 +30,11 @@ class CountingChannel(FolderChannel):
         super().__init__(directory)
         self.sent: list[tuple[str, str]] = []
 
-    def send(self, path: Path, signature: bytes, *, name: str) -> str:
-        self.sent.append((name, hashlib.sha256(path.read_bytes()).hexdigest()))
-        return super().send(path, signature, name=name)
+    def send(self, path: Path, signature: bytes, *, name: str, sha256: str) -> str:
+        reference = super().send(path, signature, name=name, sha256=sha256)
+        # what reached the outbound folder (the folder channel checked it against `sha256`)
+        self.sent.append((name, hashlib.sha256((self.directory / name).read_bytes()).hexdigest()))
+        return reference
 
 
 def outbox(env: Env) -> list[tuple[str, str, str, int]]:
@@ -124,7 +126,10 @@ def test_a_recorded_file_that_changed_is_never_sent(env: Env, monkeypatch: pytes
     with pytest.raises(GatewayError) as caught:
         env.debits("2026-12")
     assert caught.value.code == "bank-channel-failed"
+    assert "changed since it was signed" in caught.value.message
     assert channel.sent == []
+    # the copy was refused before its rename: nothing in the outbound folder, not even a part
+    assert not (env.tmp / "outbound").exists() or list((env.tmp / "outbound").iterdir()) == []
     assert outbox(env)[0][1:] == ("pending", outbox(env)[0][2], 1)
 
 

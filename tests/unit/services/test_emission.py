@@ -49,3 +49,18 @@ def test_a_pending_file_is_sent_once_then_only_its_reference_is_answered(tmp_pat
     assert [data for _, data, _ in channel.sent] == [recorded]
     assert not path.exists()  # the bank, the archive and the outbound folder have it now
     assert hand_off_pending(store, channel) == []
+
+
+def test_a_recorded_file_that_vanished_is_never_sent(tmp_path: Path) -> None:
+    store, message_id, path = _recorded_not_sent(tmp_path)
+    path.unlink()
+    channel = FakeChannel()
+
+    with pytest.raises(BankChannelError, match="cannot be read") as refused:
+        hand_off(store, channel, message_id)
+
+    assert refused.value.issues[0].field == "message_id"
+    assert channel.sent == []
+    row = store.state.outbox[message_id]
+    assert row.status == "pending"
+    assert (row.last_error or "").startswith("recorded file unreadable: cannot read the file to send")
