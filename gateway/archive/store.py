@@ -196,9 +196,11 @@ class Archive:
                 digest = check_digest(sha256)
                 small[digest] = data
             size = len(data)
+        elif sha256 is not None:
+            digest, size = self.blobs.put_file(path, sha256=sha256)  # a kernel copy, not hashed again
         else:
             with path.open("rb") as stream:
-                digest, size = self.blobs.put_stream(iter(lambda: stream.read(CHUNK), b""), sha256=sha256)
+                digest, size = self.blobs.put_stream(iter(lambda: stream.read(CHUNK), b""))
         sig = None if signature is None else self._put(signature, small)
         return self._append([_Prepared(kind, digest, size, sig, meta)], small, uow)[0]
 

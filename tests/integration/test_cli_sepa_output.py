@@ -31,16 +31,22 @@ def gateway(env: dict[str, str], *args: str) -> Result:
     return done
 
 
-def test_debits_credits_and_files_say_what_they_did(env: dict[str, str]) -> None:
+def collectable(env: dict[str, str]) -> str:
+    """A notaire title ingested, its debtor's mandate signed: a dossier the next run collects."""
     ingested = gateway(
         env, "ingest", "--source", "notaire", str(ROOT / "schemas" / "examples" / "notaire-1.xml")
     )
-    dossier_id = json.loads(ingested.stdout)["receipt"]["dossier_id"]
+    dossier_id: str = json.loads(ingested.stdout)["receipt"]["dossier_id"]
     account = json.loads(gateway(env, "mandates", "show", dossier_id).stdout)["mandate"]["account"]
     # the debtor signed the mandate (issue 11): only then is the dossier collected
     gateway(
         env, "mandates", "sign", dossier_id, "--holder", account["holder"], "--iban", account["iban"], *SIGNED
     )
+    return dossier_id
+
+
+def test_debits_credits_and_files_say_what_they_did(env: dict[str, str]) -> None:
+    collectable(env)
 
     debits = gateway(env, "sepa", "debits", "--period", "2026-12")
     assert debits.stderr == "dossiers for 2026-12: 1 of 1\n"  # off a terminal: one summary line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -112,3 +113,67 @@ def test_only_for_sqlite() -> None:
     engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
     with pytest.raises(ValueError, match="SQLite"):
         WalCheckpointer(engine)
+
+
+def test_a_big_commit_leaves_its_pages_in_the_log_and_close_copies_them(tmp_path: Path) -> None:
+    """What a batch command gains: its COMMIT only writes and fsyncs the log (durable: synchronous
+    FULL); the copy into the database file is the thread's, and close() makes sure it happened."""
+    path = tmp_path / "gateway.sqlite3"
+    store = open_sql_store(f"sqlite:///{path}")
+    checkpointer = WalCheckpointer(store.engine, every=3600).start()  # no round during the test
+    try:
+        before = path.stat().st_size
+        with store.transaction() as uow:  # 2,000 pages: SQLite's automatic checkpoint would copy them now
+            uow.connection.execute(text("CREATE TABLE filler (n INTEGER PRIMARY KEY, data BLOB)"))
+            for _ in range(2000):
+                uow.connection.execute(text("INSERT INTO filler (data) VALUES (zeroblob(4000))"))
+        assert path.stat().st_size == before  # committed, in the log only
+        assert Path(f"{path}-wal").stat().st_size > 2000 * 4000
+        other = sqlite3.connect(path)  # yet committed: another connection (process) sees the rows
+        try:
+            assert other.execute("SELECT count(*) FROM filler").fetchone()[0] == 2000
+        finally:
+            other.close()
+    finally:
+        checkpointer.close()
+    assert path.stat().st_size > before + 2000 * 4000  # close() copied them into the database file
+    store.close()
+    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
+    copy = sqlite3.connect(path)
+    try:
+        assert copy.execute("SELECT count(*) FROM filler").fetchone()[0] == 2000
+    finally:
+        copy.close()
+
+
+def test_close_waits_for_the_checkpoint_in_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = open_sql_store(f"sqlite:///{tmp_path / 'gateway.sqlite3'}")
+    checkpointer = WalCheckpointer(store.engine, every=0.01)
+    started = threading.Event()
+    done: list[str] = []
+    real = checkpointer.checkpoint
+
+    def slow() -> None:
+        if threading.current_thread().name == "sqlite-wal-checkpoint":
+            started.set()
+            time.sleep(0.3)  # a national run's copy takes seconds
+            real()
+            done.append("thread")
+        else:
+            real()
+            done.append("close")
+
+    monkeypatch.setattr(checkpointer, "checkpoint", slow)
+    checkpointer.start()
+    assert started.wait(10)
+    checkpointer.close()
+    assert done[-2:] == ["thread", "close"]  # the copy in progress ended, then the last one ran
+    assert not [t for t in threading.enumerate() if t.name == "sqlite-wal-checkpoint"]
+    store.close()
+
+
+def test_the_period_must_be_positive(tmp_path: Path) -> None:
+    store = open_sql_store(f"sqlite:///{tmp_path / 'gateway.sqlite3'}")
+    with pytest.raises(ValueError, match="positive"):
+        WalCheckpointer(store.engine, every=0)
+    store.close()
