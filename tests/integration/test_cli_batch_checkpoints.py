@@ -40,9 +40,11 @@ def test_sepa_runs_checkpoint_in_a_thread_that_has_stopped_when_they_return(
     gateway(env, "mandates", "pending")  # a short command keeps SQLite's automatic checkpoint
     assert started.checkpointers == []
     emitted = json.loads(gateway(env, "sepa", "debits", "--period", "2026-12").stdout)
+    answers = gateway(env, "bank", "simulate", emitted["sent_to"], "--out", str(tmp_path / "bank"))
+    gateway(env, "bank", "import", *answers.stdout.split())
     gateway(env, "sepa", "credits", "--date", "2026-12-20")
 
-    assert [c.every for c in started.checkpointers] == [0.1, 0.1]
+    assert [c.every for c in started.checkpointers] == [0.1, 0.1, 0.1]  # debits, import, credits
     for checkpointer in started.checkpointers:
         assert checkpointer.checkpoints >= 1  # at least the last one, at close
         assert checkpointer._thread is None
@@ -52,8 +54,9 @@ def test_sepa_runs_checkpoint_in_a_thread_that_has_stopped_when_they_return(
     assert not wal_file.exists() or wal_file.stat().st_size == 0  # everything is in the database file
     copy = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
-        assert copy.execute("SELECT count(*) FROM payment_files").fetchone()[0] == 1
+        assert copy.execute("SELECT kind FROM payment_files").fetchall() == [("pain.008",)]
         assert copy.execute("SELECT status FROM bank_outbox").fetchall() == [("sent",)]
+        assert copy.execute("SELECT count(*) FROM bank_reports").fetchone()[0] == len(answers.stdout.split())
     finally:
         copy.close()
     assert emitted["transactions"] == 1
