@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sepa import french_iban
 
+from gateway.canonical.dossier import dossier_id_for
 from gateway.payments.profile import profile_of
 from gateway.sepa import ids
 from gateway.services.validation import validate
@@ -56,7 +57,7 @@ def rows(n: int, base: dict[str, Any]) -> Iterator[Rows]:
     """(dossier, mandate, payout account, collection profile) rows for dossier numbers 0..n-1,
     deterministic; the profile is what intake writes with the dossier (gateway.payments.profile)."""
     for i in range(n):
-        dossier_id = f"D{i:012d}"
+        dossier_id = dossier_id_for(f"bench|{i}")  # as intake makes them: random, in arrival order
         data = dict(base)
         data["dossier_id"] = dossier_id
         children = []

@@ -283,8 +283,8 @@ class FakeDebitBook:
         self._s.progress[debit.end_to_end_id] = (status, self._now)
         settled_less = status.state is DebitState.SETTLED and status.collected_cents != debit.amount_cents
         row = self._s.debits[debit.end_to_end_id]
-        self._s.debits[debit.end_to_end_id] = replace(
-            row, status="settled-partial" if settled_less else status.state.value, reason=status.reason
+        self._s.debits[debit.end_to_end_id] = row._replace(
+            status="settled-partial" if settled_less else status.state.value, reason=status.reason
         )
 
     def report_seen(self, key: str) -> bool:

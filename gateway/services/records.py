@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.payments.amounts import AmountsTable
 from gateway.payments.indices import IndexTable
@@ -201,8 +201,11 @@ class MandateRow:
 
 
 # payments
-@dataclass(frozen=True, slots=True)
-class DebitRow:
+class DebitRow(NamedTuple):
+    """One recorded debit. A named tuple, as gateway.sepa.model.DirectDebit: a file reads
+    1,000,000 of them, and a frozen dataclass of 18 fields costs 2.9 us to build (each field set
+    through object.__setattr__), this 0.4 us. Copy with `_replace`."""
+
     end_to_end_id: str
     dossier_id: str
     period: str

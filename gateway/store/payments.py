@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
@@ -29,7 +29,7 @@ PAGE = 1000
 SETTLED = ("settled", "settled-partial")
 
 
-_DEBIT_FIELDS = tuple(f.name for f in fields(DebitRow))
+_DEBIT_FIELDS = DebitRow._fields
 _debit_values = attrgetter(*_DEBIT_FIELDS)
 # the column names are DebitRow's fields (constants): nothing from outside goes into the SQL
 _COLUMNS, _MARKS = ", ".join(_DEBIT_FIELDS), ", ".join("?" for _ in _DEBIT_FIELDS)
@@ -191,16 +191,35 @@ class SqlPayments:
             process = column_type.result_processor(self._conn.dialect, None)
             if process is not None:
                 convert.append((position, memo(process)))
-        result = self._conn.exec_driver_sql(
-            str(compiled), args, execution_options={"stream_results": True, "yield_per": STREAM_CHUNK}
-        )
-        while chunk := result.fetchmany(STREAM_CHUNK):  # not row by row: one call per chunk
+        make, sql = DebitRow._make, str(compiled)
+        for chunk in self._chunks(sql, args):
             for r in chunk:
                 values = list(r)
                 for position, converter in convert:
                     if values[position] is not None:
                         values[position] = converter(values[position])
-                yield DebitRow(*values)
+                yield make(values)
+
+    def _chunks(self, sql: str, args: Any) -> Iterator[Sequence[Sequence[Any]]]:
+        """The rows of a long read, STREAM_CHUNK at a time (one call per chunk, not per row).
+        SQLite: the driver's own cursor, its plain tuples (a SQLAlchemy Row per debit cost 2.5 s
+        of a 1,000,000-debit file), closed with the generator. PostgreSQL: a server-side cursor."""
+        if self._conn.dialect.name == "sqlite":
+            raw = self._conn.connection.driver_connection
+            assert raw is not None
+            cursor = raw.cursor()
+            try:
+                cursor.execute(sql, args)
+                while chunk := cursor.fetchmany(STREAM_CHUNK):
+                    yield chunk
+            finally:
+                cursor.close()
+            return
+        result = self._conn.exec_driver_sql(
+            sql, args, execution_options={"stream_results": True, "yield_per": STREAM_CHUNK}
+        )
+        while chunk := result.fetchmany(STREAM_CHUNK):
+            yield chunk
 
     def message_batches(
         self, message_id: str, flag_countries: Collection[str] = ()

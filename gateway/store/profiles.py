@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     delete,
     exists,
     func,
@@ -40,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 
 from gateway.payments.profile import profile_or_none
-from gateway.sepa.ids import period_key
+from gateway.sepa.ids import GATEWAY_DOSSIER_ID, period_key
 from gateway.services.records import STATUS_SIGNED, CollectionRow, MandateRow, SpanRow
 from gateway.store import schema
 from gateway.store.bulk import insert_rows
@@ -116,15 +117,25 @@ def debit_end_to_end_id(period: str) -> Callable[[str], str]:
     """gateway.sepa.ids.end_to_end_id(dossier_id, "DD", period) for one period, its constant
     parts computed once (SQLite calls it for each debit a span issues; tested equal)."""
     prefix, suffix, sha256 = f"DD{period_key(period)}-", f"\x1fDD\x1f{period}".encode(), hashlib.sha256
-    return lambda dossier_id: prefix + sha256(dossier_id.encode() + suffix).hexdigest()[:24].upper()
+    gateway_id = GATEWAY_DOSSIER_ID.fullmatch
+
+    def of(dossier_id: str) -> str:
+        if gateway_id(dossier_id):
+            return prefix + dossier_id
+        return prefix + sha256(dossier_id.encode() + suffix).hexdigest()[:24].upper()
+
+    return of
 
 
 def _pg_end_to_end_id(dossier_id: ColumnElement[str], period: str) -> ColumnElement[str]:
-    """gateway.sepa.ids.end_to_end_id(dossier_id, "DD", period) in PostgreSQL's own SQL: the
-    first 24 hex digits, upper case, of SHA-256 over the parts joined by U+001F, UTF-8."""
+    """gateway.sepa.ids.end_to_end_id(dossier_id, "DD", period) in PostgreSQL's own SQL: a
+    gateway dossier id as it is, any other the first 24 hex digits, upper case, of SHA-256 over
+    the parts joined by U+001F, UTF-8."""
     joined = func.convert_to(dossier_id + literal(f"\x1fDD\x1f{period}", String), "UTF8")
     digest = func.upper(func.substr(func.encode(func.sha256(joined), "hex"), 1, 24))
-    return literal(f"DD{period_key(period)}-", String) + digest
+    pattern = literal(f"^{GATEWAY_DOSSIER_ID.pattern}$", String)
+    tail = case((dossier_id.regexp_match(pattern), dossier_id), else_=digest)
+    return literal(f"DD{period_key(period)}-", String) + tail
 
 
 _AMENDMENT = _MANDATE_COLUMNS.index("pending_amendment")
@@ -289,6 +300,10 @@ class SqlCollection:
                 "gateway_end_to_end_id", 1, debit_end_to_end_id(period), deterministic=True
             )
             e2e = func.gateway_end_to_end_id(s.c.dossier_id, type_=String)
+        # SQLite finds each span's mandate by its key (the dossier, in the order the spans are read)
+        # only if the reference is kept out of its choice: by the reference's unique index, a hash,
+        # each mandate was a random page (1,000,000 of them a run); `|| ''` leaves the test as it is
+        reference = m.c.reference if postgres else m.c.reference.concat("")
         chosen = select(
             e2e, s.c.dossier_id, literal(period, String), s.c.amount_cents, table.c.collection_date,
             literal("RCUR", String), m.c.reference, m.c.signed_on, m.c.debtor_name, m.c.iban, m.c.bic,
@@ -302,7 +317,7 @@ class SqlCollection:
             s.c.amount_cents > 0,
             s.c.dossier_id.not_in(others),
             m.c.status == STATUS_SIGNED, m.c.first_collection_done == true(), m.c.pending_amendment.is_(None),
-            m.c.reference == s.c.mandate_reference, m.c.signed_on == s.c.mandate_signed_on,
+            reference == s.c.mandate_reference, m.c.signed_on == s.c.mandate_signed_on,
             m.c.debtor_name == s.c.debtor_name, m.c.iban == s.c.debtor_iban,
             m.c.bic.is_not_distinct_from(s.c.debtor_bic),
             m.c.collection_day.is_not_distinct_from(s.c.collection_day), m.c.chosen_day == s.c.chosen_day,

@@ -216,7 +216,7 @@ debits = Table(
     Column("amendment", Text(), nullable=True),  # JSON of gateway.sepa.model.Amendment
     # JSON of gateway.sepa.model.PostalAddress, when the EPC rules need it (0011_sepa_scale)
     Column("debtor_address", Text(), nullable=True),
-    Column("message_id", String(35), nullable=False, index=True),
+    Column("message_id", String(35), nullable=False),  # found by ix_..._message_status (0014)
     Column("payment_info_id", String(35), nullable=False),
     Column("status", String(16), nullable=False),  # issued, settled, rejected, returned
     Column("reason", String(8), nullable=True),  # EPC/ISO reason code of a reject or return
@@ -259,7 +259,7 @@ credits = Table(
     # JSON of gateway.sepa.model.PostalAddress, when the EPC rules need it (0011_sepa_scale)
     Column("creditor_address", Text(), nullable=True),
     Column("execution_date", Date(), nullable=False),
-    Column("message_id", String(35), nullable=False, index=True),
+    Column("message_id", String(35), nullable=False),  # found by ix_..._message_status (0014)
     Column("payment_info_id", String(35), nullable=False),
     Column("status", String(16), nullable=False),  # issued, settled, rejected, returned
     Column("created_at", UtcDateTime(), nullable=False),

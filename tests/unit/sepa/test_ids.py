@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gateway.canonical.dossier import dossier_id_for
 from gateway.sepa import ids, rules
 
 
@@ -69,3 +70,45 @@ def test_every_id_is_a_valid_sepa_identifier(dossier: str, version: int) -> None
 
 def test_no_collision_on_many_dossiers() -> None:
     assert len({ids.end_to_end_id(f"D{i}", "DD", "2026-11") for i in range(20_000)}) == 20_000
+
+
+GATEWAY_IDS = st.builds(dossier_id_for, st.text(max_size=40))
+
+
+def test_a_gateway_dossier_id_is_written_into_the_end_to_end_id() -> None:
+    dossier = dossier_id_for("greffe|TJ PARIS|RG 26/001|2026-11-20")
+    assert ids.end_to_end_id(dossier, "DD", "2026-11") == f"DD202611-{dossier}"
+    assert ids.end_to_end_id(dossier, "CT", "2026-11") == f"CT202611-{dossier}"
+    assert ids.end_to_end_id(dossier, "DD", "2026-11", attempt=2) == f"DD202611-{dossier}-2"
+    assert len(ids.end_to_end_id(dossier, "DD", "2026-11", attempt=99_999)) == 35
+    # beyond what fits in 35 characters: hashed, still distinct and valid
+    far = ids.end_to_end_id(dossier, "DD", "2026-11", attempt=100_000)
+    assert len(far) == 33
+    assert _valid(far)
+
+
+@given(st.lists(GATEWAY_IDS, min_size=2, max_size=50, unique=True), st.sampled_from(["DD", "CT"]))
+def test_gateway_dossiers_end_to_end_ids_sort_like_the_dossiers(dossiers: list[str], kind: ids.Kind) -> None:
+    """The run issues a month's debits in dossier order: their keys then append to the index."""
+    month = [ids.end_to_end_id(d, kind, "2027-01") for d in sorted(dossiers)]
+    assert month == sorted(month)
+    assert max(ids.end_to_end_id(d, kind, "2026-12") for d in dossiers) < min(month)
+
+
+@given(GATEWAY_IDS, st.text(max_size=64), st.integers(1, 120_000), st.integers(1, 120_000))
+def test_the_two_forms_never_meet(gateway: str, other: str, attempt: int, other_attempt: int) -> None:
+    """A gateway id's EndToEndId is never another dossier's hashed one, whatever the attempts."""
+    mine = ids.end_to_end_id(gateway, "DD", "2026-11", attempt)
+    assert _valid(mine)
+    assert len(mine) <= 35
+    if other != gateway:
+        assert mine != ids.end_to_end_id(other, "DD", "2026-11", other_attempt)
+
+
+@pytest.mark.parametrize(
+    "near", ["dos-ABCDEFGHIJ234567", "DOS-ABCDEFGHIJ234568", "DOS-ABCDEFGHIJ23456", "DOS-ABCDEFGHIJ234567\n"]
+)
+def test_an_id_that_only_looks_like_a_gateway_one_is_hashed(near: str) -> None:
+    e2e = ids.end_to_end_id(near, "DD", "2026-11")
+    assert len(e2e) == 33
+    assert near not in e2e

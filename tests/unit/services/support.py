@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -72,6 +71,6 @@ def settle(store: FakePaymentsStore, end_to_end_id: str, collected_cents: int | 
     records (gateway.services.bank_import, tested on the SQL store in tests/golden/bank)."""
     state = store.state
     debit = state.debits[end_to_end_id]
-    state.debits[end_to_end_id] = replace(debit, status="settled")
+    state.debits[end_to_end_id] = debit._replace(status="settled")
     if collected_cents is not None:
         state.collected[end_to_end_id] = collected_cents
