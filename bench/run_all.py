@@ -39,6 +39,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "console": (["console.py", "--dossiers", "2000", "--runs", "3"], ["console.py"]),
     "fuzz": (["fuzz.py", "inprocess", "--count", "2000"], ["fuzz.py", "inprocess", "--count", "100000"]),
+    "handoff": (["handoff.py", "--mb", "64", "--work", "{tmp}"], ["handoff.py", "--work", "{tmp}"]),
     "store_run": (
         ["store_run.py", "--dossiers", "2000"],
         ["store_run.py", "--dossiers", "100000"],
