@@ -25,12 +25,24 @@ class Postgres:
     pid: int  # the postmaster
 
 
+# Sized as a fund's server would be (docs/install.md, "PostgreSQL"), not PostgreSQL's defaults
+# (128 MB of shared buffers, a checkpoint every 1 GB of WAL), which are sized for a laptop: the
+# monthly run writes a million rows and their indexes in one transaction.
+SIZING = {
+    "shared_buffers": "2GB",
+    "max_wal_size": "8GB",
+    "checkpoint_timeout": "15min",
+    "work_mem": "64MB",
+    "wal_buffers": "64MB",
+}
+
+
 @contextmanager
 def throwaway_postgres() -> Iterator[Postgres]:
     bindir = find_pg_bindir()
     if bindir is None:
         raise SystemExit("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
     # the defaults that matter stay as in production: fsync, synchronous_commit, full_page_writes on
-    with running_cluster(bindir, durable=True) as (port, data):
+    with running_cluster(bindir, durable=True, settings=SIZING) as (port, data):
         pid = int((data / "postmaster.pid").read_text().split()[0])
         yield Postgres(f"postgresql://postgres@127.0.0.1:{port}/postgres", pid)

@@ -8,7 +8,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,9 +65,12 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 
 
 @contextmanager
-def running_cluster(bindir: Path, *, durable: bool) -> Iterator[tuple[int, Path]]:
+def running_cluster(
+    bindir: Path, *, durable: bool, settings: Mapping[str, str] | None = None
+) -> Iterator[tuple[int, Path]]:
     """initdb + pg_ctl start in a temp folder on a free port; yields (port, data folder), then stops
-    the server and removes the folder. `durable=False` turns fsync and its kin off (tests)."""
+    the server and removes the folder. `durable=False` turns fsync and its kin off (tests);
+    `settings`: more server settings (`-c name=value`, e.g. the benchmarks' sizing)."""
     root = Path(tempfile.mkdtemp(prefix="gateway-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, user="postgres", group="postgres")
@@ -83,6 +86,8 @@ def running_cluster(bindir: Path, *, durable: bool) -> Iterator[tuple[int, Path]
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=100"
     if not durable:
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    for name, value in (settings or {}).items():
+        options += f" -c {name}={value}"
     ctl = str(bindir / "pg_ctl")
     subprocess.run(
         _as_postgres([ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "start"]),
