@@ -127,6 +127,8 @@ def test_a_big_commit_leaves_its_pages_in_the_log_and_close_copies_them(tmp_path
             uow.connection.execute(text("CREATE TABLE filler (n INTEGER PRIMARY KEY, data BLOB)"))
             for _ in range(2000):
                 uow.connection.execute(text("INSERT INTO filler (data) VALUES (zeroblob(4000))"))
+            # durability unchanged: each commit fsyncs its log (synchronous FULL = 2)
+            assert uow.connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
         assert path.stat().st_size == before  # committed, in the log only
         assert Path(f"{path}-wal").stat().st_size > 2000 * 4000
         other = sqlite3.connect(path)  # yet committed: another connection (process) sees the rows
