@@ -11,12 +11,13 @@ own connection, every `every` seconds: PASSIVE, so it never blocks a writer nor 
 
 The batch commands that commit one big transaction (`gateway sepa debits|credits`, `gateway bank
 import`) do the same, checked every 0.1 s: the monthly run over a million dossiers commits about
-550 MB of log, and the copy of it into the database file (2.5 s, bench/README.md) now runs while
-the file is handed to the bank channel instead of before. The command still waits for that copy
-before it exits (`close()`): not for durability, but so that the database file is whole again
-when the command returns, as it was with the automatic checkpoint (SQLite would otherwise do the
-same copy when the process closes its last connection, or the next process would recover the
-log when it opens the database).
+550 MB of log, and the copy of it into the database file (1-2 s, bench/README.md "Hand-off") now
+runs while the file is handed to the bank channel instead of inside the COMMIT. The command still
+waits for that copy before it exits (`close()`). Not for durability: SQLite copies the log anyway
+when a process closes its last connection (Python 3.11's sqlite3 cannot turn that off), and a log
+left behind would only be replayed by the next process that opens the database: the copy would
+move, not go away. Waiting keeps the database file whole, without a `-wal` file, when the command
+returns, as with the automatic checkpoint.
 
 Durability is unchanged: a commit is durable once its log frames are fsync'ed (synchronous
 FULL); the checkpoint only moves committed pages into the database file. Other processes on the
