@@ -25,7 +25,7 @@ class Postgres:
     pid: int  # the postmaster
 
 
-# Sized as a fund's server would be (docs/install.md, "PostgreSQL"), not PostgreSQL's defaults
+# Sized as a fund's server would be (docs/operations.md, "Settings"), not PostgreSQL's defaults
 # (128 MB of shared buffers, a checkpoint every 1 GB of WAL), which are sized for a laptop: the
 # monthly run writes a million rows and their indexes in one transaction.
 SIZING = {
