@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import String, literal, select, text, update
+from sqlalchemy import String, event, literal, literal_column, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from gateway.payments.indices import shipped_table
@@ -157,3 +157,45 @@ def test_on_sqlite_the_spans_issue_what_they_cover(tmp_path: Path, dev_pki: Path
         assert (row.sequence, row.status, row.amendment) == ("RCUR", "issued", None)
     finally:
         store.close()
+
+
+def test_on_sqlite_the_spans_statement_reads_in_key_order(tmp_path: Path, dev_pki: Path) -> None:
+    """The plan the national run relies on (bench/README.md, "A realistic store"): the spans read
+    in dossier order by their key, each mandate found by its key (not by the reference's index,
+    a hash: one random page per debit), and the month's debits inserted in dossier order (with
+    the gateway's dossier ids their EndToEndIds then sort the same way: tests/unit/sepa/test_ids.py,
+    so the key index is appended to)."""
+    store, _ = _covered_store(f"sqlite:///{tmp_path / 's.sqlite3'}", tmp_path, dev_pki)
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn: object, cursor: object, statement: str, parameters: object, *_: object) -> None:
+        if statement.startswith("INSERT INTO debits") and "collection_spans" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        with store.transaction() as uow:
+            assert _issue(SqlCollection(uow.connection), "2025-10") > 0
+            (statement, parameters) = seen[0]
+            plan = [
+                row[3]
+                for row in uow.connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)  # type: ignore[arg-type]
+            ]
+            d = schema.debits
+            issued = uow.connection.execute(
+                select(d.c.dossier_id, d.c.end_to_end_id)
+                .where(d.c.period == "2025-10")
+                .order_by(literal_column("rowid"))
+            ).all()
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+        store.close()
+    assert any(
+        step.startswith("SCAN collection_spans USING INDEX sqlite_autoindex_collection_spans_1")
+        for step in plan
+    ), plan
+    assert any(
+        "SEARCH mandates USING INDEX sqlite_autoindex_mandates_1 (dossier_id=?)" in step for step in plan
+    ), plan
+    assert not any("mandates" in step and "reference" in step for step in plan), plan
+    assert [r.dossier_id for r in issued] == sorted(r.dossier_id for r in issued)
