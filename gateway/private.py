@@ -3,6 +3,10 @@
 Titles, dossiers, SEPA files (names, IBANs) and the database live under the data folder: folders
 0700, files 0600 (issue 12). Set explicitly at creation, not left to the process umask, which an
 operator's shell or a container may set to 022.
+
+Also the two low-level steps of the durable writes of such files, shared by the archive's blob
+store and the bank channel's outbound folder: every byte written (`write_all`) and the folder
+fsync'ed after a rename (`fsync_dir`).
 """
 
 from __future__ import annotations
@@ -41,3 +45,19 @@ def make_private(path: Path) -> None:
 def restrict_umask() -> None:
     """Add 077 to the process umask: whatever a library creates is the service user's alone."""
     os.umask(os.umask(0) | 0o077)
+
+
+def write_all(fd: int, data: bytes | memoryview) -> None:
+    """Write every byte of `data` to the file descriptor `fd` (os.write may write fewer)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def fsync_dir(path: Path | str) -> None:
+    """fsync the folder `path`: a file renamed into it is then durable under its new name."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -28,6 +28,7 @@ from typing import Protocol
 
 from gateway.archive.errors import ArchiveCorrupt
 from gateway.errors import NotFound
+from gateway.private import fsync_dir, write_all
 
 CHUNK = 1 << 20
 
@@ -70,19 +71,6 @@ class BlobStore(Protocol):
         ...
 
 
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_all(fd: int, data: memoryview) -> None:
-    while data:
-        data = data[os.write(fd, data) :]
-
-
 # copy_file_range refuses some pairs of files (another file system on older kernels, some network
 # and FUSE file systems): those are copied through Python
 _NO_KERNEL_COPY = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL})
@@ -100,7 +88,7 @@ def _copy(source: int, target: int) -> int:
             if size or exc.errno not in _NO_KERNEL_COPY:
                 raise
     while block := os.read(source, CHUNK):
-        _write_all(target, memoryview(block))
+        write_all(target, block)
         size += len(block)
     return size
 
@@ -127,7 +115,7 @@ class DirectoryBlobStore:
             for chunk in chunks:
                 if hasher is not None:
                     hasher.update(chunk)
-                _write_all(fd, memoryview(chunk))
+                write_all(fd, chunk)
                 size += len(chunk)
             return size
 
@@ -156,7 +144,7 @@ class DirectoryBlobStore:
             target.parent.mkdir(exist_ok=True, mode=0o700)
             os.replace(tmp, target)  # same file system; replaces a damaged copy too
             if self._fsync:
-                _fsync_dir(str(target.parent))
+                fsync_dir(target.parent)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

@@ -27,7 +27,7 @@ from typing import BinaryIO
 import httpx
 
 from gateway.errors import BankChannelError, SourceFileChanged, SourceFileUnreadable
-from gateway.private import FILE_MODE, private_dir
+from gateway.private import FILE_MODE, fsync_dir, private_dir, write_all
 from gateway.services.emission import file_sha256
 
 CHUNK = 1 << 20  # 1 MiB: measured fastest of 64 KiB-4 MiB for a copy that hashes as it goes
@@ -41,15 +41,10 @@ def _open_part(target: Path) -> tuple[Path, int]:
     return tmp, fd
 
 
-def _write_all(fd: int, data: memoryview) -> None:
-    while data:
-        data = data[os.write(fd, data) :]
-
-
 def _atomic_write(target: Path, data: bytes) -> None:
     tmp, fd = _open_part(target)
     try:
-        _write_all(fd, memoryview(data))
+        write_all(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -72,7 +67,7 @@ def _atomic_copy(source: FileIO, target: Path, sha256: str) -> None:
             if not n:
                 break
             digest.update(view[:n])  # what is hashed is what is written
-            _write_all(fd, view[:n])
+            write_all(fd, view[:n])
         if digest.hexdigest() != sha256:
             raise SourceFileChanged("the file to send is not the one that was signed (SHA-256 differs)")
         os.fsync(fd)
@@ -102,11 +97,7 @@ class FolderChannel:
                 private_dir(self.directory)
                 _atomic_copy(source, target, sha256)
             _atomic_write(self.directory / f"{name}.p7s", signature)
-            dir_fd = os.open(self.directory, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            fsync_dir(self.directory)
         except OSError as exc:
             raise BankChannelError(f"cannot write to the outbound folder: {exc.strerror}") from exc
         return str(target)

@@ -14,6 +14,7 @@ import respx
 from gateway.errors import BankChannelError, SourceFileChanged, SourceFileUnreadable
 from gateway.infra import bank_channel
 from gateway.infra.bank_channel import FolderChannel, HttpChannel
+from gateway.private import write_all
 
 CONTENT = b"<Document/>"
 DIGEST = hashlib.sha256(CONTENT).hexdigest()
@@ -127,15 +128,15 @@ def test_folder_refuses_a_file_that_changes_while_it_is_copied(
     source = tmp_path / "big.xml"
     data = b"a" * (2 * bank_channel.CHUNK + 10)
     source.write_bytes(data)
-    written = bank_channel._write_all
+    written = write_all  # the one gateway.private gives the channel
 
-    def write_then_tamper(fd: int, block: memoryview) -> None:
+    def write_then_tamper(fd: int, block: bytes | memoryview) -> None:
         written(fd, block)
         with source.open("r+b") as tamper:  # another process rewrites the end of the file
             tamper.seek(2 * bank_channel.CHUNK)
             tamper.write(b"b" * 10)
 
-    monkeypatch.setattr(bank_channel, "_write_all", write_then_tamper)
+    monkeypatch.setattr(bank_channel, "write_all", write_then_tamper)
     out = tmp_path / "outbound"
     with pytest.raises(SourceFileChanged):
         FolderChannel(out).send(source, b"sig", name="big.xml", sha256=hashlib.sha256(data).hexdigest())
