@@ -27,6 +27,7 @@ from gateway.services.records import (
     CollectionRow,
     CreditRow,
     DebitRow,
+    FileDebit,
     LedgerInputs,
     MandateRow,
     OutboxRow,
@@ -112,6 +113,10 @@ class FakePayments:
     def debits_of_message(self, message_id: str) -> Iterator[DebitRow]:
         rows = [d for d in self._s.debits.values() if d.message_id == message_id]
         return iter(sorted(rows, key=lambda d: (d.sequence, d.collection_date, d.dossier_id)))
+
+    def file_debits(self, message_id: str) -> Iterator[FileDebit]:
+        for d in self.debits_of_message(message_id):
+            yield FileDebit(*(getattr(d, name) for name in FileDebit._fields))
 
     def message_batches(
         self, message_id: str, flag_countries: Collection[str] = ()

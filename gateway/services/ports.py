@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the store's row types, for the payment side's repositories 
         CollectionRow,
         CreditRow,
         DebitRow,
+        FileDebit,
         LedgerInputs,
         MandateRow,
         OutboxRow,
@@ -321,6 +322,8 @@ class PaymentsRepository(Protocol):
     def add_debits(self, rows: Sequence[DebitRow]) -> None: ...
 
     def debits_of_message(self, message_id: str) -> Iterator[DebitRow]: ...
+
+    def file_debits(self, message_id: str) -> Iterator[FileDebit]: ...
 
     def message_batches(
         self, message_id: str, flag_countries: Collection[str] = ()

@@ -226,6 +226,26 @@ class DebitRow(NamedTuple):
     debtor_address: str | None = None  # JSON (gateway.sepa.addresses), non-EEA banks only
 
 
+class FileDebit(NamedTuple):
+    """What a pain.008 transaction says of a recorded debit, read for writing its file: the
+    columns of DebitRow the file needs, no more (1,000,000 a month: five columns fewer to read
+    and convert, and no second tuple per debit)."""
+
+    end_to_end_id: str
+    amount_cents: int
+    mandate_reference: str
+    mandate_signed_on: date
+    sequence: str
+    collection_date: date
+    debtor_name: str
+    debtor_iban: str
+    debtor_bic: str | None
+    debtor_address: str | None  # JSON (gateway.sepa.addresses)
+    dossier_id: str
+    period: str
+    amendment: str | None  # JSON of gateway.sepa.model.Amendment
+
+
 # payments
 @dataclass(frozen=True, slots=True)
 class CreditRow:
