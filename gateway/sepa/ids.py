@@ -40,7 +40,7 @@ Kind = Literal["DD", "CT"]
 
 # gateway.canonical.dossier.dossier_id_for: "DOS-" + base-32 of 10 bytes
 GATEWAY_PREFIX, GATEWAY_BODY_LENGTH, GATEWAY_BODY_ALPHABET = "DOS-", 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-GATEWAY_DOSSIER_ID = re.compile(rf"{GATEWAY_PREFIX}[A-Z2-7]{{{GATEWAY_BODY_LENGTH}}}")
+GATEWAY_DOSSIER_ID = re.compile(rf"{GATEWAY_PREFIX}[{GATEWAY_BODY_ALPHABET}]{{{GATEWAY_BODY_LENGTH}}}")
 
 
 def _digest(*parts: str, length: int) -> str:

@@ -1,16 +1,18 @@
-"""The file's transaction read from the file's columns (FileDebit, gateway.store.payments
-`file_debits`) is the one `direct_debit` makes of the whole recorded debit."""
+"""The file's transaction of a recorded debit, from its whole row (`direct_debit`, the computed
+path) or from the file's columns alone (FileDebit, gateway.store.payments `file_debits`), says
+what the row says: each field of the pain.008 transaction from its column, by name."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.sepa import addresses
-from gateway.sepa.model import Amendment, PostalAddress
-from gateway.services.collection import amendment_json, direct_debit, file_direct_debit
+from gateway.sepa.model import Amendment, DirectDebit, PostalAddress, SequenceType
+from gateway.services.collection import amendment_json, direct_debit, file_direct_debit, remittance
 from gateway.services.records import DebitRow, FileDebit
 
 TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=0x17F), max_size=40)
@@ -36,5 +38,20 @@ ROWS = st.builds(
 
 @given(ROWS)
 def test_a_file_s_transaction_is_the_recorded_debit_s(row: DebitRow) -> None:
+    said = DirectDebit(
+        end_to_end_id=row.end_to_end_id,
+        amount_cents=row.amount_cents,
+        mandate_id=row.mandate_reference,
+        mandate_signed_on=row.mandate_signed_on,
+        sequence=SequenceType(row.sequence),
+        collection_date=row.collection_date,
+        debtor_name=row.debtor_name,
+        debtor_iban=row.debtor_iban,
+        debtor_bic=row.debtor_bic,
+        debtor_address=addresses.from_json(row.debtor_address),
+        remittance=remittance(row.dossier_id, row.period),
+        amendment=Amendment(**json.loads(row.amendment)) if row.amendment else None,
+    )
     read = FileDebit(*(getattr(row, name) for name in FileDebit._fields))
-    assert file_direct_debit(read) == direct_debit(row)
+    assert file_direct_debit(read) == said
+    assert direct_debit(row) == said
