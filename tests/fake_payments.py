@@ -370,6 +370,9 @@ class FakeCollection:
     def page_cache(self) -> AbstractContextManager[None]:
         return nullcontext()
 
+    def hold_mandates(self) -> None:
+        """Nothing to do: the fake's transactions run one at a time."""
+
     def pages(self, period: str, *, skip_message: str = "") -> Iterator[list[CollectionRow]]:
         issued = {d.dossier_id for d in self._s.debits.values() if d.period == period}
         taken = {

@@ -447,6 +447,7 @@ def run_debits(
     hand_off_pending(store, channel)  # a file an earlier run recorded but never handed over
     report = RunReport()
     with store.transaction() as uow:
+        uow.collection.hold_mandates()  # no mandate changes under the run (waits until it commits)
         payments = uow.payments
         run = payments.count_files("pain.008", period) + 1
         msg_id = make_message_id(f"{period}#{run}", "DD", created_at.date())

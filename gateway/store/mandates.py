@@ -23,9 +23,13 @@ class SqlMandates:
         self._conn = conn
 
     def lock_dossier(self, dossier_id: str) -> None:
-        """SELECT ... FOR UPDATE on the dossier's row (nothing on SQLite, whose writers are serial)."""
+        """SELECT ... FOR NO KEY UPDATE on the dossier's row (nothing on SQLite, whose writers are
+        serial): two records for one dossier apply one after the other. Not FOR UPDATE: that
+        lock also stops the key checks of rows that name the dossier (a collection run storing
+        its span while this record waits for the run's mandates: a deadlock)."""
         t = schema.dossiers
-        self._conn.execute(select(t.c.dossier_id).where(t.c.dossier_id == dossier_id).with_for_update())
+        query = select(t.c.dossier_id).where(t.c.dossier_id == dossier_id)
+        self._conn.execute(query.with_for_update(key_share=True))
 
     def payout_accounts(self, dossier_ids: Sequence[str]) -> dict[str, PayoutAccountRow]:
         t = schema.payout_accounts

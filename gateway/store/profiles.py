@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import fields, replace
+from dataclasses import fields
 from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
@@ -49,7 +49,6 @@ from gateway.sepa.ids import (
 from gateway.services.records import STATUS_SIGNED, CollectionRow, MandateRow, SpanRow
 from gateway.store import schema
 from gateway.store.bulk import insert_rows
-from gateway.store.payments import SqlPayments
 from gateway.store.payments import memo as _memo
 
 ACCEPTED = "accepted"
@@ -211,7 +210,6 @@ class SqlCollection:
             query = query.where(or_(x.c.message_id.is_(None), x.c.message_id != skip_message))
         compiled = query.compile(dialect=self._conn.dialect)
         sql, convert = str(compiled), _row_converter(self._conn)
-        lock = self._conn.dialect.name == "postgresql"  # SQLite's writers are serial (BEGIN IMMEDIATE)
         last = ""
         while True:
             # the driver's own rows, the mandate's values converted by their columns' processors
@@ -221,18 +219,21 @@ class SqlCollection:
             rows = self._conn.exec_driver_sql(sql, args).all()
             if not rows:
                 return
-            found = [convert(r) for r in rows if r[0] not in others]
-            yield self._locked(found) if lock else found
+            yield [convert(r) for r in rows if r[0] not in others]
             last = rows[-1][0]
 
-    def _locked(self, page: list[CollectionRow]) -> list[CollectionRow]:
-        """The page's mandates read again with SELECT ... FOR UPDATE (PostgreSQL): a signature or
-        an amendment recorded meanwhile waits for the run instead of being overwritten by it, and
-        the run debits the mandate as it is under the lock. Row locks, page by page, as before
-        profiles: a table lock would make every mandate change wait for the whole run while
-        holding its dossier's row, which the run's debit of that dossier needs (a deadlock)."""
-        locked = SqlPayments(self._conn).mandates([r.dossier_id for r in page], for_update=True)
-        return [replace(r, mandate=locked.get(r.dossier_id)) for r in page]
+    def hold_mandates(self) -> None:
+        """Hold every mandate as it is until the run's transaction ends; the run's first statement.
+
+        PostgreSQL: `LOCK TABLE mandates IN EXCLUSIVE MODE`. A signature, amendment or withdrawal
+        being recorded is committed first; one recorded during the run waits for its commit,
+        before it reads the mandate it changes (`SELECT ... FOR UPDATE`), so it never works
+        from the mandate as it was before the run moved it on (FRST sent). Plain reads (the
+        console, GET) are not held. One lock instead of a row lock on each mandate the run
+        reads: those wrote every mandate's row and a WAL record for it, 5 s of a national
+        month (bench/README.md). SQLite: nothing, its writers are serial (BEGIN IMMEDIATE)."""
+        if self._conn.dialect.name == "postgresql":
+            self._conn.exec_driver_sql("LOCK TABLE mandates IN EXCLUSIVE MODE")
 
     def save_spans(self, rows: Sequence[SpanRow]) -> None:
         """Store the dossiers' new steady spans, replacing their former ones (one statement: on
@@ -283,9 +284,7 @@ class SqlCollection:
         left to the computed path (`pages`). `days`: per debit day (the title's, else the
         debtor's choice) the collection date and the RCUR batch's PmtInfId for the period.
 
-        PostgreSQL: the mandates are locked (FOR UPDATE OF), as the computed path locks its pages:
-        a revocation or amendment recorded meanwhile waits for the run's commit; one recorded
-        before the lock is taken fails the re-checked conditions and is not debited."""
+        The mandates it reads are the run's (`hold_mandates`): none changes until it commits."""
         s, m, pa, t = schema.collection_spans, schema.mandates, schema.payout_accounts, schema.debits
         if not days:
             return 0
@@ -328,8 +327,6 @@ class SqlCollection:
             ~exists().where(t.c.dossier_id == s.c.dossier_id, t.c.period == period),
         )  # fmt: skip
         chosen = chosen.order_by(s.c.dossier_id)  # the debits' indexes then take appended keys
-        if postgres:
-            chosen = chosen.with_for_update(of=m)
         with self._statement_settings():
             statement = (
                 insert(t).from_select(_DEBIT_COLUMNS, chosen).execution_options(preserve_rowcount=True)

@@ -1,7 +1,8 @@
 """Steady spans in the store (0013_collection_spans, gateway.store.profiles.SqlCollection): the
 EndToEndId the SQL writes is the one gateway.sepa.ids makes (SQLite's function and PostgreSQL's
-own SQL), and on PostgreSQL the debits issued from spans lock their mandates as the computed path
-does, so that a mandate withdrawn or changed concurrently is never debited on its old terms."""
+own SQL), and on PostgreSQL the run holds the mandates while it issues debits from spans, so that a
+mandate withdrawn or changed concurrently is never debited on its old terms
+(tests/store/test_run_holds_mandates.py: the whole run)."""
 
 from __future__ import annotations
 
@@ -97,7 +98,9 @@ def test_a_mandate_change_waits_for_the_run_that_debits_it(
     store, dossier_id = _covered_store(postgres_url, tmp_path, dev_pki)
     try:
         with store.transaction() as uow:
-            count = _issue(SqlCollection(uow.connection), "2025-10")
+            collection = SqlCollection(uow.connection)
+            collection.hold_mandates()
+            count = _issue(collection, "2025-10")
             assert count > 0
             m = schema.mandates
             withdraw = update(m).where(m.c.dossier_id == dossier_id).values(status="pending")
@@ -105,6 +108,10 @@ def test_a_mandate_change_waits_for_the_run_that_debits_it(
                 other.execute(text("SET lock_timeout = '300ms'"))
                 with pytest.raises(OperationalError, match="lock"):
                     other.execute(withdraw)
+                other.rollback()
+                # reading is not held: the console and GET answer during a run
+                found = other.execute(select(m.c.status).where(m.c.dossier_id == dossier_id)).scalar()
+                assert found == "signed"
     finally:
         store.close()
 
@@ -113,9 +120,9 @@ def test_a_mandate_change_waits_for_the_run_that_debits_it(
 def test_a_mandate_withdrawn_while_the_run_waits_is_not_debited(
     postgres_url: str, tmp_path: Path, dev_pki: Path
 ) -> None:
-    """The withdrawal holds the mandate's row when the run starts: the run waits for it, then
-    reads the row as committed (PostgreSQL re-checks the conditions of a row it locked after
-    waiting) and leaves the dossier to the computed path, which lists it as waiting."""
+    """The withdrawal holds the mandate's row when the run starts: the run's hold on the mandates
+    waits for its commit, then the run reads the mandate as committed and leaves the dossier to
+    the computed path, which lists it as waiting."""
     store, dossier_id = _covered_store(postgres_url, tmp_path, dev_pki)
     try:
         holding, m = threading.Event(), schema.mandates
