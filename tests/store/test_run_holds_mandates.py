@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,23 @@ def _waiting_on_mandates(store: SqlStore) -> int:
         )
 
 
+def _starting(thread: threading.Thread, store: SqlStore, what: str) -> Callable[[int], None]:
+    """The run's progress callback: on its first page, start `thread` and return once that
+    thread waits for the run's hold on the mandates."""
+
+    def on_page(_count: int) -> None:
+        if thread.ident is not None:  # started already
+            return
+        thread.start()
+        deadline = time.monotonic() + 10
+        while _waiting_on_mandates(store) == 0:
+            assert thread.is_alive(), f"{what} ended without waiting for the run"
+            assert time.monotonic() < deadline, f"{what} never waited for the run"
+            time.sleep(0.02)
+
+    return on_page
+
+
 def test_the_run_holds_the_mandates_and_reading_them_is_not_held(
     store: SqlStore, tmp_path: Path, dev_pki: Path
 ) -> None:
@@ -124,18 +141,8 @@ def test_a_change_recorded_during_the_run_waits_and_applies_to_the_mandate_as_th
             outcome["error"] = exc
 
     thread = threading.Thread(target=change)
-
-    def on_page(_count: int) -> None:
-        if thread.is_alive() or "amendment" in outcome:
-            return
-        thread.start()
-        deadline = time.monotonic() + 10
-        while _waiting_on_mandates(store) == 0:  # the change holds its dossier, waits for the run
-            assert thread.is_alive(), outcome
-            assert time.monotonic() < deadline, "the change never waited for the run"
-            time.sleep(0.02)
-
-    report = _run(store, tmp_path, dev_pki, on_page)
+    # the change holds its dossier, then waits for the run
+    report = _run(store, tmp_path, dev_pki, _starting(thread, store, "the change"))
     thread.join(10)
     assert not thread.is_alive()
     assert "error" not in outcome
@@ -150,3 +157,27 @@ def test_a_change_recorded_during_the_run_waits_and_applies_to_the_mandate_as_th
     assert (iban, done) == (NEW_IBAN, True)
     assert outcome["amendment"] is not None  # the next debit tells the bank of the change
     assert outcome["amendment"]["new_debtor_agent"] is True
+
+
+def test_two_runs_of_a_month_at_once_run_one_after_the_other(
+    store: SqlStore, tmp_path: Path, dev_pki: Path
+) -> None:
+    """The hold is the runs' own order too: a second run started during the first waits for its
+    commit, then finds the month issued and writes no file (no clash on the one debit per
+    dossier and month)."""
+    second: dict[str, Any] = {}
+
+    def run_again() -> None:
+        second["report"] = _run(store, tmp_path / "second", dev_pki, lambda _count: None)
+
+    thread = threading.Thread(target=run_again)
+    first = _run(store, tmp_path, dev_pki, _starting(thread, store, "the second run"))
+    thread.join(30)
+    assert not thread.is_alive()
+    assert first.count > 0
+    assert first.file is not None
+    assert (second["report"].count, second["report"].file) == (0, None)
+    d = schema.debits
+    with store.engine.connect() as conn:
+        issued = conn.execute(select(d.c.message_id).where(d.c.period == PERIOD).distinct()).scalars().all()
+    assert issued == [first.message_id]
