@@ -18,7 +18,6 @@ parts (`file`, `signature`) and takes the bank's `Location` (or the status) as r
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from io import FileIO
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import BinaryIO
 
 import httpx
 
+from gateway.digest import BackgroundSha256
 from gateway.errors import BankChannelError, SourceFileChanged, SourceFileUnreadable
 from gateway.private import FILE_MODE, fsync_dir, private_dir, write_all
 from gateway.services.emission import file_sha256
@@ -55,23 +55,22 @@ def _atomic_copy(source: FileIO, target: Path, sha256: str) -> None:
     """Copy `source` to `target` through a temporary name, renamed only if the bytes written have
     the SHA-256 `sha256`; otherwise the temporary copy is removed and SourceFileChanged raised."""
     tmp, fd = _open_part(target)
+    digest = BackgroundSha256()  # hashed on the other core while the copy goes on
     try:
-        digest = hashlib.sha256()
-        block = bytearray(CHUNK)
-        view = memoryview(block)
         while True:
             try:
-                n = source.readinto(block)
+                chunk = source.read(CHUNK)
             except OSError as exc:
                 raise SourceFileUnreadable(f"cannot read the file to send: {exc.strerror}") from exc
-            if not n:
+            if not chunk:
                 break
-            digest.update(view[:n])  # what is hashed is what is written
-            write_all(fd, view[:n])
+            digest.update(chunk)  # what is hashed is what is written (bytes: never changed after)
+            write_all(fd, chunk)
         if digest.hexdigest() != sha256:
             raise SourceFileChanged("the file to send is not the one that was signed (SHA-256 differs)")
         os.fsync(fd)
     except BaseException:
+        digest.close()
         os.close(fd)
         with contextlib.suppress(OSError):
             os.unlink(tmp)

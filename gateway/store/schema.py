@@ -1,4 +1,8 @@
-"""SQLAlchemy Core tables of the gateway's store (the migrations create the same shapes)."""
+"""SQLAlchemy Core tables of the gateway's store (the migrations create the same shapes).
+
+Identifiers (dossier, end-to-end, message and batch ids, periods, statuses of debits and credits)
+compare as bytes on both backends: SQLite's BINARY, PostgreSQL's "C" collation on those columns
+(0016_ids_bytewise), whatever locale the PostgreSQL server was created with."""
 
 from __future__ import annotations
 
@@ -227,7 +231,8 @@ debits = Table(
     # a file's debits in file order, read without a sort (0011_sepa_scale), within a batch by
     # dossier: the run inserts in dossier order, so each batch's entries are appended
     # (0013_collection_spans); the status last, so that the console counts a file's debits by
-    # status from the index alone (0015_debits_checks: one index instead of two)
+    # status from the index alone (0015_debits_checks: one index instead of two); on PostgreSQL
+    # the status is an included column, not a key (0016_ids_bytewise: a cheaper entry per debit)
     Index("ix_debits_message", "message_id", "sequence", "collection_date", "dossier_id", "status"),
 )
 
