@@ -158,6 +158,9 @@ mandates = Table(
     Column("pending_amendment", Text(), nullable=True),  # JSON, sent with the next debit
     Column("updated_at", UtcDateTime(), nullable=False),
     UniqueConstraint("reference", name="uq_mandates_reference"),
+    # PostgreSQL only: ix_mandates_collectable, the collectable mandates (signed, first collection
+    # done, no pending amendment) with what the spans statement compares, read without their rows
+    # (0017_mandates_collectable, partial and covering: INCLUDE)
 )
 
 # What the monthly run reads of a dossier instead of its canonical JSON (0012_collection_profile,
