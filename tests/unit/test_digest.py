@@ -22,9 +22,11 @@ def test_same_digest_as_hashlib(chunks: list[bytes]) -> None:
     assert background.digest() == expected.digest()  # asked twice: the same answer
 
 
-def test_more_chunks_than_the_queue_holds() -> None:
-    """The writer waits for the hasher instead of queueing the file: 100 chunks of 1 MiB."""
-    background, expected = BackgroundSha256(), hashlib.sha256()
+@pytest.mark.parametrize("depth", [1, 4, 16])
+def test_more_chunks_than_the_queue_holds(depth: int) -> None:
+    """100 chunks of 1 MiB: the writer waits for the hasher instead of queueing the file; the
+    same digest whatever the queue's depth."""
+    background, expected = BackgroundSha256(depth=depth), hashlib.sha256()
     for i in range(100):
         chunk = bytes([i]) * (1 << 20)
         background.update(chunk)

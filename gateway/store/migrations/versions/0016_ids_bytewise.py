@@ -1,5 +1,6 @@
 """PostgreSQL compares the gateway's identifiers as bytes, as SQLite does, and a file's debits
-index keeps its status as a payload (bench/README.md, "Identifiers compared as bytes").
+index keeps its status as a payload (bench/README.md, "Identifiers compared as bytes, the
+collectable mandates' index").
 
 1. The identifier columns take the "C" collation: every dossier id, the debits' and credits'
    end-to-end, message and batch ids, periods, sequence types and statuses, the files' and the
