@@ -47,10 +47,10 @@ def test_on_postgresql_ids_compare_as_bytes(postgres_url: str) -> None:
     try:
         upgrade_to_head(engine)
         with engine.connect() as conn:
-            ordered = conn.exec_driver_sql(
-                "SELECT v FROM (VALUES ('DOS-a'), ('DOS-B'), ('DOS-_'), ('DOS-1')) AS t(v)"
-                ' ORDER BY CAST(v AS varchar(64)) COLLATE "C"'
-            ).scalars()
+            # ordered by a column shaped as dossiers.dossier_id (CREATE TABLE AS keeps its collation)
+            conn.exec_driver_sql("CREATE TEMP TABLE ids AS SELECT dossier_id FROM dossiers LIMIT 0")
+            conn.exec_driver_sql("INSERT INTO ids VALUES ('DOS-a'), ('DOS-B'), ('DOS-_'), ('DOS-1')")
+            ordered = conn.exec_driver_sql("SELECT dossier_id FROM ids ORDER BY dossier_id").scalars()
             assert list(ordered) == ["DOS-1", "DOS-B", "DOS-_", "DOS-a"]  # bytes: digits, upper, _, lower
         ids = {"dossier_id", "end_to_end_id", "debit_end_to_end_id", "message_id", "payment_info_id"}
         collation = _collations(engine)

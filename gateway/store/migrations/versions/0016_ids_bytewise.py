@@ -10,7 +10,7 @@ collectable mandates' index").
    index entry of its million debits compare dozens of times per debit. Bytes compare with
    `memcmp`. Nothing changes meaning: the ids are ASCII codes, never sorted for a reader, and the
    order is now SQLite's (BINARY), whatever the server's locale. The tables are not rewritten
-   (same type), their indexes are rebuilt: about 15 s at 1,000,000 dossiers.
+   (same type), their indexes are rebuilt: about 18 s at 1,000,000 dossiers (bench/README.md).
 2. `ix_debits_message` (message_id, sequence, collection_date, dossier_id) keeps `status` as an
    included column instead of a fifth key column: the file order and the console's count of a
    file's debits by status are read from the index as before, and each of a run's entries is
@@ -40,12 +40,9 @@ _IDS = (
     ("debit_progress", "end_to_end_id"), ("payment_files", "message_id"), ("bank_outbox", "message_id"),
     ("collection_spans", "first_period"), ("collection_spans", "last_period"),
 )  # fmt: skip
-# a trigger naming dossiers.dossier_id (0015_debits_checks) must be dropped while its type changes
-_ID_KEPT = (
-    "CREATE TRIGGER gateway_dossiers_id_kept BEFORE UPDATE OF dossier_id ON dossiers "
-    "FOR EACH ROW WHEN (OLD.dossier_id IS DISTINCT FROM NEW.dossier_id) "
-    "EXECUTE FUNCTION gateway_dossiers_kept()"
-)
+# a trigger naming dossiers.dossier_id (0015_debits_checks) must be dropped while its type
+# changes, then created again as it was (its definition read from the database, not copied)
+_ID_KEPT = "gateway_dossiers_id_kept"
 _KEYS = ["message_id", "sequence", "collection_date", "dossier_id"]
 
 
@@ -58,11 +55,14 @@ def _collate(collation: str) -> None:
             " WHERE table_schema = current_schema()"
         )
     }
-    op.execute("DROP TRIGGER gateway_dossiers_id_kept ON dossiers")
+    kept = bind.exec_driver_sql(
+        f"SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = '{_ID_KEPT}'"
+    ).scalar_one()
+    op.execute(f"DROP TRIGGER {_ID_KEPT} ON dossiers")
     for table, column in _IDS:
         length = lengths[(table, column)]  # a KeyError here is a schema this migration does not know
         op.execute(f'ALTER TABLE {table} ALTER COLUMN {column} TYPE varchar({length}) COLLATE "{collation}"')
-    op.execute(_ID_KEPT)
+    op.execute(kept)
 
 
 def upgrade() -> None:
