@@ -20,6 +20,7 @@ collectable mandates' index").
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_ids_bytewise"
@@ -55,8 +56,8 @@ def _collate(collation: str) -> None:
             " WHERE table_schema = current_schema()"
         )
     }
-    kept = bind.exec_driver_sql(
-        f"SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = '{_ID_KEPT}'"
+    kept = bind.execute(
+        sa.text("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = :name"), {"name": _ID_KEPT}
     ).scalar_one()
     op.execute(f"DROP TRIGGER {_ID_KEPT} ON dossiers")
     for table, column in _IDS:
